@@ -1,0 +1,136 @@
+"""One training step of bptt against torch.nn.RNN on the CPU, in one process.
+
+A step is: forward over the batch, a softmax head on the final state, the loss,
+BPTT backward, and an SGD update; tanh, float32.  The two libraries are timed
+interleaved (bptt step, torch step, bptt step, ...) and the medians compared.
+
+    python benchmarks/bench_cpu.py            # all rows, 30 steps each
+    python benchmarks/bench_cpu.py --steps 50 --rows 32,50,32,128
+
+It also measures the machine's float32 matrix-product peak with the same
+thread count and reports which fraction of it bptt reaches on the largest row.
+torch is a benchmark/test dependency only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+C = 10  # classes of the softmax head
+ROWS = [(32, 50, 32, 128), (64, 100, 128, 256), (128, 100, 256, 512), (1, 1000, 16, 64)]
+VARLEN = (64, 100, 128, 256)
+
+
+def bptt_step_fn(B, T, D, H, lengths, rng):
+    from bptt import Batch, Model, ModelConfig, SGD
+
+    model = Model(ModelConfig(input_size=D, hidden_size=H, output_size=C), rng=rng)
+    opt = SGD(lr=0.01)
+    x = rng.standard_normal((B, T, D)).astype(np.float32)
+    y = rng.integers(0, C, size=B)
+    batch = Batch(x=x, y=y, lengths=lengths)
+
+    def step():
+        loss, grads = model.loss_and_grads(batch)
+        opt.step(model.params, grads)
+        return loss
+
+    return step, model, batch
+
+
+def torch_step_fn(B, T, D, H, lengths, model, batch):
+    import torch
+
+    net = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh")
+    head = torch.nn.Linear(H, C)
+    p = model.params
+    with torch.no_grad():  # the same weights: weight_hh = W_s[:H].T, weight_ih = W_s[H:].T
+        net.weight_hh_l0.copy_(torch.from_numpy(p["W_s"][:H].T.copy()))
+        net.weight_ih_l0.copy_(torch.from_numpy(p["W_s"][H:].T.copy()))
+        net.bias_ih_l0.copy_(torch.from_numpy(p["b_s"]))
+        net.bias_hh_l0.zero_()
+        head.weight.copy_(torch.from_numpy(p["W_o"].T.copy()))
+        head.bias.copy_(torch.from_numpy(p["b_o"]))
+    opt = torch.optim.SGD(list(net.parameters()) + list(head.parameters()), lr=0.01)
+    x = torch.from_numpy(batch.x)
+    y = torch.from_numpy(np.asarray(batch.y))
+    L = None if lengths is None else torch.from_numpy(np.asarray(lengths))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        if L is None:
+            _, hT = net(x)
+        else:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, L, batch_first=True, enforce_sorted=False)
+            _, hT = net(packed)
+        loss = torch.nn.functional.cross_entropy(head(hT[0]), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def matmul_peak(n=2048, reps=10):
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    b = a.copy()
+    np.matmul(a, b)
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        np.matmul(a, b)
+        ts.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(ts)
+
+
+def step_flops(B, T, D, H):
+    # forward: input projection 2TBDH + recurrence 2TBH^2; backward: 2TBH^2 through W_s[:H],
+    # dW_s = [S_prev, X]^T dA: 2TB(H+D)H.  (No dx: the inputs are data.)
+    return 2 * T * B * H * (2 * D + 3 * H)
+
+
+def run_row(B, T, D, H, steps, varlen, rng):
+    lengths = None
+    if varlen:
+        lengths = rng.integers(T // 2, T + 1, size=B)
+        lengths[0] = T
+    bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng)
+    tstep = torch_step_fn(B, T, D, H, lengths, model, batch)
+    for _ in range(3):  # warm up both
+        bstep(), tstep()
+    tb, tt = [], []
+    for _ in range(steps):
+        t0 = time.perf_counter(); bstep(); tb.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); tstep(); tt.append(time.perf_counter() - t0)
+    return statistics.median(tb), statistics.median(tt)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=30, help="timed steps per row (median reported)")
+    ap.add_argument("--rows", nargs="*", default=None, help="rows as B,T,D,H (default: the standard set)")
+    args = ap.parse_args(argv)
+    import torch
+
+    rows = [tuple(int(v) for v in r.split(",")) for r in args.rows] if args.rows else ROWS
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__} threads={threads}; numpy {np.__version__}; cores={os.cpu_count()}")
+    rng = np.random.default_rng(0)
+    peak = matmul_peak()
+    print(f"float32 matmul peak (2048^3, numpy): {peak / 1e9:.1f} GFLOP/s")
+    print(f"{'B,T,D,H':>22} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8}")
+    todo = [(r, False) for r in rows] + ([] if args.rows else [(VARLEN, True)])
+    for (B, T, D, H), varlen in todo:
+        tb, tt = run_row(B, T, D, H, args.steps, varlen, rng)
+        rate = step_flops(B, T, D, H) / tb
+        name = f"{B},{T},{D},{H}" + (" varlen" if varlen else "")
+        print(f"{name:>22} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / peak:7.0%}")
+
+
+if __name__ == "__main__":
+    main()

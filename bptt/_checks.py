@@ -1,0 +1,86 @@
+"""Input validation shared by the layers: errors name the argument and the value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._xp import all_finite, dtype_name, is_float
+
+
+def _shape(a) -> tuple:
+    return tuple(int(s) for s in a.shape)
+
+
+def array_like(name: str, a):
+    if a is None or not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        raise TypeError(f"{name} must be an array, got {type(a).__name__}")
+    return a
+
+
+def float_array(xp, name: str, a, ndim: int, dims: str, *, finite: bool = True):
+    """Check a floating array of rank ``ndim`` (``dims`` names its axes for the message)."""
+    array_like(name, a)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have shape {dims} (rank {ndim}), got shape {_shape(a)}")
+    if not is_float(xp, a):
+        raise TypeError(f"{name} must be float32 or float64, got dtype {dtype_name(a)}")
+    if finite and not all_finite(xp, a):
+        raise ValueError(f"{name} contains NaN or inf values")
+    return a
+
+
+def same_dtype(name: str, a, ref_name: str, ref):
+    if a.dtype != ref.dtype:
+        raise TypeError(
+            f"{name} has dtype {dtype_name(a)} but {ref_name} has dtype {dtype_name(ref)}; "
+            "cast one of them so both match"
+        )
+
+
+def lengths_to_mask(xp, lengths, mask, B: int, T: int):
+    """Turn ``lengths`` [B] or ``mask`` [B, T] into a time-major bool mask [T, B].
+
+    Returns ``None`` when every step of every row is real (no masking needed).
+    """
+    if lengths is not None and mask is not None:
+        raise ValueError("give either lengths or mask, not both")
+    if lengths is not None:
+        host = np.asarray(lengths.get() if hasattr(lengths, "get") else _to_host(lengths))
+        if host.ndim != 1 or host.shape[0] != B:
+            raise ValueError(f"lengths must have shape [B] = [{B}], got shape {tuple(host.shape)}")
+        if host.size and not np.issubdtype(host.dtype, np.integer):
+            if not np.all(np.mod(host, 1) == 0):
+                raise TypeError(f"lengths must be integers, got dtype {host.dtype}")
+        host = host.astype(np.int64)
+        bad = np.flatnonzero((host < 1) | (host > T))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"lengths[{i}] = {int(host[i])} is out of range: each length must be in 1..T = 1..{T}"
+            )
+        if np.all(host == T):
+            return None
+        m = np.arange(T)[:, None] < host[None, :]
+        return xp.asarray(m)
+    if mask is not None:
+        host = np.asarray(mask.get() if hasattr(mask, "get") else _to_host(mask))
+        if host.shape != (B, T):
+            raise ValueError(f"mask must have shape [B, T] = [{B}, {T}], got shape {tuple(host.shape)}")
+        if host.dtype != np.bool_:
+            raise TypeError(f"mask must be a bool array (True = real step), got dtype {host.dtype}")
+        empty = np.flatnonzero(~host.any(axis=1))
+        if empty.size:
+            raise ValueError(f"mask row {int(empty[0])} has no real step (all False); drop empty sequences")
+        if host.all():
+            return None
+        return xp.asarray(np.ascontiguousarray(host.T))
+    return None
+
+
+def _to_host(a):
+    if isinstance(a, (list, tuple)):
+        return np.asarray(a)
+    try:
+        return np.asarray(a)
+    except Exception:
+        return np.from_dlpack(a)

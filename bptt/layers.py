@@ -1,0 +1,106 @@
+"""Layers around the recurrence: ``Embedding`` (token ids -> vectors) and ``Dense``
+(the tutorial's output ``s^T @ W_o + b_o``).
+
+A layer is a frozen dataclass holding only its configuration, with pure
+functions ``init(rng, dtype) -> params``, ``forward(params, x) -> (y, cache)``
+and ``backward(params, cache, dy) -> (grads, dx)``; ``grads`` is keyed like
+``params``.  No layer keeps state between calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from ._xp import namespace, scatter_add_rows, to_numpy, xavier_uniform
+
+
+@dataclass(frozen=True)
+class Dense:
+    """``y = x @ W_o + b_o`` on the last axis: x ``[..., I]`` -> y ``[..., O]``.
+
+    The output activation ``f_o`` of the tutorial is applied by the loss
+    (softmax, sigmoid or identity), where it is numerically stable.
+    """
+
+    in_features: int
+    out_features: int
+
+    def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
+        return {
+            "W_o": xavier_uniform(rng, self.in_features, self.out_features).astype(dtype),
+            "b_o": np.zeros(self.out_features, dtype),
+        }
+
+    def forward(self, params: dict, x):
+        xp = namespace(x, params["W_o"])
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"x must have shape [..., {self.in_features}], got {tuple(x.shape)}")
+        _checks.same_dtype("x", x, "params['W_o']", params["W_o"])
+        lead = tuple(x.shape[:-1])
+        x2 = xp.reshape(x, (-1, self.in_features))  # [N, I]
+        y = xp.matmul(x2, params["W_o"]) + params["b_o"]
+        return xp.reshape(y, lead + (self.out_features,)), {"x2": x2, "lead": lead}
+
+    def backward(self, params: dict, cache: dict, dy):
+        xp = namespace(dy, params["W_o"])
+        dy2 = xp.reshape(dy, (-1, self.out_features))  # [N, O]
+        grads = {
+            "W_o": xp.matmul(xp.permute_dims(cache["x2"], (1, 0)), dy2),  # dL/dW_o = x^T dy, summed over rows
+            "b_o": xp.sum(dy2, axis=0),  # dL/db_o = sum of dy
+        }
+        dx = xp.matmul(dy2, xp.permute_dims(params["W_o"], (1, 0)))  # backprop into x
+        return grads, xp.reshape(dx, cache["lead"] + (self.in_features,))
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Token ids ``[B, T]`` -> vectors ``[B, T, D]`` by row lookup in ``E``: ``[V, D]``.
+
+    Row ``pad_id`` is the pad vector: it starts at zero and gets no gradient.
+    """
+
+    vocab_size: int
+    dim: int
+    pad_id: int = 0
+
+    def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
+        E = rng.normal(0.0, 1.0 / np.sqrt(self.dim), size=(self.vocab_size, self.dim))
+        if 0 <= self.pad_id < self.vocab_size:
+            E[self.pad_id] = 0.0
+        return {"E": E.astype(dtype)}
+
+    def check_ids(self, ids, name: str = "ids"):
+        host = to_numpy(ids)
+        if host.ndim != 2:
+            raise ValueError(f"{name} must have shape [B, T], got shape {tuple(host.shape)}")
+        if host.size and not np.issubdtype(host.dtype, np.integer):
+            raise TypeError(f"{name} must be integer token ids, got dtype {host.dtype}")
+        if host.size:
+            lo, hi = int(host.min()), int(host.max())
+            if lo < 0 or hi >= self.vocab_size:
+                bad = lo if lo < 0 else hi
+                raise ValueError(
+                    f"{name} holds id {bad}, outside the vocabulary 0..{self.vocab_size - 1}"
+                )
+
+    def forward(self, params: dict, ids):
+        E = params["E"]
+        xp = namespace(E)
+        self.check_ids(ids)
+        B, T = (int(s) for s in ids.shape)
+        flat = xp.reshape(xp.asarray(ids), (B * T,))
+        x = xp.reshape(xp.take(E, flat, axis=0), (B, T, self.dim))  # row lookup
+        return x, {"flat": flat, "shape": (B, T)}
+
+    def backward(self, params: dict, cache: dict, dx):
+        E = params["E"]
+        xp = namespace(E, dx)
+        B, T = cache["shape"]
+        dx2 = xp.reshape(dx, (B * T, self.dim))
+        dE = scatter_add_rows(xp, self.vocab_size, cache["flat"], dx2)  # each lookup adds its gradient to its row
+        if 0 <= self.pad_id < self.vocab_size:
+            dE[self.pad_id, ...] = 0.0  # the pad vector stays fixed
+        return {"E": dE}, None

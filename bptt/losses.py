@@ -1,0 +1,96 @@
+"""Losses with the output activation ``f_o`` folded in, each returning ``(loss, dlogits)``.
+
+``logits`` are ``[..., C]``; ``mask`` (optional, shape ``logits.shape[:-1]``,
+bool) marks the positions that count, so per-step losses ignore pad steps.  The
+loss is the mean over counted positions; ``dlogits`` is its exact gradient,
+zero at positions that do not count.
+"""
+
+from __future__ import annotations
+
+from . import _checks
+from ._xp import namespace
+
+
+def _weights(xp, mask, lead, dtype):
+    if mask is None:
+        n = 1
+        for s in lead:
+            n *= int(s)
+        return None, n
+    if tuple(mask.shape) != tuple(lead):
+        raise ValueError(f"mask must have shape {list(lead)}, got {tuple(mask.shape)}")
+    w = xp.astype(mask, dtype)
+    n = int(xp.sum(xp.astype(mask, xp.int64)))
+    if n == 0:
+        raise ValueError("mask selects no position: the loss would be undefined")
+    return w, n
+
+
+def softmax_cross_entropy(logits, targets, mask=None):
+    """``f_o`` = softmax; targets are class ids of shape ``logits.shape[:-1]``."""
+    xp = namespace(logits)
+    _checks.array_like("logits", logits)
+    lead, C = tuple(logits.shape[:-1]), int(logits.shape[-1])
+    if tuple(targets.shape) != lead:
+        raise ValueError(f"targets must have shape {list(lead)} (logits {tuple(logits.shape)}), got {tuple(targets.shape)}")
+    w, n = _weights(xp, mask, lead, logits.dtype)
+    t = xp.asarray(targets)
+    if w is None:
+        bad = xp.any((t < 0) | (t >= C))
+    else:
+        bad = xp.any(((t < 0) | (t >= C)) & mask)
+    if bool(bad):
+        raise ValueError(f"targets hold a class id outside 0..{C - 1}")
+    z = logits - xp.max(logits, axis=-1, keepdims=True)  # shift for a stable exp
+    logsumexp = xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
+    logp = z - logsumexp  # log softmax
+    onehot = xp.astype(t[..., None] == xp.arange(C)[None, ...], logits.dtype)
+    nll = -xp.sum(logp * onehot, axis=-1)  # [...]
+    if w is not None:
+        nll = nll * w
+    loss = xp.sum(nll) / n
+    d = (xp.exp(logp) - onehot) / n  # d(mean NLL)/dlogits = (softmax - onehot) / n
+    if w is not None:
+        d = d * w[..., None]
+    return loss, d
+
+
+def sigmoid_binary_cross_entropy(logits, targets, mask=None):
+    """``f_o`` = sigmoid; ``targets`` are 0/1 floats shaped like ``logits``; mean over all outputs."""
+    xp = namespace(logits)
+    if tuple(targets.shape) != tuple(logits.shape):
+        raise ValueError(f"targets must have shape {tuple(logits.shape)}, got {tuple(targets.shape)}")
+    lead, K = tuple(logits.shape[:-1]), int(logits.shape[-1])
+    w, n = _weights(xp, mask, lead, logits.dtype)
+    n *= K
+    y = xp.astype(xp.asarray(targets), logits.dtype)
+    # log(1 + exp(-|z|)) + max(z, 0) - z*y, the stable form of BCE on logits
+    per = xp.log1p(xp.exp(-xp.abs(logits))) + xp.maximum(logits, xp.zeros_like(logits)) - logits * y
+    p = 0.5 * (xp.tanh(0.5 * logits) + 1.0)  # sigmoid
+    d = (p - y) / n  # d(mean BCE)/dlogits
+    if w is not None:
+        per = per * w[..., None]
+        d = d * w[..., None]
+    return xp.sum(per) / n, d
+
+
+def mean_squared_error(pred, targets, mask=None):
+    """``f_o`` = identity; mean of ``(pred - targets)^2`` over all counted outputs."""
+    xp = namespace(pred)
+    if tuple(targets.shape) != tuple(pred.shape):
+        raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(targets.shape)}")
+    lead, K = tuple(pred.shape[:-1]), int(pred.shape[-1])
+    w, n = _weights(xp, mask, lead, pred.dtype)
+    n *= K
+    diff = pred - xp.astype(xp.asarray(targets), pred.dtype)
+    if w is not None:
+        diff = diff * w[..., None]
+    return xp.sum(diff * diff) / n, 2.0 * diff / n
+
+
+LOSSES = {
+    "softmax": softmax_cross_entropy,
+    "sigmoid": sigmoid_binary_cross_entropy,
+    "mse": mean_squared_error,
+}

@@ -1,0 +1,219 @@
+"""A sequence model composed of the layers: optional ``Embedding`` -> ``rnn`` -> ``Dense`` head.
+
+Two heads:
+
+* ``many_to_one`` -- the tutorial's ``o = f_o(s^T @ W_o + b_o)``: one output
+  from each sequence's final state (sentiment, parity, ...).
+* ``many_to_many`` -- an output at every real step (language models, tagging);
+  pad steps carry no loss.
+
+``f_o`` is given by the loss: softmax (classes), sigmoid (binary labels) or
+identity (mean squared error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import rnn
+from ._xp import namespace
+from .activations import ACTIVATIONS
+from .layers import Dense, Embedding
+from .losses import LOSSES
+
+HEADS = ("many_to_one", "many_to_many")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that fixes a model's shape and behaviour (saved inside model files).
+
+    Give ``vocab_size`` (token ids in, with an embedding of ``embed_dim``) or
+    ``input_size`` (float vectors in), not both.
+    """
+
+    hidden_size: int = 64
+    output_size: int = 2
+    input_size: int | None = None
+    vocab_size: int | None = None
+    embed_dim: int = 32
+    pad_id: int = 0
+    activation: str = "tanh"
+    learn_s0: bool = False
+    head: str = "many_to_one"
+    loss: str = "softmax"
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        for name in ("hidden_size", "output_size", "embed_dim"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if (self.input_size is None) == (self.vocab_size is None):
+            raise ValueError(
+                f"give exactly one of input_size (float inputs) and vocab_size (token ids); "
+                f"got input_size={self.input_size!r}, vocab_size={self.vocab_size!r}"
+            )
+        for name in ("input_size", "vocab_size"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation={self.activation!r} is not known; choose one of {sorted(ACTIVATIONS)}")
+        if self.head not in HEADS:
+            raise ValueError(f"head={self.head!r} is not known; choose one of {list(HEADS)}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss={self.loss!r} is not known; choose one of {sorted(LOSSES)}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype={self.dtype!r} must be 'float32' or 'float64'")
+        if self.loss == "softmax" and self.output_size < 2:
+            raise ValueError(f"output_size must be >= 2 for a softmax head, got {self.output_size}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown model config key(s) {unknown}; known keys: {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def rnn_input_size(self) -> int:
+        return self.embed_dim if self.vocab_size is not None else self.input_size
+
+    def param_shapes(self) -> dict:
+        """Name -> shape of every parameter this config has."""
+        H, D, O = self.hidden_size, self.rnn_input_size, self.output_size
+        shapes = {}
+        if self.vocab_size is not None:
+            shapes["E"] = (self.vocab_size, self.embed_dim)
+        shapes["W_s"] = (H + D, H)
+        shapes["b_s"] = (H,)
+        if self.learn_s0:
+            shapes["s0"] = (H,)
+        shapes["W_o"] = (H, O)
+        shapes["b_o"] = (O,)
+        return shapes
+
+
+@dataclass
+class Batch:
+    """A padded batch: ``x`` [B, T, D] floats or [B, T] ids, ``lengths`` [B] (or ``mask`` [B, T]),
+    and targets ``y``: [B] (many-to-one) or [B, T] (many-to-many) class ids, or float
+    targets with a trailing output axis for sigmoid/mse heads."""
+
+    x: object
+    y: object = None
+    lengths: object = None
+    mask: object = None
+
+
+class Model:
+    """Config plus parameters, with ``loss_and_grads(batch)`` and ``predict(...)``.
+
+    The parameters live in ``self.params`` (a dict of arrays); every
+    computation is done by the pure layer functions.
+    """
+
+    def __init__(self, config: ModelConfig, params: dict | None = None, *, rng: np.random.Generator | None = None):
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        self.config = config
+        if params is None:
+            if rng is None:
+                raise TypeError("give params, or rng to initialise new ones (e.g. rng=np.random.default_rng(0))")
+            params = self.init_params(config, rng)
+        self.params = params
+
+    @staticmethod
+    def init_params(config: ModelConfig, rng: np.random.Generator) -> dict:
+        dt = np.dtype(config.dtype)
+        params = {}
+        if config.vocab_size is not None:
+            params.update(Embedding(config.vocab_size, config.embed_dim, config.pad_id).init(rng, dt))
+        params.update(rnn.init(config.rnn_input_size, config.hidden_size, learn_s0=config.learn_s0, rng=rng, dtype=dt))
+        params.update(Dense(config.hidden_size, config.output_size).init(rng, dt))
+        return params
+
+    @property
+    def embedding(self) -> Embedding | None:
+        c = self.config
+        return Embedding(c.vocab_size, c.embed_dim, c.pad_id) if c.vocab_size is not None else None
+
+    @property
+    def dense(self) -> Dense:
+        return Dense(self.config.hidden_size, self.config.output_size)
+
+    def _rnn_params(self):
+        p = {"W_s": self.params["W_s"], "b_s": self.params["b_s"]}
+        if "s0" in self.params:
+            p["s0"] = self.params["s0"]
+        return p
+
+    def forward(self, x, lengths=None, mask=None, s_init=None):
+        """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches."""
+        caches = {}
+        emb = self.embedding
+        if emb is not None:
+            x, caches["embed"] = emb.forward(self.params, x)
+        states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
+                                            activation=self.config.activation, s_init=s_init)
+        h = states[:, -1, :] if self.config.head == "many_to_one" else states  # s^T or every s^t
+        logits, caches["head"] = self.dense.forward(self.params, h)
+        caches["states"] = states
+        return logits, caches
+
+    def loss_mask(self, batch: Batch, T: int):
+        """[B, T] bool of the steps that carry a loss (many-to-many), from lengths or mask."""
+        xp = namespace(self.params["W_s"])
+        if batch.mask is not None:
+            return xp.asarray(batch.mask)
+        B = int(batch.x.shape[0])
+        if batch.lengths is None:
+            return None
+        L = np.asarray(batch.lengths if not hasattr(batch.lengths, "get") else batch.lengths.get())
+        return xp.asarray(np.arange(T)[None, :] < L.reshape(B, 1))
+
+    def loss_and_grads(self, batch: Batch, *, step_norms: bool = False):
+        """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
+
+        With ``step_norms=True`` also returns ``[T]`` norms of dLoss/ds^t.
+        """
+        c = self.config
+        logits, caches = self.forward(batch.x, batch.lengths, batch.mask)
+        xp = namespace(logits)
+        T = int(caches["states"].shape[1])
+        m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
+        loss, dlogits = LOSSES[c.loss](logits, batch.y, m)
+        grads, dh = self.dense.backward(self.params, caches["head"], dlogits)  # backprop through W_o, b_o
+        if c.head == "many_to_one":
+            d_states, d_last = None, dh  # only the final state s^T feeds the output
+        else:
+            d_states, d_last = dh, None
+        out = rnn.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
+                           need_dx=self.embedding is not None, step_norms=step_norms)
+        rnn_grads, dx = out[0], out[1]
+        grads.update(rnn_grads)
+        if self.embedding is not None:
+            grads.update(self.embedding.backward(self.params, caches["embed"], dx)[0])  # backprop into E
+        if step_norms:
+            return loss, grads, out[2]
+        return loss, grads
+
+    def predict(self, x, lengths=None, mask=None):
+        """Output probabilities (softmax/sigmoid) or values (mse): [B, O] or [B, T, O]."""
+        logits, _ = self.forward(x, lengths, mask)
+        xp = namespace(logits)
+        if self.config.loss == "softmax":
+            z = logits - xp.max(logits, axis=-1, keepdims=True)
+            e = xp.exp(z)
+            return e / xp.sum(e, axis=-1, keepdims=True)
+        if self.config.loss == "sigmoid":
+            return 0.5 * (xp.tanh(0.5 * logits) + 1.0)
+        return logits

@@ -1,0 +1,102 @@
+"""Optimisers (SGD with momentum, Adam) and gradient clipping by global norm.
+
+An optimiser updates a parameter dict in place from a gradient dict keyed the
+same way.  Its state (moments, step count) is a dict of arrays that
+:mod:`bptt.checkpoint` saves, so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._xp import namespace
+
+
+def global_norm(grads: dict):
+    """sqrt of the sum of squares of every gradient entry (a 0-d device array)."""
+    xp = namespace(*grads.values())
+    return xp.sqrt(sum(xp.sum(g * g) for g in grads.values()))
+
+
+def clip_grad_norm(grads: dict, max_norm: float):
+    """Scale all gradients by ``min(1, max_norm / global_norm)``; returns ``(grads, norm)``.
+
+    Written without a host round-trip: the scale is computed on the device.
+    """
+    if not (max_norm > 0):
+        raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
+    xp = namespace(*grads.values())
+    norm = global_norm(grads)
+    scale = xp.minimum(xp.ones_like(norm), max_norm / (norm + 1e-12))
+    return {k: g * scale for k, g in grads.items()}, norm
+
+
+class _Optimizer:
+    def __init__(self, lr: float, frozen=()):
+        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        self.lr = float(lr)
+        self.frozen = frozenset(frozen)
+        self.state: dict = {"t": 0}
+
+    def step(self, params: dict, grads: dict) -> None:
+        missing = [k for k in params if k not in grads and k not in self.frozen]
+        if missing:
+            raise KeyError(f"grads has no entry for parameter(s) {missing}")
+        self.state["t"] = int(self.state["t"]) + 1
+        for k in params:
+            if k not in self.frozen:
+                self._update(k, params, grads[k])
+
+    def state_dict(self) -> dict:
+        return dict(self.state)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.state = dict(state)
+        self.state["t"] = int(self.state.get("t", 0))
+
+
+class SGD(_Optimizer):
+    """``v = momentum * v + g``; ``p -= lr * v`` (plain SGD when momentum is 0)."""
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, frozen=()):
+        super().__init__(lr, frozen)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def _update(self, k, params, g):
+        if self.momentum:
+            xp = namespace(g)
+            v = self.state.get("v." + k)
+            v = g if v is None else self.momentum * v + g
+            self.state["v." + k] = xp.asarray(v, copy=True) if v is g else v
+            g = v
+        params[k] -= self.lr * g
+
+
+class Adam(_Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, frozen=()):
+        super().__init__(lr, frozen)
+        for name, b in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {b!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _update(self, k, params, g):
+        xp = namespace(g)
+        m = self.state.get("m." + k)
+        v = self.state.get("v." + k)
+        if m is None:
+            m, v = xp.zeros_like(g), xp.zeros_like(g)
+        m = self.beta1 * m + (1.0 - self.beta1) * g  # first moment
+        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)  # second moment
+        self.state["m." + k], self.state["v." + k] = m, v
+        t = self.state["t"]
+        step = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        params[k] -= step * m / (xp.sqrt(v) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

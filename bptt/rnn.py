@@ -1,0 +1,274 @@
+r"""The tutorial's recurrent layer, forward and BPTT backward, as pure functions.
+
+The state update concatenates the previous state and the input and multiplies
+by **one** weight matrix (row vectors, state first)::
+
+    s^0 = 0                       (or a learned vector s0)
+    s^t = f_s([s^{t-1}, i^t] @ W_s + b_s)     if step t is real
+    s^t = s^{t-1}                              if step t is a pad
+
+with ``W_s`` of shape ``[H + D, H]``: rows ``0..H-1`` multiply the previous
+state, rows ``H..H+D-1`` the input.  Because ``[s, i] @ W_s = s @ W_s[:H] + i @
+W_s[H:]``, the input part of every time step is computed in one matrix product
+before the loop, and only the recurrence loops over time.
+
+Backpropagation through time treats the unrolled network as a feed-forward net
+whose layers share weights, and *adds together* the gradients of the copies.
+That sum over time steps is computed as one matrix product over all stacked
+steps, ``[S_prev, X]^T @ dA``, after the backward loop.
+
+Shapes: ``B`` batch, ``T`` time steps, ``D`` input size, ``H`` state size.
+Arrays may come from any array-API namespace (NumPy, CuPy, array_api_strict).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from ._xp import is_numpy, namespace, orthogonal, xavier_uniform
+from .activations import get as get_activation
+
+__all__ = ["init", "forward", "backward", "step"]
+
+
+def init(
+    input_size: int,
+    hidden_size: int,
+    *,
+    learn_s0: bool = False,
+    rng: np.random.Generator,
+    dtype=np.float32,
+) -> dict:
+    """New parameters ``{"W_s": [H + D, H], "b_s": [H]}`` (+ ``"s0": [H]`` if ``learn_s0``).
+
+    Initialisation: the state rows ``W_s[:H]`` are a random orthogonal matrix
+    (gradients neither grow nor shrink through the linear part of a step), the
+    input rows ``W_s[H:]`` are Glorot-uniform, ``b_s`` and ``s0`` start at zero.
+    """
+    D, H = _positive_int("input_size", input_size), _positive_int("hidden_size", hidden_size)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    W_s = np.concatenate([orthogonal(rng, H), xavier_uniform(rng, D, H)], axis=0)
+    params = {"W_s": W_s.astype(dtype), "b_s": np.zeros(H, dtype)}
+    if learn_s0:
+        params["s0"] = np.zeros(H, dtype)
+    return params
+
+
+def _positive_int(name, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def _check_params(xp, params, D_expected=None):
+    if not isinstance(params, dict) or "W_s" not in params or "b_s" not in params:
+        raise TypeError("params must be a dict with 'W_s' and 'b_s' (see bptt.rnn.init)")
+    W_s, b_s = params["W_s"], params["b_s"]
+    _checks.float_array(xp, "params['W_s']", W_s, 2, "[H + D, H]", finite=False)
+    H = int(W_s.shape[1])
+    if W_s.shape[0] <= H:
+        raise ValueError(f"params['W_s'] must have shape [H + D, H] with D >= 1, got {tuple(W_s.shape)}")
+    if tuple(b_s.shape) != (H,):
+        raise ValueError(f"params['b_s'] must have shape [H] = [{H}], got {tuple(b_s.shape)}")
+    _checks.same_dtype("params['b_s']", b_s, "params['W_s']", W_s)
+    if "s0" in params:
+        if tuple(params["s0"].shape) != (H,):
+            raise ValueError(f"params['s0'] must have shape [H] = [{H}], got {tuple(params['s0'].shape)}")
+        _checks.same_dtype("params['s0']", params["s0"], "params['W_s']", W_s)
+    return H, int(W_s.shape[0]) - H
+
+
+def step(params: dict, s_prev, i_t, activation: str = "tanh"):
+    """One time step of the tutorial's equation: ``f_s([s_prev, i_t] @ W_s + b_s)``.
+
+    ``s_prev``: [B, H], ``i_t``: [B, D] -> [B, H].  Written literally (with the
+    concatenation) as a readable reference; :func:`forward` is the fast path.
+    """
+    xp = namespace(s_prev, i_t, params["W_s"])
+    f, _ = get_activation(activation)
+    return f(xp, xp.matmul(xp.concat([s_prev, i_t], axis=-1), params["W_s"]) + params["b_s"])
+
+
+def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", s_init=None):
+    """Run the recurrence over a padded batch.
+
+    Args:
+        params: ``{"W_s": [H + D, H], "b_s": [H], optional "s0": [H]}``.
+        x: inputs ``[B, T, D]`` (float32/float64, the dtype of ``W_s``).
+        lengths: optional ``[B]`` ints in ``1..T``: row ``b`` is real for steps
+            ``< lengths[b]`` and padded after (right padding).
+        mask: optional ``[B, T]`` bool, True on real steps; pads may be anywhere.
+        activation: ``f_s``: "tanh" (default), "relu", "sigmoid" or "identity".
+        s_init: optional ``[B, H]`` state to start from (e.g. carried over from
+            the previous window of a long text); overrides ``s0``.  No gradient
+            flows into it.
+
+    Returns:
+        ``(states, cache)``: ``states`` is ``[B, T, H]``, the state after each
+        step; on a pad step the state is carried over unchanged, so
+        ``states[:, -1]`` is each sequence's final state ``s^T``.
+    """
+    xp = namespace(x, params.get("W_s"))
+    f, _ = get_activation(activation)
+    H, D = _check_params(xp, params)
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]")
+    B, T, Dx = (int(s) for s in x.shape)
+    if Dx != D:
+        raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} (shape [H + D, H] = {tuple(params['W_s'].shape)})")
+    if B == 0 or T == 0:
+        raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
+    _checks.same_dtype("x", x, "params['W_s']", params["W_s"])
+    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
+
+    W_s, b_s = params["W_s"], params["b_s"]
+    W_h, W_x = W_s[:H, :], W_s[H:, :]
+    X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
+    U = xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
+    U += b_s
+    U = xp.reshape(U, (T, B, H))
+
+    S = xp.empty((T + 1, B, H), dtype=x.dtype)  # S[t] = s^t, time-major; S[0] = s^0
+    if s_init is not None:
+        _checks.float_array(xp, "s_init", s_init, 2, "[B, H]")
+        if tuple(s_init.shape) != (B, H):
+            raise ValueError(f"s_init must have shape [B, H] = [{B}, {H}], got {tuple(s_init.shape)}")
+        S[0, ...] = s_init
+    elif "s0" in params:
+        S[0, ...] = xp.broadcast_to(params["s0"], (B, H))
+    else:
+        S[0, ...] = xp.zeros((B, H), dtype=x.dtype)
+
+    if is_numpy(xp) and activation == "tanh":
+        _forward_loop_numpy_tanh(S, U, W_h, m)
+    else:
+        for t in range(T):
+            s = f(xp, U[t, ...] + xp.matmul(S[t, ...], W_h))  # s^t = f_s(s^{t-1} W_h + i^t W_x + b_s)
+            if m is not None:
+                s = xp.where(m[t, :, None], s, S[t, ...])  # pad step: carry s^{t-1} over unchanged
+            S[t + 1, ...] = s
+
+    states = xp.permute_dims(S[1:, ...], (1, 0, 2))  # [B, T, H] view of the time-major store
+    cache = {
+        "X": X, "S": S, "mask": m, "activation": activation,
+        "work": U,  # no longer needed: backward reuses its memory for dA
+        "shape": (B, T, D, H), "learn_s0": "s0" in params and s_init is None,
+    }
+    return states, cache
+
+
+def _forward_loop_numpy_tanh(S, U, W_h, m):
+    """The same loop as the generic one, with NumPy's ``out=`` so no step allocates."""
+    for t in range(U.shape[0]):
+        nxt = S[t + 1]
+        np.matmul(S[t], W_h, out=nxt)
+        nxt += U[t]
+        np.tanh(nxt, out=nxt)
+        if m is not None:
+            np.copyto(nxt, S[t], where=~m[t][:, None])
+
+
+def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: bool = True,
+             step_norms: bool = False):
+    """Backpropagation through time.
+
+    Args:
+        params: the parameters given to :func:`forward`.
+        cache: the cache :func:`forward` returned.
+        d_states: ``[B, T, H]``, dLoss/dstates (zero where a step has no loss).
+        d_last: ``[B, H]``, dLoss/ds^T for the final states only (a many-to-one
+            head); give it instead of, or as well as, ``d_states``.
+        need_dx: also compute ``dx`` (skip it when ``x`` is data, not a layer output).
+        step_norms: also return ``[T]``: the norm of the total gradient
+            dLoss/ds^t at every step, over the batch (vanishing/exploding gradients).
+
+    Returns:
+        ``(grads, dx)`` or ``(grads, dx, norms)``: ``grads`` keyed like ``params``
+        (``W_s`` [H + D, H], ``b_s`` [H], ``s0`` [H]); ``dx`` is ``[B, T, D]`` or None.
+    """
+    X, S, m = cache["X"], cache["S"], cache["mask"]
+    B, T, D, H = cache["shape"]
+    xp = namespace(S, d_states, d_last)
+    _, f_prime = get_activation(cache["activation"])
+    if d_states is None and d_last is None:
+        raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
+    if d_states is not None:
+        _checks.array_like("d_states", d_states)
+        if tuple(d_states.shape) != (B, T, H):
+            raise ValueError(f"d_states must have shape [B, T, H] = [{B}, {T}, {H}], got {tuple(d_states.shape)}")
+        _checks.same_dtype("d_states", d_states, "states", S)
+    if d_last is not None:
+        _checks.array_like("d_last", d_last)
+        if tuple(d_last.shape) != (B, H):
+            raise ValueError(f"d_last must have shape [B, H] = [{B}, {H}], got {tuple(d_last.shape)}")
+        _checks.same_dtype("d_last", d_last, "states", S)
+    W_s = params["W_s"]
+    W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
+    dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
+    dA = cache["work"]  # dLoss/d(pre-activation) at every step, [T, B, H] (reuses forward's buffer)
+    norms = xp.empty((T,), dtype=S.dtype) if step_norms else None
+
+    if is_numpy(xp) and cache["activation"] == "tanh" and not step_norms:
+        g = _backward_loop_numpy_tanh(S, dS, d_last, dA, W_hT, m)
+    else:
+        g = xp.zeros((B, H), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
+        if d_last is not None:
+            g = g + d_last  # the loss on the final state s^T
+        for t in range(T - 1, -1, -1):
+            if dS is not None:
+                g = g + dS[t, ...]  # total gradient on s^t: its own loss plus what flows back from t+1
+            if step_norms:
+                norms[t] = xp.sqrt(xp.sum(g * g))
+            da = g * f_prime(xp, S[t + 1, ...])  # backprop through the f_s nonlinearity
+            if m is not None:
+                da = xp.where(m[t, :, None], da, xp.zeros_like(da))  # a pad step has no f_s
+            dA[t, ...] = da
+            g_prev = xp.matmul(da, W_hT)  # backprop through s^{t-1} @ W_s[:H]
+            if m is not None:
+                g_prev = xp.where(m[t, :, None], g_prev, g)  # pad step: s^t = s^{t-1}, gradient passes unchanged
+            g = g_prev
+
+    # BPTT's "add together the corresponding derivatives": the sum over steps of
+    # [s^{t-1}, i^t]^T da^t is one matrix product over all stacked steps.
+    dA2 = xp.reshape(dA, (T * B, H))
+    S_prev = xp.reshape(S[:-1, ...], (T * B, H))
+    dW_s = xp.concat([
+        xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2),  # state rows W_s[:H]
+        xp.matmul(xp.permute_dims(X, (1, 0)), dA2),  # input rows W_s[H:]
+    ], axis=0)
+    grads = {"W_s": dW_s, "b_s": xp.sum(dA2, axis=0)}  # bias: summed over steps and batch
+    if "s0" in params:
+        grads["s0"] = xp.sum(g, axis=0) if cache["learn_s0"] else xp.zeros_like(params["s0"])  # s^0 is shared by the batch
+    dx = None
+    if need_dx:
+        dX = xp.matmul(dA2, xp.permute_dims(W_s[H:, :], (1, 0)))  # backprop into the inputs i^t
+        dx = xp.permute_dims(xp.reshape(dX, (T, B, D)), (1, 0, 2))  # [B, T, D]
+    if step_norms:
+        return grads, dx, norms
+    return grads, dx
+
+
+def _backward_loop_numpy_tanh(S, dS, d_last, dA, W_hT, m):
+    """The generic backward loop for tanh with NumPy's ``out=``: no step allocates."""
+    T, B, H = dA.shape
+    g = np.zeros((B, H), dtype=S.dtype) if d_last is None else d_last.copy()
+    tmp = np.empty((B, H), dtype=S.dtype)
+    for t in range(T - 1, -1, -1):
+        if dS is not None:
+            g += dS[t]  # total gradient on s^t
+        da = dA[t]
+        np.multiply(S[t + 1], S[t + 1], out=tmp)
+        np.subtract(1.0, tmp, out=tmp)  # tanh'(a) = 1 - s^2
+        np.multiply(g, tmp, out=da)  # backprop through tanh
+        if m is not None:
+            keep = ~m[t][:, None]
+            da[keep[:, 0]] = 0.0  # a pad step has no f_s
+            np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
+            np.copyto(g, tmp, where=~keep)  # pad rows keep g: the gradient passes unchanged
+        else:
+            np.matmul(da, W_hT, out=g)
+    return g
