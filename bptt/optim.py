@@ -27,7 +27,7 @@ def clip_grad_norm(grads: dict, max_norm: float):
         raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
     xp = namespace(*grads.values())
     norm = global_norm(grads)
-    scale = xp.minimum(xp.ones_like(norm), max_norm / (norm + 1e-12))
+    scale = xp.minimum(xp.ones_like(norm), max_norm / (norm + 1e-6))
     return {k: g * scale for k, g in grads.items()}, norm
 
 

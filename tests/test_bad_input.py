@@ -1,0 +1,128 @@
+"""Bad input gets a ValueError/TypeError that names the argument and the value."""
+
+import numpy as np
+import pytest
+
+from bptt import Batch, Embedding, Model, ModelConfig, rnn
+
+B, T, D, H = 2, 4, 3, 5
+
+
+@pytest.fixture
+def p(rng):
+    return rnn.init(D, H, rng=rng, dtype=np.float64)
+
+
+@pytest.fixture
+def x(rng):
+    return rng.standard_normal((B, T, D))
+
+
+@pytest.mark.parametrize("kw,exc,words", [
+    (dict(x=np.zeros((B, T))), ValueError, ["x", "[B, T, D]", "(2, 4)"]),
+    (dict(x=np.zeros((B, T, D + 1))), ValueError, ["x", "D = 4", "D = 3"]),
+    (dict(x=np.zeros((B, T, D), np.int64)), TypeError, ["x", "int64"]),
+    (dict(x=np.zeros((B, T, D), np.float32)), TypeError, ["x", "float32", "float64"]),
+    (dict(x=np.zeros((0, T, D))), ValueError, ["x", "at least one"]),
+    (dict(x=np.zeros((B, 0, D))), ValueError, ["x", "at least one"]),
+    (dict(lengths=np.array([0, 2])), ValueError, ["lengths[0] = 0", "1..T = 1..4"]),
+    (dict(lengths=np.array([2, 5])), ValueError, ["lengths[1] = 5", "1..4"]),
+    (dict(lengths=np.array([2, 3, 4])), ValueError, ["lengths", "[B] = [2]"]),
+    (dict(lengths=np.array([1.5, 2.0])), TypeError, ["lengths", "integers"]),
+    (dict(mask=np.array([[True, True, False, False], [False] * 4])), ValueError, ["mask row 1", "no real step"]),
+    (dict(mask=np.ones((B, T + 1), bool)), ValueError, ["mask", "[B, T] = [2, 4]", "(2, 5)"]),
+    (dict(mask=np.ones((B, T))), TypeError, ["mask", "bool", "float64"]),
+    (dict(lengths=np.array([1, 2]), mask=np.ones((B, T), bool)), ValueError, ["lengths or mask"]),
+    (dict(activation="softplus"), ValueError, ["activation='softplus'", "tanh"]),
+])
+def test_forward_rejects(p, x, kw, exc, words):
+    kw = dict(kw)
+    xx = kw.pop("x", x)
+    with pytest.raises(exc) as e:
+        rnn.forward(p, xx, **kw)
+    for w in words:
+        assert w in str(e.value), (w, str(e.value))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_forward_rejects_nan_and_inf(p, x, bad):
+    x[1, 2, 0] = bad
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        rnn.forward(p, x)
+
+
+def test_backward_rejects_wrong_gradient_shape_and_dtype(p, x):
+    _, cache = rnn.forward(p, x)
+    with pytest.raises(ValueError, match=r"d_states must have shape \[B, T, H\] = \[2, 4, 5\]"):
+        rnn.backward(p, cache, np.zeros((B, T, H + 1)))
+    with pytest.raises(TypeError, match="d_states has dtype float32"):
+        rnn.backward(p, cache, np.zeros((B, T, H), np.float32))
+    with pytest.raises(ValueError, match="d_last must have shape"):
+        rnn.backward(p, cache, d_last=np.zeros((B + 1, H)))
+    with pytest.raises(TypeError, match="d_states"):
+        rnn.backward(p, cache)
+
+
+def test_params_checked(p, x):
+    with pytest.raises(ValueError, match=r"params\['b_s'\] must have shape \[H\] = \[5\]"):
+        rnn.forward({**p, "b_s": np.zeros(4)}, x)
+    with pytest.raises(TypeError, match="params must be a dict"):
+        rnn.forward({"W": 1}, x)
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
+        rnn.init(3, 0, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        rnn.init(3, 4, rng=0)
+
+
+def test_embedding_ids_checked(rng):
+    emb = Embedding(5, 3)
+    params = emb.init(rng)
+    with pytest.raises(ValueError, match="ids holds id 5, outside the vocabulary 0..4"):
+        emb.forward(params, np.array([[1, 5]]))
+    with pytest.raises(ValueError, match="ids holds id -1"):
+        emb.forward(params, np.array([[-1, 2]]))
+    with pytest.raises(TypeError, match="ids must be integer token ids, got dtype float64"):
+        emb.forward(params, np.array([[1.0, 2.0]]))
+    with pytest.raises(ValueError, match=r"ids must have shape \[B, T\]"):
+        emb.forward(params, np.array([1, 2]))
+
+
+@pytest.mark.parametrize("kw,words", [
+    (dict(hidden_size=0, input_size=3), "hidden_size must be a positive integer, got 0"),
+    (dict(hidden_size=4), "give exactly one of input_size"),
+    (dict(input_size=3, vocab_size=5), "give exactly one of input_size"),
+    (dict(input_size=3, head="one_to_many"), "head='one_to_many' is not known"),
+    (dict(input_size=3, loss="hinge"), "loss='hinge' is not known"),
+    (dict(input_size=3, dtype="float16"), "dtype='float16'"),
+    (dict(input_size=3, activation="gelu"), "activation='gelu' is not known"),
+])
+def test_model_config_rejects(kw, words):
+    with pytest.raises(ValueError) as e:
+        ModelConfig(**kw)
+    assert words in str(e.value)
+
+
+def test_model_config_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match=r"unknown model config key\(s\) \['hiden_size'\]"):
+        ModelConfig.from_dict({"input_size": 3, "hiden_size": 4})
+
+
+def test_loss_targets_checked(rng):
+    m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=3), rng=rng)
+    x = rng.standard_normal((B, T, D)).astype(np.float32)
+    with pytest.raises(ValueError, match="targets hold a class id outside 0..2"):
+        m.loss_and_grads(Batch(x=x, y=np.array([0, 3])))
+    with pytest.raises(ValueError, match=r"targets must have shape \[2\]"):
+        m.loss_and_grads(Batch(x=x, y=np.array([0, 1, 2])))
+
+
+def test_optimizer_arguments_checked():
+    from bptt import SGD, Adam, clip_grad_norm
+    with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
+        SGD(lr=-1)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        SGD(lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="beta2 must be in"):
+        Adam(beta2=1.0)
+    with pytest.raises(ValueError, match="max_norm must be > 0, got 0"):
+        clip_grad_norm({"a": np.ones(2)}, 0)
