@@ -1,0 +1,24 @@
+"""Data files, vocabularies and encoding into padded id batches."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .files import TASKS, DataError, Example, read_examples, tokenize, write_examples
+from .vocab import PAD, UNK, Labels, Vocab
+
+__all__ = ["TASKS", "DataError", "Example", "read_examples", "write_examples", "tokenize",
+           "Vocab", "Labels", "PAD", "UNK", "encode"]
+
+
+def encode(examples, vocab: Vocab, labels: Labels, task: str, path: str = ""):
+    """Examples -> ``(ids, targets)``: lists of int64 arrays ``[T_i]`` and class ids (int or ``[T_i]``)."""
+    ids, targets = [], []
+    for ex in examples:
+        ids.append(vocab.encode(ex.tokens))
+        where = f"{path}:{ex.line}: " if path else ""
+        if task == "classify":
+            targets.append(labels.encode(ex.target, where))
+        else:
+            targets.append(np.array([labels.encode(t, where) for t in ex.target], dtype=np.int64))
+    return ids, targets

@@ -1,0 +1,274 @@
+"""Training loop: minibatches (bucketed or exact-length), clipping, early stopping, resume.
+
+The loop is deterministic given ``TrainConfig.seed``: epoch ``e`` draws its
+batch order from ``seed`` and ``e``, so a run stopped after any batch and
+resumed from its ``.last`` state file ends with the same weights as one that
+never stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checkpoint
+from .batching import batch_indices, pad_sequences
+from .model import Batch, Model
+from .optim import OPTIMIZERS, clip_grad_norm
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.9  # SGD only
+    clip: float = 5.0  # global gradient norm; 0 turns clipping off
+    batch_size: int = 32
+    bucket: bool = True  # near-length buckets; False: exact-length groups (the tutorial's way)
+    epochs: int = 20
+    max_steps: int | None = None
+    max_time: float | None = None  # seconds
+    patience: int | None = None  # epochs without a better validation score
+    seed: int = 0
+    frozen: tuple = ()  # parameter names not to train (e.g. ("E",))
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer={self.optimizer!r} is not known; choose one of {sorted(OPTIMIZERS)}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.clip < 0:
+            raise ValueError(f"clip must be >= 0 (0 = off), got {self.clip!r}")
+        for name in ("batch_size", "epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("max_steps", "patience"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.max_time is not None and not self.max_time > 0:
+            raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
+
+
+@dataclass
+class SeqData:
+    """Encoded examples: ``ids`` (list of int arrays [T_i]) and ``targets`` (class ids, or arrays [T_i])."""
+
+    ids: list
+    targets: list
+    task: str  # "classify" or "tag"
+
+    def __len__(self):
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(s) for s in self.ids], dtype=np.int64)
+
+    def batch(self, idx) -> Batch:
+        x, L = pad_sequences([self.ids[i] for i in idx])
+        if self.task == "classify":
+            y = np.array([self.targets[i] for i in idx], dtype=np.int64)
+        else:
+            y = pad_sequences([self.targets[i] for i in idx], length=x.shape[1])[0]
+        return Batch(x=x, y=y, lengths=L)
+
+
+def evaluate(model: Model, data: SeqData, batch_size: int = 256) -> dict:
+    """Loss, whole-sequence accuracy, per-token accuracy (tag) and per-example correctness."""
+    order = np.argsort(data.lengths, kind="stable")  # similar lengths together: little padding
+    correct = np.zeros(len(data), dtype=bool)
+    tok_right = tok_total = 0
+    loss_sum = 0.0
+    for i in range(0, len(data), batch_size):
+        idx = order[i : i + batch_size]
+        b = data.batch(idx)
+        logits, caches = model.forward(b.x, b.lengths)
+        from .losses import LOSSES
+
+        if data.task == "classify":
+            loss, _ = LOSSES[model.config.loss](logits, b.y)
+            loss_sum += float(loss) * len(idx)
+            correct[idx] = np.asarray(logits).argmax(-1) == b.y
+        else:
+            m = model.loss_mask(b, b.x.shape[1])
+            loss, _ = LOSSES[model.config.loss](logits, b.y, m)
+            n_tok = int(b.lengths.sum())
+            loss_sum += float(loss) * n_tok
+            hit = (np.asarray(logits).argmax(-1) == b.y) | ~m
+            correct[idx] = hit.all(axis=1)
+            tok_right += int((hit & m).sum())
+            tok_total += n_tok
+    out = {"n": len(data), "accuracy": float(correct.mean()), "correct": correct}
+    if data.task == "classify":
+        out["loss"] = loss_sum / len(data)
+    else:
+        out["loss"] = loss_sum / tok_total
+        out["token_accuracy"] = tok_right / tok_total
+    return out
+
+
+def by_length(lengths, correct) -> dict:
+    """``{length: {"n": ..., "accuracy": ...}}`` sorted by length."""
+    lengths, correct = np.asarray(lengths), np.asarray(correct)
+    return {int(L): {"n": int((lengths == L).sum()), "accuracy": float(correct[lengths == L].mean())}
+            for L in np.unique(lengths)}
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int, epoch: int):
+        self.enabled, self.total, self.epoch = enabled, total, epoch
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int, loss: float, seqs: int, tokens: int):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.last < 0.2 and done < self.total:
+            return
+        self.last = now
+        el = max(now - self.t0, 1e-9)
+        w = 24
+        fill = int(w * done / max(self.total, 1))
+        sys.stderr.write(f"\repoch {self.epoch} [{'#' * fill}{'.' * (w - fill)}] {done}/{self.total} "
+                         f"loss {loss:.4f}  {seqs / el:,.0f} seq/s  {tokens / el:,.0f} tok/s ")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+def _score(metrics: dict | None, train_loss: float) -> tuple:
+    """Higher is better: validation accuracy, then lower loss; training loss when no validation set."""
+    if metrics is None:
+        return (0.0, -train_loss)
+    return (metrics["accuracy"], -metrics["loss"])
+
+
+def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: TrainConfig, *,
+          out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
+          progress: bool | None = None) -> list:
+    """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
+
+    Returns the history: one dict per finished epoch.
+    """
+    if progress is None:
+        progress = sys.stderr.isatty()
+    opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
+                                    **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}))
+    state = {"epoch": 0, "batch": 0, "step": 0, "elapsed": 0.0, "best": None, "bad_epochs": 0,
+             "history": [], "loss_sum": 0.0, "loss_n": 0}
+    last_path = out + ".last" if out else None
+    if resume:
+        if not last_path or not os.path.exists(last_path):
+            raise FileNotFoundError(f"--resume: no saved state {last_path!r} to resume from")
+        ck = checkpoint.load(last_path)
+        if ck.model.config != model.config:
+            raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
+        saved_cfg = ck.meta.get("train_config", {})
+        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed"):
+            if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
+                raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
+        model.params = ck.model.params
+        opt.load_state_dict(ck.opt_state or {})
+        state.update(ck.meta["train_state"])
+        log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
+
+    def save_last():
+        if last_path:
+            m = dict(meta or {})
+            m["train_state"] = state
+            m["train_config"] = dataclasses.asdict(cfg)
+            checkpoint.save(last_path, model, meta=m, opt_state=opt.state_dict())
+
+    def write_metrics():
+        if not out:
+            return
+        keys = ["epoch", "step", "time", "train_loss", "valid_loss", "valid_accuracy", "valid_token_accuracy"]
+        body = ",".join(keys) + "\n" + "".join(
+            ",".join("" if h.get(k) is None else f"{h[k]:.6g}" if isinstance(h.get(k), float) else str(h[k])
+                     for k in keys) + "\n" for h in state["history"])
+        checkpoint.atomic_write_bytes(out + ".metrics.csv", lambda f: f.write(body.encode()))
+
+    t_start = time.perf_counter() - state["elapsed"]
+    lengths = train_data.lengths
+    stop_reason = None
+    while state["epoch"] < cfg.epochs and stop_reason is None:
+        e = state["epoch"]
+        batches = batch_indices(lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
+                                seed=cfg.seed * 100003 + e)
+        bar = _Progress(progress, len(batches), e + 1)
+        seqs = toks = 0
+        try:
+            while state["batch"] < len(batches):
+                idx = batches[state["batch"]]
+                b = train_data.batch(idx)
+                loss, grads = model.loss_and_grads(b)
+                if cfg.clip:
+                    grads, _ = clip_grad_norm(grads, cfg.clip)
+                opt.step(model.params, grads)
+                state["batch"] += 1
+                state["step"] += 1
+                state["loss_sum"] += float(loss) * len(idx)
+                state["loss_n"] += len(idx)
+                seqs += len(idx)
+                toks += int(b.lengths.sum())
+                bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
+                state["elapsed"] = time.perf_counter() - t_start
+                if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
+                    stop_reason = f"reached --max-steps {cfg.max_steps}"
+                    break
+                if cfg.max_time is not None and state["elapsed"] >= cfg.max_time:
+                    stop_reason = f"reached --max-time {cfg.max_time:g}s"
+                    break
+        except KeyboardInterrupt:
+            bar.close()
+            save_last()
+            log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
+            raise
+        bar.close()
+        epoch_done = state["batch"] >= len(batches)
+        if not epoch_done and state["loss_n"] == 0:
+            break
+        train_loss = state["loss_sum"] / max(state["loss_n"], 1)
+        vm = evaluate(model, valid_data) if valid_data is not None else None
+        rec = {"epoch": e + 1 if epoch_done else e + state["batch"] / len(batches), "step": state["step"],
+               "time": state["elapsed"], "train_loss": train_loss,
+               "valid_loss": vm["loss"] if vm else None, "valid_accuracy": vm["accuracy"] if vm else None,
+               "valid_token_accuracy": vm.get("token_accuracy") if vm else None}
+        state["history"].append(rec)
+        score = _score(vm, train_loss)
+        improved = state["best"] is None or tuple(score) > tuple(state["best"])
+        if improved:
+            state["best"], state["bad_epochs"] = list(score), 0
+            if out:
+                checkpoint.save(out, model, meta=meta)
+        else:
+            state["bad_epochs"] += 1
+        line = f"epoch {rec['epoch']:g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
+        if vm:
+            line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
+            if "token_accuracy" in vm:
+                line += f"  token acc {vm['token_accuracy']:.2%}"
+        log(line + ("  *" if improved else ""))
+        if epoch_done:
+            state["epoch"] += 1
+            state["batch"] = 0
+            state["loss_sum"], state["loss_n"] = 0.0, 0
+        if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
+            stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
+        save_last()
+        write_metrics()
+    if stop_reason:
+        log(f"stopped: {stop_reason}")
+    return state["history"]
