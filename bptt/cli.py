@@ -273,7 +273,8 @@ def main(argv=None) -> int:
             ap.parse_args(["data", "--help"])
         if args.command == "demo":
             from .demo import run_demo
-            return run_demo(out_dir=args.out_dir, seed=args.seed, progress=None if not args.quiet else False)
+            run_demo(out_dir=args.out_dir, seed=args.seed, progress=None if not args.quiet else False)
+            return 0
     except UserError as e:
         print(f"bptt {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,90 @@
+"""The whole training path on array_api_strict arrays: proof that bptt uses only the
+array API standard (so CuPy works the same way), with results equal to NumPy's."""
+
+import numpy as np
+import pytest
+
+xp = pytest.importorskip("array_api_strict")
+
+from bptt import SGD, Adam, Batch, Model, ModelConfig, clip_grad_norm, rnn  # noqa: E402
+from bptt.losses import LOSSES  # noqa: E402
+
+
+def to_strict(tree):
+    return {k: xp.asarray(v) for k, v in tree.items()}
+
+
+def host(a):
+    return np.asarray(a)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "identity"])
+def test_rnn_layer_equals_numpy(rng, activation):
+    p = rnn.init(3, 5, learn_s0=True, rng=rng, dtype=np.float64)
+    p["s0"][:] = rng.standard_normal(5)
+    x = rng.standard_normal((4, 6, 3))
+    mask = rng.random((4, 6)) < 0.7
+    mask[:, 0] = True
+    d = rng.standard_normal((4, 6, 5))
+    st, c = rnn.forward(p, x, mask=mask, activation=activation)
+    g, dx, n = rnn.backward(p, c, d, step_norms=True)
+    sts, cs = rnn.forward(to_strict(p), xp.asarray(x), mask=mask, activation=activation)
+    assert type(sts).__module__.startswith("array_api_strict")
+    gs, dxs, ns = rnn.backward(to_strict(p), cs, xp.asarray(d), step_norms=True)
+    np.testing.assert_allclose(host(sts), st, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(host(dxs), dx, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(host(ns), n, rtol=1e-13)
+    for k in g:
+        np.testing.assert_allclose(host(gs[k]), g[k], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(input_size=3, head="many_to_one", loss="softmax", learn_s0=True),
+    dict(vocab_size=9, embed_dim=3, head="many_to_many", loss="softmax"),
+    dict(input_size=3, head="many_to_many", loss="sigmoid"),
+    dict(vocab_size=9, embed_dim=3, head="many_to_one", loss="mse"),
+])
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_training_steps_equal_numpy(rng, cfg, opt):
+    config = ModelConfig(hidden_size=5, output_size=4, dtype="float64", **cfg)
+    a = Model(config, rng=np.random.default_rng(0))
+    b = Model(config, to_strict(a.params))
+    B, T = 3, 6
+    x = rng.integers(1, 9, (B, T)) if config.vocab_size else rng.standard_normal((B, T, 3))
+    lead = (B,) if config.head == "many_to_one" else (B, T)
+    y = rng.integers(0, 4, lead) if config.loss == "softmax" else rng.random(lead + (4,))
+    L = np.array([6, 2, 4])
+    oa = SGD(lr=0.1, momentum=0.9) if opt == "sgd" else Adam(lr=0.05)
+    ob = SGD(lr=0.1, momentum=0.9) if opt == "sgd" else Adam(lr=0.05)
+    for _ in range(3):
+        la, ga = a.loss_and_grads(Batch(x=x, y=y, lengths=L))
+        lb, gb = b.loss_and_grads(Batch(x=xp.asarray(x), y=xp.asarray(y), lengths=L))
+        assert abs(float(la) - float(lb)) < 1e-12
+        ga, na = clip_grad_norm(ga, 0.5)
+        gb, nb = clip_grad_norm(gb, 0.5)
+        assert abs(float(na) - float(nb)) < 1e-12
+        oa.step(a.params, ga)
+        ob.step(b.params, gb)
+    for k in a.params:
+        np.testing.assert_allclose(host(b.params[k]), a.params[k], rtol=0, atol=1e-12)
+    pa = a.predict(x, L)
+    pb = b.predict(xp.asarray(x), L)
+    np.testing.assert_allclose(host(pb), pa, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_losses_equal_numpy(rng, name):
+    z = rng.standard_normal((3, 4, 5))
+    y = rng.integers(0, 5, (3, 4)) if name == "softmax" else rng.random((3, 4, 5))
+    m = rng.random((3, 4)) < 0.6
+    m[0, 0] = True
+    l, d = LOSSES[name](z, y, m)
+    ls, ds = LOSSES[name](xp.asarray(z), xp.asarray(y), xp.asarray(m))
+    assert abs(float(l) - float(ls)) < 1e-13
+    np.testing.assert_allclose(host(ds), d, rtol=0, atol=1e-14)
+
+
+def test_mixing_libraries_is_refused(rng):
+    p = rnn.init(3, 5, rng=rng, dtype=np.float64)
+    with pytest.raises(TypeError, match="different array libraries"):
+        rnn.forward(p, xp.asarray(rng.standard_normal((2, 3, 3))))

@@ -1,0 +1,185 @@
+"""Every command on tiny data, the file formats, and the bad-input paths."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from bptt.cli import main
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def parity(tmp_path, capsys):
+    tr, te = tmp_path / "train.tsv", tmp_path / "test.tsv"
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "300", "--seed", "1", "--out", str(tr))[0] == 0
+    assert run(capsys, "data", "make", "parity", "--lengths", "9-30", "--n", "100", "--seed", "2", "--out", str(te))[0] == 0
+    return tr, te
+
+
+def test_data_make_writes_header_and_is_reproducible(tmp_path, capsys):
+    rc, out, _ = run(capsys, "data", "make", "addition", "--lengths", "2-3", "--n", "5", "--seed", "4")
+    assert rc == 0
+    lines = out.strip().split("\n")
+    assert lines[0] == "text\tlabel" and len(lines) == 6
+    for line in lines[1:]:
+        pairs, digits = line.split("\t")
+        pairs, digits = pairs.split(), digits.split()
+        a = int("".join(p[0] for p in reversed(pairs)))
+        b = int("".join(p[1] for p in reversed(pairs)))
+        assert int("".join(reversed(digits))) == a + b  # the target really is the sum
+    assert run(capsys, "data", "make", "addition", "--lengths", "2-3", "--n", "5", "--seed", "4")[1] == out
+    rc, _, err = run(capsys, "data", "make", "parity", "--lengths", "5-2", "--n", "5")
+    assert rc == 2 and "lengths='5-2'" in err
+
+
+def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
+    tr, te = parity
+    model = tmp_path / "p.bptt"
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(tr), "--task", "classify", "--chars",
+                     "--out", str(model), "--epochs", "3", "--hidden", "8", "--quiet", "--plot", str(tmp_path / "c.png"))
+    assert rc == 0 and "best model saved" in out and "epoch 3" in out
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "p.bptt.metrics.csv").read_text().count("\n") == 4
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--json", "--by-length",
+                     "--plot", str(tmp_path / "acc.png"))
+    res = json.loads(out)  # stdout is one JSON object and nothing else
+    assert res["n"] == 100 and 0 <= res["accuracy"] <= 1 and "token_accuracy" not in res
+    assert sum(v["n"] for v in res["by_length"].values()) == 100
+    assert (tmp_path / "acc.png").exists()
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--by-length")
+    assert "length" in out and "accuracy" in out
+    rc, out, _ = run(capsys, "predict", "--model", str(model), "0110", "1")
+    labels = [line.split("\t") for line in out.strip().split("\n")]
+    assert len(labels) == 2 and all(lab in ("0", "1") and 0.5 <= float(p) <= 1 for lab, p in labels)
+
+
+def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
+    import io
+    tr = tmp_path / "add.tsv"
+    run(capsys, "data", "make", "addition", "--lengths", "1-3", "--n", "200", "--out", str(tr))
+    model = tmp_path / "a.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2", "--quiet")[0] == 0
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(tr), "--json")
+    res = json.loads(out)
+    assert 0 <= res["accuracy"] <= res["token_accuracy"] <= 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("37 20 00\n11 00\n"))
+    rc, out, _ = run(capsys, "predict", "--model", str(model))
+    lines = out.strip().split("\n")
+    assert [len(line.split()) for line in lines] == [3, 2]
+
+
+def test_resume_gives_the_same_weights(tmp_path, capsys, parity):
+    tr, _ = parity
+    common = ["train", "--data", str(tr), "--task", "classify", "--chars", "--epochs", "3", "--hidden", "8",
+              "--batch-size", "16", "--quiet", "--seed", "5"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    assert run(capsys, *common, "--out", str(a))[0] == 0
+    assert run(capsys, *common, "--out", str(b), "--max-steps", "25")[0] == 0  # stops mid-epoch 2
+    assert checkpoint.load(str(b) + ".last").meta["train_state"]["step"] == 25
+    rc, out, _ = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0 and "resuming at epoch 2, batch 6, step 25" in out
+    pa = checkpoint.load(str(a) + ".last").model.params
+    pb = checkpoint.load(str(b) + ".last").model.params
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    # a changed setting is refused
+    rc, _, err = run(capsys, *common[:-2], "--seed", "6", "--out", str(b), "--resume")
+    assert rc == 2 and "seed was 5" in err
+
+
+@pytest.mark.parametrize("fmt,content", [
+    ("tsv", "0110\t0\n111\t1\n"),
+    ("tsv", "label\ttext\n0\t0110\n1\t111\n"),
+    ("csv", "text,label\n0110,0\n\"111\",1\n"),
+    ("jsonl", '{"text": "0110", "label": 0}\n\n{"text": "111", "label": "1"}\n'),
+])
+def test_file_formats(tmp_path, fmt, content):
+    from bptt.data import read_examples
+    p = tmp_path / f"d.{fmt}"
+    p.write_text(content)
+    ex, skipped = read_examples(p, "classify", chars=True)
+    assert [(e.tokens, e.target) for e in ex] == [(list("0110"), "0"), (list("111"), "1")] and skipped == 0
+
+
+@pytest.mark.parametrize("content,task,words", [
+    ("0110\t0\t9\n", "classify", "d.tsv:1: has 3 column(s), expected 2"),
+    ("0110\t0\n\t1\n", "classify", "d.tsv:2: empty sequence"),
+    ("a b c\tX Y\n", "tag", "d.tsv:1: 2 labels for 3 tokens"),
+    ("0110\t\n", "classify", "d.tsv:1: empty label"),
+])
+def test_bad_lines_named_with_file_and_line(tmp_path, capsys, content, task, words):
+    p = tmp_path / "d.tsv"
+    p.write_text(content)
+    rc, out, err = run(capsys, "train", "--data", str(p), "--task", task, "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and words in err and "Traceback" not in err
+
+
+def test_skip_bad_counts_and_bad_encoding(tmp_path, capsys):
+    p = tmp_path / "d.tsv"
+    p.write_text("01\t0\n\t1\n11\t0\n1\t1\nx\ty\tz\n")
+    rc, out, _ = run(capsys, "train", "--data", str(p), "--task", "classify", "--chars", "--skip-bad",
+                     "--out", str(tmp_path / "m.bptt"), "--epochs", "1", "--quiet")
+    assert rc == 0 and "skipped 2 bad line(s)" in out
+    p.write_bytes(b"01\t0\n\xff\xfe1\t1\n")
+    rc, _, err = run(capsys, "train", "--data", str(p), "--task", "classify", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and "d.tsv:2: not valid UTF-8" in err
+
+
+def test_unknown_label_and_tokens_at_evaluation(tmp_path, capsys, parity):
+    tr, _ = parity
+    model = tmp_path / "p.bptt"
+    run(capsys, "train", "--data", str(tr), "--task", "classify", "--chars", "--out", str(model), "--epochs", "1", "--quiet")
+    t = tmp_path / "t.tsv"
+    t.write_text("0110\t0\n01x1\t1\n")
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(t))
+    assert rc == 0 and "1 token(s) not in the model's vocabulary" in out
+    t.write_text("0110\t0\n0101\t7\n")
+    rc, _, err = run(capsys, "evaluate", "--model", str(model), "--data", str(t))
+    assert rc == 2 and "t.tsv:2: label '7' was not seen in training" in err
+    rc, _, err = run(capsys, "evaluate", "--model", str(tr), "--data", str(t))
+    assert rc == 2 and "not a bptt model" in err
+    rc, _, err = run(capsys, "train", "--data", str(tmp_path / "none.tsv"), "--task", "classify", "--out", str(model))
+    assert rc == 2 and "none.tsv: no such file" in err
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--out", str(model), "--lr", "-1")
+    assert rc == 2 and "lr must be a positive number, got -1" in err
+
+
+def test_unknown_option_is_refused_by_name(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--data", "x", "--task", "classify", "--out", "m", "--hiden", "3"])
+    assert e.value.code == 2
+    assert "--hiden" in capsys.readouterr().err
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--hidden" in out and "(default: 64)" in out and "--bucket, --no-bucket" in out
+
+
+def test_parity_generalises_to_longer_sequences(tmp_path, capsys):
+    """The README's recipe: train on lengths 1-20, evaluate on 21-200."""
+    tr, va, te = (tmp_path / f for f in ("tr.tsv", "va.tsv", "te.tsv"))
+    run(capsys, "data", "make", "parity", "--lengths", "1-20", "--n", "4000", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "parity", "--lengths", "1-20", "--n", "500", "--seed", "2", "--out", str(va))
+    run(capsys, "data", "make", "parity", "--lengths", "21-200", "--n", "1000", "--seed", "3", "--out", str(te))
+    m = tmp_path / "p.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--chars",
+               "--out", str(m), "--quiet")[0] == 0
+    res = json.loads(run(capsys, "evaluate", "--model", str(m), "--data", str(te), "--json")[1])
+    assert res["accuracy"] >= 0.95
+
+
+def test_demo_adds_100_digit_numbers(tmp_path, capsys):
+    from bptt.demo import run_demo
+    res = run_demo(out_dir=str(tmp_path), progress=False, log=lambda s: None)
+    assert res["rnn"][100] >= 0.99
+    assert min(res["feedforward"].values()) > 0.9 and max(res["feedforward"]) == 4
