@@ -25,6 +25,8 @@ def namespace(*arrays):
             continue
         if isinstance(a, np.ndarray) or isinstance(a, np.generic):
             ns = np
+        elif type(a).__module__.startswith("cupy"):
+            ns = _cupy_namespace()
         elif hasattr(a, "__array_namespace__"):
             ns = a.__array_namespace__()
         else:
@@ -37,6 +39,14 @@ def namespace(*arrays):
                 "put all inputs and parameters on one device first"
             )
     return np if found is None else found
+
+
+def _cupy_namespace():
+    try:  # the array API's names (permute_dims, concat, astype, ...) on top of CuPy
+        from array_api_compat import cupy as xp
+    except ImportError:
+        import cupy as xp
+    return xp
 
 
 def is_numpy(xp) -> bool:

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
     t.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]'")
 
     e = sub.add_parser("evaluate", help="score a model on a data file", formatter_class=HELP_FMT)
     e.add_argument("--model", required=True)
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--text-col", default="text")
     e.add_argument("--label-col", default="label")
     e.add_argument("--skip-bad", action="store_true")
+    e.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
 
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
@@ -150,8 +152,8 @@ def cmd_train(args, out=print) -> int:
         f"{len(labels)} labels; H={cfg.hidden_size}, D={cfg.embed_dim}, {sum(v.size for v in model.params.values()):,} parameters")
     try:
         history = train(model, data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
-                        progress=None if not args.quiet else False)
-    except (FileNotFoundError, ValueError) as e:
+                        progress=None if not args.quiet else False, device=args.device)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
         raise UserError(str(e)) from None
     out(f"best model saved to {args.out}")
     if args.plot and history:
@@ -181,6 +183,10 @@ def cmd_evaluate(args, out=print) -> int:
     examples, skipped = _read(args.data, task, args, chars=meta.get("chars", False))
     data = _encode(examples, vocab, labels, task, args.data)
     n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
+    try:
+        ck.model.to(args.device)
+    except (RuntimeError, ValueError) as e:
+        raise UserError(str(e)) from None
     m = evaluate(ck.model, data)
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":

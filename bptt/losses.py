@@ -8,11 +8,14 @@ zero at positions that do not count.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _checks
-from ._xp import namespace
+from ._xp import namespace, to_numpy
 
 
-def _weights(xp, mask, lead, dtype):
+def _weights(xp, mask, lead, dtype, check):
+    """Position weights (None = all count) and their count (a device scalar when masked)."""
     if mask is None:
         n = 1
         for s in lead:
@@ -20,28 +23,34 @@ def _weights(xp, mask, lead, dtype):
         return None, n
     if tuple(mask.shape) != tuple(lead):
         raise ValueError(f"mask must have shape {list(lead)}, got {tuple(mask.shape)}")
-    w = xp.astype(mask, dtype)
-    n = int(xp.sum(xp.astype(mask, xp.int64)))
-    if n == 0:
+    w = xp.astype(xp.asarray(mask), dtype)
+    n = xp.sum(w)  # stays on the device: no host round-trip per step
+    if check and not bool(n > 0):
         raise ValueError("mask selects no position: the loss would be undefined")
     return w, n
 
 
-def softmax_cross_entropy(logits, targets, mask=None):
-    """``f_o`` = softmax; targets are class ids of shape ``logits.shape[:-1]``."""
+def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
+    """``f_o`` = softmax; targets are class ids of shape ``logits.shape[:-1]``.
+
+    ``check`` validates the class ids (on the host when ``targets`` is a NumPy
+    array; on a device it costs a round-trip, which a training loop whose data
+    were validated once can skip with ``check=False``).
+    """
     xp = namespace(logits)
     _checks.array_like("logits", logits)
     lead, C = tuple(logits.shape[:-1]), int(logits.shape[-1])
     if tuple(targets.shape) != lead:
         raise ValueError(f"targets must have shape {list(lead)} (logits {tuple(logits.shape)}), got {tuple(targets.shape)}")
-    w, n = _weights(xp, mask, lead, logits.dtype)
+    w, n = _weights(xp, mask, lead, logits.dtype, check)
+    if check:
+        host_t = to_numpy(targets)
+        out_of_range = (host_t < 0) | (host_t >= C)
+        if mask is not None:
+            out_of_range &= to_numpy(mask).astype(bool)
+        if np.any(out_of_range):
+            raise ValueError(f"targets hold a class id outside 0..{C - 1}: {int(host_t[out_of_range][0])}")
     t = xp.asarray(targets)
-    if w is None:
-        bad = xp.any((t < 0) | (t >= C))
-    else:
-        bad = xp.any(((t < 0) | (t >= C)) & mask)
-    if bool(bad):
-        raise ValueError(f"targets hold a class id outside 0..{C - 1}")
     z = logits - xp.max(logits, axis=-1, keepdims=True)  # shift for a stable exp
     logsumexp = xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
     logp = z - logsumexp  # log softmax
@@ -56,14 +65,14 @@ def softmax_cross_entropy(logits, targets, mask=None):
     return loss, d
 
 
-def sigmoid_binary_cross_entropy(logits, targets, mask=None):
+def sigmoid_binary_cross_entropy(logits, targets, mask=None, check: bool = True):
     """``f_o`` = sigmoid; ``targets`` are 0/1 floats shaped like ``logits``; mean over all outputs."""
     xp = namespace(logits)
     if tuple(targets.shape) != tuple(logits.shape):
         raise ValueError(f"targets must have shape {tuple(logits.shape)}, got {tuple(targets.shape)}")
     lead, K = tuple(logits.shape[:-1]), int(logits.shape[-1])
-    w, n = _weights(xp, mask, lead, logits.dtype)
-    n *= K
+    w, n = _weights(xp, mask, lead, logits.dtype, check)
+    n = n * K
     y = xp.astype(xp.asarray(targets), logits.dtype)
     # log(1 + exp(-|z|)) + max(z, 0) - z*y, the stable form of BCE on logits
     per = xp.log1p(xp.exp(-xp.abs(logits))) + xp.maximum(logits, xp.zeros_like(logits)) - logits * y
@@ -75,14 +84,14 @@ def sigmoid_binary_cross_entropy(logits, targets, mask=None):
     return xp.sum(per) / n, d
 
 
-def mean_squared_error(pred, targets, mask=None):
+def mean_squared_error(pred, targets, mask=None, check: bool = True):
     """``f_o`` = identity; mean of ``(pred - targets)^2`` over all counted outputs."""
     xp = namespace(pred)
     if tuple(targets.shape) != tuple(pred.shape):
         raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(targets.shape)}")
     lead, K = tuple(pred.shape[:-1]), int(pred.shape[-1])
-    w, n = _weights(xp, mask, lead, pred.dtype)
-    n *= K
+    w, n = _weights(xp, mask, lead, pred.dtype, check)
+    n = n * K
     diff = pred - xp.astype(xp.asarray(targets), pred.dtype)
     if w is not None:
         diff = diff * w[..., None]

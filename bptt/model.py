@@ -156,14 +156,14 @@ class Model:
             p["s0"] = self.params["s0"]
         return p
 
-    def forward(self, x, lengths=None, mask=None, s_init=None):
+    def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True):
         """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches."""
         caches = {}
         emb = self.embedding
         if emb is not None:
             x, caches["embed"] = emb.forward(self.params, x)
         states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
-                                            activation=self.config.activation, s_init=s_init)
+                                            activation=self.config.activation, s_init=s_init, check=check)
         h = states[:, -1, :] if self.config.head == "many_to_one" else states  # s^T or every s^t
         logits, caches["head"] = self.dense.forward(self.params, h)
         caches["states"] = states
@@ -180,17 +180,18 @@ class Model:
         L = np.asarray(batch.lengths if not hasattr(batch.lengths, "get") else batch.lengths.get())
         return xp.asarray(np.arange(T)[None, :] < L.reshape(B, 1))
 
-    def loss_and_grads(self, batch: Batch, *, step_norms: bool = False):
+    def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
 
+        The loss is a 0-d array on the parameters' device (no host round-trip).
         With ``step_norms=True`` also returns ``[T]`` norms of dLoss/ds^t.
+        ``check=False`` skips the NaN and class-id checks of data validated once.
         """
         c = self.config
-        logits, caches = self.forward(batch.x, batch.lengths, batch.mask)
-        xp = namespace(logits)
+        logits, caches = self.forward(batch.x, batch.lengths, batch.mask, check=check)
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
-        loss, dlogits = LOSSES[c.loss](logits, batch.y, m)
+        loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
         grads, dh = self.dense.backward(self.params, caches["head"], dlogits)  # backprop through W_o, b_o
         if c.head == "many_to_one":
             d_states, d_last = None, dh  # only the final state s^T feeds the output
@@ -205,6 +206,13 @@ class Model:
         if step_norms:
             return loss, grads, out[2]
         return loss, grads
+
+    def to(self, device: str) -> "Model":
+        """Move the parameters to ``"cpu"`` or ``"gpu"`` (in place); returns self."""
+        from .device import to_device
+
+        self.params = to_device(self.params, device)
+        return self
 
     def predict(self, x, lengths=None, mask=None):
         """Output probabilities (softmax/sigmoid) or values (mse): [B, O] or [B, T, O]."""

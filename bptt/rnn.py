@@ -94,7 +94,8 @@ def step(params: dict, s_prev, i_t, activation: str = "tanh"):
     return f(xp, xp.matmul(xp.concat([s_prev, i_t], axis=-1), params["W_s"]) + params["b_s"])
 
 
-def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", s_init=None):
+def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", s_init=None,
+            check: bool = True):
     """Run the recurrence over a padded batch.
 
     Args:
@@ -107,6 +108,8 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
         s_init: optional ``[B, H]`` state to start from (e.g. carried over from
             the previous window of a long text); overrides ``s0``.  No gradient
             flows into it.
+        check: refuse NaN/inf in ``x`` (a host round-trip on a GPU; a training
+            loop whose data were checked once passes False).
 
     Returns:
         ``(states, cache)``: ``states`` is ``[B, T, H]``, the state after each
@@ -116,7 +119,7 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     xp = namespace(x, params.get("W_s"))
     f, _ = get_activation(activation)
     H, D = _check_params(xp, params)
-    _checks.float_array(xp, "x", x, 3, "[B, T, D]")
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
     B, T, Dx = (int(s) for s in x.shape)
     if Dx != D:
         raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} (shape [H + D, H] = {tuple(params['W_s'].shape)})")

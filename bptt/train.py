@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checkpoint
+from ._xp import to_numpy
 from .batching import batch_indices, pad_sequences
 from .model import Batch, Model
 from .optim import OPTIMIZERS, clip_grad_norm
@@ -96,13 +97,14 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256) -> dict:
         if data.task == "classify":
             loss, _ = LOSSES[model.config.loss](logits, b.y)
             loss_sum += float(loss) * len(idx)
-            correct[idx] = np.asarray(logits).argmax(-1) == b.y
+            correct[idx] = to_numpy(logits).argmax(-1) == b.y
         else:
             m = model.loss_mask(b, b.x.shape[1])
             loss, _ = LOSSES[model.config.loss](logits, b.y, m)
             n_tok = int(b.lengths.sum())
             loss_sum += float(loss) * n_tok
-            hit = (np.asarray(logits).argmax(-1) == b.y) | ~m
+            m = to_numpy(m)
+            hit = (to_numpy(logits).argmax(-1) == b.y) | ~m
             correct[idx] = hit.all(axis=1)
             tok_right += int((hit & m).sum())
             tok_total += n_tok
@@ -128,12 +130,12 @@ class _Progress:
         self.t0 = time.perf_counter()
         self.last = 0.0
 
+    def due(self, done: int) -> bool:
+        """Time to redraw (at most 5 times a second): only then is the loss read from the device."""
+        return self.enabled and (time.perf_counter() - self.last >= 0.2 or done >= self.total)
+
     def update(self, done: int, loss: float, seqs: int, tokens: int):
-        if not self.enabled:
-            return
         now = time.perf_counter()
-        if now - self.last < 0.2 and done < self.total:
-            return
         self.last = now
         el = max(now - self.t0, 1e-9)
         w = 24
@@ -157,11 +159,17 @@ def _score(metrics: dict | None, train_loss: float) -> tuple:
 
 def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: TrainConfig, *,
           out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
-          progress: bool | None = None) -> list:
+          progress: bool | None = None, device: str = "cpu") -> list:
     """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
 
+    ``device`` ("cpu" or "gpu") holds the parameters and optimiser state; each
+    batch is built on the host and moved there once, and the loss is summed on
+    the device, read back only when the progress bar or an epoch line shows it.
     Returns the history: one dict per finished epoch.
     """
+    from .device import to_device
+
+    model.to(device)
     if progress is None:
         progress = sys.stderr.isatty()
     opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
@@ -179,8 +187,8 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed"):
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
-        model.params = ck.model.params
-        opt.load_state_dict(ck.opt_state or {})
+        model.params = to_device(ck.model.params, device)
+        opt.load_state_dict(to_device(ck.opt_state or {}, device))
         state.update(ck.meta["train_state"])
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
@@ -209,21 +217,30 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
                                 seed=cfg.seed * 100003 + e)
         bar = _Progress(progress, len(batches), e + 1)
         seqs = toks = 0
+        loss_acc = 0.0  # summed on the device; read back with float() only when shown or saved
+
+        def flush():
+            nonlocal loss_acc
+            state["loss_sum"] += float(loss_acc)
+            loss_acc = 0.0
+
         try:
             while state["batch"] < len(batches):
                 idx = batches[state["batch"]]
-                b = train_data.batch(idx)
-                loss, grads = model.loss_and_grads(b)
+                b = train_data.batch(idx)  # ids, lengths and targets were validated when encoded
+                loss, grads = model.loss_and_grads(b, check=False)
                 if cfg.clip:
                     grads, _ = clip_grad_norm(grads, cfg.clip)
                 opt.step(model.params, grads)
                 state["batch"] += 1
                 state["step"] += 1
-                state["loss_sum"] += float(loss) * len(idx)
+                loss_acc = loss_acc + loss * len(idx)
                 state["loss_n"] += len(idx)
                 seqs += len(idx)
                 toks += int(b.lengths.sum())
-                bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
+                if bar.due(state["batch"]):
+                    flush()
+                    bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
                 state["elapsed"] = time.perf_counter() - t_start
                 if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
                     stop_reason = f"reached --max-steps {cfg.max_steps}"
@@ -233,10 +250,12 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
                     break
         except KeyboardInterrupt:
             bar.close()
+            flush()
             save_last()
             log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
             raise
         bar.close()
+        flush()
         epoch_done = state["batch"] >= len(batches)
         if not epoch_done and state["loss_n"] == 0:
             break

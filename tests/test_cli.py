@@ -183,3 +183,19 @@ def test_demo_adds_100_digit_numbers(tmp_path, capsys):
     res = run_demo(out_dir=str(tmp_path), progress=False, log=lambda s: None)
     assert res["rnn"][100] >= 0.99
     assert min(res["feedforward"].values()) > 0.9 and max(res["feedforward"]) == 4
+
+
+def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_cupy(name, *a, **k):
+        if name == "cupy" or name.startswith("cupy."):
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    tr, _ = parity
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--chars", "--quiet",
+                     "--out", str(tmp_path / "m.bptt"), "--device", "gpu")
+    assert rc == 2 and "pip install 'bptt[gpu]'" in err
