@@ -1,0 +1,18 @@
+"""The benchmark scripts run (tiny rows, CPU path), so they do not rot; their figures are not asserted."""
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+def test_gpu_script_runs_on_the_cpu_path(capsys):
+    from benchmarks.gpu import main
+    main(["--cpu", "--steps", "1", "--rows", "2,5,3,4"])
+    out = capsys.readouterr().out
+    assert "worst difference" in out and "OK at 1e-10" in out and "2,5,3,4" in out
+
+
+def test_cpu_benchmark_runs(capsys):
+    from benchmarks.bench_cpu import main
+    main(["--steps", "1", "--rows", "2,5,3,4"])
+    assert "2,5,3,4" in capsys.readouterr().out
