@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._xp import all_finite, dtype_name, is_float
+from ._xp import all_finite, dtype_name, is_float, to_numpy
 
 
 def _shape(a) -> tuple:
@@ -45,7 +45,7 @@ def lengths_to_mask(xp, lengths, mask, B: int, T: int):
     if lengths is not None and mask is not None:
         raise ValueError("give either lengths or mask, not both")
     if lengths is not None:
-        host = np.asarray(lengths.get() if hasattr(lengths, "get") else _to_host(lengths))
+        host = np.asarray(to_numpy(lengths))
         if host.ndim != 1 or host.shape[0] != B:
             raise ValueError(f"lengths must have shape [B] = [{B}], got shape {tuple(host.shape)}")
         if host.size and not np.issubdtype(host.dtype, np.integer):
@@ -63,7 +63,7 @@ def lengths_to_mask(xp, lengths, mask, B: int, T: int):
         m = np.arange(T)[:, None] < host[None, :]
         return xp.asarray(m)
     if mask is not None:
-        host = np.asarray(mask.get() if hasattr(mask, "get") else _to_host(mask))
+        host = np.asarray(to_numpy(mask))
         if host.shape != (B, T):
             raise ValueError(f"mask must have shape [B, T] = [{B}, {T}], got shape {tuple(host.shape)}")
         if host.dtype != np.bool_:
@@ -76,11 +76,3 @@ def lengths_to_mask(xp, lengths, mask, B: int, T: int):
         return xp.asarray(np.ascontiguousarray(host.T))
     return None
 
-
-def _to_host(a):
-    if isinstance(a, (list, tuple)):
-        return np.asarray(a)
-    try:
-        return np.asarray(a)
-    except Exception:
-        return np.from_dlpack(a)

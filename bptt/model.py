@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import rnn
-from ._xp import namespace
+from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Embedding
 from .losses import LOSSES
@@ -177,7 +177,7 @@ class Model:
         B = int(batch.x.shape[0])
         if batch.lengths is None:
             return None
-        L = np.asarray(batch.lengths if not hasattr(batch.lengths, "get") else batch.lengths.get())
+        L = to_numpy(batch.lengths)
         return xp.asarray(np.arange(T)[None, :] < L.reshape(B, 1))
 
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True):
