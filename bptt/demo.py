@@ -47,7 +47,7 @@ def run_demo(out_dir="bptt-demo", seed=0, progress=None, n_train=4000, n_test=20
     log(f"bptt demo: training an RNN (H={cfg.hidden_size}) on {n_train} additions of "
         f"{TRAIN_DIGITS[0]}-{TRAIN_DIGITS[1]}-digit numbers (digit pairs in, least significant first)")
     out = os.path.join(out_dir, "addition.bptt")
-    meta = {"task": "tag", "chars": False, "vocab": vocab.tokens, "labels": labels.names,
+    meta = {"task": "tag", "tokenizer": "space", "vocab": vocab.tokens, "labels": labels.names,
             "train_lengths": [TRAIN_DIGITS[0] + 1, TRAIN_DIGITS[1] + 1]}
     tcfg = TrainConfig(lr=0.01, batch_size=32, epochs=epochs, seed=seed, patience=4)
     train(model, train_data, valid_data, tcfg, out=out, meta=meta, log=lambda s: log("  " + s), progress=progress)

@@ -180,15 +180,20 @@ class Model:
         L = to_numpy(batch.lengths)
         return xp.asarray(np.arange(T)[None, :] < L.reshape(B, 1))
 
-    def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True):
+    def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
+                       return_state: bool = False, frozen=()):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
 
         The loss is a 0-d array on the parameters' device (no host round-trip).
         With ``step_norms=True`` also returns ``[T]`` norms of dLoss/ds^t.
         ``check=False`` skips the NaN and class-id checks of data validated once.
+        ``s_init`` [B, H] starts from a given state (no gradient flows into it);
+        ``return_state=True`` also returns the final states s^T [B, H] (to carry on).
+        ``frozen`` names parameters whose gradient is not needed (``"E"``: the
+        embedding's backward pass is skipped; its gradient is absent).
         """
         c = self.config
-        logits, caches = self.forward(batch.x, batch.lengths, batch.mask, check=check)
+        logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check)
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
         loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
@@ -197,15 +202,20 @@ class Model:
             d_states, d_last = None, dh  # only the final state s^T feeds the output
         else:
             d_states, d_last = dh, None
+        train_E = self.embedding is not None and "E" not in frozen
         out = rnn.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
-                           need_dx=self.embedding is not None, step_norms=step_norms)
+                           need_dx=train_E, step_norms=step_norms)
         rnn_grads, dx = out[0], out[1]
         grads.update(rnn_grads)
-        if self.embedding is not None:
+        if train_E:
             grads.update(self.embedding.backward(self.params, caches["embed"], dx)[0])  # backprop into E
+        extra = ()
         if step_norms:
-            return loss, grads, out[2]
-        return loss, grads
+            extra += (out[2],)
+        if return_state:
+            xp = namespace(caches["states"])
+            extra += (xp.asarray(caches["states"][:, -1, :], copy=True),)
+        return (loss, grads) + extra
 
     def to(self, device: str) -> "Model":
         """Move the parameters to ``"cpu"`` or ``"gpu"`` (in place); returns self."""

@@ -73,6 +73,20 @@ class SeqData:
     def lengths(self) -> np.ndarray:
         return np.array([len(s) for s in self.ids], dtype=np.int64)
 
+    def epoch_batches(self, cfg: "TrainConfig", epoch: int) -> list:
+        """This epoch's minibatches (index arrays), reproducible from the seed and the epoch."""
+        return batch_indices(self.lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
+                             seed=cfg.seed * 100003 + epoch)
+
+    def train_step(self, model: Model, idx, carry=None, frozen=()):
+        """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``."""
+        b = self.batch(idx)  # ids, lengths and targets were validated when encoded
+        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen)
+        return loss, grads, None, len(idx), int(b.lengths.sum())
+
+    def evaluate(self, model: Model) -> dict:
+        return evaluate(model, self)
+
     def batch(self, idx) -> Batch:
         x, L = pad_sequences([self.ids[i] for i in idx])
         if self.task == "classify":
@@ -151,13 +165,16 @@ class _Progress:
 
 
 def _score(metrics: dict | None, train_loss: float) -> tuple:
-    """Higher is better: validation accuracy, then lower loss; training loss when no validation set."""
+    """Higher is better: validation accuracy, then lower loss (a language model: loss alone);
+    training loss when no validation set."""
     if metrics is None:
         return (0.0, -train_loss)
+    if "perplexity" in metrics:
+        return (0.0, -metrics["loss"])
     return (metrics["accuracy"], -metrics["loss"])
 
 
-def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: TrainConfig, *,
+def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
           out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
           progress: bool | None = None, device: str = "cpu") -> list:
     """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
@@ -165,6 +182,11 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
     ``device`` ("cpu" or "gpu") holds the parameters and optimiser state; each
     batch is built on the host and moved there once, and the loss is summed on
     the device, read back only when the progress bar or an epoch line shows it.
+    ``train_data`` and ``valid_data`` are :class:`SeqData` (labelled sequences) or
+    :class:`bptt.lm.TextStream` (a language model's text): anything with
+    ``epoch_batches(cfg, epoch)``, ``train_step(model, batch, carry)`` and
+    ``evaluate(model)``.  A stateful stream passes each window's final state on
+    as ``carry``; it is saved with the resumable state.
     Returns the history: one dict per finished epoch.
     """
     from .device import to_device
@@ -188,7 +210,9 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
         model.params = to_device(ck.model.params, device)
-        opt.load_state_dict(to_device(ck.opt_state or {}, device))
+        ost = to_device(ck.opt_state or {}, device)
+        resumed_carry = ost.pop("carry", None)
+        opt.load_state_dict(ost)
         state.update(ck.meta["train_state"])
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
@@ -197,7 +221,10 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
             m = dict(meta or {})
             m["train_state"] = state
             m["train_config"] = dataclasses.asdict(cfg)
-            checkpoint.save(last_path, model, meta=m, opt_state=opt.state_dict())
+            ost = opt.state_dict()
+            if carry is not None:
+                ost["carry"] = carry  # a stateful stream's state, for an exact resume
+            checkpoint.save(last_path, model, meta=m, opt_state=ost)
 
     def write_metrics():
         if not out:
@@ -209,12 +236,15 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
         checkpoint.atomic_write_bytes(out + ".metrics.csv", lambda f: f.write(body.encode()))
 
     t_start = time.perf_counter() - state["elapsed"]
-    lengths = train_data.lengths
     stop_reason = None
+    carry = resumed_carry if resume else None
+    per_token = getattr(train_data, "per_token_loss", False)
+    train_step = lambda desc, c: train_data.train_step(model, desc, c, frozen=cfg.frozen)  # noqa: E731
     while state["epoch"] < cfg.epochs and stop_reason is None:
         e = state["epoch"]
-        batches = batch_indices(lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
-                                seed=cfg.seed * 100003 + e)
+        batches = train_data.epoch_batches(cfg, e)
+        if state["batch"] == 0:
+            carry = None  # a stateful stream starts each epoch from s^0
         bar = _Progress(progress, len(batches), e + 1)
         seqs = toks = 0
         loss_acc = 0.0  # summed on the device; read back with float() only when shown or saved
@@ -226,18 +256,17 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
 
         try:
             while state["batch"] < len(batches):
-                idx = batches[state["batch"]]
-                b = train_data.batch(idx)  # ids, lengths and targets were validated when encoded
-                loss, grads = model.loss_and_grads(b, check=False)
+                loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
                 if cfg.clip:
                     grads, _ = clip_grad_norm(grads, cfg.clip)
                 opt.step(model.params, grads)
                 state["batch"] += 1
                 state["step"] += 1
-                loss_acc = loss_acc + loss * len(idx)
-                state["loss_n"] += len(idx)
-                seqs += len(idx)
-                toks += int(b.lengths.sum())
+                weight = n_tok if per_token else n_seq
+                loss_acc = loss_acc + loss * weight
+                state["loss_n"] += weight
+                seqs += n_seq
+                toks += n_tok
                 if bar.due(state["batch"]):
                     flush()
                     bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
@@ -260,7 +289,7 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
         if not epoch_done and state["loss_n"] == 0:
             break
         train_loss = state["loss_sum"] / max(state["loss_n"], 1)
-        vm = evaluate(model, valid_data) if valid_data is not None else None
+        vm = valid_data.evaluate(model) if valid_data is not None else None
         rec = {"epoch": e + 1 if epoch_done else e + state["batch"] / len(batches), "step": state["step"],
                "time": state["elapsed"], "train_loss": train_loss,
                "valid_loss": vm["loss"] if vm else None, "valid_accuracy": vm["accuracy"] if vm else None,
@@ -275,7 +304,11 @@ def train(model: Model, train_data: SeqData, valid_data: SeqData | None, cfg: Tr
         else:
             state["bad_epochs"] += 1
         line = f"epoch {rec['epoch']:g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
-        if vm:
+        if vm and "perplexity" in vm:
+            line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
+            if "bits_per_char" in vm:
+                line += f"  {vm['bits_per_char']:.3f} bits/char"
+        elif vm:
             line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
             if "token_accuracy" in vm:
                 line += f"  token acc {vm['token_accuracy']:.2%}"

@@ -104,7 +104,7 @@ def test_file_formats(tmp_path, fmt, content):
     from bptt.data import read_examples
     p = tmp_path / f"d.{fmt}"
     p.write_text(content)
-    ex, skipped = read_examples(p, "classify", chars=True)
+    ex, skipped = read_examples(p, "classify", tokenizer="chars")
     assert [(e.tokens, e.target) for e in ex] == [(list("0110"), "0"), (list("111"), "1")] and skipped == 0
 
 

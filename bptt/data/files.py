@@ -1,7 +1,8 @@
 """Reading labelled sequence files (TSV, CSV, JSONL) into examples.
 
-One column holds the sequence -- tokens separated by spaces, or single
-characters with ``chars=True`` -- and another the target: one label
+One column holds the sequence -- tokens separated by spaces, single
+characters (``tokenizer="chars"``) or English words and punctuation
+(``tokenizer="english"``: lower-cased, punctuation split off) -- and another the target: one label
 (``classify``, the tutorial's many-to-one) or one label per token (``tag``,
 space separated).  A header line is optional: it is recognised when its cells
 are the column names (``text`` and ``label`` by default).  Bad lines are
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import json
 import os
 from dataclasses import dataclass
@@ -30,8 +32,21 @@ class Example:
     line: int
 
 
-def tokenize(text: str, chars: bool) -> list:
-    return list(text) if chars else text.split()
+TOKENIZERS = ("space", "chars", "english")
+_ENGLISH = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")
+
+
+def tokenize(text: str, mode: str = "space") -> list:
+    """Split ``text`` into tokens: "space" (on whitespace), "chars" (every character) or
+    "english" (lower-cased words, clitics split as GloVe's corpus has them -- "isn't" ->
+    "is", "n't"; "it's" -> "it", "'s" -- and every punctuation mark a token of its own)."""
+    if mode == "space":
+        return text.split()
+    if mode == "chars":
+        return list(text)
+    if mode == "english":
+        return _ENGLISH.findall(text.lower().replace("''", '"').replace("``", '"'))
+    raise ValueError(f"tokenizer={mode!r} is not known; choose one of {list(TOKENIZERS)}")
 
 
 def _format_of(path: str, fmt: str | None) -> str:
@@ -90,7 +105,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str):
         yield n, cells[ti], cells[li]
 
 
-def read_examples(path, task: str, *, chars: bool = False, fmt: str | None = None,
+def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None = None,
                   text_col: str = "text", label_col: str = "label", skip_bad: bool = False):
     """Read ``path`` into a list of :class:`Example`; returns ``(examples, n_skipped)``."""
     path = os.fspath(path)
@@ -103,7 +118,7 @@ def read_examples(path, task: str, *, chars: bool = False, fmt: str | None = Non
     for n, text, label in _rows(path, fmt, text_col, label_col):
         err = label if text is None else None
         if err is None:
-            tokens = tokenize(text, chars)
+            tokens = tokenize(text, tokenizer)
             if not tokens:
                 err = "empty sequence"
             elif task == "classify":

@@ -1,0 +1,178 @@
+"""Language models: predict the next token of a long text, at every step.
+
+A text is one stream of token ids.  Training cuts it into windows of ``window``
+tokens (k1): inputs ``ids[i : i + k1]``, targets ``ids[i + 1 : i + k1 + 1]``.
+
+* not stateful: windows are shuffled and every window starts from ``s^0``;
+* ``stateful``: the text is split into ``batch_size`` contiguous streams read
+  side by side, and each window starts from the final state of the window
+  before it (carried over, with no gradient: it never flows past the window).
+  With ``bptt_steps`` k2 < k1 the first k1 - k2 steps of a window only advance
+  the state, and the gradient flows back through the last k2 steps
+  (truncated BPTT(k1, k2)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._xp import to_numpy
+from .losses import softmax_cross_entropy
+from .model import Batch, Model
+
+
+@dataclass
+class TextStream:
+    ids: np.ndarray  # [N] token ids
+    window: int = 64
+    bptt_steps: int | None = None
+    stateful: bool = True
+    batch_size: int = 32
+    bits: bool = False  # report bits per token (character level)
+    per_token_loss = True
+
+    def __post_init__(self):
+        self.ids = np.asarray(self.ids, dtype=np.int64)
+        if self.ids.ndim != 1:
+            raise ValueError(f"ids must be a 1-D token stream, got shape {self.ids.shape}")
+        if self.window < 1:
+            raise ValueError(f"window must be a positive integer, got {self.window!r}")
+        if self.bptt_steps is not None and not 1 <= self.bptt_steps <= self.window:
+            raise ValueError(f"bptt_steps must be in 1..window = 1..{self.window}, got {self.bptt_steps!r}")
+        if self.ids.shape[0] < self.window + 1:
+            raise ValueError(f"the text has {self.ids.shape[0]} tokens, too short for one window of "
+                             f"{self.window} inputs and their next tokens; use a smaller --window")
+
+    # -- training protocol (see bptt.train.train) --------------------------------------
+    def _streams(self, batch_size: int):
+        """[B, L + 1] contiguous streams side by side (stateful layout)."""
+        B = max(1, min(batch_size, (self.ids.shape[0] - 1) // self.window))
+        L = (self.ids.shape[0] - 1) // B
+        return self.ids[: B * L + 1], B, L
+
+    def epoch_batches(self, cfg, epoch: int) -> list:
+        if self.stateful:
+            _, B, L = self._streams(cfg.batch_size)
+            return [("s", start, cfg.batch_size) for start in range(0, L - self.window + 1, self.window)]
+        n = (self.ids.shape[0] - 1) // self.window
+        order = np.random.default_rng(cfg.seed * 100003 + epoch).permutation(n)
+        return [("w", order[i : i + cfg.batch_size]) for i in range(0, n, cfg.batch_size)]
+
+    def _xy(self, desc):
+        if desc[0] == "s":
+            _, start, bs = desc
+            ids, B, L = self._streams(bs)
+            rows = np.arange(B)[:, None] * L + start + np.arange(self.window + 1)[None, :]
+        else:
+            rows = desc[1][:, None] * self.window + np.arange(self.window + 1)[None, :]
+            ids = self.ids
+        chunk = ids[rows]  # [B, k1 + 1]
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def train_step(self, model: Model, desc, carry=None, frozen=()):
+        x, y = self._xy(desc)
+        k1 = x.shape[1]
+        k2 = self.bptt_steps or k1
+        s = carry if self.stateful else None
+        if k2 < k1:  # truncated BPTT(k1, k2): the first k1 - k2 steps only advance the state
+            _, caches = model.forward(x[:, : k1 - k2], s_init=s, check=False)
+            s = caches["states"][:, -1, :]
+            x, y = x[:, k1 - k2 :], y[:, k1 - k2 :]
+        loss, grads, s_T = model.loss_and_grads(Batch(x=x, y=y), check=False, s_init=s, return_state=True,
+                                                frozen=frozen)
+        return loss, grads, (s_T if self.stateful else None), x.shape[0], x.size
+
+    def evaluate(self, model: Model, batch_size: int | None = None) -> dict:
+        """Mean loss (nats per token), perplexity, next-token accuracy (and bits per token)."""
+        total, right, n = 0.0, 0, 0
+        if self.stateful:
+            ids, B, L = self._streams(batch_size or self.batch_size)
+            streams = [ids[b * L : b * L + L + 1] for b in range(B)]
+            s = None
+            for start in range(0, L, self.window):
+                stop = min(start + self.window, L)
+                x = np.stack([st[start:stop] for st in streams])
+                y = np.stack([st[start + 1 : stop + 1] for st in streams])
+                logits, caches = model.forward(x, s_init=s, check=False)
+                s = caches["states"][:, -1, :]
+                loss, _ = softmax_cross_entropy(logits, y, check=False)
+                total += float(loss) * y.size
+                right += int((to_numpy(logits).argmax(-1) == y).sum())
+                n += y.size
+        else:
+            m = (self.ids.shape[0] - 1) // self.window
+            for i in range(0, m, 256):
+                idx = np.arange(i, min(i + 256, m))
+                x, y = self._xy(("w", idx))
+                logits, _ = model.forward(x, check=False)
+                loss, _ = softmax_cross_entropy(logits, y, check=False)
+                total += float(loss) * y.size
+                right += int((to_numpy(logits).argmax(-1) == y).sum())
+                n += y.size
+        mean = total / n
+        out = {"n": n, "loss": mean, "perplexity": math.exp(min(mean, 700.0)), "accuracy": right / n}
+        if self.bits:
+            out["bits_per_char"] = mean / math.log(2)
+        return out
+
+
+def read_text(path) -> str:
+    """A UTF-8 text file; errors name the file (and the line of a bad byte)."""
+    import os
+
+    from .data import DataError
+
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+    if not text.strip():
+        raise DataError(f"{path}: the text is empty")
+    return text.replace("\r\n", "\n")
+
+
+def unigram_perplexity(train_ids, test_ids, vocab_size: int) -> float:
+    """Perplexity of the add-one-smoothed unigram model of ``train_ids`` on ``test_ids``."""
+    counts = np.bincount(np.asarray(train_ids), minlength=vocab_size).astype(np.float64) + 1.0
+    logp = np.log(counts / counts.sum())
+    return float(np.exp(-logp[np.asarray(test_ids)].mean()))
+
+
+def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
+             rng: np.random.Generator, skip_ids=(0, 1)) -> list:
+    """Sample ``length`` token ids after ``prompt_ids`` (temperature 0: the most likely token).
+
+    ``skip_ids`` (default: pad and unknown) are never sampled."""
+    if length < 0:
+        raise ValueError(f"length must be >= 0, got {length!r}")
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+    logits, caches = model.forward(np.asarray(prompt_ids, dtype=np.int64)[None, :], check=False)
+    s = caches["states"][:, -1, :]
+    out = []
+    last = to_numpy(logits)[0, -1].astype(np.float64)
+    banned = [i for i in skip_ids if 0 <= i < last.shape[0]]
+    for _ in range(length):
+        last[banned] = -np.inf  # never emit pad or unknown
+        if temperature == 0:
+            k = int(np.argmax(last))
+        else:
+            z = last / temperature
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            k = int(rng.choice(p.shape[0], p=p))
+        out.append(k)
+        logits, caches = model.forward(np.array([[k]], dtype=np.int64), s_init=s, check=False)
+        s = caches["states"][:, -1, :]
+        last = to_numpy(logits)[0, -1].astype(np.float64)
+    return out

