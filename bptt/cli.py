@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="initialise the embedding from word vectors: glove-50d (bptt data fetch glove-50d) or a "
                         "GloVe/word2vec text file; sets --embed to their size")
     t.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
+    t.add_argument("--word-dropout", type=float, default=0.0,
+                   help="read each training token as <unk> with this probability (regularises classify/tag)")
     g = t.add_argument_group("language models (--task lm)")
     g.add_argument("--level", choices=["char", "word"], default="char", help="tokens are characters or words")
     g.add_argument("--window", type=int, default=64, help="k1: steps per training window")
@@ -162,7 +164,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
         return TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
-                           seed=args.seed, frozen=frozen)
+                           seed=args.seed, frozen=frozen, word_dropout=args.word_dropout)
     except ValueError as e:
         raise UserError(str(e)) from None
 

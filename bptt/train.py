@@ -38,6 +38,7 @@ class TrainConfig:
     patience: int | None = None  # epochs without a better validation score
     seed: int = 0
     frozen: tuple = ()  # parameter names not to train (e.g. ("E",))
+    word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -54,6 +55,8 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout!r}")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
 
@@ -74,13 +77,20 @@ class SeqData:
         return np.array([len(s) for s in self.ids], dtype=np.int64)
 
     def epoch_batches(self, cfg: "TrainConfig", epoch: int) -> list:
-        """This epoch's minibatches (index arrays), reproducible from the seed and the epoch."""
-        return batch_indices(self.lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
-                             seed=cfg.seed * 100003 + epoch)
+        """This epoch's minibatches ``(indices, random key, word dropout)``, reproducible from the
+        seed and the epoch."""
+        batches = batch_indices(self.lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
+                                seed=cfg.seed * 100003 + epoch)
+        return [(idx, (cfg.seed, epoch, i), cfg.word_dropout) for i, idx in enumerate(batches)]
 
-    def train_step(self, model: Model, idx, carry=None, frozen=()):
+    def train_step(self, model: Model, desc, carry=None, frozen=()):
         """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``."""
+        idx, key, p = desc
         b = self.batch(idx)  # ids, lengths and targets were validated when encoded
+        if p > 0:  # word dropout: each real token is read as <unk> (id 1) with probability p
+            T = b.x.shape[1]
+            drop = (np.random.default_rng(key).random(b.x.shape) < p) & (np.arange(T)[None, :] < b.lengths[:, None])
+            b.x = np.where(drop, 1, b.x)
         loss, grads = model.loss_and_grads(b, check=False, frozen=frozen)
         return loss, grads, None, len(idx), int(b.lengths.sum())
 
@@ -206,7 +216,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         if ck.model.config != model.config:
             raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
         saved_cfg = ck.meta.get("train_config", {})
-        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed"):
+        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout"):
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
         model.params = to_device(ck.model.params, device)
@@ -303,7 +313,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 checkpoint.save(out, model, meta=meta)
         else:
             state["bad_epochs"] += 1
-        line = f"epoch {rec['epoch']:g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
+        line = f"epoch {rec['epoch']:.3g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
         if vm and "perplexity" in vm:
             line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
             if "bits_per_char" in vm:
