@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
     t.add_argument("--lr", type=float, default=tc.lr, help="learning rate")
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
+    t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
+                   help="multiply the learning rate by this after each epoch without a better validation score")
     t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
     t.add_argument("--batch-size", type=int, default=tc.batch_size)
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
@@ -164,7 +166,8 @@ def _train_config(args, frozen=()) -> TrainConfig:
         return TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
-                           seed=args.seed, frozen=frozen, word_dropout=args.word_dropout)
+                           seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
+                           lr_decay=args.lr_decay)
     except ValueError as e:
         raise UserError(str(e)) from None
 

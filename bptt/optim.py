@@ -91,12 +91,17 @@ class Adam(_Optimizer):
         v = self.state.get("v." + k)
         if m is None:
             m, v = xp.zeros_like(g), xp.zeros_like(g)
-        m = self.beta1 * m + (1.0 - self.beta1) * g  # first moment
-        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)  # second moment
-        self.state["m." + k], self.state["v." + k] = m, v
+            self.state["m." + k], self.state["v." + k] = m, v
+        # in place: an embedding's moments can be large, and every pass over them counts
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g  # first moment
+        v *= self.beta2
+        v += (1.0 - self.beta2) * (g * g)  # second moment
         t = self.state["t"]
         step = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
-        params[k] -= step * m / (xp.sqrt(v) + self.eps)
+        denom = xp.sqrt(v)
+        denom += self.eps
+        params[k] -= step * (m / denom)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

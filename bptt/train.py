@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     frozen: tuple = ()  # parameter names not to train (e.g. ("E",))
     word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
+    lr_decay: float = 1.0  # multiply the learning rate by this after an epoch with no better validation score
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -55,6 +56,8 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout!r}")
         if self.max_time is not None and not self.max_time > 0:
@@ -224,6 +227,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         resumed_carry = ost.pop("carry", None)
         opt.load_state_dict(ost)
         state.update(ck.meta["train_state"])
+        opt.lr = float(state.get("lr", cfg.lr))  # as decayed by the interrupted run
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
     def save_last():
@@ -313,6 +317,9 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 checkpoint.save(out, model, meta=meta)
         else:
             state["bad_epochs"] += 1
+            if epoch_done and cfg.lr_decay < 1.0:
+                opt.lr *= cfg.lr_decay  # no progress on validation: smaller steps
+                state["lr"] = opt.lr
         line = f"epoch {rec['epoch']:.3g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
         if vm and "perplexity" in vm:
             line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
