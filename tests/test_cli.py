@@ -199,3 +199,40 @@ def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeyp
     rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--chars", "--quiet",
                      "--out", str(tmp_path / "m.bptt"), "--device", "gpu")
     assert rc == 2 and "pip install 'bptt[gpu]'" in err
+
+
+def test_resume_is_exact_with_word_dropout_and_lr_decay(tmp_path, capsys, parity):
+    tr, te = parity
+    common = ["train", "--data", str(tr), "--valid", str(te), "--task", "classify", "--chars", "--epochs", "4",
+              "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    rc, out, _ = run(capsys, *common, "--out", str(a))
+    epochs = [line for line in out.splitlines() if line.startswith("epoch")]
+    worse = sum(1 for line in epochs if not line.endswith("*"))
+    st = checkpoint.load(str(a) + ".last").meta["train_state"]
+    assert worse >= 1  # this data makes some epochs no better than the best
+    assert st["lr"] == pytest.approx(0.01 * 0.5 ** worse)  # halved after each epoch without progress
+    run(capsys, *common, "--out", str(b), "--max-steps", "30")
+    run(capsys, *common, "--out", str(b), "--resume")
+    pa, pb = (checkpoint.load(str(p) + ".last").model.params for p in (a, b))
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+
+
+def test_word_dropout_reads_some_tokens_as_unknown():
+    from bptt.train import SeqData, TrainConfig
+
+    data = SeqData([np.arange(2, 12)] * 8, [0, 1] * 4, "classify")
+    seen = []
+
+    class Spy:
+        def loss_and_grads(self, b, **kw):
+            seen.append(b.x.copy())
+            return 0.0, {}
+
+    cfg = TrainConfig(batch_size=8, word_dropout=0.3)
+    for _ in range(2):
+        data.train_step(Spy(), data.epoch_batches(cfg, 0)[0])
+    frac = np.mean(seen[0] == 1)
+    assert 0.15 < frac < 0.45 and np.array_equal(seen[0], seen[1])  # about p, and reproducible
+    assert set(np.unique(seen[0])) <= set(range(1, 12))
