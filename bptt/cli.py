@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
 
-    dm = sub.add_parser("data", help="make data files", formatter_class=HELP_FMT)
+    dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)
     dsub = dm.add_subparsers(dest="data_command", metavar="ACTION")
     mk = dsub.add_parser("make", help="write a task's examples (addition, parity, divisible3)", formatter_class=HELP_FMT)
     from .tasks import TASKS
