@@ -329,22 +329,24 @@ def _load(path):
     return ck
 
 
+def _to_device(ck, device: str):
+    try:
+        ck.model.to(device)
+    except (RuntimeError, ValueError) as e:
+        raise UserError(str(e)) from None
+
+
 def _evaluate_lm(ck, args, out) -> int:
     from .lm import unigram_perplexity
 
     meta = ck.meta
     vocab = Vocab(meta["vocab"])
     stream, tokens = _lm_stream(args.data, vocab, meta, int(meta.get("window", 64)), stateful=bool(meta.get("stateful", True)))
-    try:
-        ck.model.to(args.device)
-    except (RuntimeError, ValueError) as e:
-        raise UserError(str(e)) from None
     m = stream.evaluate(ck.model)
     res = {k: m[k] for k in ("n", "loss", "perplexity", "accuracy", "bits_per_char") if k in m}
     res["unknown_tokens"] = int((stream.ids == 1).sum())
     if "unigram_counts" in meta:
-        counts = np.asarray(meta["unigram_counts"], dtype=np.int64)
-        res["unigram_perplexity"] = unigram_perplexity(np.repeat(np.arange(len(counts)), counts), stream.ids, len(vocab))
+        res["unigram_perplexity"] = unigram_perplexity(meta["unigram_counts"], stream.ids)
     if args.json:
         out(json.dumps(res))
         return 0
@@ -363,16 +365,13 @@ def _evaluate_lm(ck, args, out) -> int:
 def cmd_evaluate(args, out=print) -> int:
     ck = _load(args.model)
     task, meta = ck.meta["task"], ck.meta
+    _to_device(ck, args.device)
     if task == "lm":
         return _evaluate_lm(ck, args, out)
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"))
     data = _encode(examples, vocab, labels, task, args.data)
     n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
-    try:
-        ck.model.to(args.device)
-    except (RuntimeError, ValueError) as e:
-        raise UserError(str(e)) from None
     m = evaluate(ck.model, data)
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":

@@ -121,29 +121,17 @@ class TextStream:
 
 def read_text(path) -> str:
     """A UTF-8 text file; errors name the file (and the line of a bad byte)."""
-    import os
+    from .data.files import DataError, read_utf8
 
-    from .data import DataError
-
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+    text = read_utf8(path)
     if not text.strip():
         raise DataError(f"{path}: the text is empty")
     return text.replace("\r\n", "\n")
 
 
-def unigram_perplexity(train_ids, test_ids, vocab_size: int) -> float:
-    """Perplexity of the add-one-smoothed unigram model of ``train_ids`` on ``test_ids``."""
-    counts = np.bincount(np.asarray(train_ids), minlength=vocab_size).astype(np.float64) + 1.0
+def unigram_perplexity(counts, test_ids) -> float:
+    """Perplexity on ``test_ids`` of the add-one-smoothed unigram model with training ``counts`` [V]."""
+    counts = np.asarray(counts, dtype=np.float64) + 1.0
     logp = np.log(counts / counts.sum())
     return float(np.exp(-logp[np.asarray(test_ids)].mean()))
 

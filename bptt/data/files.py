@@ -58,18 +58,24 @@ def _format_of(path: str, fmt: str | None) -> str:
     return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(ext, "tsv")
 
 
-def _rows(path: str, fmt: str, text_col: str, label_col: str):
-    """Yield (line_number, text, label) or (line_number, None, error message)."""
+def read_utf8(path) -> str:
+    """The whole of a UTF-8 file; errors name the file, and the line of a bad byte."""
+    path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
-        content = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+
+
+def _rows(path: str, fmt: str, text_col: str, label_col: str):
+    """Yield (line_number, text, label) or (line_number, None, error message)."""
+    content = read_utf8(path)
     if fmt == "jsonl":
         for n, line in enumerate(content.splitlines(), 1):
             if not line.strip():
