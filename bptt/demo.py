@@ -20,7 +20,7 @@ from .data.files import Example
 from .feedforward import FeedForwardTagger
 from .model import Model, ModelConfig
 from .tasks import make
-from .train import SeqData, TrainConfig, by_length, evaluate, train
+from .train import SeqData, TrainConfig, evaluate, train
 
 TRAIN_DIGITS = (1, 4)
 TEST_DIGITS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 75, 100)

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import checkpoint
 from ._xp import to_numpy
+from .losses import LOSSES
 from .batching import batch_indices, pad_sequences
 from .model import Batch, Model
 from .optim import OPTIMIZERS, clip_grad_norm
@@ -119,8 +120,6 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256) -> dict:
         idx = order[i : i + batch_size]
         b = data.batch(idx)
         logits, caches = model.forward(b.x, b.lengths)
-        from .losses import LOSSES
-
         if data.task == "classify":
             loss, _ = LOSSES[model.config.loss](logits, b.y)
             loss_sum += float(loss) * len(idx)

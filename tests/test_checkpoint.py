@@ -1,6 +1,5 @@
 """Model files round-trip exactly and bad ones are refused with a clear error."""
 
-import io
 import json
 import os
 import pickle
