@@ -238,8 +238,7 @@ def cmd_train(args, out=print) -> int:
             raise UserError("--pretrained is for classify and tag models")
         vocab, E = _pretrained_embedding(args, vocab, rng, out)
         meta["vocab"] = vocab.tokens
-        train_data.ids = [vocab.encode(ex.tokens) for ex in examples]  # same ids: the vocabulary only grew
-        if valid is not None:
+        if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
     try:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
@@ -329,6 +328,11 @@ def _load(path):
     return ck
 
 
+def _say_unknown(n: int, out) -> None:
+    if n:
+        out(f"{n} token(s) not in the model's vocabulary were read as <unk>")
+
+
 def _to_device(ck, device: str):
     try:
         ck.model.to(device)
@@ -357,8 +361,7 @@ def _evaluate_lm(ck, args, out) -> int:
     if "unigram_perplexity" in res:
         out(f"unigram baseline perplexity {res['unigram_perplexity']:.2f} "
             f"({res['unigram_perplexity'] / res['perplexity']:.2f}x the model's)")
-    if res["unknown_tokens"]:
-        out(f"{res['unknown_tokens']} token(s) not in the model's vocabulary were read as <unk>")
+    _say_unknown(res["unknown_tokens"], out)
     return 0
 
 
@@ -397,8 +400,7 @@ def cmd_evaluate(args, out=print) -> int:
     if "token_accuracy" in res:
         line += f"  token accuracy {res['token_accuracy']:.2%}"
     out(line)
-    if n_unk:
-        out(f"{n_unk} token(s) not in the model's vocabulary were read as <unk>")
+    _say_unknown(n_unk, out)
     if args.by_length:
         tr = meta.get("train_lengths") or [0, 0]
         out(f"{'length':>7} {'n':>6} {'accuracy':>9}")

@@ -85,33 +85,32 @@ class TextStream:
                                                 frozen=frozen)
         return loss, grads, (s_T if self.stateful else None), x.shape[0], x.size
 
-    def evaluate(self, model: Model, batch_size: int | None = None) -> dict:
-        """Mean loss (nats per token), perplexity, next-token accuracy (and bits per token)."""
-        total, right, n = 0.0, 0, 0
+    def _eval_chunks(self, batch_size: int):
+        """``(x, y, carry_state)`` chunks covering the text once: side-by-side streams read window by
+        window with the state carried (stateful), or independent windows of 256 at a time."""
         if self.stateful:
-            ids, B, L = self._streams(batch_size or self.batch_size)
-            streams = [ids[b * L : b * L + L + 1] for b in range(B)]
-            s = None
+            ids, B, L = self._streams(batch_size)
+            streams = np.stack([ids[b * L : b * L + L + 1] for b in range(B)])  # [B, L + 1]
             for start in range(0, L, self.window):
                 stop = min(start + self.window, L)
-                x = np.stack([st[start:stop] for st in streams])
-                y = np.stack([st[start + 1 : stop + 1] for st in streams])
-                logits, caches = model.forward(x, s_init=s, check=False)
-                s = caches["states"][:, -1, :]
-                loss, _ = softmax_cross_entropy(logits, y, check=False)
-                total += float(loss) * y.size
-                right += int((to_numpy(logits).argmax(-1) == y).sum())
-                n += y.size
+                yield streams[:, start:stop], streams[:, start + 1 : stop + 1], True
         else:
             m = (self.ids.shape[0] - 1) // self.window
             for i in range(0, m, 256):
-                idx = np.arange(i, min(i + 256, m))
-                x, y = self._xy(("w", idx))
-                logits, _ = model.forward(x, check=False)
-                loss, _ = softmax_cross_entropy(logits, y, check=False)
-                total += float(loss) * y.size
-                right += int((to_numpy(logits).argmax(-1) == y).sum())
-                n += y.size
+                yield (*self._xy(("w", np.arange(i, min(i + 256, m)))), False)
+
+    def evaluate(self, model: Model, batch_size: int | None = None) -> dict:
+        """Mean loss (nats per token), perplexity, next-token accuracy (and bits per token)."""
+        total, right, n = 0.0, 0, 0
+        s = None
+        for x, y, carry in self._eval_chunks(batch_size or self.batch_size):
+            logits, caches = model.forward(x, s_init=s, check=False)
+            if carry:
+                s = caches["states"][:, -1, :]
+            loss, _ = softmax_cross_entropy(logits, y, check=False)
+            total += float(loss) * y.size
+            right += int((to_numpy(logits).argmax(-1) == y).sum())
+            n += y.size
         mean = total / n
         out = {"n": n, "loss": mean, "perplexity": math.exp(min(mean, 700.0)), "accuracy": right / n}
         if self.bits:

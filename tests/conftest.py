@@ -25,6 +25,15 @@ def rel_err(a, n):
     return float(np.max(np.abs(a - n))) / max(float(np.max(np.abs(n))), 1e-12)
 
 
+def run(capsys, *argv):
+    """Run the bptt command line in-process: (exit code, stdout, stderr)."""
+    from bptt.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

@@ -7,12 +7,8 @@ import pytest
 
 from bptt import checkpoint
 from bptt.cli import main
+from conftest import run
 
-
-def run(capsys, *argv):
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture
