@@ -75,9 +75,10 @@ def to_numpy(a) -> np.ndarray:
 
 
 def all_finite(xp, a) -> bool:
-    """No NaN or inf in ``a``.  A float64 sum is one pass with no temporary array: it is finite
-    exactly when every entry is, unless finite entries overflow it (then check entry by entry)."""
-    if bool(xp.isfinite(xp.sum(a, dtype=xp.float64))):
+    """No NaN or inf in ``a``.  A sum is one pass with no temporary array, and a NaN or inf
+    entry makes it NaN or inf, so a finite sum proves every entry finite; when the sum is not
+    finite (a bad entry, or finite entries that overflow it) the entries are checked one by one."""
+    if bool(xp.isfinite(xp.sum(a))):
         return True
     return bool(xp.all(xp.isfinite(a)))
 
