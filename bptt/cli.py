@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
     t.add_argument("--word-dropout", type=float, default=0.0,
                    help="read each training token as <unk> with this probability (regularises classify/tag)")
+    t.add_argument("--dropout", type=float, default=0.0,
+                   help="drop units of the RNN's input and output (not the recurrence) with this probability")
     g = t.add_argument_group("language models (--task lm)")
     g.add_argument("--level", choices=["char", "word"], default="char", help="tokens are characters or words")
     g.add_argument("--window", type=int, default=64, help="k1: steps per training window")
@@ -167,7 +169,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
-                           lr_decay=args.lr_decay)
+                           lr_decay=args.lr_decay, dropout=args.dropout)
     except ValueError as e:
         raise UserError(str(e)) from None
 

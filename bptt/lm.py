@@ -72,7 +72,7 @@ class TextStream:
         chunk = ids[rows]  # [B, k1 + 1]
         return chunk[:, :-1], chunk[:, 1:]
 
-    def train_step(self, model: Model, desc, carry=None, frozen=()):
+    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
         x, y = self._xy(desc)
         k1 = x.shape[1]
         k2 = self.bptt_steps or k1
@@ -82,7 +82,7 @@ class TextStream:
             s = caches["states"][:, -1, :]
             x, y = x[:, k1 - k2 :], y[:, k1 - k2 :]
         loss, grads, s_T = model.loss_and_grads(Batch(x=x, y=y), check=False, s_init=s, return_state=True,
-                                                frozen=frozen)
+                                                frozen=frozen, dropout=dropout, rng=rng)
         return loss, grads, (s_T if self.stateful else None), x.shape[0], x.size
 
     def _eval_chunks(self, batch_size: int):

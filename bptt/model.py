@@ -156,15 +156,24 @@ class Model:
             p["s0"] = self.params["s0"]
         return p
 
-    def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True):
-        """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches."""
+    def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True, drop=None):
+        """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches.
+
+        ``drop``: optional dropout masks (already scaled by 1 / (1 - p)) for the
+        two non-recurrent connections: ``"in"`` [B, T, D] on the RNN's input and
+        ``"out"`` (the shape of the head's input) on what the head reads.
+        """
         caches = {}
         emb = self.embedding
         if emb is not None:
             x, caches["embed"] = emb.forward(self.params, x)
+        if drop is not None:
+            x = x * drop["in"]  # dropout on the input connection i^t
         states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
                                             activation=self.config.activation, s_init=s_init, check=check)
         h = states[:, -1, :] if self.config.head == "many_to_one" else states  # s^T or every s^t
+        if drop is not None:
+            h = h * drop["out"]  # dropout on the output connection (never on the recurrence s^{t-1} -> s^t)
         logits, caches["head"] = self.dense.forward(self.params, h)
         caches["states"] = states
         return logits, caches
@@ -180,8 +189,24 @@ class Model:
         L = to_numpy(batch.lengths)
         return xp.asarray(np.arange(T)[None, :] < L.reshape(B, 1))
 
+    def dropout_masks(self, batch: Batch, p: float, rng: np.random.Generator) -> dict:
+        """Inverted-dropout masks for :meth:`forward`'s ``drop``: each unit kept with probability
+        ``1 - p`` and scaled by ``1 / (1 - p)``, drawn from ``rng`` on the host."""
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {p!r}")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"dropout needs rng, a numpy.random.Generator; got {type(rng).__name__}")
+        c = self.config
+        xp = namespace(self.params["W_s"])
+        dt = np.dtype(c.dtype)
+        B, T = int(batch.x.shape[0]), int(batch.x.shape[1])
+        h_shape = (B, c.hidden_size) if c.head == "many_to_one" else (B, T, c.hidden_size)
+        scale = dt.type(1.0 / (1.0 - p))
+        return {name: xp.asarray((rng.random(shape, dtype=np.float32) >= p).astype(dt) * scale)
+                for name, shape in (("in", (B, T, c.rnn_input_size)), ("out", h_shape))}
+
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
-                       return_state: bool = False, frozen=()):
+                       return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
 
         The loss is a 0-d array on the parameters' device (no host round-trip).
@@ -191,13 +216,20 @@ class Model:
         ``return_state=True`` also returns the final states s^T [B, H] (to carry on).
         ``frozen`` names parameters whose gradient is not needed (``"E"``: the
         embedding's backward pass is skipped; its gradient is absent).
+        ``dropout`` > 0 drops units of the RNN's input and of the head's input
+        (the non-recurrent connections) with that probability, masks drawn from
+        ``rng`` (a ``numpy.random.Generator``); the loss and gradients are those
+        of the thinned network.
         """
         c = self.config
-        logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check)
+        drop = self.dropout_masks(batch, dropout, rng) if dropout else None
+        logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
         loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
         grads, dh = self.dense.backward(self.params, caches["head"], dlogits)  # backprop through W_o, b_o
+        if drop is not None:
+            dh = dh * drop["out"]  # backprop through the output dropout
         if c.head == "many_to_one":
             d_states, d_last = None, dh  # only the final state s^T feeds the output
         else:
@@ -208,6 +240,8 @@ class Model:
         rnn_grads, dx = out[0], out[1]
         grads.update(rnn_grads)
         if train_E:
+            if drop is not None:
+                dx = dx * drop["in"]  # backprop through the input dropout
             grads.update(self.embedding.backward(self.params, caches["embed"], dx)[0])  # backprop into E
         extra = ()
         if step_norms:

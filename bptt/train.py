@@ -41,6 +41,7 @@ class TrainConfig:
     frozen: tuple = ()  # parameter names not to train (e.g. ("E",))
     word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch with no better validation score
+    dropout: float = 0.0  # dropout on the RNN's input and output connections (not the recurrence)
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -61,6 +62,8 @@ class TrainConfig:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
 
@@ -87,7 +90,7 @@ class SeqData:
                                 seed=cfg.seed * 100003 + epoch)
         return [(idx, (cfg.seed, epoch, i), cfg.word_dropout) for i, idx in enumerate(batches)]
 
-    def train_step(self, model: Model, desc, carry=None, frozen=()):
+    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
         """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``."""
         idx, key, p = desc
         b = self.batch(idx)  # ids, lengths and targets were validated when encoded
@@ -95,7 +98,7 @@ class SeqData:
             T = b.x.shape[1]
             drop = (np.random.default_rng(key).random(b.x.shape) < p) & (np.arange(T)[None, :] < b.lengths[:, None])
             b.x = np.where(drop, 1, b.x)
-        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen)
+        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, dropout=dropout, rng=rng)
         return loss, grads, None, len(idx), int(b.lengths.sum())
 
     def evaluate(self, model: Model) -> dict:
@@ -196,7 +199,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     the device, read back only when the progress bar or an epoch line shows it.
     ``train_data`` and ``valid_data`` are :class:`SeqData` (labelled sequences) or
     :class:`bptt.lm.TextStream` (a language model's text): anything with
-    ``epoch_batches(cfg, epoch)``, ``train_step(model, batch, carry)`` and
+    ``epoch_batches(cfg, epoch)``, ``train_step(model, batch, carry, frozen, dropout, rng)`` and
     ``evaluate(model)``.  A stateful stream passes each window's final state on
     as ``carry``; it is saved with the resumable state.
     Returns the history: one dict per finished epoch.
@@ -218,7 +221,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         if ck.model.config != model.config:
             raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
         saved_cfg = ck.meta.get("train_config", {})
-        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout"):
+        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout"):
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
         model.params = to_device(ck.model.params, device)
@@ -252,7 +255,12 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     stop_reason = None
     carry = resumed_carry if resume else None
     per_token = getattr(train_data, "per_token_loss", False)
-    train_step = lambda desc, c: train_data.train_step(model, desc, c, frozen=cfg.frozen)  # noqa: E731
+
+    def train_step(desc, c):
+        # dropout masks from a generator keyed on (seed, epoch, batch): a resumed run draws the same ones
+        rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
+        return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
+
     while state["epoch"] < cfg.epochs and stop_reason is None:
         e = state["epoch"]
         batches = train_data.epoch_batches(cfg, e)

@@ -197,10 +197,11 @@ def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeyp
     assert rc == 2 and "pip install 'bptt[gpu]'" in err
 
 
-def test_resume_is_exact_with_word_dropout_and_lr_decay(tmp_path, capsys, parity):
+def test_resume_is_exact_with_dropout_word_dropout_and_lr_decay(tmp_path, capsys, parity):
     tr, te = parity
     common = ["train", "--data", str(tr), "--valid", str(te), "--task", "classify", "--chars", "--epochs", "4",
-              "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5"]
+              "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5",
+              "--dropout", "0.3"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     rc, out, _ = run(capsys, *common, "--out", str(a))
     epochs = [line for line in out.splitlines() if line.startswith("epoch")]

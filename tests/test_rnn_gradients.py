@@ -172,3 +172,38 @@ def test_gradcheck_reports_small_errors_and_catches_a_wrong_gradient(rng, monkey
     monkeypatch.setattr(R, "backward", wrong)
     bad = gradcheck(model, batch, max_entries=None)
     assert bad["W_s"] > 1e-2 and bad["W_o"] < 1e-6
+
+
+@pytest.mark.parametrize("head", ["many_to_one", "many_to_many"])
+@pytest.mark.parametrize("embed", [False, True])
+def test_dropout_gradients_match_finite_differences(rng, head, embed):
+    """The thinned network's gradients: the same seeded masks in every evaluation."""
+    cfg = dict(hidden_size=H, output_size=3, head=head, dtype="float64")
+    if embed:
+        cfg.update(vocab_size=7, embed_dim=D)
+        x = rng.integers(1, 7, size=(B, T))
+    else:
+        cfg.update(input_size=D)
+        x = rng.standard_normal((B, T, D))
+    model = Model(ModelConfig(**cfg), rng=rng)
+    y = rng.integers(0, 3, size=(B,) if head == "many_to_one" else (B, T))
+    batch = Batch(x=x, y=y, lengths=np.array([5, 2, 3]))
+    f = lambda: model.loss_and_grads(batch, dropout=0.4, rng=np.random.default_rng(7))  # noqa: E731
+    loss, grads = f()
+    assert abs(float(loss) - float(model.loss_and_grads(batch)[0])) > 1e-6  # the masks do change the network
+    num = central_diff(lambda: f()[0], model.params)
+    for k in model.params:
+        assert rel_err(grads[k], num[k]) < TOL, k
+
+
+def test_dropout_masks_keep_the_expected_fraction_and_scale(rng):
+    model = Model(ModelConfig(vocab_size=50, embed_dim=8, hidden_size=16, output_size=2), rng=rng)
+    batch = Batch(x=rng.integers(1, 50, size=(64, 30)), y=rng.integers(0, 2, size=64))
+    m = model.dropout_masks(batch, 0.25, np.random.default_rng(0))
+    assert m["in"].shape == (64, 30, 8) and m["out"].shape == (64, 16)
+    assert set(np.unique(m["in"]).tolist()) == {0.0, np.float32(1 / 0.75)}
+    assert abs(float((m["in"] == 0).mean()) - 0.25) < 0.01  # 15,360 draws: 0.25 +- 4 standard errors
+    with pytest.raises(ValueError, match="dropout must be in"):
+        model.dropout_masks(batch, 1.0, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng"):
+        model.loss_and_grads(batch, dropout=0.5)
