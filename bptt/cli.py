@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
+    t.add_argument("--lr-schedule", choices=["constant", "cosine"], default=tc.lr_schedule,
+                   help="cosine: the rate falls from --lr to 0 over --epochs (--max-steps/--max-time only stop early)")
     t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
     t.add_argument("--batch-size", type=int, default=tc.batch_size)
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
@@ -169,7 +171,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
-                           lr_decay=args.lr_decay, dropout=args.dropout)
+                           lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule)
     except ValueError as e:
         raise UserError(str(e)) from None
 

@@ -25,6 +25,20 @@ from .model import Batch, Model
 from .optim import OPTIMIZERS, clip_grad_norm
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def scheduled_lr(cfg: "TrainConfig", base_lr: float, step: int, steps_per_epoch: int) -> float:
+    """The learning rate for update number ``step`` (0-based): ``base_lr`` (the configured rate, as
+    lowered by plateau decays) times the schedule's factor.  The cosine schedule runs over
+    ``epochs * steps_per_epoch`` updates; ``max_steps`` and ``max_time`` only stop a run early
+    (so a run stopped and resumed follows the same schedule)."""
+    if cfg.lr_schedule == "constant":
+        return base_lr
+    total = cfg.epochs * steps_per_epoch
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = "adam"
@@ -42,6 +56,7 @@ class TrainConfig:
     word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch with no better validation score
     dropout: float = 0.0  # dropout on the RNN's input and output connections (not the recurrence)
+    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / total steps)) / 2, down to 0 at the end
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -62,6 +77,8 @@ class TrainConfig:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} is not known; choose one of {list(LR_SCHEDULES)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_time is not None and not self.max_time > 0:
@@ -221,7 +238,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         if ck.model.config != model.config:
             raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
         saved_cfg = ck.meta.get("train_config", {})
-        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout"):
+        for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
+                    "lr_schedule"):
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
         model.params = to_device(ck.model.params, device)
@@ -229,7 +247,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         resumed_carry = ost.pop("carry", None)
         opt.load_state_dict(ost)
         state.update(ck.meta["train_state"])
-        opt.lr = float(state.get("lr", cfg.lr))  # as decayed by the interrupted run
+        # the learning rate as the interrupted run had decayed it: set before each update below
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
     def save_last():
@@ -280,6 +298,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
                 if cfg.clip:
                     grads, _ = clip_grad_norm(grads, cfg.clip)
+                opt.lr = scheduled_lr(cfg, float(state.get("lr", cfg.lr)), state["step"], len(batches))
                 opt.step(model.params, grads)
                 state["batch"] += 1
                 state["step"] += 1
@@ -325,8 +344,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         else:
             state["bad_epochs"] += 1
             if epoch_done and cfg.lr_decay < 1.0:
-                opt.lr *= cfg.lr_decay  # no progress on validation: smaller steps
-                state["lr"] = opt.lr
+                state["lr"] = float(state.get("lr", cfg.lr)) * cfg.lr_decay  # no progress on validation: smaller steps
         line = f"epoch {rec['epoch']:.3g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
         if vm and "perplexity" in vm:
             line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"

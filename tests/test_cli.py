@@ -197,11 +197,11 @@ def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeyp
     assert rc == 2 and "pip install 'bptt[gpu]'" in err
 
 
-def test_resume_is_exact_with_dropout_word_dropout_and_lr_decay(tmp_path, capsys, parity):
+def test_resume_is_exact_with_dropout_word_dropout_lr_decay_and_cosine_schedule(tmp_path, capsys, parity):
     tr, te = parity
     common = ["train", "--data", str(tr), "--valid", str(te), "--task", "classify", "--chars", "--epochs", "4",
               "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5",
-              "--dropout", "0.3"]
+              "--dropout", "0.3", "--lr-schedule", "cosine"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     rc, out, _ = run(capsys, *common, "--out", str(a))
     epochs = [line for line in out.splitlines() if line.startswith("epoch")]
@@ -233,3 +233,20 @@ def test_word_dropout_reads_some_tokens_as_unknown():
     frac = np.mean(seen[0] == 1)
     assert 0.15 < frac < 0.45 and np.array_equal(seen[0], seen[1])  # about p, and reproducible
     assert set(np.unique(seen[0])) <= set(range(1, 12))
+
+
+def test_cosine_schedule_falls_from_lr_to_zero():
+    import math
+
+    from bptt.train import TrainConfig, scheduled_lr
+
+    cfg = TrainConfig(lr=0.1, epochs=4, lr_schedule="cosine")
+    lrs = [scheduled_lr(cfg, 0.1, step, 25) for step in range(101)]  # 4 epochs of 25 updates
+    assert lrs[0] == 0.1 and lrs[50] == pytest.approx(0.05) and lrs[100] == pytest.approx(0.0, abs=1e-12)
+    assert lrs[25] == pytest.approx(0.05 * (1 + math.cos(math.pi / 4)))
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+    stopped = TrainConfig(lr=0.1, epochs=4, max_steps=20, lr_schedule="cosine")  # a stop, not a shorter schedule
+    assert scheduled_lr(stopped, 0.1, 50, 25) == pytest.approx(0.05)
+    assert scheduled_lr(TrainConfig(lr=0.1), 0.025, 60, 25) == 0.025  # constant: the (decayed) base rate
+    with pytest.raises(ValueError, match="lr_schedule='linear' is not known"):
+        TrainConfig(lr_schedule="linear")
