@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--label-col", default="label")
     e.add_argument("--skip-bad", action="store_true")
     e.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    e.add_argument("--streams", type=int, default=1,
+                   help="language models: read the text as this many side-by-side streams with the state carried; "
+                        "1 predicts every token from all the text before it, more is faster (each stream starts from s^0)")
 
     gen = sub.add_parser("generate", help="sample text from a language model", formatter_class=HELP_FMT)
     gen.add_argument("--model", required=True)
@@ -350,7 +353,9 @@ def _evaluate_lm(ck, args, out) -> int:
     meta = ck.meta
     vocab = Vocab(meta["vocab"])
     stream, tokens = _lm_stream(args.data, vocab, meta, int(meta.get("window", 64)), stateful=bool(meta.get("stateful", True)))
-    m = stream.evaluate(ck.model)
+    if args.streams < 1:
+        raise UserError(f"--streams must be a positive integer, got {args.streams}")
+    m = stream.evaluate(ck.model, batch_size=args.streams)
     res = {k: m[k] for k in ("n", "loss", "perplexity", "accuracy", "bits_per_char") if k in m}
     res["unknown_tokens"] = int((stream.ids == 1).sum())
     if "unigram_counts" in meta:

@@ -34,6 +34,13 @@ def test_lm_train_evaluate_generate(tmp_path, capsys, corpus, level):
     assert res["perplexity"] == pytest.approx(np.exp(res["loss"]))
     assert res["unknown_tokens"] >= 1 and res["unigram_perplexity"] > 1
     assert ("bits_per_char" in res) == (level == "char")
+    n_tokens = len(va.read_text()) if level == "char" else None
+    if n_tokens is not None:
+        assert res["n"] == n_tokens - 1  # one stream (the default): every next token of the text, once
+    three = json.loads(run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--json", "--streams", "3")[1])
+    assert three["n"] <= res["n"] and three["loss"] != res["loss"]  # 3 streams: 3 cold starts, up to 2 tokens cut
+    rc, _, err = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--streams", "0")
+    assert rc == 2 and "--streams must be a positive integer, got 0" in err
     rc, out, _ = run(capsys, "generate", "--model", str(m), "--prompt", "To be", "--length", "20", "--seed", "3")
     assert rc == 0 and out.startswith("To be")
     again = run(capsys, "generate", "--model", str(m), "--prompt", "To be", "--length", "20", "--seed", "3")[1]
