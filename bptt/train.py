@@ -229,7 +229,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
                                     **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}))
     state = {"epoch": 0, "batch": 0, "step": 0, "elapsed": 0.0, "best": None, "bad_epochs": 0,
-             "history": [], "loss_sum": 0.0, "loss_n": 0}
+             "history": [], "loss_sum": 0.0, "loss_n": 0,
+             "lr": cfg.lr}  # the base rate, lowered by plateau decays; the schedule scales it per update
     last_path = out + ".last" if out else None
     if resume:
         if not last_path or not os.path.exists(last_path):
@@ -247,7 +248,6 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         resumed_carry = ost.pop("carry", None)
         opt.load_state_dict(ost)
         state.update(ck.meta["train_state"])
-        # the learning rate as the interrupted run had decayed it: set before each update below
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
     def save_last():
@@ -298,7 +298,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
                 if cfg.clip:
                     grads, _ = clip_grad_norm(grads, cfg.clip)
-                opt.lr = scheduled_lr(cfg, float(state.get("lr", cfg.lr)), state["step"], len(batches))
+                opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
                 opt.step(model.params, grads)
                 state["batch"] += 1
                 state["step"] += 1
@@ -344,7 +344,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         else:
             state["bad_epochs"] += 1
             if epoch_done and cfg.lr_decay < 1.0:
-                state["lr"] = float(state.get("lr", cfg.lr)) * cfg.lr_decay  # no progress on validation: smaller steps
+                state["lr"] = float(state["lr"]) * cfg.lr_decay  # no progress on validation: smaller steps
         line = f"epoch {rec['epoch']:.3g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
         if vm and "perplexity" in vm:
             line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"

@@ -57,10 +57,9 @@ def test_training_steps_equal_numpy(rng, cfg, opt):
     oa = SGD(lr=0.1, momentum=0.9) if opt == "sgd" else Adam(lr=0.05)
     ob = SGD(lr=0.1, momentum=0.9) if opt == "sgd" else Adam(lr=0.05)
     for i in range(3):
-        drop = dict(dropout=0.3, rng=np.random.default_rng(i)) if i else {}  # the same masks on both
-        la, ga = a.loss_and_grads(Batch(x=x, y=y, lengths=L), **drop)
-        drop = dict(dropout=0.3, rng=np.random.default_rng(i)) if i else {}
-        lb, gb = b.loss_and_grads(Batch(x=xp.asarray(x), y=xp.asarray(y), lengths=L), **drop)
+        drop = lambda: dict(dropout=0.3, rng=np.random.default_rng(i)) if i else {}  # noqa: E731  same masks on both
+        la, ga = a.loss_and_grads(Batch(x=x, y=y, lengths=L), **drop())
+        lb, gb = b.loss_and_grads(Batch(x=xp.asarray(x), y=xp.asarray(y), lengths=L), **drop())
         assert abs(float(la) - float(lb)) < 1e-12
         ga, na = clip_grad_norm(ga, 0.5)
         gb, nb = clip_grad_norm(gb, 0.5)

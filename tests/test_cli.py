@@ -10,7 +10,6 @@ from bptt.cli import main
 from conftest import run
 
 
-
 @pytest.fixture
 def parity(tmp_path, capsys):
     tr, te = tmp_path / "train.tsv", tmp_path / "test.tsv"

@@ -12,7 +12,6 @@ TEXT = ("To be, or not to be, that is the question:\nWhether 'tis nobler in the 
         "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles\n") * 8
 
 
-
 @pytest.fixture
 def corpus(tmp_path):
     tr, va = tmp_path / "train.txt", tmp_path / "valid.txt"
@@ -34,9 +33,8 @@ def test_lm_train_evaluate_generate(tmp_path, capsys, corpus, level):
     assert res["perplexity"] == pytest.approx(np.exp(res["loss"]))
     assert res["unknown_tokens"] >= 1 and res["unigram_perplexity"] > 1
     assert ("bits_per_char" in res) == (level == "char")
-    n_tokens = len(va.read_text()) if level == "char" else None
-    if n_tokens is not None:
-        assert res["n"] == n_tokens - 1  # one stream (the default): every next token of the text, once
+    if level == "char":
+        assert res["n"] == len(va.read_text()) - 1  # one stream (the default): every next token of the text, once
     three = json.loads(run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--json", "--streams", "3")[1])
     assert three["n"] <= res["n"] and three["loss"] != res["loss"]  # 3 streams: 3 cold starts, up to 2 tokens cut
     rc, _, err = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--streams", "0")

@@ -124,18 +124,22 @@ HEADS = [
 ]
 
 
-@pytest.mark.parametrize("head,loss", HEADS)
-@pytest.mark.parametrize("embed", [False, True])
-def test_model_gradients_match_finite_differences(rng, head, loss, embed):
-    O = 3
-    cfg = dict(hidden_size=H, output_size=O, head=head, loss=loss, learn_s0=True, dtype="float64")
+def _model_and_inputs(rng, embed, **cfg):
+    """A float64 model (with an embedding of 7 ids, or float inputs of size D) and inputs x for it."""
     if embed:
         cfg.update(vocab_size=7, embed_dim=D)
         x = rng.integers(1, 7, size=(B, T))
     else:
         cfg.update(input_size=D)
         x = rng.standard_normal((B, T, D))
-    model = Model(ModelConfig(**cfg), rng=rng)
+    return Model(ModelConfig(hidden_size=H, dtype="float64", **cfg), rng=rng), x
+
+
+@pytest.mark.parametrize("head,loss", HEADS)
+@pytest.mark.parametrize("embed", [False, True])
+def test_model_gradients_match_finite_differences(rng, head, loss, embed):
+    O = 3
+    model, x = _model_and_inputs(rng, embed, output_size=O, head=head, loss=loss, learn_s0=True)
     model.params["s0"][:] = rng.normal(0, 0.5, H)
     lengths = np.array([5, 2, 3])
     lead = (B,) if head == "many_to_one" else (B, T)
@@ -178,14 +182,7 @@ def test_gradcheck_reports_small_errors_and_catches_a_wrong_gradient(rng, monkey
 @pytest.mark.parametrize("embed", [False, True])
 def test_dropout_gradients_match_finite_differences(rng, head, embed):
     """The thinned network's gradients: the same seeded masks in every evaluation."""
-    cfg = dict(hidden_size=H, output_size=3, head=head, dtype="float64")
-    if embed:
-        cfg.update(vocab_size=7, embed_dim=D)
-        x = rng.integers(1, 7, size=(B, T))
-    else:
-        cfg.update(input_size=D)
-        x = rng.standard_normal((B, T, D))
-    model = Model(ModelConfig(**cfg), rng=rng)
+    model, x = _model_and_inputs(rng, embed, output_size=3, head=head)
     y = rng.integers(0, 3, size=(B,) if head == "many_to_one" else (B, T))
     batch = Batch(x=x, y=y, lengths=np.array([5, 2, 3]))
     f = lambda: model.loss_and_grads(batch, dropout=0.4, rng=np.random.default_rng(7))  # noqa: E731
