@@ -4,23 +4,36 @@
     python benchmarks/gpu.py --cpu --steps 3 # the same script on the CPU path (NumPy vs torch CPU)
 
 1. Exactness: states, loss and every gradient of a padded batch computed on
-   CuPy equal NumPy's (float64, 1e-10).
+   CuPy equal NumPy's (float64, 1e-10), for each way the CUDA loops can run
+   (``persistent`` kernels, ``stepwise`` with cuBLAS or with ``cupy.matmul``,
+   and the generic array-API loop ``off``), for several heads and activations,
+   with H small enough for the persistent kernels and too large for them.
 2. Speed: one training step (forward, softmax head on the final state, BPTT,
    SGD update; tanh, float32) of bptt on CuPy against torch.nn.RNN on cuDNN
    (packed sequences for the variable-length row), interleaved, median.
+   bptt computes in exact float32; cuDNN is timed twice: with TF32 off (exact
+   float32, the like-for-like baseline the ratio uses) and with PyTorch's
+   default (``torch.backends.cudnn.allow_tf32 = True``: TF32 tensor cores).
+   "host ms" is how long the bptt step takes to return before the device
+   synchronises: when it is close to the total, the step is launch-bound.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import numpy as np
 
-ROWS = [(64, 100, 128, 256), (128, 100, 256, 512), (256, 200, 512, 1024), (1, 1000, 16, 64)]
+ROWS = [(64, 100, 128, 256), (128, 100, 256, 512), (256, 200, 512, 1024), (1, 1000, 16, 64), (64, 100, 128, 128)]
 VARLEN = (128, 100, 256, 512)
 C = 10
+# (BPTT_CUDA_RNN mode, BPTT_CUDA_GEMM, BPTT_CUDA_GRAPH) of each variant
+VARIANTS = {"auto": ("auto", "cublas", True), "stepwise": ("stepwise", "cublas", True),
+            "stepwise-nograph": ("stepwise", "cublas", False), "stepwise-cupy": ("stepwise", "cupy", False),
+            "off": ("off", "cublas", False)}
 
 
 def _setup(cpu: bool):
@@ -36,17 +49,26 @@ def _setup(cpu: bool):
     return xp, torch, "cuda", (lambda: (cupy.cuda.runtime.deviceSynchronize(), torch.cuda.synchronize()))
 
 
-def check_exact(xp) -> float:
+def _use(variant: str):
+    from bptt import _cuda_rnn
+
+    _cuda_rnn.settings["mode"], _cuda_rnn.settings["gemm"], _cuda_rnn.settings["graph"] = VARIANTS[variant]
+
+
+def check_exact(xp, *, H=33, head="many_to_many", activation="tanh", learn_s0=True, dtype="float64", seed=0):
+    """Worst difference between NumPy and ``xp`` (states, loss; gradients relative to their scale)."""
     from bptt import Batch, Model, ModelConfig
     from bptt.device import to_device, to_host
 
-    rng = np.random.default_rng(0)
-    cfg = ModelConfig(input_size=7, hidden_size=33, output_size=5, learn_s0=True, head="many_to_many", dtype="float64")
+    rng = np.random.default_rng(seed)
+    cfg = ModelConfig(input_size=7, hidden_size=H, output_size=5, learn_s0=learn_s0, head=head,
+                      activation=activation, dtype=dtype)
     host = Model(cfg, rng=rng)
-    host.params["s0"][:] = rng.standard_normal(33)
-    x = rng.standard_normal((6, 19, 7))
+    if learn_s0:
+        host.params["s0"][:] = rng.standard_normal(H)
+    x = rng.standard_normal((6, 19, 7)).astype(dtype)
     L = np.array([19, 1, 7, 12, 19, 3])
-    y = rng.integers(0, 5, (6, 19))
+    y = rng.integers(0, 5, (6, 19) if head == "many_to_many" else (6,))
     lh, gh = host.loss_and_grads(Batch(x=x, y=y, lengths=L))
     sh = host.forward(x, L)[1]["states"]
     dev = Model(cfg, to_device(host.params, "cpu" if xp is np else "gpu"))
@@ -59,7 +81,54 @@ def check_exact(xp) -> float:
     return worst
 
 
-def time_row(xp, torch, tdev, sync, B, T, D, H, steps, varlen, rng):
+def exactness_table(xp, variants) -> bool:
+    cases = [dict(H=33), dict(H=33, head="many_to_one", activation="sigmoid", seed=1),
+             dict(H=33, activation="relu", learn_s0=False, seed=2), dict(H=1, activation="identity", seed=3),
+             dict(H=300, seed=4), dict(H=300, head="many_to_one", seed=5), dict(H=100, seed=6)]
+    ok = True
+    for variant in variants:
+        _use(variant)
+        for case in cases:
+            name = ",".join(f"{k}={v}" for k, v in case.items())
+            try:
+                err = check_exact(xp, **case)
+                good = err < 1e-10
+                print(f"exactness, float64, padded batch, {variant:>13} {name:<48} worst difference {err:.2e} "
+                      f"({'OK' if good else 'FAIL'} at 1e-10)", flush=True)
+            except Exception as e:  # report and go on: the other variants still get checked and timed
+                good = False
+                print(f"exactness, {variant} {name}: ERROR {type(e).__name__}: {e}", flush=True)
+            ok = ok and good
+    return ok
+
+
+def float32_check(xp, variants):
+    """float32 on the GPU against float32 NumPy at a benchmark size: the relative error of dW_s."""
+    from bptt import Batch, Model, ModelConfig
+    from bptt.device import to_device, to_host
+
+    for H in (64, 512):
+        rng = np.random.default_rng(H)
+        cfg = ModelConfig(input_size=32, hidden_size=H, output_size=C)
+        host = Model(cfg, rng=rng)
+        x = rng.standard_normal((32, 50, 32)).astype(np.float32)
+        L = rng.integers(25, 51, 32)
+        y = rng.integers(0, C, 32)
+        _, gh = host.loss_and_grads(Batch(x=x, y=y, lengths=L))
+        for variant in variants:
+            _use(variant)
+            dev = Model(cfg, to_device(host.params, "gpu"))
+            try:
+                _, gd = dev.loss_and_grads(Batch(x=xp.asarray(x), y=y, lengths=L))
+            except Exception as e:
+                print(f"float32, H={H}, {variant}: ERROR {type(e).__name__}: {e}", flush=True)
+                continue
+            g = to_host(gd)["W_s"]
+            rel = float(np.linalg.norm(g - gh["W_s"]) / np.linalg.norm(gh["W_s"]))
+            print(f"float32, H={H}, {variant:>13}: |dW_s - NumPy| / |NumPy| = {rel:.1e}", flush=True)
+
+
+def time_row(xp, torch, tdev, sync, B, T, D, H, steps, varlen, rng, variants, tf32_modes):
     from bptt import SGD, Batch, Model, ModelConfig
     from bptt.device import to_device
 
@@ -97,14 +166,47 @@ def time_row(xp, torch, tdev, sync, B, T, D, H, steps, varlen, rng):
         torch.nn.functional.cross_entropy(head(hT[0]), ty).backward()
         topt.step()
 
-    for _ in range(3):
-        bstep(), tstep()
-    sync()
-    tb, tt = [], []
-    for _ in range(steps):
-        t0 = time.perf_counter(); bstep(); sync(); tb.append(time.perf_counter() - t0)
-        t0 = time.perf_counter(); tstep(); sync(); tt.append(time.perf_counter() - t0)
-    return statistics.median(tb), statistics.median(tt)
+    def timed(fn):
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        sync()
+        return time.perf_counter() - t0, t1 - t0
+
+    fns = [(v, bstep) for v in variants] + [(f"torch{'-tf32' if tf else ''}", tstep) for tf in tf32_modes]
+    failed = []
+    for name, fn in fns:  # warm-up: compilation, cuBLAS/cuDNN handles, the memory pools
+        _prepare(name, torch)
+        try:
+            for _ in range(2):
+                fn()
+            sync()
+        except Exception as e:  # report it; the other variants are still timed
+            print(f"  {name} at {B},{T},{D},{H}: ERROR {type(e).__name__}: {e}", flush=True)
+            failed.append(name)
+    fns = [(name, fn) for name, fn in fns if name not in failed]
+    out = {name: [float("nan")] for name in failed}
+    host = {name: [float("nan")] for name in failed}
+    out.update({name: [] for name, _ in fns})
+    host.update({name: [] for name, _ in fns})
+    for i in range(steps):
+        for name, fn in fns:
+            if name == "off" and i >= max(3, steps // 4):
+                continue  # the generic loop is slow on long rows; a few steps are enough
+            _prepare(name, torch)
+            total, h = timed(fn)
+            out[name].append(total)
+            host[name].append(h)
+    return {name: (statistics.median(v), statistics.median(host[name])) for name, v in out.items()}
+
+
+def _prepare(name, torch):
+    if name.startswith("torch"):
+        tf = name.endswith("tf32")
+        torch.backends.cudnn.allow_tf32 = tf
+        torch.backends.cuda.matmul.allow_tf32 = tf
+    else:
+        _use(name)
 
 
 def main(argv=None):
@@ -112,25 +214,46 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--cpu", action="store_true", help="run on NumPy and torch CPU (no GPU needed)")
     ap.add_argument("--rows", nargs="*", help="rows as B,T,D,H (default: the standard set)")
+    ap.add_argument("--variants", nargs="*", choices=list(VARIANTS), help="bptt variants to time (default: all)")
+    ap.add_argument("--no-exact", action="store_true", help="skip the exactness checks")
     args = ap.parse_args(argv)
     xp, torch, tdev, sync = _setup(args.cpu)
     if args.cpu:
         print("CPU path: NumPy against torch on the CPU (no GPU figures)")
+        variants, tf32_modes = ["auto"], [False]
+        err = check_exact(xp)
+        print(f"exactness, float64, padded batch: worst difference {err:.2e} ({'OK' if err < 1e-10 else 'FAIL'} at 1e-10)")
     else:
         import cupy
         props = cupy.cuda.runtime.getDeviceProperties(0)
         print(f"GPU: {props['name'].decode()}; CuPy {cupy.__version__}; torch {torch.__version__}, "
-              f"cuDNN {torch.backends.cudnn.version()}")
-    err = check_exact(xp)
-    print(f"exactness, float64, padded batch: worst difference {err:.2e} ({'OK' if err < 1e-10 else 'FAIL'} at 1e-10)")
+              f"cuDNN {torch.backends.cudnn.version()}; array namespace {xp.__name__}", flush=True)
+        variants, tf32_modes = args.variants or list(VARIANTS), [False, True]
+        if os.environ.get("CUPY_TF32") == "1":
+            print("CUPY_TF32=1: bptt's float32 products run on TF32 tensor cores")
+        if not args.no_exact:
+            exactness_table(xp, variants)
+            float32_check(xp, variants)
     rows = [tuple(int(v) for v in r.split(",")) for r in args.rows] if args.rows else ROWS
     todo = [(r, False) for r in rows] + ([] if args.rows else [(VARLEN, True)])
     rng = np.random.default_rng(0)
-    print(f"{'B,T,D,H':>24} {'bptt ms':>9} {'torch ms':>9} {'bptt/torch':>11}")
+    names = variants + [f"torch{'-tf32' if tf else ''}" for tf in tf32_modes]
+    lines = [f"{'B,T,D,H':>24} " + " ".join(f"{n + ' ms':>17}" for n in names)
+             + f" {'host ms':>8} {'bptt/torch':>11}" + (f" {'vs tf32':>8}" if len(tf32_modes) > 1 else "")]
+    print(lines[0], flush=True)
     for (B, T, D, H), varlen in todo:
-        tb, tt = time_row(xp, torch, tdev, sync, B, T, D, H, args.steps, varlen, rng)
+        r = time_row(xp, torch, tdev, sync, B, T, D, H, args.steps, varlen, rng, variants, tf32_modes)
         name = f"{B},{T},{D},{H}" + (" varlen" if varlen else "")
-        print(f"{name:>24} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tb / tt:10.2f}x")
+        best = r[variants[0]][0]
+        line = (f"{name:>24} " + " ".join(f"{r[n][0] * 1e3:17.2f}" for n in names)
+                + f" {r[variants[0]][1] * 1e3:8.2f} {best / r['torch'][0]:10.2f}x"
+                + (f" {best / r['torch-tf32'][0]:7.2f}x" if len(tf32_modes) > 1 else ""))
+        lines.append(line)
+        print(line, flush=True)
+    if not args.cpu:
+        from bptt._cuda_rnn import graph_stats
+        print(f"CUDA graphs: {graph_stats['captured']} captured, {graph_stats['replayed']} replayed")
+    print("\n".join(["", f"summary ({variants[0]} = bptt's default; ratios are bptt / torch):"] + lines))
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
     t.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]'")
+    t.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]' (CUDA 12) or 'bptt[gpu-cuda13]'")
 
     e = sub.add_parser("evaluate", help="score a model on a data file", formatter_class=HELP_FMT)
     e.add_argument("--model", required=True)

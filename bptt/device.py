@@ -1,8 +1,9 @@
 """Where arrays live: ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy, an optional extra).
 
 Parameters, optimiser state and each batch are put on the device once; the
-layers then run in the array namespace of their inputs.  Nothing else in bptt
-imports CuPy.
+layers then run in the array namespace of their inputs.  Besides this module,
+only ``bptt._cuda_rnn`` (the recurrent layer's fused CUDA kernels) imports
+CuPy, and only when it is handed CuPy arrays.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def array_module(device: str):
     try:
         import cupy
     except ImportError:
-        raise RuntimeError("device 'gpu' needs CuPy and an NVIDIA GPU: pip install 'bptt[gpu]'") from None
+        raise RuntimeError("device 'gpu' needs CuPy and an NVIDIA GPU: pip install 'bptt[gpu]' "
+                           "(CUDA 12; 'bptt[gpu-cuda13]' for CUDA 13)") from None
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             raise RuntimeError

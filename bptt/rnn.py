@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _cuda_rnn
 from ._xp import is_numpy, namespace, orthogonal, xavier_uniform
 from .activations import get as get_activation
 
@@ -146,8 +146,11 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     else:
         S[0, ...] = xp.zeros((B, H), dtype=x.dtype)
 
+    fused = None if is_numpy(xp) else _cuda_rnn.plan(S, activation)  # CuPy: fused CUDA kernels
     if is_numpy(xp) and activation == "tanh":
         _forward_loop_numpy_tanh(S, U, W_h, m)
+    elif fused is not None:
+        _cuda_rnn.forward_loop(fused, S, U, W_s, m, activation)
     else:
         for t in range(T):
             s = f(xp, U[t, ...] + xp.matmul(S[t, ...], W_h))  # s^t = f_s(s^{t-1} W_h + i^t W_x + b_s)
@@ -159,7 +162,7 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     cache = {
         "X": X, "S": S, "mask": m, "activation": activation,
         "work": U,  # no longer needed: backward reuses its memory for dA
-        "shape": (B, T, D, H), "learn_s0": "s0" in params and s_init is None,
+        "shape": (B, T, D, H), "learn_s0": "s0" in params and s_init is None, "fused": fused,
     }
     return states, cache
 
@@ -210,13 +213,17 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
             raise ValueError(f"d_last must have shape [B, H] = [{B}, {H}], got {tuple(d_last.shape)}")
         _checks.same_dtype("d_last", d_last, "states", S)
     W_s = params["W_s"]
-    W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
+    fused = cache.get("fused") if not step_norms else None
+    if fused is None:
+        W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
     dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
     dA = cache["work"]  # dLoss/d(pre-activation) at every step, [T, B, H] (reuses forward's buffer)
     norms = xp.empty((T,), dtype=S.dtype) if step_norms else None
 
     if is_numpy(xp) and cache["activation"] == "tanh" and not step_norms:
         g = _backward_loop_numpy_tanh(S, dS, d_last, dA, W_hT, m)
+    elif fused is not None:
+        g = _cuda_rnn.backward_loop(fused, S, d_states, d_last, dA, W_s, m, cache["activation"])
     else:
         g = xp.zeros((B, H), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
         if d_last is not None:
