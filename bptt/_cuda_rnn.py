@@ -14,13 +14,18 @@ both agree to 1e-10 in float64).  Two ways to run a loop:
 * ``stepwise`` (any ``H``): per step one cuBLAS product ``s^{t-1} @ W_s[:H]``
   (or ``da^t @ W_s[:H]^T``) and one fused elementwise kernel that applies
   ``f_s`` (or its derivative), the pad-step carry-over and, backward, the
-  loss gradient ``dLoss/ds^t`` of that step: two launches per step, called
-  through CuPy's thin cuBLAS binding so the host stays ahead of the GPU.
+  loss gradient ``dLoss/ds^t`` of that step.  The ``2 T`` launches are
+  captured once as a CUDA graph and replayed whenever the loop meets the same
+  arrays at the same addresses again, as a training loop's buffers do.
 
-Only this module imports CuPy (lazily, when :mod:`bptt.rnn` sees CuPy arrays).
-``BPTT_CUDA_RNN=auto|stepwise|off`` (environment, or :data:`settings`) picks
-the way; ``off`` runs the generic array-API loop.  ``BPTT_CUDA_GEMM=cublas|cupy``
-picks how the stepwise product is called (``cupy``: ``cupy.matmul(out=)``).
+Only this module and :mod:`bptt.device` import CuPy (this one lazily, when
+:mod:`bptt.rnn` hands it CuPy arrays).  Settings (environment, or
+:data:`settings`): ``BPTT_CUDA_RNN=auto|stepwise|off`` picks the way (``off``:
+the generic array-API loop of :mod:`bptt.rnn`); ``BPTT_CUDA_GRAPH=0`` runs the
+stepwise loop without a graph; ``BPTT_CUDA_GEMM=cupy`` calls its products
+through ``cupy.matmul(out=)`` instead of cuBLAS (no graph then).  With CuPy's
+``CUPY_TF32=1`` the float32 products of the stepwise loop use TF32 tensor
+cores, as CuPy's own products then do.
 """
 
 from __future__ import annotations
@@ -222,13 +227,21 @@ def _persistent_smem(H: int, itemsize: int) -> int:
 _cache: dict = {}
 
 
+def _device() -> int:
+    import cupy
+
+    return cupy.cuda.Device().id
+
+
 def _smem_limit() -> int:
-    if "smem" not in _cache:
+    """Shared memory one block may opt in to on the current device (227 KB on an H100)."""
+    key = ("smem", _device())
+    if key not in _cache:
         import cupy
 
-        props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
-        _cache["smem"] = int(props.get("sharedMemPerBlockOptin", props.get("sharedMemPerBlock", 48 * 1024)))
-    return _cache["smem"]
+        props = cupy.cuda.runtime.getDeviceProperties(key[1])
+        _cache[key] = int(props.get("sharedMemPerBlockOptin", props.get("sharedMemPerBlock", 48 * 1024)))
+    return _cache[key]
 
 
 def _module():
@@ -382,9 +395,10 @@ class CupyKernels:
         if self._blas is None:
             raise RuntimeError("CUDA graphs need BPTT_CUDA_GEMM=cublas")
         capi = _cublas_capi(self.dtype)
-        if "workspace" not in _cache:
-            _cache["workspace"] = self.cp.empty((32 << 20,), dtype=self.cp.uint8)  # kept for every graph
-        ws = _cache["workspace"]
+        key = ("workspace", _device())
+        if key not in _cache:
+            _cache[key] = self.cp.empty((32 << 20,), dtype=self.cp.uint8)  # kept: every graph uses it
+        ws = _cache[key]
         for st in (capi["set_stream"](self._handle, stream.ptr),
                    capi["set_workspace"](self._handle, ws.data.ptr, ws.nbytes)):
             if st != 0:
@@ -423,7 +437,7 @@ def _cublas_capi(dtype):
 
 
 def kernels_for(S):
-    key = ("kernels", S.dtype.name, settings["gemm"])
+    key = ("kernels", S.dtype.name, settings["gemm"], _device())
     if key not in _cache:
         _cache[key] = CupyKernels(S.dtype)
     return _cache[key]
@@ -501,13 +515,14 @@ def _run_loop(k, arrays, loop):
     if not settings["graph"] or not k.can_capture:
         loop()
         return
-    key = (settings["gemm"], k._tf32) + tuple(
+    key = (settings["gemm"], k._tf32, _device()) + tuple(
         a if not hasattr(a, "data") else (a.data.ptr, a.shape, a.dtype.name) for a in arrays)
     graph = _graphs.get(key)
     if graph is None:
-        if "capture_stream" not in _cache:
-            _cache["capture_stream"] = k.cp.cuda.Stream(non_blocking=True)
-        stream = _cache["capture_stream"]
+        skey = ("capture_stream", _device())
+        if skey not in _cache:
+            _cache[skey] = k.cp.cuda.Stream(non_blocking=True)
+        stream = _cache[skey]
         with stream:
             k.begin_capture(stream)
             stream.begin_capture()
