@@ -11,9 +11,10 @@
 2. Speed: one training step (forward, softmax head on the final state, BPTT,
    SGD update; tanh, float32) of bptt on CuPy against torch.nn.RNN on cuDNN
    (packed sequences for the variable-length row), interleaved, median.
-   bptt computes in exact float32; cuDNN is timed twice: with TF32 off (exact
-   float32, the like-for-like baseline the ratio uses) and with PyTorch's
-   default (``torch.backends.cudnn.allow_tf32 = True``: TF32 tensor cores).
+   bptt computes in full float32 (unless ``CUPY_TF32=1``); cuDNN is timed
+   twice: with TF32 off (full float32, the like-for-like baseline of the
+   "bptt/torch" ratio) and with PyTorch's default
+   (``torch.backends.cudnn.allow_tf32 = True``: TF32 tensor cores).
    "host ms" is how long the bptt step takes to return before the device
    synchronises: when it is close to the total, the step is launch-bound.
 """
