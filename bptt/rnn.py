@@ -19,6 +19,8 @@ steps, ``[S_prev, X]^T @ dA``, after the backward loop.
 
 Shapes: ``B`` batch, ``T`` time steps, ``D`` input size, ``H`` state size.
 Arrays may come from any array-API namespace (NumPy, CuPy, array_api_strict).
+On CuPy arrays the two time loops run as fused CUDA kernels
+(:mod:`bptt._cuda_rnn`); everything around them is this module's code.
 """
 
 from __future__ import annotations
