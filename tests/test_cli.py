@@ -249,3 +249,16 @@ def test_cosine_schedule_falls_from_lr_to_zero():
     assert scheduled_lr(TrainConfig(lr=0.1), 0.025, 60, 25) == 0.025  # constant: the (decayed) base rate
     with pytest.raises(ValueError, match="lr_schedule='linear' is not known"):
         TrainConfig(lr_schedule="linear")
+
+
+def test_python_dash_m_bptt_runs_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.tsv"
+    r = subprocess.run([sys.executable, "-m", "bptt", "data", "make", "parity", "--lengths", "1-3", "--n", "5",
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert len(out.read_text().splitlines()) == 6  # a header line and 5 examples
+    r = subprocess.run([sys.executable, "-m", "bptt", "nonsense"], capture_output=True, text=True)
+    assert r.returncode == 2 and "nonsense" in r.stderr
