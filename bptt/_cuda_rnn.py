@@ -279,7 +279,6 @@ class CupyKernels:
 
         self.cp = cupy
         self.dtype = np.dtype(dtype.name)
-        self.isz = self.dtype.itemsize
         self._dummy_mask = cupy.zeros((1,), dtype=cupy.bool_)
         self._dummy = cupy.zeros((1,), dtype=self.dtype)
         self._one = np.ones((1,), self.dtype)
@@ -302,14 +301,12 @@ class CupyKernels:
 
     # -- products ---------------------------------------------------------------------------
     def _gemm_call(self, transa, m, n, k, A, lda, B, ldb, C, ldc):
-        if self._capi is not None:  # inside a capture: CuPy's binding refuses to run there
-            st = self._capi["gemm"](self._handle, transa, 0, m, n, k, self._one.ctypes.data, A, lda, B, ldb,
-                                    self._zero.ctypes.data, C, ldc)
-            if st != 0:
-                raise RuntimeError(f"cuBLAS gemm failed with status {st}")
-        else:
-            self._gemm(self._handle, transa, 0, m, n, k, self._one.ctypes.data, A, lda, B, ldb,
-                       self._zero.ctypes.data, C, ldc)
+        # inside a capture, cuBLAS's C API (it returns a status); else CuPy's binding (it raises)
+        gemm = self._gemm if self._capi is None else self._capi["gemm"]
+        st = gemm(self._handle, transa, 0, m, n, k, self._one.ctypes.data, A, lda, B, ldb,
+                  self._zero.ctypes.data, C, ldc)
+        if st:
+            raise RuntimeError(f"cuBLAS gemm failed with status {st}")
 
     def matmul(self, A, i, W, out, j):
         """``out[j] = A[i] @ W`` for C-contiguous ``A`` [., B, K], ``W`` [K, N], ``out`` [., B, N]."""
@@ -338,7 +335,12 @@ class CupyKernels:
         return np.uint64(a.data.ptr + t * a.strides[0])
 
     def _m(self, m, t):
+        """Address of mask row ``t`` and whether there is a mask (a dummy address when not)."""
         return (np.uint64(self._dummy_mask.data.ptr), np.int32(0)) if m is None else (self._row(m, t), np.int32(1))
+
+    def _opt(self, a):
+        """An optional input: the array (or a dummy) and whether it was given."""
+        return (self._dummy, np.int32(0)) if a is None else (a, np.int32(1))
 
     def fwd_step(self, S, U, m, t, act):
         B, H = S.shape[1], S.shape[2]
@@ -354,9 +356,8 @@ class CupyKernels:
         m_next, has = self._m(m, t + 1 if use_gp else t)
         m_t, _ = self._m(m, t)
         _kernel("bwd_step", self.dtype)((_grid(n),), (256,), (
-            g, gp, np.int32(use_gp), m_next, self._dummy if dS is None else dS, np.int32(dS is not None),
-            np.int32(t), np.int32(T), self._row(S, t + 1), m_t, has, self._row(dA, t), np.int32(n),
-            np.int32(H), np.int32(act)))
+            g, gp, np.int32(use_gp), m_next, *self._opt(dS), np.int32(t), np.int32(T), self._row(S, t + 1),
+            m_t, has, self._row(dA, t), np.int32(n), np.int32(H), np.int32(act)))
 
     def bwd_finish(self, g, gp, m):
         B, H = g.shape
@@ -366,26 +367,23 @@ class CupyKernels:
     # -- whole loops ------------------------------------------------------------------------
     def _launch_persistent(self, name, B, H, args):
         k = _kernel(name, self.dtype)
-        smem = _persistent_smem(H, self.isz)
-        if smem > 48 * 1024 and _cache.get(("smem_set", name, self.dtype.name), 0) < smem:
+        smem = _persistent_smem(H, self.dtype.itemsize)
+        key = ("smem_set", name, self.dtype.name, _device())
+        if smem > 48 * 1024 and _cache.get(key, 0) < smem:
             k.max_dynamic_shared_size_bytes = smem  # opt in to more than 48 KB of shared memory
-            _cache[("smem_set", name, self.dtype.name)] = smem
+            _cache[key] = smem
         k((B,), (_threads(H),), args, shared_mem=smem)
 
     def fwd_persistent(self, S, U, W_h, m, act):
         T, B, H = U.shape
         self._launch_persistent("fwd_persistent", B, H, (
-            U, W_h, self._dummy_mask if m is None else m, np.int32(m is not None), S,
-            np.int32(T), np.int32(B), np.int32(H), np.int32(act)))
+            U, W_h, *self._m(m, 0), S, np.int32(T), np.int32(B), np.int32(H), np.int32(act)))
 
     def bwd_persistent(self, S, W_h, m, dS, d_last, dA, act):
         T, B, H = dA.shape
         g0 = self.cp.empty((B, H), dtype=self.dtype)
         self._launch_persistent("bwd_persistent", B, H, (
-            S, W_h, self._dummy_mask if m is None else m, np.int32(m is not None),
-            self._dummy if dS is None else dS, np.int32(dS is not None),
-            self._dummy if d_last is None else d_last, np.int32(d_last is not None),
-            dA, g0, np.int32(T), np.int32(B), np.int32(H), np.int32(act)))
+            S, W_h, *self._m(m, 0), *self._opt(dS), *self._opt(d_last), dA, g0, np.int32(T), np.int32(B), np.int32(H), np.int32(act)))
         return g0
 
     # -- CUDA graphs ------------------------------------------------------------------------

@@ -215,7 +215,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
             raise ValueError(f"d_last must have shape [B, H] = [{B}, {H}], got {tuple(d_last.shape)}")
         _checks.same_dtype("d_last", d_last, "states", S)
     W_s = params["W_s"]
-    fused = cache.get("fused") if not step_norms else None
+    fused = None if step_norms else cache["fused"]  # the CUDA loops have no step norms
     if fused is None:
         W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
     dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
