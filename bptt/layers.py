@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
-from ._xp import namespace, scatter_add_rows, to_numpy, xavier_uniform
+from . import _checks, _cpu
+from ._xp import is_numpy, namespace, scatter_add_rows, to_numpy, xavier_uniform
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,21 @@ class Dense:
         _checks.same_dtype("x", x, "params['W_o']", params["W_o"])
         lead = tuple(x.shape[:-1])
         x2 = xp.reshape(x, (-1, self.in_features))  # [N, I]
-        y = xp.matmul(x2, params["W_o"]) + params["b_o"]
+        y = (_cpu.matmul(x2, params["W_o"]) if is_numpy(xp) else xp.matmul(x2, params["W_o"])) + params["b_o"]
         return xp.reshape(y, lead + (self.out_features,)), {"x2": x2, "lead": lead}
 
     def backward(self, params: dict, cache: dict, dy):
         xp = namespace(dy, params["W_o"])
         dy2 = xp.reshape(dy, (-1, self.out_features))  # [N, O]
-        grads = {
-            "W_o": xp.matmul(xp.permute_dims(cache["x2"], (1, 0)), dy2),  # dL/dW_o = x^T dy, summed over rows
-            "b_o": xp.sum(dy2, axis=0),  # dL/db_o = sum of dy
-        }
-        dx = xp.matmul(dy2, xp.permute_dims(params["W_o"], (1, 0)))  # backprop into x
+        W_oT = xp.permute_dims(params["W_o"], (1, 0))
+        if is_numpy(xp):  # the same products, split across cores (bptt._cpu)
+            dW_o, db_o = _cpu.matmul_tn(cache["x2"], dy2, row_sums=True)  # dL/dW_o = x^T dy; dL/db_o = sum of dy
+            dx = _cpu.matmul(dy2, W_oT)  # backprop into x
+        else:
+            dW_o = xp.matmul(xp.permute_dims(cache["x2"], (1, 0)), dy2)  # dL/dW_o = x^T dy, summed over rows
+            db_o = xp.sum(dy2, axis=0)  # dL/db_o = sum of dy
+            dx = xp.matmul(dy2, W_oT)  # backprop into x
+        grads = {"W_o": dW_o, "b_o": db_o}
         return grads, xp.reshape(dx, cache["lead"] + (self.in_features,))
 
 

@@ -14,11 +14,12 @@ identity (mean squared error).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import rnn
+from . import _cpu, rnn
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Embedding
@@ -114,6 +115,21 @@ class Batch:
     mask: object = None
 
 
+def _on_cores(method):
+    """Run a method of a NumPy model (its first argument a Batch or inputs [B, ...]) inside
+    :func:`bptt._cpu.parallel`: the whole forward and backward pass, so that when the work
+    is split across cores no multi-threaded BLAS call wakes the BLAS's own threads between
+    the time loops."""
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        data = args[0] if args else kwargs.get("batch", kwargs.get("x"))
+        shape = getattr(data.x if isinstance(data, Batch) else data, "shape", None)
+        rows = int(shape[0]) if shape else 0
+        with _cpu.parallel_for(namespace(self.params["W_s"]), rows, self.config.hidden_size):
+            return method(self, *args, **kwargs)
+    return wrapped
+
+
 class Model:
     """Config plus parameters, with ``loss_and_grads(batch)`` and ``predict(...)``.
 
@@ -156,6 +172,7 @@ class Model:
             p["s0"] = self.params["s0"]
         return p
 
+    @_on_cores
     def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True, drop=None):
         """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches.
 
@@ -205,6 +222,7 @@ class Model:
         return {name: xp.asarray((rng.random(shape, dtype=np.float32) >= p).astype(dt) * scale)
                 for name, shape in (("in", (B, T, c.rnn_input_size)), ("out", h_shape))}
 
+    @_on_cores
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
                        return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
@@ -222,7 +240,10 @@ class Model:
         of the thinned network.
         """
         c = self.config
-        drop = self.dropout_masks(batch, dropout, rng) if dropout else None
+        drop = self.dropout_masks(batch, dropout, rng) if dropout else None  # drawn for the rows as given
+        batch, s_init, order = self._longest_first(batch, s_init)
+        if drop is not None and order is not None:
+            drop = {k: v[order] for k, v in drop.items()}
         logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
@@ -248,8 +269,32 @@ class Model:
             extra += (out[2],)
         if return_state:
             xp = namespace(caches["states"])
-            extra += (xp.asarray(caches["states"][:, -1, :], copy=True),)
+            s_T = xp.asarray(caches["states"][:, -1, :], copy=True)
+            extra += (s_T if order is None else s_T[np.argsort(order)],)  # back in the batch's order
         return (loss, grads) + extra
+
+    def _longest_first(self, batch: Batch, s_init):
+        """``(batch, s_init, order)``: a NumPy batch given by ``lengths`` with its rows
+        sorted longest first (a stable sort, as ``pack_padded_sequence`` does), so that
+        the time loops compute only the real rows of each step; ``order`` undoes it.
+        The mean loss and the gradients do not depend on the order of the rows.  Nothing
+        is sorted (``order`` None) when the rows are in that order already, on a GPU, or
+        when the batch is malformed (the layers then name the problem on the rows as given)."""
+        L, x = batch.lengths, batch.x
+        if (L is None or batch.mask is not None or not isinstance(x, np.ndarray) or x.ndim < 2
+                or namespace(self.params["W_s"]) is not np):
+            return batch, s_init, None
+        L = np.asarray(L)
+        if (L.ndim != 1 or L.shape[0] != x.shape[0] or not np.issubdtype(L.dtype, np.integer)
+                or np.any((L < 1) | (L > x.shape[1])) or np.all(L[:-1] >= L[1:])):
+            return batch, s_init, None
+        y = None if batch.y is None else np.asarray(batch.y)
+        if (y is not None and (y.ndim == 0 or y.shape[0] != L.shape[0])) or (
+                s_init is not None and getattr(s_init, "shape", ())[:1] != (L.shape[0],)):
+            return batch, s_init, None
+        order = np.argsort(-L, kind="stable")
+        sorted_batch = Batch(x=x[order], y=None if y is None else y[order], lengths=L[order])
+        return sorted_batch, (None if s_init is None else s_init[order]), order
 
     def to(self, device: str) -> "Model":
         """Move the parameters to ``"cpu"`` or ``"gpu"`` (in place); returns self."""
@@ -258,6 +303,7 @@ class Model:
         self.params = to_device(self.params, device)
         return self
 
+    @_on_cores
     def predict(self, x, lengths=None, mask=None):
         """Output probabilities (softmax/sigmoid) or values (mse): [B, O] or [B, T, O]."""
         logits, _ = self.forward(x, lengths, mask)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _cuda_rnn
+from . import _checks, _cpu, _cuda_rnn
 from ._xp import is_numpy, namespace, orthogonal, xavier_uniform
 from .activations import get as get_activation
 
@@ -129,55 +129,84 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
         raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
     _checks.same_dtype("x", x, "params['W_s']", params["W_s"])
     m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
+    real_rows, row_work = None, None
+    if is_numpy(xp) and m is not None and lengths is not None:
+        L = np.asarray(lengths).astype(np.int64)
+        if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
+            real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
 
     W_s, b_s = params["W_s"], params["b_s"]
     W_h, W_x = W_s[:H, :], W_s[H:, :]
-    X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
-    U = xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
-    U += b_s
-    U = xp.reshape(U, (T, B, H))
+    with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
+        X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
+        U = _cpu.matmul(X, W_x) if is_numpy(xp) else xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
+        U += b_s
+        U = xp.reshape(U, (T, B, H))
 
-    S = xp.empty((T + 1, B, H), dtype=x.dtype)  # S[t] = s^t, time-major; S[0] = s^0
-    if s_init is not None:
-        _checks.float_array(xp, "s_init", s_init, 2, "[B, H]")
-        if tuple(s_init.shape) != (B, H):
-            raise ValueError(f"s_init must have shape [B, H] = [{B}, {H}], got {tuple(s_init.shape)}")
-        S[0, ...] = s_init
-    elif "s0" in params:
-        S[0, ...] = xp.broadcast_to(params["s0"], (B, H))
-    else:
-        S[0, ...] = xp.zeros((B, H), dtype=x.dtype)
+        S = xp.empty((T + 1, B, H), dtype=x.dtype)  # S[t] = s^t, time-major; S[0] = s^0
+        if s_init is not None:
+            _checks.float_array(xp, "s_init", s_init, 2, "[B, H]")
+            if tuple(s_init.shape) != (B, H):
+                raise ValueError(f"s_init must have shape [B, H] = [{B}, {H}], got {tuple(s_init.shape)}")
+            S[0, ...] = s_init
+        elif "s0" in params:
+            S[0, ...] = xp.broadcast_to(params["s0"], (B, H))
+        else:
+            S[0, ...] = xp.zeros((B, H), dtype=x.dtype)
 
-    fused = None if is_numpy(xp) else _cuda_rnn.plan(S, activation)  # CuPy: fused CUDA kernels
-    if is_numpy(xp) and activation == "tanh":
-        _forward_loop_numpy_tanh(S, U, W_h, m)
-    elif fused is not None:
-        _cuda_rnn.forward_loop(fused, S, U, W_s, m, activation)
-    else:
-        for t in range(T):
-            s = f(xp, U[t, ...] + xp.matmul(S[t, ...], W_h))  # s^t = f_s(s^{t-1} W_h + i^t W_x + b_s)
-            if m is not None:
-                s = xp.where(m[t, :, None], s, S[t, ...])  # pad step: carry s^{t-1} over unchanged
-            S[t + 1, ...] = s
+        fused = None if is_numpy(xp) else _cuda_rnn.plan(S, activation)  # CuPy: fused CUDA kernels
+        if is_numpy(xp):
+            _forward_loop_numpy(S, U, W_h, m, activation, real_rows, row_work)
+        elif fused is not None:
+            _cuda_rnn.forward_loop(fused, S, U, W_s, m, activation)
+        else:
+            for t in range(T):
+                s = f(xp, U[t, ...] + xp.matmul(S[t, ...], W_h))  # s^t = f_s(s^{t-1} W_h + i^t W_x + b_s)
+                if m is not None:
+                    s = xp.where(m[t, :, None], s, S[t, ...])  # pad step: carry s^{t-1} over unchanged
+                S[t + 1, ...] = s
 
     states = xp.permute_dims(S[1:, ...], (1, 0, 2))  # [B, T, H] view of the time-major store
     cache = {
         "X": X, "S": S, "mask": m, "activation": activation,
         "work": U,  # no longer needed: backward reuses its memory for dA
         "shape": (B, T, D, H), "learn_s0": "s0" in params and s_init is None, "fused": fused,
+        "real_rows": real_rows, "row_work": row_work,
     }
     return states, cache
 
 
-def _forward_loop_numpy_tanh(S, U, W_h, m):
-    """The same loop as the generic one, with NumPy's ``out=`` so no step allocates."""
-    for t in range(U.shape[0]):
-        nxt = S[t + 1]
-        np.matmul(S[t], W_h, out=nxt)
-        nxt += U[t]
-        np.tanh(nxt, out=nxt)
-        if m is not None:
-            np.copyto(nxt, S[t], where=~m[t][:, None])
+MIN_ROWS = 16  # the fewest batch rows worth a core of their own in the time loops
+
+
+def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None):
+    """The generic loop with NumPy's ``out=`` (no step allocates for tanh), the rows of
+    the batch split across cores: rows never interact, so each core runs all T steps
+    of its own rows and the cores meet once, at the end.
+
+    ``real_rows`` [T] (lengths sorted longest first, as ``pack_padded_sequence`` does):
+    step t computes only rows ``0..real_rows[t]-1`` and copies the pad rows' states
+    over, instead of computing every row and masking; the cores then share the rows by
+    their lengths (``row_work``)."""
+    f, _ = get_activation(activation)
+    T, B, _ = U.shape
+
+    def rows(lo, hi):
+        for t in range(T):
+            a = hi if real_rows is None else min(max(int(real_rows[t]), lo), hi)  # rows lo..a-1 are real
+            nxt = S[t + 1, lo:a]
+            np.matmul(S[t, lo:a], W_h, out=nxt)  # s^{t-1} @ W_s[:H]
+            nxt += U[t, lo:a]  # + i^t @ W_s[H:] + b_s
+            if activation == "tanh":
+                np.tanh(nxt, out=nxt)
+            else:
+                nxt[...] = f(np, nxt)
+            if a < hi:
+                S[t + 1, a:hi] = S[t, a:hi]  # pad steps (sorted lengths): carry s^{t-1} over
+            elif m is not None and real_rows is None:
+                np.copyto(nxt, S[t, lo:hi], where=~m[t, lo:hi, None])  # pad steps: carry s^{t-1} over
+
+    _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
 
 
 def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: bool = True,
@@ -198,10 +227,9 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
         ``(grads, dx)`` or ``(grads, dx, norms)``: ``grads`` keyed like ``params``
         (``W_s`` [H + D, H], ``b_s`` [H], ``s0`` [H]); ``dx`` is ``[B, T, D]`` or None.
     """
-    X, S, m = cache["X"], cache["S"], cache["mask"]
+    X, S = cache["X"], cache["S"]
     B, T, D, H = cache["shape"]
     xp = namespace(S, d_states, d_last)
-    _, f_prime = get_activation(cache["activation"])
     if d_states is None and d_last is None:
         raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
     if d_states is not None:
@@ -215,72 +243,112 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
             raise ValueError(f"d_last must have shape [B, H] = [{B}, {H}], got {tuple(d_last.shape)}")
         _checks.same_dtype("d_last", d_last, "states", S)
     W_s = params["W_s"]
-    fused = None if step_norms else cache["fused"]  # the CUDA loops have no step norms
-    if fused is None:
-        W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
-    dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
-    dA = cache["work"]  # dLoss/d(pre-activation) at every step, [T, B, H] (reuses forward's buffer)
-    norms = xp.empty((T,), dtype=S.dtype) if step_norms else None
+    with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
+        g, dA, norms = _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms)
 
-    if is_numpy(xp) and cache["activation"] == "tanh" and not step_norms:
-        g = _backward_loop_numpy_tanh(S, dS, d_last, dA, W_hT, m)
-    elif fused is not None:
-        g = _cuda_rnn.backward_loop(fused, S, d_states, d_last, dA, W_s, m, cache["activation"])
-    else:
-        g = xp.zeros((B, H), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
-        if d_last is not None:
-            g = g + d_last  # the loss on the final state s^T
-        for t in range(T - 1, -1, -1):
-            if dS is not None:
-                g = g + dS[t, ...]  # total gradient on s^t: its own loss plus what flows back from t+1
-            if step_norms:
-                norms[t] = xp.sqrt(xp.sum(g * g))
-            da = g * f_prime(xp, S[t + 1, ...])  # backprop through the f_s nonlinearity
-            if m is not None:
-                da = xp.where(m[t, :, None], da, xp.zeros_like(da))  # a pad step has no f_s
-            dA[t, ...] = da
-            g_prev = xp.matmul(da, W_hT)  # backprop through s^{t-1} @ W_s[:H]
-            if m is not None:
-                g_prev = xp.where(m[t, :, None], g_prev, g)  # pad step: s^t = s^{t-1}, gradient passes unchanged
-            g = g_prev
-
-    # BPTT's "add together the corresponding derivatives": the sum over steps of
-    # [s^{t-1}, i^t]^T da^t is one matrix product over all stacked steps.
-    dA2 = xp.reshape(dA, (T * B, H))
-    S_prev = xp.reshape(S[:-1, ...], (T * B, H))
-    dW_s = xp.concat([
-        xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2),  # state rows W_s[:H]
-        xp.matmul(xp.permute_dims(X, (1, 0)), dA2),  # input rows W_s[H:]
-    ], axis=0)
-    grads = {"W_s": dW_s, "b_s": xp.sum(dA2, axis=0)}  # bias: summed over steps and batch
-    if "s0" in params:
-        grads["s0"] = xp.sum(g, axis=0) if cache["learn_s0"] else xp.zeros_like(params["s0"])  # s^0 is shared by the batch
-    dx = None
-    if need_dx:
-        dX = xp.matmul(dA2, xp.permute_dims(W_s[H:, :], (1, 0)))  # backprop into the inputs i^t
-        dx = xp.permute_dims(xp.reshape(dX, (T, B, D)), (1, 0, 2))  # [B, T, D]
+        # BPTT's "add together the corresponding derivatives": the sum over steps of
+        # [s^{t-1}, i^t]^T da^t is one matrix product over all stacked steps.
+        dA2 = xp.reshape(dA, (T * B, H))
+        S_prev = xp.reshape(S[:-1, ...], (T * B, H))
+        if is_numpy(xp):  # the same products, the stacked steps cut into one block per core
+            dW_h, db_s = _cpu.matmul_tn(S_prev, dA2, row_sums=True)
+            dW_x = _cpu.matmul_tn(X, dA2)
+        else:
+            dW_h = xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2)
+            dW_x = xp.matmul(xp.permute_dims(X, (1, 0)), dA2)
+            db_s = xp.sum(dA2, axis=0)
+        grads = {
+            "W_s": xp.concat([dW_h, dW_x], axis=0),  # state rows W_s[:H], input rows W_s[H:]
+            "b_s": db_s,  # bias: summed over steps and batch
+        }
+        if "s0" in params:
+            grads["s0"] = xp.sum(g, axis=0) if cache["learn_s0"] else xp.zeros_like(params["s0"])  # s^0 is shared by the batch
+        dx = None
+        if need_dx:
+            W_xT = xp.permute_dims(W_s[H:, :], (1, 0))
+            dX = _cpu.matmul(dA2, W_xT) if is_numpy(xp) else xp.matmul(dA2, W_xT)  # backprop into the inputs i^t
+            dx = xp.permute_dims(xp.reshape(dX, (T, B, D)), (1, 0, 2))  # [B, T, D]
     if step_norms:
         return grads, dx, norms
     return grads, dx
 
 
-def _backward_loop_numpy_tanh(S, dS, d_last, dA, W_hT, m):
-    """The generic backward loop for tanh with NumPy's ``out=``: no step allocates."""
-    T, B, H = dA.shape
-    g = np.zeros((B, H), dtype=S.dtype) if d_last is None else d_last.copy()
-    tmp = np.empty((B, H), dtype=S.dtype)
+def _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms):
+    """The loop from step T down to 1: ``(g, dA, norms)`` with ``g`` [B, H] = dLoss/ds^0,
+    ``dA`` [T, B, H] = dLoss/d(pre-activation) at every step, and the step norms (or None)."""
+    S, m = cache["S"], cache["mask"]
+    B, T, D, H = cache["shape"]
+    _, f_prime = get_activation(cache["activation"])
+    dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
+    dA = cache["work"]  # reuses forward's buffer of the input products
+    fused = None if step_norms else cache["fused"]  # the CUDA loops have no step norms
+    if fused is not None:
+        return _cuda_rnn.backward_loop(fused, S, d_states, d_last, dA, W_s, m, cache["activation"]), dA, None
+    W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
+    if is_numpy(xp):
+        g, norms = _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, cache["activation"], step_norms,
+                                        cache["real_rows"], cache["row_work"])
+        return g, dA, norms
+
+    norms = xp.empty((T,), dtype=S.dtype) if step_norms else None
+    g = xp.zeros((B, H), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
+    if d_last is not None:
+        g = g + d_last  # the loss on the final state s^T
     for t in range(T - 1, -1, -1):
         if dS is not None:
-            g += dS[t]  # total gradient on s^t
-        da = dA[t]
-        np.multiply(S[t + 1], S[t + 1], out=tmp)
-        np.subtract(1.0, tmp, out=tmp)  # tanh'(a) = 1 - s^2
-        np.multiply(g, tmp, out=da)  # backprop through tanh
+            g = g + dS[t, ...]  # total gradient on s^t: its own loss plus what flows back from t+1
+        if step_norms:
+            norms[t] = xp.sqrt(xp.sum(g * g))
+        da = g * f_prime(xp, S[t + 1, ...])  # backprop through the f_s nonlinearity
         if m is not None:
-            keep = ~m[t][:, None]
-            da[keep[:, 0]] = 0.0  # a pad step has no f_s
-            np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
-            np.copyto(g, tmp, where=~keep)  # pad rows keep g: the gradient passes unchanged
-        else:
-            np.matmul(da, W_hT, out=g)
-    return g
+            da = xp.where(m[t, :, None], da, xp.zeros_like(da))  # a pad step has no f_s
+        dA[t, ...] = da
+        g_prev = xp.matmul(da, W_hT)  # backprop through s^{t-1} @ W_s[:H]
+        if m is not None:
+            g_prev = xp.where(m[t, :, None], g_prev, g)  # pad step: s^t = s^{t-1}, gradient passes unchanged
+        g = g_prev
+    return g, dA, norms
+
+
+def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, real_rows=None, row_work=None):
+    """The generic backward loop with NumPy's ``out=`` (no step allocates for tanh), the
+    rows of the batch split across cores and, given ``real_rows``, only the real rows of
+    each step computed, as in the forward loop.  Returns ``(g, norms)``."""
+    T, B, H = dA.shape
+    _, f_prime = get_activation(activation)
+
+    def rows(lo, hi):
+        g = np.zeros((hi - lo, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
+        tmp = np.empty_like(g)
+        sq = np.zeros(T, dtype=np.float64) if step_norms else None  # this part's share of |g|^2
+        for t in range(T - 1, -1, -1):
+            if dS is not None:
+                g += dS[t, lo:hi]  # total gradient on s^t: its own loss plus what flows back from t+1
+            if step_norms:
+                sq[t] = np.vdot(g, g)
+            k = hi - lo if real_rows is None else min(max(int(real_rows[t]), lo), hi) - lo  # real: 0..k-1
+            s, da, g_r, tmp_r = S[t + 1, lo:lo + k], dA[t, lo:hi], g[:k], tmp[:k]
+            if activation == "tanh":
+                np.multiply(s, s, out=tmp_r)
+                np.subtract(1.0, tmp_r, out=tmp_r)  # tanh'(a) = 1 - s^2
+                np.multiply(g_r, tmp_r, out=da[:k])  # backprop through tanh
+            else:
+                np.multiply(g_r, f_prime(np, s), out=da[:k])  # backprop through the f_s nonlinearity
+            if k < hi - lo:  # pad steps (sorted lengths) have no f_s; their rows keep g unchanged
+                da[k:] = 0.0
+                np.matmul(da[:k], W_hT, out=g_r)  # backprop through s^{t-1} @ W_s[:H]
+            elif m is not None and real_rows is None:
+                pad = ~m[t, lo:hi]
+                da[pad] = 0.0  # a pad step has no f_s
+                np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
+                np.copyto(g, tmp, where=~pad[:, None])  # pad rows keep g: the gradient passes unchanged
+            else:
+                np.matmul(da, W_hT, out=g)  # backprop through s^{t-1} @ W_s[:H]
+        return g, sq
+
+    parts = _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
+    g = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts], axis=0)
+    norms = None
+    if step_norms:
+        norms = np.sqrt(sum(p[1] for p in parts)).astype(S.dtype)
+    return g, norms

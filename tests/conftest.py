@@ -37,3 +37,22 @@ def run(capsys, *argv):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["blas", "split"])
+def cpu_mode(request, monkeypatch):
+    """Run a test on both CPU paths of bptt (bptt._cpu): "blas", the BLAS's own threads
+    and nothing split; "split", bptt's own split forced on every size, across 3 workers
+    (more than rows in some batches, and more than this machine may have cores)."""
+    from bptt import _cpu, rnn
+
+    if request.param == "blas":
+        monkeypatch.setenv("BPTT_CPU_THREADS", "1")
+    else:
+        if not _cpu._blas_libs():
+            pytest.skip("threadpoolctl cannot set this BLAS's thread count")
+        monkeypatch.setenv("BPTT_CPU_THREADS", "3")
+        monkeypatch.setattr(_cpu, "MIN_PART_MACS", 0)
+        monkeypatch.setattr(_cpu, "MIN_SPLIT_FLOPS", 0)
+        monkeypatch.setattr(rnn, "MIN_ROWS", 1)
+    return request.param

@@ -5,6 +5,8 @@ import pytest
 
 from bptt import Batch, Model, ModelConfig, batch_indices, pad_sequences
 
+pytestmark = pytest.mark.usefixtures("cpu_mode")  # both CPU paths: the BLAS's threads, bptt's own split
+
 H, D, O = 6, 3, 3
 
 
@@ -80,3 +82,28 @@ def test_mask_with_leading_pads_equals_trimmed_sequence(rng):
     a = model.forward(x, mask=mask)[1]["states"][0, -1]
     b = model.forward(s[None])[1]["states"][0, -1]
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+
+
+def test_training_step_sorts_rows_longest_first_and_undoes_it(rng, monkeypatch):
+    """loss_and_grads hands the loops the rows longest first (they then compute only the
+    real rows of each step) and returns the final states in the batch's own order."""
+    from bptt import rnn
+
+    seen = []
+    real_loop = rnn._forward_loop_numpy
+
+    def spy(S, U, W_h, m, activation, real_rows=None, row_work=None):
+        seen.append(None if row_work is None else list(row_work))
+        return real_loop(S, U, W_h, m, activation, real_rows, row_work)
+
+    monkeypatch.setattr(rnn, "_forward_loop_numpy", spy)
+    model = _model(rng, "many_to_one")
+    lengths = [4, 1, 9, 6, 9]
+    x, L = pad_sequences(_seqs(rng, lengths))
+    y = rng.integers(0, O, size=len(lengths))
+    s_init = rng.standard_normal((len(lengths), H))
+    _, _, s_T = model.loss_and_grads(Batch(x=x, y=y, lengths=L), s_init=s_init, return_state=True)
+    assert seen == [[9, 9, 6, 4, 1]]
+    expect = model.forward(x, L, s_init=s_init)[1]["states"][:, -1]  # the rows as given, masked
+    assert seen[-1] is None
+    np.testing.assert_allclose(s_T, expect, rtol=0, atol=1e-12)

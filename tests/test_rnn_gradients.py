@@ -6,12 +6,15 @@ import pytest
 from bptt import Batch, Model, ModelConfig, rnn
 from conftest import central_diff, rel_err
 
+pytestmark = pytest.mark.usefixtures("cpu_mode")  # both CPU paths: the BLAS's threads, bptt's own split
+
 B, T, D, H = 3, 5, 4, 6
 TOL = 1e-6
 
 MASKS = {
     "full": dict(),
     "right_padded": dict(lengths=np.array([5, 2, 3])),
+    "longest_first": dict(lengths=np.array([5, 3, 1])),  # the loops compute only the real rows
     "pads_start_and_middle": dict(mask=np.array([
         [False, True, True, False, True],
         [True, False, False, True, True],

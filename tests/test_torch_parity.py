@@ -7,6 +7,8 @@ torch = pytest.importorskip("torch")
 
 from bptt import Batch, Model, ModelConfig, rnn  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("cpu_mode")  # both CPU paths: the BLAS's threads, bptt's own split
+
 B, T, D, H = 4, 7, 3, 5
 
 
@@ -23,14 +25,15 @@ def _torch_rnn(p, activation, dtype):
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("learn_s0", [False, True])
-def test_states_and_gradients_equal_torch(dtype, tol, activation, learn_s0):
+@pytest.mark.parametrize("lengths", [[7, 3, 1, 5], [7, 5, 3, 1]], ids=["masked", "longest_first"])
+def test_states_and_gradients_equal_torch(dtype, tol, activation, learn_s0, lengths):
     rng = np.random.default_rng(7)
     p = rnn.init(D, H, learn_s0=learn_s0, rng=rng, dtype=dtype)
     p["b_s"][:] = rng.normal(0, 0.2, H)
     if learn_s0:
         p["s0"][:] = rng.normal(0, 0.5, H)
     x = rng.standard_normal((B, T, D)).astype(dtype)
-    lengths = np.array([7, 3, 1, 5])
+    lengths = np.array(lengths)  # longest first: the loops compute only the real rows of each step
     R = rng.standard_normal((B, T, H)).astype(dtype)  # weights on every real state
     Rl = rng.standard_normal((B, H)).astype(dtype)  # and on the final state
 

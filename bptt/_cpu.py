@@ -1,0 +1,200 @@
+"""NumPy work on several CPU cores, split by bptt instead of inside each BLAS call.
+
+A multi-threaded BLAS splits every matrix product across its threads, and the
+threads meet at the end of every product.  The recurrence makes ``T`` small
+products per direction (``[B, H] @ [H, H]``), so the cores meet ``2T`` times a
+training step; on a shared 2-core machine those meetings were measured to cost
+up to 30% of the loop whenever the two cores sat far apart, while one core on
+its own ran at an unchanged speed.  The rows of a batch never interact in the
+recurrence, so bptt can give each core its own rows for the whole time loop, and
+its own block of stacked steps for the large products (the input product, the
+sum over steps of dW, dx), with the BLAS at one thread: the cores meet once per
+loop.
+
+:func:`parallel` decides per batch: when the time loops' products are large
+enough (``MIN_PART_MACS``) the BLAS runs one thread per call inside it and
+:func:`workers` is the number of threads the BLAS had (``BPTT_CPU_THREADS``
+overrides it; ``BPTT_CPU_THREADS=1`` never splits).  A model's whole training
+step runs inside, so that no multi-threaded product wakes the BLAS's own threads
+between two loops: OpenBLAS's idle threads spin for about 0.1 s after each
+multi-threaded product and take a core from the loops.  The BLAS's thread count
+is process-wide, so other threads of the program get a one-thread BLAS while
+such a step runs.  Only the main thread splits (OpenBLAS ignores a thread count
+set from another thread), and without ``threadpoolctl``, or with a BLAS it
+cannot set, nothing is split.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+
+__all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn"]
+
+MIN_SPLIT_FLOPS = 2_000_000  # below this a product runs whole: a hand-off costs ~20 us
+MIN_PART_MACS = 1 << 20  # per core and time step, ``rows/n * H * H``, to split.  Measured on 2 cores,
+# split against the BLAS's threads in alternating blocks of one process, 12 rounds: faster in 1/12
+# at B=32, H=128 (0.26M), 9/12 at B=64, H=256 (2.1M), 9/12 at B=128, H=256, 8/12 at B=128, H=512.
+
+_state = {"depth": 0, "workers": 1, "saved": None, "blas": None, "pool": None, "pool_size": 0, "pid": None}
+
+
+def _blas_libs():
+    """threadpoolctl's controllers of the loaded BLAS libraries (cached), or []."""
+    if _state["blas"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _state["blas"] = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:  # not installed, or a platform it cannot read: split nothing
+            _state["blas"] = []
+    return _state["blas"]
+
+
+def _wanted_workers(libs) -> int:
+    env = os.environ.get("BPTT_CPU_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"BPTT_CPU_THREADS must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"BPTT_CPU_THREADS must be a positive integer, got {env!r}")
+        return n if libs else 1
+    return max((lib.get_num_threads() or 1 for lib in libs), default=1)
+
+
+def parallel_for(xp, rows: int, width: int):
+    """:func:`parallel` for NumPy work; a context that does nothing for other namespaces."""
+    return parallel(rows, width) if xp is np else nullcontext()
+
+
+@contextmanager
+def parallel(rows: int, width: int):
+    """Run the enclosed NumPy work of a batch of ``rows`` sequences and state size
+    ``width`` with a one-thread BLAS and ``workers()`` threads of bptt's, when the
+    time loops' products are large enough to gain (see ``MIN_PART_MACS``); otherwise
+    leave the BLAS as it is and split nothing.
+
+    Re-entrant: the outermost entry decides, sets the BLAS's thread count and
+    restores it on exit.  Only the main thread splits: OpenBLAS ignores a thread
+    count set from another thread, so there the context does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if _state["depth"] == 0:
+        libs = _blas_libs()
+        n = _wanted_workers(libs)
+        if n > 1 and (rows // n) * width * width < MIN_PART_MACS:
+            n = 1
+        if n > 1:
+            _state["saved"] = [(lib, lib.get_num_threads()) for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+            if any(lib.get_num_threads() != 1 for lib in libs):  # a BLAS that would not follow
+                _restore()
+                n = 1
+        _state["workers"] = n
+    _state["depth"] += 1
+    try:
+        yield
+    finally:
+        _state["depth"] -= 1
+        if _state["depth"] == 0:
+            _restore()
+
+
+def _restore():
+    for lib, n in _state["saved"] or ():
+        lib.set_num_threads(n)
+    _state["saved"], _state["workers"] = None, 1
+
+
+def workers() -> int:
+    """How many parts work is split into now: 1 outside :func:`parallel` and off the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    return _state["workers"]
+
+
+def ranges(n: int, parts: int, min_size: int = 1, weights=None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into at most ``parts`` contiguous ``(lo, hi)``, each at least
+    ``min_size`` long (one range when ``n`` is too small to cut): of near-equal size,
+    or, given ``weights`` [n] (the work of each row), of near-equal total weight."""
+    parts = max(1, min(parts, n // max(1, min_size)))
+    if weights is None or parts == 1:
+        cuts = [n * k // parts for k in range(parts + 1)]
+    else:
+        cum = np.cumsum(np.asarray(weights, dtype=np.float64))
+        cuts = [0] + [int(np.searchsorted(cum, cum[-1] * k / parts)) + 1 for k in range(1, parts)] + [n]
+        for k in range(1, parts):  # in order, and every range at least min_size long
+            cuts[k] = min(max(cuts[k], cuts[k - 1] + min_size), n - (parts - k) * min_size)
+    return [(cuts[k], cuts[k + 1]) for k in range(parts)]
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    pool = _state["pool"]
+    if pool is None or _state["pid"] != os.getpid() or _state["pool_size"] < size:
+        pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="bptt-cpu")
+        _state.update(pool=pool, pool_size=size, pid=os.getpid())
+    return pool
+
+
+def run(fn, spans: list[tuple[int, int]]) -> list:
+    """``[fn(lo, hi) for (lo, hi) in spans]``, the first span on this thread and the
+    others on bptt's pool at the same time; an exception in any span is raised here."""
+    if len(spans) == 1:
+        return [fn(*spans[0])]
+    futures = [_pool(len(spans) - 1).submit(fn, lo, hi) for lo, hi in spans[1:]]
+    try:
+        first = fn(*spans[0])
+    finally:
+        rest = [f.result() for f in futures]  # wait for every span, even when this one failed
+    return [first] + rest
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` for 2-D NumPy arrays, the rows of ``a`` split across :func:`workers`."""
+    M, K = a.shape
+    N = b.shape[1]
+    if out is None:
+        out = np.empty((M, N), dtype=np.result_type(a, b))
+    n = workers()
+    if n == 1 or 2 * M * K * N < MIN_SPLIT_FLOPS:
+        return np.matmul(a, b, out=out)
+
+    def part(lo, hi):
+        np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+    run(part, ranges(M, n, min_size=8))
+    return out
+
+
+def matmul_tn(a: np.ndarray, b: np.ndarray, row_sums: bool = False):
+    """``a.T @ b`` for 2-D NumPy arrays ``[N, I]`` and ``[N, O]``: a sum over the ``N``
+    rows, cut into one block per worker whose partial products are then added.
+    With ``row_sums`` also returns ``b.sum(axis=0)`` (a bias gradient), summed the same way."""
+    N, I = a.shape
+    O = b.shape[1]
+    n = workers()
+    if n == 1 or 2 * N * I * O < MIN_SPLIT_FLOPS:
+        out = a.T @ b
+        return (out, b.sum(axis=0)) if row_sums else out
+
+    def part(lo, hi):
+        return a[lo:hi].T @ b[lo:hi], (b[lo:hi].sum(axis=0) if row_sums else None)
+
+    parts = run(part, ranges(N, n, min_size=8))
+    out = parts[0][0]
+    for p, _ in parts[1:]:
+        out += p
+    if not row_sums:
+        return out
+    s = parts[0][1]
+    for _, q in parts[1:]:
+        s += q
+    return out, s

@@ -1,0 +1,139 @@
+"""bptt._cpu: the work split across cores by bptt instead of inside each BLAS call.
+
+The gradient, padding and PyTorch-parity tests run on both CPU paths (the
+``cpu_mode`` fixture); these tests check that the split really happens there,
+that the BLAS's thread count is set and restored, and the helpers themselves.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from bptt import _cpu, rnn
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def blas_threads():
+    return [lib.get_num_threads() for lib in _cpu._blas_libs()]
+
+
+@pytest.fixture
+def controllable():
+    if not _cpu._blas_libs():
+        pytest.skip("threadpoolctl cannot set this BLAS's thread count")
+
+
+def test_ranges_cover_the_rows_in_order():
+    for n in range(0, 40):
+        for parts in (1, 2, 3, 7):
+            for min_size in (1, 4, 16):
+                spans = _cpu.ranges(n, parts, min_size)
+                assert spans[0][0] == 0 and spans[-1][1] == n
+                assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+                assert 1 <= len(spans) <= parts
+                if len(spans) > 1:
+                    assert min(hi - lo for lo, hi in spans) >= min_size
+                    assert max(hi - lo for lo, hi in spans) - min(hi - lo for lo, hi in spans) <= 1
+
+
+def test_run_returns_in_order_and_raises_a_failing_span(controllable, monkeypatch):
+    monkeypatch.setenv("BPTT_CPU_THREADS", "3")
+    with _cpu.parallel(rows=1 << 20, width=1 << 10):
+        assert _cpu.run(lambda lo, hi: (lo, hi), [(0, 2), (2, 5), (5, 9)]) == [(0, 2), (2, 5), (5, 9)]
+        finished = []
+
+        def part(lo, hi):
+            if lo == 2:
+                raise ValueError("span 2..5 failed")
+            finished.append(lo)
+
+        with pytest.raises(ValueError, match="span 2..5 failed"):
+            _cpu.run(part, [(0, 2), (2, 5), (5, 9)])
+        assert sorted(finished) == [0, 5]  # the other spans ran to the end
+
+
+def test_split_products_equal_numpy(controllable, monkeypatch, rng):
+    monkeypatch.setenv("BPTT_CPU_THREADS", "3")
+    monkeypatch.setattr(_cpu, "MIN_SPLIT_FLOPS", 0)
+    a, b, c = rng.standard_normal((50, 7)), rng.standard_normal((7, 5)), rng.standard_normal((50, 5))
+    with _cpu.parallel(rows=1 << 20, width=1 << 10):
+        assert _cpu.workers() == 3
+        np.testing.assert_allclose(_cpu.matmul(a, b), a @ b, rtol=1e-13)
+        out, s = _cpu.matmul_tn(a, c, row_sums=True)
+        np.testing.assert_allclose(out, a.T @ c, rtol=1e-13)
+        np.testing.assert_allclose(s, c.sum(axis=0), rtol=1e-13)
+
+
+def test_blas_threads_set_inside_and_restored_after(controllable, monkeypatch):
+    monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    before = blas_threads()
+    with pytest.raises(RuntimeError):
+        with _cpu.parallel(rows=1 << 20, width=1 << 10):
+            assert blas_threads() == [1] * len(before) and _cpu.workers() == 2
+            with _cpu.parallel(rows=1, width=1):  # nested: the first entry's decision holds
+                assert blas_threads() == [1] * len(before) and _cpu.workers() == 2
+            raise RuntimeError("a failing step")
+    assert blas_threads() == before and _cpu.workers() == 1
+
+
+def test_small_work_leaves_the_blas_alone(controllable, monkeypatch):
+    monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    before = blas_threads()
+    with _cpu.parallel(rows=8, width=16):  # 8/2 * 16 * 16 MACs per core and step: too small
+        assert _cpu.workers() == 1 and blas_threads() == before
+
+
+def test_other_threads_split_nothing_and_leave_the_blas_alone(controllable, monkeypatch):
+    """OpenBLAS ignores a thread count set off the main thread, so only the main thread splits."""
+    monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    before, seen = blas_threads(), []
+
+    def user_thread():
+        with _cpu.parallel(rows=1 << 20, width=1 << 10):
+            seen.append((_cpu.workers(), blas_threads()))
+
+    with _cpu.parallel(rows=1 << 20, width=1 << 10):
+        t = threading.Thread(target=user_thread)
+        t.start()
+        t.join()
+        assert _cpu.workers() == 2
+    t = threading.Thread(target=user_thread)
+    t.start()
+    t.join()
+    assert seen == [(1, [1] * len(before)), (1, before)]  # inside main's context, then outside
+    assert blas_threads() == before
+
+
+def test_bad_thread_setting_is_refused_by_name(monkeypatch):
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv("BPTT_CPU_THREADS", bad)
+        with pytest.raises(ValueError, match=f"BPTT_CPU_THREADS.*{bad!r}"):
+            with _cpu.parallel(rows=1 << 20, width=1 << 10):
+                pass
+    assert _cpu.workers() == 1
+
+
+def test_split_mode_runs_the_loops_on_several_threads(cpu_mode, monkeypatch, rng):
+    """What the cpu_mode fixture's "split" promises: the time loops and the products of
+    both passes run on more than one thread, with the BLAS at one thread."""
+    threads, blas_inside = set(), []
+    real_run = _cpu.run
+
+    def spy(fn, spans):
+        def part(lo, hi):
+            threads.add(threading.get_ident())
+            blas_inside.extend(blas_threads())
+            return fn(lo, hi)
+        return real_run(part, spans)
+
+    monkeypatch.setattr(_cpu, "run", spy)
+    params = rnn.init(3, 4, rng=rng, dtype=np.float64)
+    x = rng.standard_normal((5, 6, 3))
+    states, cache = rnn.forward(params, x, lengths=np.array([6, 2, 5, 1, 6]))
+    rnn.backward(params, cache, np.ones_like(states))
+    if cpu_mode == "split":
+        assert len(threads) == 3 and set(blas_inside) == {1}
+    else:
+        assert len(threads) == 1  # "blas": every span list is one span, on this thread
