@@ -168,7 +168,7 @@ def test_parity_generalises_to_longer_sequences(tmp_path, capsys):
     run(capsys, "data", "make", "parity", "--lengths", "21-200", "--n", "1000", "--seed", "3", "--out", str(te))
     m = tmp_path / "p.bptt"
     assert run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--chars",
-               "--out", str(m), "--quiet")[0] == 0
+               "--lr", "0.005", "--clip", "1", "--epochs", "40", "--out", str(m), "--quiet")[0] == 0
     res = json.loads(run(capsys, "evaluate", "--model", str(m), "--data", str(te), "--json")[1])
     assert res["accuracy"] >= 0.95
 
