@@ -1,14 +1,20 @@
 """One training step of bptt against torch.nn.RNN on the CPU, in one process.
 
 A step is: forward over the batch, a softmax head on the final state, the loss,
-BPTT backward, and an SGD update; tanh, float32.  The two libraries are timed
-interleaved (bptt step, torch step, bptt step, ...) and the medians compared.
+BPTT backward, and an SGD update; tanh, float32.  The two libraries are timed in
+alternating blocks (5 bptt steps, 5 torch steps, a peak sample, ...) and the
+medians compared.  Each block starts with at least 0.15 s of untimed steps of
+its own library, so that every timed step follows a step of the same library,
+as in a training loop, and nothing the other library left running (OpenBLAS's
+idle threads spin for about 0.1 s after a multi-threaded product) is charged to
+it.  (Alternating single steps, as this script did before, charged bptt's
+spinning OpenBLAS threads to torch's next step: up to 2.5x on torch's times.)
 
     python benchmarks/bench_cpu.py            # all rows, 30 steps each
     python benchmarks/bench_cpu.py --steps 50 --rows 32,50,32,128
 
 It also measures the machine's float32 matrix-product peak with the same
-thread count, between the timed steps, and reports which fraction of it bptt
+thread count, between the blocks, and reports which fraction of it bptt
 reaches on each row (the target is on the largest).  The bptt step passes
 ``check=False`` as ``bptt.train`` does (its data are checked once, not per step).
 torch is a benchmark/test dependency only.
@@ -26,6 +32,9 @@ import numpy as np
 C = 10  # classes of the softmax head
 ROWS = [(32, 50, 32, 128), (64, 100, 128, 256), (128, 100, 256, 512), (1, 1000, 16, 64)]
 VARLEN = (64, 100, 128, 256)
+BLOCK = 5  # timed steps in a row of one library
+SETTLE = 0.15  # s of untimed steps before a block: OpenBLAS's idle threads spin for 2^28 cycles
+# (~0.1 s) after a multi-threaded product, and would take a core from whatever runs next
 
 
 def bptt_step_fn(B, T, D, H, lengths, rng):
@@ -80,7 +89,7 @@ def torch_step_fn(B, T, D, H, lengths, model, batch):
 
 class MatmulPeak:
     """The float32 matrix-product rate of this machine: a 2048^3 numpy matmul, timed once
-    after each pair of training steps, so that it is measured under the same conditions
+    after each pair of blocks, so that it is measured under the same conditions
     (a shared machine's load comes and goes); the median of all samples is the peak."""
 
     def __init__(self, n=2048):
@@ -97,14 +106,29 @@ class MatmulPeak:
         np.matmul(self.a, self.b, out=self.c)
         self.samples.append(self.flops / (time.perf_counter() - t0))
 
-    def rate(self, last=None):
-        return statistics.median(self.samples[-last:] if last else self.samples)
+    def rate(self, since=0):
+        return statistics.median(self.samples[since:])
 
 
 def step_flops(B, T, D, H):
     # forward: input projection 2TBDH + recurrence 2TBH^2; backward: 2TBH^2 through W_s[:H],
     # dW_s = [S_prev, X]^T dA: 2TB(H+D)H.  (No dx: the inputs are data.)
     return 2 * T * B * H * (2 * D + 3 * H)
+
+
+def timed_block(step, k):
+    """Untimed steps for at least SETTLE seconds (at least one), then ``k`` timed steps:
+    each timed step follows a step of the same library, as in its own training loop."""
+    settle_until = time.perf_counter() + SETTLE
+    step()
+    while time.perf_counter() < settle_until:
+        step()
+    times = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return times
 
 
 def run_row(B, T, D, H, steps, varlen, rng, peak):
@@ -114,12 +138,10 @@ def run_row(B, T, D, H, steps, varlen, rng, peak):
         lengths[0] = T
     bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng)
     tstep = torch_step_fn(B, T, D, H, lengths, model, batch)
-    for _ in range(3):  # warm up both
-        bstep(), tstep()
     tb, tt = [], []
-    for _ in range(steps):
-        t0 = time.perf_counter(); bstep(); tb.append(time.perf_counter() - t0)
-        t0 = time.perf_counter(); tstep(); tt.append(time.perf_counter() - t0)
+    while len(tb) < steps:  # blocks of BLOCK timed steps of one library, then of the other
+        tb += timed_block(bstep, min(BLOCK, steps - len(tb)))
+        tt += timed_block(tstep, min(BLOCK, steps - len(tt)))
         peak.sample()
     return statistics.median(tb), statistics.median(tt)
 
@@ -141,13 +163,14 @@ def main(argv=None):
     print(f"{'B,T,D,H':>22} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} {'peak GFLOP/s':>12}")
     todo = [(r, False) for r in rows] + ([] if args.rows else [(VARLEN, True)])
     for (B, T, D, H), varlen in todo:
+        since = len(peak.samples)
         tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak)
         rate = step_flops(B, T, D, H) / tb
         name = f"{B},{T},{D},{H}" + (" varlen" if varlen else "")
-        row_peak = peak.rate(last=args.steps)  # measured between this row's steps
+        row_peak = peak.rate(since)  # measured between this row's blocks
         print(f"{name:>22} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / row_peak:7.0%}"
               f" {row_peak / 1e9:10.1f}")
-    print(f"float32 matmul peak (2048^3 numpy matmul between steps, median of {len(peak.samples)}): "
+    print(f"float32 matmul peak (2048^3 numpy matmul between blocks, median of {len(peak.samples)}): "
           f"{peak.rate() / 1e9:.1f} GFLOP/s; 'of peak' divides by the median measured during that row")
 
 
