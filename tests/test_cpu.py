@@ -137,3 +137,14 @@ def test_split_mode_runs_the_loops_on_several_threads(cpu_mode, monkeypatch, rng
         assert len(threads) == 3 and set(blas_inside) == {1}
     else:
         assert len(threads) == 1  # "blas": every span list is one span, on this thread
+
+
+def test_without_a_settable_blas_nothing_is_split(monkeypatch, rng):
+    """No threadpoolctl (or a BLAS it cannot set): the BLAS keeps its threads, bptt splits nothing."""
+    monkeypatch.setitem(_cpu._state, "blas", [])
+    monkeypatch.setenv("BPTT_CPU_THREADS", "4")
+    with _cpu.parallel(rows=1 << 20, width=1 << 10):
+        assert _cpu.workers() == 1
+    params = rnn.init(3, 4, rng=rng, dtype=np.float64)
+    states, _ = rnn.forward(params, rng.standard_normal((64, 3, 3)))
+    assert states.shape == (64, 3, 4)
