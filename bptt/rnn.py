@@ -212,19 +212,23 @@ def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None)
     T, B, _ = U.shape
 
     def rows(lo, hi):
-        for t in range(T):
-            a = hi if real_rows is None else min(max(int(real_rows[t]), lo), hi)  # rows lo..a-1 are real
-            nxt = S[t + 1, lo:a]
-            np.matmul(S[t, lo:a], W_h, out=nxt)  # s^{t-1} @ W_s[:H]
-            nxt += U[t, lo:a]  # + i^t @ W_s[H:] + b_s
+        n = hi - lo
+        Sp, Up = S[:, lo:hi], U[:, lo:hi]  # this part's rows, at every step
+        ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()  # real rows: 0..k-1
+        pad = None if m is None or real_rows is not None else ~m[:, lo:hi, None]  # masked pad steps
+        for t, k in enumerate(ends):
+            nxt, prev, u = Sp[t + 1], Sp[t], Up[t]
+            if k < n:  # sorted lengths: rows k.. are pad steps; carry s^{t-1} over, compute the rest
+                nxt[k:] = prev[k:]
+                nxt, prev, u = nxt[:k], prev[:k], u[:k]
+            np.matmul(prev, W_h, out=nxt)  # s^{t-1} @ W_s[:H]
+            nxt += u  # + i^t @ W_s[H:] + b_s
             if activation == "tanh":
                 np.tanh(nxt, out=nxt)
             else:
                 nxt[...] = f(np, nxt)
-            if a < hi:
-                S[t + 1, a:hi] = S[t, a:hi]  # pad steps (sorted lengths): carry s^{t-1} over
-            elif m is not None and real_rows is None:
-                np.copyto(nxt, S[t, lo:hi], where=~m[t, lo:hi, None])  # pad steps: carry s^{t-1} over
+            if pad is not None:
+                np.copyto(nxt, prev, where=pad[t])  # pad steps: carry s^{t-1} over unchanged
 
     _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
 
@@ -337,32 +341,36 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
     _, f_prime = get_activation(activation)
 
     def rows(lo, hi):
-        g = np.zeros((hi - lo, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
+        n = hi - lo
+        Sp, dAp = S[:, lo:hi], dA[:, lo:hi]  # this part's rows, at every step
+        dSp = None if dS is None else dS[:, lo:hi]
+        ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()  # real rows: 0..k-1
+        pad = None if m is None or real_rows is not None else ~m[:, lo:hi]  # masked pad steps
+        g = np.zeros((n, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
         tmp = np.empty_like(g)
         sq = np.zeros(T, dtype=np.float64) if step_norms else None  # this part's share of |g|^2
         for t in range(T - 1, -1, -1):
-            if dS is not None:
-                g += dS[t, lo:hi]  # total gradient on s^t: its own loss plus what flows back from t+1
+            if dSp is not None:
+                g += dSp[t]  # total gradient on s^t: its own loss plus what flows back from t+1
             if step_norms:
                 sq[t] = np.vdot(g, g)
-            k = hi - lo if real_rows is None else min(max(int(real_rows[t]), lo), hi) - lo  # real: 0..k-1
-            s, da, g_r, tmp_r = S[t + 1, lo:lo + k], dA[t, lo:hi], g[:k], tmp[:k]
-            if activation == "tanh":
-                np.multiply(s, s, out=tmp_r)
-                np.subtract(1.0, tmp_r, out=tmp_r)  # tanh'(a) = 1 - s^2
-                np.multiply(g_r, tmp_r, out=da[:k])  # backprop through tanh
-            else:
-                np.multiply(g_r, f_prime(np, s), out=da[:k])  # backprop through the f_s nonlinearity
-            if k < hi - lo:  # pad steps (sorted lengths) have no f_s; their rows keep g unchanged
+            k, s, da = ends[t], Sp[t + 1], dAp[t]
+            g_r, t_r = g, tmp
+            if k < n:  # sorted lengths: rows k.. are pad steps, with no f_s; their rows keep g
                 da[k:] = 0.0
-                np.matmul(da[:k], W_hT, out=g_r)  # backprop through s^{t-1} @ W_s[:H]
-            elif m is not None and real_rows is None:
-                pad = ~m[t, lo:hi]
-                da[pad] = 0.0  # a pad step has no f_s
-                np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
-                np.copyto(g, tmp, where=~pad[:, None])  # pad rows keep g: the gradient passes unchanged
+                s, da, g_r, t_r = s[:k], da[:k], g[:k], tmp[:k]
+            if activation == "tanh":
+                np.multiply(s, s, out=t_r)
+                np.subtract(1.0, t_r, out=t_r)  # tanh'(a) = 1 - s^2
+                np.multiply(g_r, t_r, out=da)  # backprop through tanh
             else:
-                np.matmul(da, W_hT, out=g)  # backprop through s^{t-1} @ W_s[:H]
+                np.multiply(g_r, f_prime(np, s), out=da)  # backprop through the f_s nonlinearity
+            if pad is None:
+                np.matmul(da, W_hT, out=g_r)  # backprop through s^{t-1} @ W_s[:H]
+            else:
+                da[pad[t]] = 0.0  # a pad step has no f_s
+                np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
+                np.copyto(g, tmp, where=~pad[t][:, None])  # pad rows keep g: the gradient passes unchanged
         return g, sq
 
     parts = _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
