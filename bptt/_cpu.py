@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -155,8 +155,8 @@ def run(fn, spans: list[tuple[int, int]]) -> list:
     try:
         first = fn(*spans[0])
     finally:
-        rest = [f.result() for f in futures]  # wait for every span, even when this one failed
-    return [first] + rest
+        wait(futures)  # every span has finished, even when this one failed
+    return [first] + [f.result() for f in futures]
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

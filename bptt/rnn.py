@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks, _cpu, _cuda_rnn
-from ._xp import is_numpy, namespace, orthogonal, xavier_uniform
+from ._xp import is_numpy, namespace, orthogonal, to_numpy, xavier_uniform
 from .activations import get as get_activation
 
 __all__ = ["init", "forward", "backward", "step"]
@@ -131,7 +131,7 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
     real_rows, row_work = None, None
     if is_numpy(xp) and m is not None and lengths is not None:
-        L = np.asarray(lengths).astype(np.int64)
+        L = np.asarray(to_numpy(lengths)).astype(np.int64)  # checked by lengths_to_mask
         if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
             real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
 
@@ -345,7 +345,8 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
         Sp, dAp = S[:, lo:hi], dA[:, lo:hi]  # this part's rows, at every step
         dSp = None if dS is None else dS[:, lo:hi]
         ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()  # real rows: 0..k-1
-        pad = None if m is None or real_rows is not None else ~m[:, lo:hi]  # masked pad steps
+        real = None if m is None or real_rows is not None else m[:, lo:hi, None]  # masked: real steps
+        pad = None if real is None else ~real[..., 0]  # and pad steps
         g = np.zeros((n, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
         tmp = np.empty_like(g)
         sq = np.zeros(T, dtype=np.float64) if step_norms else None  # this part's share of |g|^2
@@ -365,12 +366,12 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
                 np.multiply(g_r, t_r, out=da)  # backprop through tanh
             else:
                 np.multiply(g_r, f_prime(np, s), out=da)  # backprop through the f_s nonlinearity
-            if pad is None:
+            if real is None:
                 np.matmul(da, W_hT, out=g_r)  # backprop through s^{t-1} @ W_s[:H]
             else:
                 da[pad[t]] = 0.0  # a pad step has no f_s
                 np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
-                np.copyto(g, tmp, where=~pad[t][:, None])  # pad rows keep g: the gradient passes unchanged
+                np.copyto(g, tmp, where=real[t])  # pad rows keep g: the gradient passes unchanged
         return g, sq
 
     parts = _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
