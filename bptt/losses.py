@@ -40,6 +40,7 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     xp = namespace(logits)
     _checks.array_like("logits", logits)
     lead, C = tuple(logits.shape[:-1]), int(logits.shape[-1])
+    _checks.array_like("targets", targets)
     if tuple(targets.shape) != lead:
         raise ValueError(f"targets must have shape {list(lead)} (logits {tuple(logits.shape)}), got {tuple(targets.shape)}")
     w, n = _weights(xp, mask, lead, logits.dtype, check)
@@ -68,6 +69,7 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
 def sigmoid_binary_cross_entropy(logits, targets, mask=None, check: bool = True):
     """``f_o`` = sigmoid; ``targets`` are 0/1 floats shaped like ``logits``; mean over all outputs."""
     xp = namespace(logits)
+    _checks.array_like("targets", targets)
     if tuple(targets.shape) != tuple(logits.shape):
         raise ValueError(f"targets must have shape {tuple(logits.shape)}, got {tuple(targets.shape)}")
     lead, K = tuple(logits.shape[:-1]), int(logits.shape[-1])
@@ -87,6 +89,7 @@ def sigmoid_binary_cross_entropy(logits, targets, mask=None, check: bool = True)
 def mean_squared_error(pred, targets, mask=None, check: bool = True):
     """``f_o`` = identity; mean of ``(pred - targets)^2`` over all counted outputs."""
     xp = namespace(pred)
+    _checks.array_like("targets", targets)
     if tuple(targets.shape) != tuple(pred.shape):
         raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(targets.shape)}")
     lead, K = tuple(pred.shape[:-1]), int(pred.shape[-1])

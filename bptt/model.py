@@ -288,8 +288,8 @@ class Model:
         if (L.ndim != 1 or L.shape[0] != x.shape[0] or not np.issubdtype(L.dtype, np.integer)
                 or np.any((L < 1) | (L > x.shape[1])) or np.all(L[:-1] >= L[1:])):
             return batch, s_init, None
-        y = None if batch.y is None else np.asarray(batch.y)
-        if (y is not None and (y.ndim == 0 or y.shape[0] != L.shape[0])) or (
+        y = batch.y
+        if (y is not None and (not isinstance(y, np.ndarray) or y.ndim == 0 or y.shape[0] != L.shape[0])) or (
                 s_init is not None and getattr(s_init, "shape", ())[:1] != (L.shape[0],)):
             return batch, s_init, None
         order = np.argsort(-L, kind="stable")

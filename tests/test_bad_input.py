@@ -126,3 +126,11 @@ def test_optimizer_arguments_checked():
         Adam(beta2=1.0)
     with pytest.raises(ValueError, match="max_norm must be > 0, got 0"):
         clip_grad_norm({"a": np.ones(2)}, 0)
+
+
+@pytest.mark.parametrize("lengths", [None, np.array([3, 4]), np.array([4, 3])])
+def test_targets_that_are_not_an_array_are_refused_by_name(rng, lengths):
+    """The same error whether or not a training step sorts the rows by length."""
+    m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=2, dtype="float64"), rng=rng)
+    with pytest.raises(TypeError, match="targets must be an array, got list"):
+        m.loss_and_grads(Batch(x=rng.standard_normal((B, T, D)), y=[0, 1], lengths=lengths))
