@@ -20,7 +20,10 @@ steps, ``[S_prev, X]^T @ dA``, after the backward loop.
 Shapes: ``B`` batch, ``T`` time steps, ``D`` input size, ``H`` state size.
 Arrays may come from any array-API namespace (NumPy, CuPy, array_api_strict).
 On CuPy arrays the two time loops run as fused CUDA kernels
-(:mod:`bptt._cuda_rnn`); everything around them is this module's code.
+(:mod:`bptt._cuda_rnn`); everything around them is this module's code.  On NumPy
+arrays a large enough batch is split across CPU cores by rows for the whole time
+loop (:mod:`bptt._cpu`), and when ``lengths`` are sorted longest first the loops
+compute only the rows still running at each step.
 """
 
 from __future__ import annotations
