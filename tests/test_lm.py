@@ -11,6 +11,8 @@ from bptt.losses import softmax_cross_entropy
 from bptt.train import TrainConfig
 from conftest import central_diff, rel_err
 
+pytestmark = pytest.mark.usefixtures("cpu_mode")  # both CPU paths: the BLAS's threads, bptt's own split
+
 V = 7
 
 
