@@ -36,11 +36,10 @@ import numpy as np
 __all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn"]
 
 MIN_SPLIT_FLOPS = 2_000_000  # below this a product runs whole: a hand-off costs ~20 us
-MIN_PART_MACS = 1 << 21  # per core and time step, ``rows/n * H * H``, to split.  Measured on 2 cores,
-# split against the BLAS's threads in alternating blocks of one process (medians of 12 or 8 rounds):
-# slower at B=32, H=128 (0.26M: 5.0 vs 3.4 ms) and for the word LM of the README (B=32, H=256, V=10k:
-# 1.05M, 174 vs 169 ms); faster at B=64, H=256 (2.1M: 32.2 vs 33.5 ms; lengths T/2..T: 34.6 vs 42.0),
-# B=128, H=256 (52.3 vs 54.9), the char LM (B=64, H=512: 71 vs 79) and B=128, H=512 (179 vs 193).
+MIN_PART_MACS = 1 << 21  # per core and time step, ``rows/n * H * H``, to split.  Measured on 2 cores
+# by ``python benchmarks/cpu_split.py`` (medians of 10 rounds, ms, BLAS threads vs split): B=32, H=128
+# (0.26M) 3.22 vs 4.18; the word LM (B=32, H=256, 1.05M) 174.2 vs 173.8; B=64, H=256 (2.1M) 32.0 vs
+# 28.1; B=128, H=256 47.9 vs 42.7; B=128, H=512 160.8 vs 152.4.
 
 _state = {"depth": 0, "workers": 1, "saved": None, "blas": None, "pool": None, "pool_size": 0, "pid": None}
 
