@@ -38,6 +38,18 @@ def test_ranges_cover_the_rows_in_order():
                     assert max(hi - lo for lo, hi in spans) - min(hi - lo for lo, hi in spans) <= 1
 
 
+def test_weighted_ranges_balance_the_work():
+    lengths = np.array([100, 96, 90, 80, 75, 70, 60, 55, 52, 50])  # sorted longest first
+    spans = _cpu.ranges(len(lengths), 2, 1, weights=lengths)
+    assert spans[0][0] == 0 and spans[-1][1] == len(lengths) and spans[0][1] == spans[1][0]
+    work = [lengths[lo:hi].sum() for lo, hi in spans]
+    assert abs(work[0] - work[1]) <= lengths.max()  # within one row of an even split
+    assert spans[0][1] < len(lengths) // 2 + 1  # the long rows' part has fewer rows
+    for min_size in (1, 3, 5):
+        spans = _cpu.ranges(10, 3, min_size, weights=[1000] + [1] * 9)
+        assert all(hi - lo >= min_size for lo, hi in spans) and spans[-1][1] == 10
+
+
 def test_run_returns_in_order_and_raises_a_failing_span(controllable, monkeypatch):
     monkeypatch.setenv("BPTT_CPU_THREADS", "3")
     with _cpu.parallel(rows=1 << 20, width=1 << 10):
