@@ -8,7 +8,7 @@ its own library, so that every timed step follows a step of the same library,
 as in a training loop, and nothing the other library left running (OpenBLAS's
 idle threads spin for about 0.1 s after a multi-threaded product) is charged to
 it.  (Alternating single steps, as this script did before, charged bptt's
-spinning OpenBLAS threads to torch's next step: up to 2.5x on torch's times.)
+spinning OpenBLAS threads to torch's next step: 1.4-2.7x on torch's times.)
 
     python benchmarks/bench_cpu.py            # all rows, 30 steps each
     python benchmarks/bench_cpu.py --steps 50 --rows 32,50,32,128
@@ -131,11 +131,15 @@ def timed_block(step, k):
     return times
 
 
+def varlen_lengths(B, T, rng):
+    """The variable-length row's lengths: uniform in T/2..T, the first T (so the batch has T steps)."""
+    lengths = rng.integers(T // 2, T + 1, size=B)
+    lengths[0] = T
+    return lengths
+
+
 def run_row(B, T, D, H, steps, varlen, rng, peak):
-    lengths = None
-    if varlen:
-        lengths = rng.integers(T // 2, T + 1, size=B)
-        lengths[0] = T
+    lengths = varlen_lengths(B, T, rng) if varlen else None
     bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng)
     tstep = torch_step_fn(B, T, D, H, lengths, model, batch)
     tb, tt = [], []

@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.bench_cpu import bptt_step_fn, timed_block  # noqa: E402
+from benchmarks.bench_cpu import BLOCK, bptt_step_fn, timed_block, varlen_lengths  # noqa: E402
 
 ROWS = ["32,50,32,128", "64,100,128,256", "64,100,128,256,varlen", "128,100,128,256", "128,100,256,512",
         "lm:char", "lm:word"]
@@ -55,33 +55,43 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from bptt import _cpu
 
+    keep, keep_env = _cpu.MIN_PART_MACS, os.environ.get("BPTT_CPU_THREADS")
     _cpu.MIN_PART_MACS = 0  # "split": split whatever the size
+    try:
+        compare(args.rows, args.rounds)
+    finally:  # leave the process as it was
+        _cpu.MIN_PART_MACS = keep
+        if keep_env is None:
+            os.environ.pop("BPTT_CPU_THREADS", None)
+        else:
+            os.environ["BPTT_CPU_THREADS"] = keep_env
+
+
+def compare(rows, rounds):
+    from bptt import _cpu
+
     n = _cpu._wanted_workers(_cpu._blas_libs())  # the parts the split makes here
     rng = np.random.default_rng(0)
-    print(f"median ms of {args.rounds} rounds of 5 steps, split into {n} parts; "
+    print(f"median ms of {rounds} rounds of {BLOCK} steps, split into {n} parts; "
           "'split wins' counts the rounds where it was faster")
-    for row in args.rows:
+    for row in rows:
         if row.startswith("lm:"):
             step, macs = lm_step_fn(row[3:], rng)
         else:
             parts = row.split(",")
             B, T, D, H = (int(v) for v in parts[:4])
-            lengths = None
-            if parts[4:] == ["varlen"]:
-                lengths = rng.integers(T // 2, T + 1, size=B)
-                lengths[0] = T
+            lengths = varlen_lengths(B, T, rng) if parts[4:] == ["varlen"] else None
             step = bptt_step_fn(B, T, D, H, lengths, rng)[0]
             macs = B * H * H
         res = {"1": [], "split": []}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for mode in res:
                 os.environ["BPTT_CPU_THREADS"] = mode if mode == "1" else ""
-                res[mode].append(statistics.median(timed_block(step, 5)) * 1e3)
-        os.environ.pop("BPTT_CPU_THREADS", None)
+                res[mode].append(statistics.median(timed_block(step, BLOCK)) * 1e3)
         blas, split = statistics.median(res["1"]), statistics.median(res["split"])
         wins = sum(s < b for b, s in zip(res["1"], res["split"]))
         print(f"{row:>24}  MACs/step/core {macs / n / 1e6:5.2f}M  BLAS threads {blas:8.2f}  split {split:8.2f}"
-              f"  split wins {wins}/{args.rounds}", flush=True)
+              f"  split wins {wins}/{rounds}", flush=True)
 
 
 if __name__ == "__main__":

@@ -175,14 +175,13 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def matmul_tn(a_list, b: np.ndarray, row_sums: bool = False):
-    """``concat([a.T for a in a_list]) @ b`` for 2-D NumPy arrays ``a`` [N, I_k] and ``b``
-    [N, O]: a sum over the ``N`` rows, cut into one block per worker whose partial
-    products are then added.  With ``row_sums`` also returns ``b.sum(axis=0)`` (a bias
-    gradient), summed the same way.  (For dW_s: ``[S_prev, X]^T dA`` in one pass.)"""
+def matmul_tn(a_list, b: np.ndarray):
+    """``(concat([a.T for a in a_list]) @ b, b.sum(axis=0))`` for 2-D NumPy arrays ``a``
+    [N, I_k] and ``b`` [N, O]: sums over the ``N`` rows, cut into one block per worker
+    whose partial results are then added.  (For dW_s and db_s: ``[S_prev, X]^T dA`` and
+    the sum of dA, in one pass.)"""
     N, O = b.shape
-    widths = [a.shape[1] for a in a_list]
-    starts = np.cumsum([0] + widths)
+    starts = np.cumsum([0] + [a.shape[1] for a in a_list])
     n = workers()
     if n > 1 and 2 * N * int(starts[-1]) * O < MIN_SPLIT_FLOPS:
         n = 1
@@ -191,15 +190,10 @@ def matmul_tn(a_list, b: np.ndarray, row_sums: bool = False):
         out = np.empty((int(starts[-1]), O), dtype=np.result_type(b, *a_list))
         for a, r0, r1 in zip(a_list, starts[:-1], starts[1:]):
             np.matmul(a[lo:hi].T, b[lo:hi], out=out[r0:r1])
-        return out, (b[lo:hi].sum(axis=0) if row_sums else None)
+        return out, b[lo:hi].sum(axis=0)
 
-    parts = run(part, ranges(N, n, min_size=8))
-    out = parts[0][0]
-    for p, _ in parts[1:]:
+    (out, sums), *rest = run(part, ranges(N, n, min_size=8))
+    for p, q in rest:
         out += p
-    if not row_sums:
-        return out
-    s = parts[0][1]
-    for _, q in parts[1:]:
-        s += q
-    return out, s
+        sums += q
+    return out, sums

@@ -49,7 +49,7 @@ class Dense:
         dy2 = xp.reshape(dy, (-1, self.out_features))  # [N, O]
         W_oT = xp.permute_dims(params["W_o"], (1, 0))
         if is_numpy(xp):  # the same products, split across cores (bptt._cpu)
-            dW_o, db_o = _cpu.matmul_tn([cache["x2"]], dy2, row_sums=True)  # dL/dW_o = x^T dy; dL/db_o = sum of dy
+            dW_o, db_o = _cpu.matmul_tn([cache["x2"]], dy2)  # dL/dW_o = x^T dy; dL/db_o = sum of dy
             dx = _cpu.matmul(dy2, W_oT)  # backprop into x
         else:
             dW_o = xp.matmul(xp.permute_dims(cache["x2"], (1, 0)), dy2)  # dL/dW_o = x^T dy, summed over rows

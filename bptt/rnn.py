@@ -202,6 +202,16 @@ def _input_products_numpy(x, W_x, b_s):
     return X.reshape(T * B, D), U
 
 
+def _part_steps(T, lo, hi, m, real_rows):
+    """What the loops compute for the rows ``lo..hi-1`` of the batch: ``ends``, step t
+    computes the part's rows ``0..ends[t]-1`` (the rest are pad steps of lengths sorted
+    longest first), and ``real`` [T, n, 1], the mask's real steps (None: no mask to apply)."""
+    n = hi - lo
+    ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()
+    real = None if m is None or real_rows is not None else m[:, lo:hi, None]
+    return ends, real
+
+
 def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None):
     """The generic loop with NumPy's ``out=`` (no step allocates for tanh), the rows of
     the batch split across cores: rows never interact, so each core runs all T steps
@@ -217,8 +227,8 @@ def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None)
     def rows(lo, hi):
         n = hi - lo
         Sp, Up = S[:, lo:hi], U[:, lo:hi]  # this part's rows, at every step
-        ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()  # real rows: 0..k-1
-        pad = None if m is None or real_rows is not None else ~m[:, lo:hi, None]  # masked pad steps
+        ends, real = _part_steps(T, lo, hi, m, real_rows)
+        pad = None if real is None else ~real
         for t, k in enumerate(ends):
             nxt, prev, u = Sp[t + 1], Sp[t], Up[t]
             if k < n:  # sorted lengths: rows k.. are pad steps; carry s^{t-1} over, compute the rest
@@ -278,7 +288,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
         dA2 = xp.reshape(dA, (T * B, H))
         S_prev = xp.reshape(S[:-1, ...], (T * B, H))
         if is_numpy(xp):  # the same products, the stacked steps cut into one block per core
-            dW_s, db_s = _cpu.matmul_tn([S_prev, X], dA2, row_sums=True)
+            dW_s, db_s = _cpu.matmul_tn([S_prev, X], dA2)
         else:
             dW_s = xp.concat([
                 xp.matmul(xp.permute_dims(S_prev, (1, 0)), dA2),  # state rows W_s[:H]
@@ -347,9 +357,8 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
         n = hi - lo
         Sp, dAp = S[:, lo:hi], dA[:, lo:hi]  # this part's rows, at every step
         dSp = None if dS is None else dS[:, lo:hi]
-        ends = [n] * T if real_rows is None else np.clip(real_rows - lo, 0, n).tolist()  # real rows: 0..k-1
-        real = None if m is None or real_rows is not None else m[:, lo:hi, None]  # masked: real steps
-        pad = None if real is None else ~real[..., 0]  # and pad steps
+        ends, real = _part_steps(T, lo, hi, m, real_rows)
+        pad = None if real is None else ~real
         g = np.zeros((n, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
         tmp = np.empty_like(g)
         sq = np.zeros(T, dtype=np.float64) if step_norms else None  # this part's share of |g|^2
@@ -372,7 +381,7 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
             if real is None:
                 np.matmul(da, W_hT, out=g_r)  # backprop through s^{t-1} @ W_s[:H]
             else:
-                da[pad[t]] = 0.0  # a pad step has no f_s
+                da[pad[t, :, 0]] = 0.0  # a pad step has no f_s
                 np.matmul(da, W_hT, out=tmp)  # backprop through s^{t-1} @ W_s[:H]
                 np.copyto(g, tmp, where=real[t])  # pad rows keep g: the gradient passes unchanged
         return g, sq

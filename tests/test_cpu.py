@@ -73,7 +73,7 @@ def test_split_products_equal_numpy(controllable, monkeypatch, rng):
     with _cpu.parallel(rows=1 << 20, width=1 << 10):
         assert _cpu.workers() == 3
         np.testing.assert_allclose(_cpu.matmul(a, b), a @ b, rtol=1e-13)
-        out, s = _cpu.matmul_tn([a, c], c, row_sums=True)  # [a, c]^T c, stacked
+        out, s = _cpu.matmul_tn([a, c], c)  # [a, c]^T c, stacked
         np.testing.assert_allclose(out, np.concatenate([a.T @ c, c.T @ c]), rtol=1e-13)
         np.testing.assert_allclose(s, c.sum(axis=0), rtol=1e-13)
 
