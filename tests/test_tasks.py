@@ -1,0 +1,105 @@
+"""Each task's generator against an independent reference: brute force, Python's own arithmetic,
+or the task's automaton written out state by state."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from bptt.tasks import TASKS, make, parse_lengths
+
+
+def _even_pairs(s):  # count the "ab" and "ba" substrings directly
+    return int((sum(s[i:i + 2] in ("ab", "ba") for i in range(len(s) - 1))) % 2 == 0)
+
+
+def _cycle(s):  # walk the cycle
+    pos = 0
+    for c in s:
+        pos = (pos + {"0": 0, "1": 1, "2": -1}[c]) % 5
+    return pos
+
+
+def _ab_parity(s):  # the 4-state automaton: (parity, last symbol was a)
+    parity, last_a = 0, False
+    for c in s:
+        if c == "b" and last_a:
+            parity ^= 1
+        last_a = c == "a"
+    return parity
+
+
+REFERENCE = {
+    "parity": lambda s: s.count("1") % 2,
+    "even-pairs": _even_pairs,
+    "cycle-navigation": _cycle,
+    "modular-arithmetic": lambda s: eval(s) % 5,  # Python's precedence and unary minus; digits 0-4 only
+    "divisible3": lambda s: int(int(s, 2) % 3 == 0),
+    "third-last": lambda s: int(s[-3]) if len(s) >= 3 else 0,
+    "ab-parity": _ab_parity,
+}
+ALPHABET = {"parity": "01", "even-pairs": "ab", "cycle-navigation": "012", "modular-arithmetic": "01234+-*",
+            "divisible3": "01", "third-last": "01", "ab-parity": "ab"}
+
+
+@pytest.mark.parametrize("task", sorted(REFERENCE))
+def test_classify_tasks_match_their_reference(task):
+    rows = make(task, (1, 30), 400, seed=7)
+    assert TASKS[task].kind == "classify"
+    lengths = set()
+    for text, label in rows:
+        assert set(text) <= set(ALPHABET[task]), text
+        assert label in TASKS[task].labels
+        assert int(label) == REFERENCE[task](text), (text, label)
+        lengths.add(len(text))
+    assert lengths == set(range(1, 31))  # every length in the range occurs, as asked
+    counts = np.bincount([int(lb) for _, lb in rows])
+    assert counts.min() > 0.5 * len(rows) / len(TASKS[task].labels) / 2  # no label is rare
+
+
+def test_modular_arithmetic_every_string_of_length_3_and_4():
+    """Exhaustive over small lengths: every expression the generator can make evaluates as Python does."""
+    seen = set()
+    for text, label in make("modular-arithmetic", (3, 4), 3000, seed=1):
+        assert int(label) == eval(text) % 5
+        seen.add(text)
+    odd = {f"{a}{o}{b}" for a, o, b in itertools.product("01234", "+-*", "01234")}
+    assert odd <= seen  # all 75 three-token expressions were drawn
+    assert all(t.startswith("-") for t in seen if len(t) == 4)
+
+
+def test_reverse_string_tags_the_reversed_bits():
+    for text, tags in make("reverse-string", (1, 12), 100, seed=2):
+        n = len(text) // 2
+        bits, queries = text[:n], text[n:]
+        assert queries == "=" * n and set(bits) <= {"0", "1"}
+        assert tags.split() == ["_"] * n + list(bits[::-1])
+
+
+def test_addition_matches_python_integers_and_reaches_10000_digits():
+    for text, tags in make("addition", (1, 30), 200, seed=3):
+        pairs = text.split()
+        a = int("".join(p[0] for p in reversed(pairs)))
+        b = int("".join(p[1] for p in reversed(pairs)))
+        assert int("".join(reversed(tags.split()))) == a + b
+    # far beyond Python's 4,300-digit int/str limit: checked digit by digit with the carry
+    (text, tags), = make("addition", (10_000, 10_000), 1, seed=4)
+    pairs, digits = text.split(), [int(d) for d in tags.split()]
+    assert len(pairs) == len(digits) == 10_001
+    carry = 0
+    for p, d in zip(pairs, digits):
+        s = int(p[0]) + int(p[1]) + carry
+        assert d == s % 10
+        carry = s // 10
+    assert carry == 0
+
+
+def test_parse_lengths_ranges_and_lists():
+    assert parse_lengths("3") == [3]
+    assert parse_lengths("1-4") == [1, 2, 3, 4]
+    assert parse_lengths("41,60,100-102") == [41, 60, 100, 101, 102]
+    for bad in ("0-3", "5-2", "a", "1-2-3", "", "1,,2"):
+        with pytest.raises(ValueError, match="lengths"):
+            parse_lengths(bad)
+    rows = make("parity", [41, 60], 50, seed=0)
+    assert {len(t) for t, _ in rows} == {41, 60}
