@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from . import __version__, checkpoint
-from .data import TOKENIZERS, DataError, Labels, Vocab, encode, read_examples, tokenize, write_examples
+from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .model import Model, ModelConfig
 from .train import SeqData, TrainConfig, by_length, evaluate, train
 
@@ -23,9 +23,10 @@ HELP_FMT = type("HelpFormatter", (argparse.ArgumentDefaultsHelpFormatter, argpar
 
 
 def _add_data_opts(p):
-    p.add_argument("--tokenize", choices=list(TOKENIZERS), default="space",
+    p.add_argument("--tokenize", choices=["auto"] + list(TOKENIZERS), default="auto",
                    help="how the sequence splits into tokens: on spaces, into characters, or English words "
-                        "(lower-cased, punctuation split off); saved in the model")
+                        "(lower-cased, punctuation split off); auto: characters when no training sequence holds a "
+                        "space (0110, 3+4*2), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
     p.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None,
                    help="file format (default: from the file extension; .tsv/.txt = tab-separated)")
@@ -83,6 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
                    help="batches of near-equal length (--no-bucket: exact-length groups)")
     t.add_argument("--epochs", type=int, default=tc.epochs)
+    t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
+                   help="stop after N epochs in a row at 100%% validation accuracy (0: never)")
+    t.add_argument("--warmup", type=int, default=tc.warmup, metavar="STEPS",
+                   help="ramp the learning rate up linearly over this many updates (0: off)")
+    t.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=tc.curriculum,
+                   help="length curriculum: train on the shortest sequences first (up to a tenth of the longest "
+                        "length), admitting 1.5x longer ones each time the training accuracy saturates (99%%, or no "
+                        "gain for 3 epochs)")
+    t.add_argument("--restarts", type=int, default=1, metavar="N",
+                   help="train N models (seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
+                        "on a machine with enough cores, else one after another within --max-time; stops early "
+                        "when one reaches 100%% validation accuracy")
+    t.add_argument("--grad-norms", metavar="PNG",
+                   help="plot the gradient reaching each step's state, |dL/ds^t| against t, on the longest "
+                        "training sequences, before training and at a few epochs: see it vanish or explode")
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
     t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
@@ -127,10 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)
     dsub = dm.add_subparsers(dest="data_command", metavar="ACTION")
-    mk = dsub.add_parser("make", help="write a task's examples (addition, parity, divisible3)", formatter_class=HELP_FMT)
     from .tasks import TASKS
-    mk.add_argument("task", choices=sorted(TASKS))
-    mk.add_argument("--lengths", required=True, help="A-B: digits (addition) or bits per example")
+    mk = dsub.add_parser("make", help="write a task's examples (" + ", ".join(TASKS) + ")", formatter_class=HELP_FMT,
+                         description="Write a task's examples as TSV (text, label).  Tasks:\n" + "\n".join(
+                             f"  {t.name:19} {t.kind:8} {t.summary}" for t in TASKS.values())
+                         + "\nSee 'pydoc bptt.tasks' for each task's alphabet, labels and automaton.")
+    mk.add_argument("task", choices=list(TASKS))
+    mk.add_argument("--lengths", required=True,
+                    help="A-B, A, or a comma list of those (41,60,100): symbols per example (digits per number "
+                         "for addition), each length drawn uniformly from the list")
     mk.add_argument("--n", type=int, required=True, help="number of examples")
     mk.add_argument("--seed", type=int, default=0)
     mk.add_argument("--out", help="file to write (default: stdout)")
@@ -174,7 +195,8 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
-                           lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule)
+                           lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule,
+                           warmup=args.warmup, curriculum=args.curriculum, stop_perfect=args.stop_perfect)
     except ValueError as e:
         raise UserError(str(e)) from None
 
@@ -223,6 +245,14 @@ def cmd_train(args, out=print) -> int:
     if args.task == "lm":
         train_data, valid, vocab, labels, meta = _lm_data(args, out)
     else:
+        if args.tokenize == "auto":
+            try:
+                args.tokenize = detect_tokenizer(args.data, fmt=args.format, text_col=args.text_col,
+                                                 label_col=args.label_col)
+            except DataError as e:
+                raise UserError(str(e)) from None
+            out(f"reading {'every character as a token (no spaces in the sequences)' if args.tokenize == 'chars' else 'tokens separated by spaces'}"
+                f"; --tokenize sets it")
         examples, skipped = _read(args.data, args.task, args)
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
@@ -253,6 +283,12 @@ def cmd_train(args, out=print) -> int:
                           learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many")
     except ValueError as e:
         raise UserError(str(e)) from None
+    if args.restarts < 1:
+        raise UserError(f"--restarts must be a positive integer, got {args.restarts}")
+    if args.restarts > 1 and args.resume:
+        raise UserError("--resume continues one run; it cannot be combined with --restarts")
+    if args.grad_norms and args.task == "lm":
+        raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
     model = Model(cfg, rng=rng)
     if E is not None:
         model.params["E"] = E.astype(cfg.dtype)
@@ -266,16 +302,31 @@ def cmd_train(args, out=print) -> int:
         L = train_data.lengths
         out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
             f"{len(labels)} labels; H={cfg.hidden_size}, D={cfg.embed_dim}, {n_params:,} parameters")
-    try:
-        history = train(model, train_data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
-                        progress=None if not args.quiet else False, device=args.device)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        raise UserError(str(e)) from None
+    job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
+               progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
+    if args.restarts == 1:
+        try:
+            history = train(model, train_data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
+                            progress=job["progress"], device=args.device, grad_norms=job["grad_norms"])
+        except (FileNotFoundError, ValueError, RuntimeError) as e:
+            raise UserError(str(e)) from None
+    else:
+        from .restarts import run_restarts
+        try:
+            history = run_restarts(model, E, tcfg, args.out, args.restarts, job, log=out)
+        except (FileNotFoundError, ValueError, RuntimeError) as e:
+            raise UserError(str(e)) from None
     out(f"best model saved to {args.out}")
     if args.plot and history:
         from .plots import training_curves
         try:
             out(f"curves written to {training_curves(args.plot, history)}")
+        except RuntimeError as e:
+            raise UserError(str(e)) from None
+    if args.grad_norms and history:
+        from .plots import gradient_norms
+        try:
+            out(f"gradient norms through time written to {gradient_norms(args.grad_norms, history)}")
         except RuntimeError as e:
             raise UserError(str(e)) from None
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 
 def _pyplot():
     try:
@@ -57,6 +59,33 @@ def training_curves(path, history: list) -> str:
         a2.plot(ep, [100 * h["valid_accuracy"] for h in history], label="valid accuracy")
     a1.set_xlabel("epoch"), a1.set_ylabel("loss"), a1.legend(), a1.grid(alpha=0.3)
     a2.set_xlabel("epoch"), a2.set_ylabel("accuracy (%)"), a2.grid(alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)
+    return os.fspath(path)
+
+
+def gradient_norms(path, history: list, curves: int = 5) -> str:
+    """``|dLoss/ds^t|`` against the step t, before training and after a few epochs (the first,
+    the last and evenly spaced ones between), from a history recorded with ``grad_norms=True``."""
+    plt = _pyplot()
+    pts = [("before training", history[0].get("initial_grad_norms"))] if history else []
+    rec = [h for h in history if h.get("grad_norms") is not None]
+    if rec:
+        picks = sorted(set(int(round(i)) for i in np.linspace(0, len(rec) - 1, min(curves - 1, len(rec)))))
+        pts += [(f"after epoch {rec[i]['epoch']:.3g}", rec[i]["grad_norms"]) for i in picks]
+    pts = [(name, v) for name, v in pts if v]
+    if not pts:
+        raise RuntimeError("no gradient norms were recorded (train with grad_norms=True)")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(pts)))
+    for (name, v), c in zip(pts, colors):
+        ax.plot(np.arange(1, len(v) + 1), np.maximum(v, 1e-30), label=name, color=c)
+    ax.set_yscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("|dLoss/ds^t| (probe batch)")
+    ax.set_title("Gradient reaching each step's state: flat = it flows, falling to the left = it vanishes")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
     return os.fspath(path)

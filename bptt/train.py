@@ -30,24 +30,58 @@ LR_SCHEDULES = ("constant", "cosine")
 
 def scheduled_lr(cfg: "TrainConfig", base_lr: float, step: int, steps_per_epoch: int) -> float:
     """The learning rate for update number ``step`` (0-based): ``base_lr`` (the configured rate, as
-    lowered by plateau decays) times the schedule's factor.  The cosine schedule runs over
+    lowered by plateau decays) times the warm-up's and the schedule's factors.  The warm-up
+    ramps the rate linearly over the first ``warmup`` updates; the cosine schedule runs over
     ``epochs * steps_per_epoch`` updates; ``max_steps`` and ``max_time`` only stop a run early
     (so a run stopped and resumed follows the same schedule)."""
+    warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
     if cfg.lr_schedule == "constant":
-        return base_lr
+        return base_lr * warm
     total = cfg.epochs * steps_per_epoch
-    return base_lr * 0.5 * (1.0 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
+    return base_lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
+
+
+def curriculum_caps(lengths) -> list[int]:
+    """The longest length admitted at each stage of the length curriculum: from a tenth of the
+    longest training length (at least the shortest one) up by half each stage, e.g. 1-40 ->
+    4, 6, 9, 14, 21, 32, 40."""
+    lengths = np.asarray(lengths)
+    lo, hi = int(lengths.min()), int(lengths.max())
+    caps = [max(lo, math.ceil(hi / 10))]
+    while caps[-1] < hi:
+        caps.append(min(hi, max(caps[-1] + 1, math.ceil(caps[-1] * 1.5))))
+    return caps
+
+
+def chance_accuracy(data) -> float | None:
+    """What always answering the most common label scores on ``data``: per sequence (classify) or
+    per token (tag); None for a language model."""
+    if getattr(data, "task", None) == "classify":
+        return float(np.bincount(np.asarray(data.targets, dtype=np.int64)).max() / len(data))
+    if getattr(data, "task", None) == "tag":
+        tags = np.concatenate([np.asarray(t, dtype=np.int64) for t in data.targets])
+        return float(np.bincount(tags).max() / tags.size)
+    return None
+
+
+def at_chance(metrics: dict, chance: float) -> bool:
+    """Whether an accuracy is no better than ``chance`` (the majority label's share) up to twice
+    its standard error (at least 2 points): the model has not learned anything yet."""
+    acc = metrics.get("token_accuracy", metrics["accuracy"])
+    n = metrics.get("n_tokens", metrics["n"])
+    return acc < chance + max(0.02, 2 * math.sqrt(chance * (1 - chance) / max(n, 1)))
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = "adam"
-    lr: float = 0.01
+    # defaults chosen by benchmarks/lengths.py's sweep (benchmarks/results/lengths-sweep-lr-clip.log)
+    lr: float = 0.001
     momentum: float = 0.9  # SGD only
-    clip: float = 5.0  # global gradient norm; 0 turns clipping off
+    clip: float = 1.0  # global gradient norm; 0 turns clipping off
     batch_size: int = 32
     bucket: bool = True  # near-length buckets; False: exact-length groups (the tutorial's way)
-    epochs: int = 20
+    epochs: int = 200
     max_steps: int | None = None
     max_time: float | None = None  # seconds
     patience: int | None = None  # epochs without a better validation score
@@ -57,6 +91,10 @@ class TrainConfig:
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch with no better validation score
     dropout: float = 0.0  # dropout on the RNN's input and output connections (not the recurrence)
     lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / total steps)) / 2, down to 0 at the end
+    warmup: int = 0  # updates over which the rate ramps up linearly from lr / warmup to lr
+    curriculum: bool = False  # admit training lengths from the shortest up as the training accuracy saturates
+    stop_perfect: int = 3  # stop after this many epochs in a row at 100% validation accuracy (0: never)
+    chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -71,8 +109,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         for name in ("max_steps", "patience"):
             v = getattr(self, name)
-            if v is not None and (not isinstance(v, int) or v < 1):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("warmup", "stop_perfect", "chance_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be an integer >= 0 (0 = off), got {v!r}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if not 0.0 <= self.word_dropout < 1.0:
@@ -100,12 +142,25 @@ class SeqData:
     def lengths(self) -> np.ndarray:
         return np.array([len(s) for s in self.ids], dtype=np.int64)
 
-    def epoch_batches(self, cfg: "TrainConfig", epoch: int) -> list:
+    def epoch_batches(self, cfg: "TrainConfig", epoch: int, max_length: int | None = None) -> list:
         """This epoch's minibatches ``(indices, random key, word dropout)``, reproducible from the
-        seed and the epoch."""
-        batches = batch_indices(self.lengths, cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
+        seed and the epoch; with ``max_length`` (a curriculum's stage) only the sequences of at
+        most that many steps."""
+        lengths = self.lengths
+        keep = np.arange(len(lengths)) if max_length is None else np.flatnonzero(lengths <= max_length)
+        batches = batch_indices(lengths[keep], cfg.batch_size, mode="bucket" if cfg.bucket else "exact",
                                 seed=cfg.seed * 100003 + epoch)
-        return [(idx, (cfg.seed, epoch, i), cfg.word_dropout) for i, idx in enumerate(batches)]
+        return [(keep[idx], (cfg.seed, epoch, i), cfg.word_dropout) for i, idx in enumerate(batches)]
+
+    def step_norms(self, model: Model, rows: int = 32) -> list:
+        """``|dLoss/ds^t|`` for t = 1..T, the gradient reaching each step's state, on a fixed probe
+        batch: the ``rows`` longest training sequences."""
+        idx = np.argsort(-self.lengths, kind="stable")[:rows]
+        _, _, norms = model.loss_and_grads(self.batch(idx), step_norms=True, check=False)
+        return [float(v) for v in to_numpy(norms)]
+
+    def subset(self, idx) -> "SeqData":
+        return SeqData([self.ids[i] for i in idx], [self.targets[i] for i in idx], self.task)
 
     def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
         """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``."""
@@ -160,6 +215,7 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256) -> dict:
     else:
         out["loss"] = loss_sum / tok_total
         out["token_accuracy"] = tok_right / tok_total
+        out["n_tokens"] = tok_total
     return out
 
 
@@ -208,7 +264,7 @@ def _score(metrics: dict | None, train_loss: float) -> tuple:
 
 def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
           out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
-          progress: bool | None = None, device: str = "cpu") -> list:
+          progress: bool | None = None, device: str = "cpu", grad_norms: bool = False) -> list:
     """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
 
     ``device`` ("cpu" or "gpu") holds the parameters and optimiser state; each
@@ -219,6 +275,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     ``epoch_batches(cfg, epoch)``, ``train_step(model, batch, carry, frozen, dropout, rng)`` and
     ``evaluate(model)``.  A stateful stream passes each window's final state on
     as ``carry``; it is saved with the resumable state.
+    With ``grad_norms=True`` the norms ``|dLoss/ds^t|`` of a fixed probe batch are recorded
+    before the first update and after every epoch, in each history entry's ``"grad_norms"``.
     Returns the history: one dict per finished epoch.
     """
     from .device import to_device
@@ -228,9 +286,16 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         progress = sys.stderr.isatty()
     opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
                                     **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}))
+    if cfg.curriculum and not isinstance(train_data, SeqData):
+        raise ValueError("curriculum: a length curriculum is for classify and tag data, not a language model's text")
+    caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
+    chance = chance_accuracy(valid_data) if valid_data is not None else None
     state = {"epoch": 0, "batch": 0, "step": 0, "elapsed": 0.0, "best": None, "bad_epochs": 0,
              "history": [], "loss_sum": 0.0, "loss_n": 0,
-             "lr": cfg.lr}  # the base rate, lowered by plateau decays; the schedule scales it per update
+             "lr": cfg.lr,  # the base rate, lowered by plateau decays; the schedule scales it per update
+             "stage": 0, "stage_best": -1.0, "stage_bad": 0,  # the curriculum's stage and its progress
+             "perfect": 0,  # epochs in a row at 100% validation accuracy
+             "initial_norms": None}
     last_path = out + ".last" if out else None
     if resume:
         if not last_path or not os.path.exists(last_path):
@@ -240,7 +305,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
         saved_cfg = ck.meta.get("train_config", {})
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
-                    "lr_schedule"):
+                    "lr_schedule", "warmup", "curriculum"):
             if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
         model.params = to_device(ck.model.params, device)
@@ -279,9 +344,12 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
         return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
 
+    if grad_norms and state["initial_norms"] is None:
+        state["initial_norms"] = train_data.step_norms(model)  # before the first update
     while state["epoch"] < cfg.epochs and stop_reason is None:
         e = state["epoch"]
-        batches = train_data.epoch_batches(cfg, e)
+        cap = caps[state["stage"]]
+        batches = train_data.epoch_batches(cfg, e) if cap is None else train_data.epoch_batches(cfg, e, cap)
         if state["batch"] == 0:
             carry = None  # a stateful stream starts each epoch from s^0
         bar = _Progress(progress, len(batches), e + 1)
@@ -334,6 +402,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                "time": state["elapsed"], "train_loss": train_loss,
                "valid_loss": vm["loss"] if vm else None, "valid_accuracy": vm["accuracy"] if vm else None,
                "valid_token_accuracy": vm.get("token_accuracy") if vm else None}
+        if grad_norms:
+            rec["grad_norms"] = train_data.step_norms(model)
+        if cap is not None:
+            rec["max_length"] = cap
         state["history"].append(rec)
         score = _score(vm, train_loss)
         improved = state["best"] is None or tuple(score) > tuple(state["best"])
@@ -354,15 +426,54 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
             if "token_accuracy" in vm:
                 line += f"  token acc {vm['token_accuracy']:.2%}"
+        if cap is not None:
+            line += f"  lengths <= {cap}"
+        flag = (epoch_done and chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs
+                and at_chance(vm, chance))
+        if flag:
+            line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
         log(line + ("  *" if improved else ""))
+        if flag and not state.get("chance_hint"):
+            state["chance_hint"] = True
+            log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
+                "the gradient through time with --grad-norms PLOT")
         if epoch_done:
+            if cap is not None and state["stage"] < len(caps) - 1:
+                _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
+            state["perfect"] = state["perfect"] + 1 if vm is not None and vm["accuracy"] == 1.0 else 0
             state["epoch"] += 1
             state["batch"] = 0
             state["loss_sum"], state["loss_n"] = 0.0, 0
         if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
             stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
+        if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect and stop_reason is None:
+            stop_reason = f"100% validation accuracy for {cfg.stop_perfect} epoch(s) in a row"
         save_last()
         write_metrics()
     if stop_reason:
         log(f"stopped: {stop_reason}")
+    if grad_norms and state["history"]:
+        state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     return state["history"]
+
+
+CURRICULUM_SATURATED = 0.99  # training accuracy at which the curriculum admits longer sequences
+CURRICULUM_PATIENCE = 3  # ... or after this many epochs at a stage without a better training accuracy
+
+
+def _advance_curriculum(model, data, cfg, state, cap, next_cap, log):
+    """After an epoch of a curriculum stage: the training accuracy on (up to 1000 of) the admitted
+    sequences; admit the next stage's lengths once it saturates (reaches 99%, or has not improved
+    for 3 epochs)."""
+    keep = np.flatnonzero(data.lengths <= cap)
+    rng = np.random.default_rng([cfg.seed, state["epoch"], 0x63757272])
+    sample = keep if keep.size <= 1000 else rng.choice(keep, 1000, replace=False)
+    acc = evaluate(model, data.subset(sample))["accuracy"]
+    if acc > state["stage_best"]:
+        state["stage_best"], state["stage_bad"] = acc, 0
+    else:
+        state["stage_bad"] += 1
+    if acc >= CURRICULUM_SATURATED or state["stage_bad"] >= CURRICULUM_PATIENCE:
+        state["stage"] += 1
+        state["stage_best"], state["stage_bad"] = -1.0, 0
+        log(f"  curriculum: training accuracy {acc:.1%} on lengths <= {cap}; now admitting lengths <= {next_cap}")

@@ -49,6 +49,18 @@ def tokenize(text: str, mode: str = "space") -> list:
     raise ValueError(f"tokenizer={mode!r} is not known; choose one of {list(TOKENIZERS)}")
 
 
+def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str:
+    """``"chars"`` when no sequence in the file holds a space or other whitespace (``0110``,
+    ``3+4*2``: every character a token), else ``"space"``."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file")
+    for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
+        if text is not None and any(ch.isspace() for ch in text.strip()):
+            return "space"
+    return "chars"
+
+
 def _format_of(path: str, fmt: str | None) -> str:
     if fmt:
         if fmt not in ("tsv", "csv", "jsonl"):

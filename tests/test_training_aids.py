@@ -1,0 +1,179 @@
+"""The training aids: length curriculum, warm-up, restarts, stopping at a perfect validation
+score, the chance-level flag, the gradient-norm probe, and reading characters by default."""
+
+import os
+
+import numpy as np
+import pytest
+
+from bptt import Model, ModelConfig, checkpoint
+from bptt.data import Example, Labels, Vocab, detect_tokenizer, encode
+from bptt.restarts import parallel_runs, run_restarts, run_score
+from bptt.tasks import make
+from bptt.train import (SeqData, TrainConfig, at_chance, chance_accuracy, curriculum_caps, scheduled_lr, train)
+from conftest import run
+
+
+def _data(task, lengths, n, seed, vocab=None, labels=None, shuffle_labels=False):
+    rows = make(task, lengths, n, seed)
+    if shuffle_labels:
+        targets = np.random.default_rng(seed).permutation([t for _, t in rows])
+        rows = [(s, t) for (s, _), t in zip(rows, targets)]
+    ex = [Example(list(s), t, i + 1) for i, (s, t) in enumerate(rows)]
+    vocab = vocab or Vocab.build(e.tokens for e in ex)
+    labels = labels or Labels.build(e.target for e in ex)
+    return SeqData(*encode(ex, vocab, labels, "classify"), "classify"), vocab, labels
+
+
+def _model(vocab, labels, seed=0, hidden=16):
+    return Model(ModelConfig(vocab_size=len(vocab), embed_dim=8, hidden_size=hidden, output_size=len(labels)),
+                 rng=np.random.default_rng(seed))
+
+
+def test_curriculum_caps_grow_by_half_from_a_tenth():
+    assert curriculum_caps(np.arange(1, 41)) == [4, 6, 9, 14, 21, 32, 40]
+    assert curriculum_caps([5, 7, 12]) == [5, 8, 12]  # never below the shortest length
+    assert curriculum_caps([3, 3]) == [3]
+
+
+def test_curriculum_trains_on_short_sequences_first_and_admits_longer_ones():
+    tr, V, Lb = _data("third-last", (1, 30), 600, 1)
+    batches = tr.epoch_batches(TrainConfig(batch_size=16), 0, max_length=3)
+    admitted = np.concatenate([idx for idx, _, _ in batches])
+    assert sorted(admitted) == sorted(np.flatnonzero(tr.lengths <= 3))  # exactly the short ones, each once
+    lines = []
+    hist = train(_model(V, Lb), tr, None, TrainConfig(lr=0.01, clip=1, epochs=12, curriculum=True),
+                 log=lines.append, progress=False)
+    caps = [h["max_length"] for h in hist]
+    assert caps[0] == 3 and caps == sorted(caps) and caps[-1] == 30  # from 3 up to all of them, never back
+    assert any("curriculum: training accuracy" in ln for ln in lines)
+
+
+def test_curriculum_is_refused_for_a_language_model():
+    from bptt.lm import TextStream
+    m = Model(ModelConfig(vocab_size=5, hidden_size=4, output_size=5, head="many_to_many"),
+              rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="curriculum"):
+        train(m, TextStream(np.arange(100) % 5, window=8), None, TrainConfig(curriculum=True), log=lambda s: None,
+              progress=False)
+
+
+def test_warmup_ramps_the_rate_linearly_then_holds():
+    cfg = TrainConfig(lr=0.01, warmup=4)
+    assert [scheduled_lr(cfg, 0.01, s, 10) for s in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
+    cos = TrainConfig(lr=0.01, warmup=2, lr_schedule="cosine", epochs=1)
+    assert scheduled_lr(cos, 0.01, 0, 4) == pytest.approx(0.005)  # half of the cosine's start
+    assert scheduled_lr(cos, 0.01, 2, 4) == pytest.approx(0.005)  # the cosine at half way, warm-up over
+    with pytest.raises(ValueError, match="warmup"):
+        TrainConfig(warmup=-1)
+
+
+def test_stop_perfect_stops_after_n_perfect_epochs():
+    tr, V, Lb = _data("third-last", (1, 12), 400, 1)
+    va, *_ = _data("third-last", (1, 12), 200, 2, V, Lb)
+    lines = []
+    hist = train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=60, stop_perfect=2), log=lines.append,
+                 progress=False)
+    acc = [h["valid_accuracy"] for h in hist]
+    assert acc[-2:] == [1.0, 1.0] and len(hist) < 60
+    assert not (len(acc) > 2 and acc[-3] == 1.0)  # it stopped at the second perfect epoch, not later
+    assert "100% validation accuracy for 2 epoch(s) in a row" in lines[-1]
+
+
+def test_chance_flag_fires_on_shuffled_labels_and_not_on_a_learnable_task():
+    tr, V, Lb = _data("third-last", (1, 12), 400, 1)
+    va, *_ = _data("third-last", (1, 12), 300, 2, V, Lb)
+    learn = []
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=5), log=learn.append, progress=False)
+    assert not any("at chance level" in ln for ln in learn)
+    tr_s, *_ = _data("third-last", (1, 12), 400, 1, V, Lb, shuffle_labels=True)
+    va_s, *_ = _data("third-last", (1, 12), 300, 2, V, Lb, shuffle_labels=True)
+    shuffled = []
+    train(_model(V, Lb), tr_s, va_s, TrainConfig(lr=0.01, clip=1, epochs=5), log=shuffled.append, progress=False)
+    flagged = [ln for ln in shuffled if "at chance level" in ln]
+    assert flagged and all(ln.startswith("epoch ") and float(ln.split()[1]) >= 3 for ln in flagged)
+    assert sum("learned nothing yet" in ln for ln in shuffled) == 1  # the hint is given once
+
+
+def test_chance_accuracy_and_the_flag_threshold():
+    d = SeqData([np.array([1])] * 10, [0] * 7 + [1] * 3, "classify")
+    assert chance_accuracy(d) == pytest.approx(0.7)
+    assert at_chance({"accuracy": 0.71, "n": 10000}, 0.7)
+    assert not at_chance({"accuracy": 0.75, "n": 10000}, 0.7)
+    assert at_chance({"accuracy": 0.75, "n": 50}, 0.7)  # within two standard errors of a small set
+
+
+def test_grad_norm_probe_matches_the_api_and_is_plotted(tmp_path):
+    tr, V, Lb = _data("parity", (1, 20), 200, 1)
+    model = _model(V, Lb)
+    idx = np.argsort(-tr.lengths, kind="stable")[:32]
+    _, _, norms = model.loss_and_grads(tr.batch(idx), step_norms=True)
+    assert tr.step_norms(model) == pytest.approx(np.asarray(norms).tolist())
+    assert len(tr.step_norms(model)) == 20
+    hist = train(model, tr, None, TrainConfig(epochs=3), log=lambda s: None, progress=False, grad_norms=True)
+    assert len(hist[0]["initial_grad_norms"]) == 20 and all(len(h["grad_norms"]) == 20 for h in hist)
+    pytest.importorskip("matplotlib")
+    from bptt.plots import gradient_norms
+    path = gradient_norms(tmp_path / "g.png", hist)
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_restarts_keep_the_run_with_the_best_validation_score(tmp_path, monkeypatch):
+    import bptt.restarts as R
+
+    scores = {0: 0.6, 1: 0.9, 2: 0.7}
+
+    def fake_run(k, seed, model, job, tcfg, path, quiet):
+        for suf in R.SUFFIXES:
+            open(path + suf, "w").write(f"run {k}")
+        return [{"epoch": 1, "train_loss": 1.0, "valid_loss": 1.0, "valid_accuracy": scores[k] - 0.1},
+                {"epoch": 2, "train_loss": 1.0, "valid_loss": 0.5, "valid_accuracy": scores[k]}]
+
+    monkeypatch.setattr(R, "_one_run", fake_run)
+    out = str(tmp_path / "m.bptt")
+    m = Model(ModelConfig(vocab_size=4, hidden_size=4), rng=np.random.default_rng(0))
+    job = {"valid": object()}
+    hist = run_restarts(m, None, TrainConfig(seed=5), out, 3, job, log=lambda s: None, cores=2)
+    assert run_score(hist) == (0.9, -0.5)
+    assert all(open(out + suf).read() == "run 1" for suf in R.SUFFIXES)
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.bptt", "m.bptt.last", "m.bptt.metrics.csv"])
+    scores[0] = 1.0  # a perfect first run: no more restarts
+    calls = []
+    monkeypatch.setattr(R, "_one_run", lambda k, *a: calls.append(k) or fake_run(k, *a))
+    run_restarts(m, None, TrainConfig(seed=5), out, 3, job, log=lambda s: None, cores=2)
+    assert calls == [0]
+
+
+def test_parallel_runs_use_two_cores_each():
+    assert parallel_runs(5, cores=2) == 1 and parallel_runs(5, cores=3) == 1
+    assert parallel_runs(5, cores=8) == 4 and parallel_runs(2, cores=16) == 2
+
+
+def test_restarts_end_to_end_on_the_command_line(tmp_path, capsys):
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "300", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "100", "--seed", "2", "--out", str(va))
+    out = tmp_path / "m.bptt"
+    rc, o, e = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--out", str(out),
+                   "--epochs", "2", "--hidden", "8", "--restarts", "2", "--quiet")
+    assert rc == 0, e
+    assert "kept run" in o and checkpoint.load(str(out)).meta["seed"] in (0, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv",
+                                                          "tr.tsv", "va.tsv"]
+    rc, _, e = run(capsys, "train", "--data", str(tr), "--task", "classify", "--out", str(out), "--restarts", "2",
+                   "--resume")
+    assert rc == 2 and "--restarts" in e
+
+
+def test_characters_are_tokens_when_no_sequence_has_a_space(tmp_path, capsys):
+    f = tmp_path / "a.tsv"
+    f.write_text("text\tlabel\n0110\t0\n111\t1\n")
+    assert detect_tokenizer(f) == "chars"
+    g = tmp_path / "b.tsv"
+    g.write_text("text\tlabel\n0 1 1 0\t0\n111\t1\n")
+    assert detect_tokenizer(g) == "space"
+    rc, o, _ = run(capsys, "train", "--data", str(f), "--task", "classify", "--out", str(tmp_path / "m.bptt"),
+                   "--epochs", "1", "--quiet")
+    assert rc == 0 and "every character as a token" in o
+    ck = checkpoint.load(str(tmp_path / "m.bptt"))
+    assert ck.meta["tokenizer"] == "chars" and set(ck.meta["vocab"][2:]) == {"0", "1"}
