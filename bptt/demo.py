@@ -49,7 +49,7 @@ def run_demo(out_dir="bptt-demo", seed=0, progress=None, n_train=4000, n_test=20
     out = os.path.join(out_dir, "addition.bptt")
     meta = {"task": "tag", "tokenizer": "space", "vocab": vocab.tokens, "labels": labels.names,
             "train_lengths": [TRAIN_DIGITS[0] + 1, TRAIN_DIGITS[1] + 1]}
-    tcfg = TrainConfig(lr=0.01, batch_size=32, epochs=epochs, seed=seed, patience=4)
+    tcfg = TrainConfig(lr=0.01, clip=5.0, batch_size=32, epochs=epochs, seed=seed, patience=4, stop_perfect=0)
     train(model, train_data, valid_data, tcfg, out=out, meta=meta, log=lambda s: log("  " + s), progress=progress)
     model = checkpoint.load(out).model
     t_train = time.perf_counter() - t0

@@ -199,7 +199,7 @@ def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeyp
 def test_resume_is_exact_with_dropout_word_dropout_lr_decay_and_cosine_schedule(tmp_path, capsys, parity):
     tr, te = parity
     common = ["train", "--data", str(tr), "--valid", str(te), "--task", "classify", "--chars", "--epochs", "4",
-              "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5",
+              "--hidden", "8", "--batch-size", "16", "--quiet", "--word-dropout", "0.2", "--lr-decay", "0.5", "--lr", "0.01",
               "--dropout", "0.3", "--lr-schedule", "cosine"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     rc, out, _ = run(capsys, *common, "--out", str(a))

@@ -1,0 +1,135 @@
+"""Generalising across lengths, the protocol of Delétang et al. (ICLR 2023), with bptt's defaults.
+
+For each task: ``bptt data make`` writes 10,000 training and 1,000 validation
+sequences of lengths 1-40 and 100 test sequences at each of the lengths 41, 60,
+100, 200, 300 and 500; ``bptt train`` runs with only ``--data --valid --task
+--out --seed --max-time`` (plus any ``--config`` arguments); ``bptt evaluate
+--by-length`` scores the model kept on validation.  The mean accuracy over the
+six test lengths is printed beside the paper's RNN column.  Runs are separate
+processes, ``--jobs`` at a time, each with its share of the cores.
+
+    python benchmarks/lengths.py                                # every task, seed 0, 600 s each
+    python benchmarks/lengths.py --tasks parity even-pairs --seeds 0 1 2
+    python benchmarks/lengths.py --max-time 120 --config a="--lr 0.001" --config b="--lr 0.003"   # a sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TEST_LENGTHS = (41, 60, 100, 200, 300, 500)
+PAPER_RNN = {  # Delétang et al. 2023, Table 2, RNN column (best of 10 seeds x 3 learning rates)
+    "parity": 100.0, "even-pairs": 100.0, "cycle-navigation": 100.0, "modular-arithmetic": 100.0,
+    "reverse-string": 62.0,
+}
+TASKS = ["parity", "even-pairs", "cycle-navigation", "modular-arithmetic", "divisible3", "third-last", "ab-parity",
+         "reverse-string"]
+
+
+def bptt(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "bptt", *map(str, args)], capture_output=True, text=True, env=env)
+
+
+def make_data(task: str, root: str, n_train: int) -> dict:
+    from bptt.tasks import TASKS as T
+
+    d = os.path.join(root, task)
+    os.makedirs(d, exist_ok=True)
+    files = {"train": (f"1-40", n_train, 1), "valid": ("1-40", 1000, 2),
+             "test": (",".join(map(str, TEST_LENGTHS)), 100 * len(TEST_LENGTHS), 3)}
+    paths = {}
+    for name, (lengths, n, seed) in files.items():
+        paths[name] = os.path.join(d, f"{name}.tsv")
+        if not os.path.exists(paths[name]):
+            r = bptt("data", "make", task, "--lengths", lengths, "--n", n, "--seed", seed, "--out", paths[name])
+            if r.returncode:
+                raise RuntimeError(r.stderr)
+    paths["kind"] = T[task].kind
+    return paths
+
+
+def run_one(task, paths, seed, max_time, extra, threads, workdir) -> dict:
+    env = dict(os.environ, BPTT_CPU_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               OMP_NUM_THREADS=str(threads))
+    out = os.path.join(workdir, f"{task}-s{seed}-{abs(hash(extra)) % 10**8}.bptt")
+    t0 = time.perf_counter()
+    r = bptt("train", "--data", paths["train"], "--valid", paths["valid"], "--task", paths["kind"], "--out", out,
+             "--seed", seed, "--max-time", max_time, "--quiet", *shlex.split(extra), env=env)
+    wall = time.perf_counter() - t0
+    if r.returncode:
+        return {"task": task, "seed": seed, "extra": extra, "error": (r.stderr or r.stdout).strip()[-500:]}
+    epochs = [ln for ln in r.stdout.splitlines() if ln.startswith("epoch ")]
+    best = [ln for ln in epochs if ln.endswith("*")]
+    e = json.loads(bptt("evaluate", "--model", out, "--data", paths["test"], "--by-length", "--json").stdout)
+    by_len = {int(k): v["accuracy"] for k, v in e["by_length"].items()}
+    v = json.loads(bptt("evaluate", "--model", out, "--data", paths["valid"], "--json").stdout)
+    return {"task": task, "seed": seed, "extra": extra, "wall_s": round(wall, 1), "epochs": len(epochs),
+            "last_epoch": epochs[-1] if epochs else "", "best_epoch": best[-1] if best else "",
+            "stopped": next((ln for ln in r.stdout.splitlines() if ln.startswith("stopped")), ""),
+            "valid": v["accuracy"], "test_mean": statistics.mean(by_len.values()), "by_length": by_len}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", nargs="+", default=TASKS)
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0])
+    ap.add_argument("--max-time", type=float, default=600, help="--max-time of each training run (seconds)")
+    ap.add_argument("--n-train", type=int, default=10_000)
+    ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS",
+                    help="extra bptt train arguments under a name (repeat for a sweep; default: none, the defaults)")
+    ap.add_argument("--jobs", type=int, default=None, help="runs side by side (default: one per core)")
+    ap.add_argument("--data-dir", default=None, help="where the data files go (default: a temporary folder)")
+    ap.add_argument("--json", help="append one JSON line per run to this file")
+    a = ap.parse_args(argv)
+    configs = [c.split("=", 1) if "=" in c else (c, c) for c in (a.config or ["defaults="])]
+    jobs = a.jobs or os.cpu_count() or 1
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    root = a.data_dir or tempfile.mkdtemp(prefix="bptt-lengths-")
+    data = {t: make_data(t, root, a.n_train) for t in a.tasks}
+    runs = [(name, t, s, extra) for name, extra in configs for t in a.tasks for s in a.seeds]
+    print(f"{len(runs)} runs, {jobs} at a time ({threads} thread(s) each), --max-time {a.max_time:g}s; data in {root}",
+          flush=True)
+    results = []
+    with cf.ThreadPoolExecutor(jobs) as pool:
+        futs = {pool.submit(run_one, t, data[t], s, a.max_time, extra, threads, root): (name, t, s)
+                for name, t, s, extra in runs}
+        for f in cf.as_completed(futs):
+            name, t, s = futs[f]
+            r = dict(f.result(), config=name)
+            results.append(r)
+            if "error" in r:
+                print(f"{name:12} {t:20} seed {s}: ERROR {r['error']}", flush=True)
+            else:
+                print(f"{name:12} {t:20} seed {s}: valid {r['valid']:.1%}  test 41-500 {r['test_mean']:.1%}  "
+                      f"({' '.join(f'{k}:{v:.0%}' for k, v in r['by_length'].items())})  {r['epochs']} epochs "
+                      f"{r['wall_s']:.0f}s  {r['stopped']}", flush=True)
+            if a.json:
+                with open(a.json, "a") as fh:
+                    fh.write(json.dumps(r) + "\n")
+    print()
+    print(f"{'config':12} {'task':20} {'valid (1-40)':>14} {'test 41-500, mean over seeds (min-max)':>40} "
+          f"{'paper RNN':>10}")
+    for name, _ in configs:
+        for t in a.tasks:
+            rs = [r for r in results if r["config"] == name and r["task"] == t and "error" not in r]
+            if not rs:
+                continue
+            te = [100 * r["test_mean"] for r in rs]
+            va = statistics.mean(100 * r["valid"] for r in rs)
+            paper = PAPER_RNN.get(t)
+            print(f"{name:12} {t:20} {va:13.1f}% {statistics.mean(te):31.1f}% ({min(te):.1f}-{max(te):.1f})"
+                  f" {'' if paper is None else f'{paper:9.1f}%'}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
