@@ -177,3 +177,22 @@ def test_characters_are_tokens_when_no_sequence_has_a_space(tmp_path, capsys):
     assert rc == 0 and "every character as a token" in o
     ck = checkpoint.load(str(tmp_path / "m.bptt"))
     assert ck.meta["tokenizer"] == "chars" and set(ck.meta["vocab"][2:]) == {"0", "1"}
+
+
+def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-20", "--n", "300", "--seed", "1", "--out", str(tr))
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "6", "--hidden", "8", "--batch-size", "16",
+              "--quiet", "--curriculum", "--warmup", "20"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    assert run(capsys, *common, "--out", str(a))[0] == 0
+    hist_a = checkpoint.load(str(a) + ".last").meta["train_state"]["history"]
+    assert len({h["max_length"] for h in hist_a}) > 1  # the curriculum moved on during the run
+    for steps in ("7", "31"):  # stop twice, inside different stages
+        run(capsys, *common, "--out", str(b), "--max-steps", steps, *(["--resume"] if steps != "7" else []))
+    assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
+    pa, pb = (checkpoint.load(str(p) + ".last").model.params for p in (a, b))
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    rc, _, err = run(capsys, *common[:-2], "--out", str(b), "--resume")  # without --warmup 20
+    assert rc == 2 and "warmup was 20" in err
