@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 TEST_LENGTHS = (41, 60, 100, 200, 300, 500)
 PAPER_RNN = {  # Delétang et al. 2023, Table 2, RNN column (best of 10 seeds x 3 learning rates)
@@ -88,7 +89,7 @@ def answer_accuracy(model_path, test_path) -> dict:
 def run_one(task, paths, seed, max_time, extra, threads, workdir) -> dict:
     env = dict(os.environ, BPTT_CPU_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                OMP_NUM_THREADS=str(threads))
-    out = os.path.join(workdir, f"{task}-s{seed}-{abs(hash(extra)) % 10**8}.bptt")
+    out = os.path.join(workdir, f"{task}-s{seed}-{zlib.crc32(extra.encode()):08x}.bptt")
     t0 = time.perf_counter()
     r = bptt("train", "--data", paths["train"], "--valid", paths["valid"], "--task", paths["kind"], "--out", out,
              "--seed", seed, "--max-time", max_time, "--quiet", *shlex.split(extra), env=env)

@@ -78,6 +78,9 @@ def read_utf8(path) -> str:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:
+        line = raw[: max(raw.find(b"\x00"), 0)].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: holds NUL bytes: UTF-16 or a binary file, not UTF-8 text; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -85,11 +88,41 @@ def read_utf8(path) -> str:
         raise DataError(f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
 
 
-def _rows(path: str, fmt: str, text_col: str, label_col: str):
-    """Yield (line_number, text, label) or (line_number, None, error message)."""
+def _lines(content: str) -> list:
+    """Lines split at a line feed, a CR LF or a lone carriage return (old Mac files) -- and at
+    nothing else: a U+2028 inside a JSON string or a text is not a line break."""
+    return content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _json_value(v, what: str, many: bool):
+    """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool) and what != "text":
+        return str(v)
+    if many and isinstance(v, list) and all(isinstance(t, str) or (isinstance(t, int) and not isinstance(t, bool))
+                                           for t in v):
+        if any(isinstance(t, str) and (not t or any(ch.isspace() for ch in t)) for t in v):
+            raise ValueError(f"{what} list holds an empty tag or one with a space")
+        return " ".join(str(t) for t in v)
+    kind = "null" if v is None else type(v).__name__
+    want = "a string" if what == "text" else "a string or an integer" + (" (or a list of them)" if many else "")
+    raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}")
+
+
+def _header_names(cells):
+    return [c.strip().lower() for c in cells]
+
+
+def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False):
+    """Yield (line_number, text, label) or (line_number, None, error message).
+
+    The header is the first non-blank line when its cells name both columns (any case); a line
+    that repeats it later is an error, as is a ``text_col``/``label_col`` given but named by no
+    header (``names_given``)."""
     content = read_utf8(path)
     if fmt == "jsonl":
-        for n, line in enumerate(content.splitlines(), 1):
+        for n, line in enumerate(content.replace("\r\n", "\n").split("\n"), 1):
             if not line.strip():
                 continue
             try:
@@ -97,30 +130,83 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str):
             except json.JSONDecodeError as e:
                 yield n, None, f"not valid JSON ({e.msg})"
                 continue
+            except RecursionError:
+                yield n, None, "not usable JSON (nested too deeply)"
+                continue
+            except ValueError as e:  # e.g. an integer of thousands of digits
+                yield n, None, f"not usable JSON ({str(e).split(';')[0]})"
+                continue
             if not isinstance(obj, dict) or text_col not in obj or label_col not in obj:
                 yield n, None, f"needs an object with keys {text_col!r} and {label_col!r}"
                 continue
-            label = obj[label_col]
-            if isinstance(label, list):
-                label = " ".join(str(v) for v in label)
-            yield n, str(obj[text_col]), str(label)
+            try:
+                text, label = _json_value(obj[text_col], "text", False), _json_value(obj[label_col], "label", True)
+                (text + label).encode("utf-8")
+            except UnicodeEncodeError:  # (a ValueError too: caught first)
+                yield n, None, "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not text"
+                continue
+            except ValueError as e:
+                yield n, None, str(e)
+                continue
+            yield n, text, label
         return
     delim = "\t" if fmt == "tsv" else ","
-    reader = csv.reader(io.StringIO(content), delimiter=delim,
-                        quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL)
-    ti, li, expected = 0, 1, 2
-    for cells in reader:
-        n = reader.line_num
+    lines = _lines(content)
+    ti, li, expected, header, has_header = 0, 1, 2, None, False  # header: the first non-blank line, lower-cased
+    if fmt == "tsv":  # no quoting: every tab separates
+        rows = ((n, line.split("\t"), n) for n, line in enumerate(lines, 1))
+    else:
+        rows = _csv_rows(lines)
+    col_names = {text_col.lower(), label_col.lower()}
+    for n, cells, end in rows:
+        if cells is None:
+            raise DataError(f"{path}:{n}: {end}")
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
-        if n == 1 and text_col in cells and label_col in cells:  # a header line
-            ti, li, expected = cells.index(text_col), cells.index(label_col), len(cells)
+        names = _header_names(cells)
+        if header is None:
+            header = names
+            if col_names <= set(names):
+                ti, li, expected = names.index(text_col.lower()), names.index(label_col.lower()), len(cells)
+                has_header = True
+                continue
+            if names_given:
+                raise DataError(f"{path}:{n}: the first line names no columns {text_col!r} and {label_col!r} "
+                                f"(found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
+        elif (has_header and names == header) or (len(names) == 2 and set(names) == col_names):
+            yield n, None, "repeats the header line (two files joined together?)"
             continue
         if len(cells) != expected:
             sep = "tab" if fmt == "tsv" else "comma"
             yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}"
             continue
         yield n, cells[ti], cells[li]
+
+
+def _csv_rows(lines):
+    """CSV rows ``(first line, cells, last line)``; a quote never closed is reported where it opens,
+    as ``(line, None, message)``."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a field may be as long as a line can be
+    try:
+        reader = csv.reader((line + "\n" for line in lines), strict=False)
+        start = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield start, None, f"cannot be read as CSV ({e})"
+                return
+            end = reader.line_num
+            if sum(line.count('"') for line in lines[start - 1 : end]) % 2:  # quotes pair up ("" inside a field)
+                yield start, None, "opens a quoted field that is never closed"
+                return
+            yield start, cells, end
+            start = end + 1
+    finally:
+        csv.field_size_limit(limit)
 
 
 def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None = None,
@@ -133,7 +219,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         raise DataError(f"{path}: no such file")
     fmt = _format_of(path, fmt)
     examples, skipped = [], 0
-    for n, text, label in _rows(path, fmt, text_col, label_col):
+    names_given = (text_col, label_col) != ("text", "label")
+    for n, text, label in _rows(path, fmt, text_col, label_col, names_given):
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)

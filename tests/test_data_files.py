@@ -1,0 +1,113 @@
+"""Malformed data files: each gets a DataError naming the file and line, never a traceback,
+and odd-but-valid files read as their author meant."""
+
+import json
+
+import pytest
+
+from bptt.cli import main
+from bptt.data import DataError, read_examples
+
+
+def _write(tmp_path, name, data):
+    p = tmp_path / name
+    (p.write_bytes if isinstance(data, bytes) else p.write_text)(data)
+    return p
+
+
+def _err(tmp_path, name, data, task="classify", **kw):
+    p = _write(tmp_path, name, data)
+    with pytest.raises(DataError) as e:
+        read_examples(p, task, **kw)
+    msg = str(e.value)
+    assert msg.startswith(str(p)), msg
+    return msg
+
+
+def test_old_mac_line_endings_are_line_breaks(tmp_path):
+    for name in ("a.tsv", "a.csv"):
+        sep = "\t" if name.endswith("tsv") else ","
+        p = _write(tmp_path, name, f"text{sep}label\r0 1\x20{sep}x\r1 1{sep}y\r")
+        ex, _ = read_examples(p, "classify")
+        assert [(e.tokens, e.target, e.line) for e in ex] == [(["0", "1"], "x", 2), (["1", "1"], "y", 3)]
+
+
+def test_a_stray_carriage_return_in_a_field_is_a_bad_line_with_its_number(tmp_path):
+    msg = _err(tmp_path, "a.tsv", "text\tlabel\n0 1\t0\nab\rcd\t1\n")
+    assert ":3:" in msg and "column" in msg
+
+
+@pytest.mark.parametrize("name", ["big.tsv", "big.csv"])
+def test_fields_longer_than_the_csv_module_limit(tmp_path, name):
+    sep = "\t" if name.endswith("tsv") else ","
+    long_text = " ".join(["a"] * 200_000)  # 400k characters
+    p = _write(tmp_path, name, f"text{sep}label\n{long_text}{sep}pos\nb{sep}{'n' * 200_000}\n")
+    ex, _ = read_examples(p, "classify")
+    assert len(ex[0].tokens) == 200_000 and ex[1].target == "n" * 200_000
+
+
+def test_unterminated_csv_quote_is_reported_where_it_opens(tmp_path):
+    rows = "".join(f"w{i},0\n" for i in range(20))
+    msg = _err(tmp_path, "q.csv", 'text,label\nfine,1\n"never closed,1\n' + rows)
+    assert ":3:" in msg and "quoted field" in msg
+
+
+@pytest.mark.parametrize("line,words", [
+    ('{"text": ' + "[" * 100_000 + "]" * 100_000 + ', "label": 1}', ["nested too deeply"]),
+    ('{"text": "a b", "label": ' + "7" * 5000 + "}", ["not usable JSON"]),
+    ('{"text": null, "label": "x"}', ["text must be a string", "null"]),
+    ('{"text": "a b", "label": null}', ["label must be", "null"]),
+    ('{"text": 12, "label": "x"}', ["text must be a string", "int"]),
+    ('{"text": "a", "label": {"k": 1}}', ["label must be", "dict"]),
+    ('{"text": "a", "label": 1.5}', ["label must be", "float"]),
+    ('{"text": "a", "label": true}', ["label must be", "bool"]),
+    ('{"text": "a \\ud800 b", "label": "x"}', ["lone surrogate"]),
+])
+def test_jsonl_values_that_are_not_text(tmp_path, line, words):
+    msg = _err(tmp_path, "d.jsonl", '{"text": "ok", "label": "x"}\n' + line + "\n")
+    assert ":2:" in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_jsonl_integer_labels_tag_lists_and_a_raw_line_separator(tmp_path):
+    p = _write(tmp_path, "d.jsonl", '{"text": "a\u2028b", "label": 1}\n{"text": "c d", "label": 0}\n')
+    ex, _ = read_examples(p, "classify", tokenizer="chars")
+    assert [(e.target, e.line) for e in ex] == [("1", 1), ("0", 2)] and ex[0].tokens == ["a", "\u2028", "b"]
+    q = _write(tmp_path, "t.jsonl", json.dumps({"text": "x y", "label": ["N", 3]}) + "\n")
+    ex, _ = read_examples(q, "tag")
+    assert ex[0].target == ["N", "3"]
+
+
+@pytest.mark.parametrize("content,first", [
+    ("\n\ntext\tlabel\nab\t1\n", 4),  # the header after blank lines
+    ("Text\tLabel\nab\t1\n", 2),  # another case
+    ("label\ttext\n1\tab\n", 2),  # columns swapped
+])
+def test_header_lines_are_recognised(tmp_path, content, first):
+    ex, _ = read_examples(_write(tmp_path, "h.tsv", content), "classify", tokenizer="chars")
+    assert [(e.tokens, e.target, e.line) for e in ex] == [(["a", "b"], "1", first)]
+
+
+def test_a_repeated_header_and_unknown_column_names_are_refused(tmp_path):
+    msg = _err(tmp_path, "r.tsv", "text\tlabel\nab\t1\ntext\tlabel\ncd\t0\n")
+    assert ":3:" in msg and "repeats the header" in msg
+    msg = _err(tmp_path, "r2.tsv", "ab\t1\ntext\tlabel\ncd\t0\n")  # a header in the middle of a headerless file
+    assert ":2:" in msg and "header" in msg
+    msg = _err(tmp_path, "c.tsv", "text\tlabel\nab\t1\n", text_col="sentence")
+    assert ":1:" in msg and "'sentence'" in msg
+    ex, _ = read_examples(_write(tmp_path, "dup.tsv", "ab\t1\nab\t1\n"), "classify")  # equal rows are fine
+    assert len(ex) == 2
+
+
+def test_utf16_without_a_bom_is_refused(tmp_path):
+    msg = _err(tmp_path, "u.tsv", "text\tlabel\nab\t1\n".encode("utf-16-le"))
+    assert "UTF-16" in msg and "UTF-8" in msg
+
+
+def test_the_command_line_reports_and_never_raises(tmp_path, capsys):
+    bad = _write(tmp_path, "bad.jsonl", '{"text": null, "label": 1}\n')
+    rc = main(["train", "--data", str(bad), "--task", "classify", "--out", str(tmp_path / "m.bptt"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{bad}:1:" in err and "Traceback" not in err
+    assert not (tmp_path / "m.bptt").exists()
