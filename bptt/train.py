@@ -8,10 +8,13 @@ never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -344,117 +347,161 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
         return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
 
-    if grad_norms and state["initial_norms"] is None:
-        state["initial_norms"] = train_data.step_norms(model)  # before the first update
-    while state["epoch"] < cfg.epochs and stop_reason is None:
-        e = state["epoch"]
-        cap = caps[state["stage"]]
-        batches = train_data.epoch_batches(cfg, e) if cap is None else train_data.epoch_batches(cfg, e, cap)
-        if state["batch"] == 0:
-            carry = None  # a stateful stream starts each epoch from s^0
-        bar = _Progress(progress, len(batches), e + 1)
-        seqs = toks = 0
-        loss_acc = 0.0  # summed on the device; read back with float() only when shown or saved
+    with _ctrl_c_between_batches() as interrupted:
+        if grad_norms and state["initial_norms"] is None:
+            state["initial_norms"] = train_data.step_norms(model)  # before the first update
+        while state["epoch"] < cfg.epochs and stop_reason is None:
+            e = state["epoch"]
+            cap = caps[state["stage"]]
+            batches = train_data.epoch_batches(cfg, e) if cap is None else train_data.epoch_batches(cfg, e, cap)
+            if state["batch"] == 0:
+                carry = None  # a stateful stream starts each epoch from s^0
+            bar = _Progress(progress, len(batches), e + 1)
+            seqs = toks = 0
+            loss_acc = 0.0  # summed on the device; read back with float() only when shown or saved
 
-        def flush():
-            nonlocal loss_acc
-            state["loss_sum"] += float(loss_acc)
-            loss_acc = 0.0
+            def flush():
+                nonlocal loss_acc
+                state["loss_sum"] += float(loss_acc)
+                loss_acc = 0.0
 
-        try:
-            while state["batch"] < len(batches):
-                loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
-                if cfg.clip:
-                    grads, _ = clip_grad_norm(grads, cfg.clip)
-                opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
-                opt.step(model.params, grads)
-                state["batch"] += 1
-                state["step"] += 1
-                weight = n_tok if per_token else n_seq
-                loss_acc = loss_acc + loss * weight
-                state["loss_n"] += weight
-                seqs += n_seq
-                toks += n_tok
-                if bar.due(state["batch"]):
-                    flush()
-                    bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
-                state["elapsed"] = time.perf_counter() - t_start
-                if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
-                    stop_reason = f"reached --max-steps {cfg.max_steps}"
-                    break
-                if cfg.max_time is not None and state["elapsed"] >= cfg.max_time:
-                    stop_reason = f"reached --max-time {cfg.max_time:g}s"
-                    break
-        except KeyboardInterrupt:
+            try:
+                while state["batch"] < len(batches):
+                    loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
+                    if cfg.clip:
+                        grads, _ = clip_grad_norm(grads, cfg.clip)
+                    opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
+                    opt.step(model.params, grads)
+                    state["batch"] += 1
+                    state["step"] += 1
+                    weight = n_tok if per_token else n_seq
+                    loss_acc = loss_acc + loss * weight
+                    state["loss_n"] += weight
+                    seqs += n_seq
+                    toks += n_tok
+                    if bar.due(state["batch"]):
+                        flush()
+                        bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
+                    state["elapsed"] = time.perf_counter() - t_start
+                    if interrupted():
+                        raise KeyboardInterrupt  # a Ctrl-C during the batch, acted on now that the batch is counted
+                    if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
+                        stop_reason = f"reached --max-steps {cfg.max_steps}"
+                        break
+                    if cfg.max_time is not None and state["elapsed"] >= cfg.max_time:
+                        stop_reason = f"reached --max-time {cfg.max_time:g}s"
+                        break
+            except KeyboardInterrupt:
+                bar.close()
+                flush()
+                save_last()
+                log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
+                raise
             bar.close()
             flush()
-            save_last()
-            log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
-            raise
-        bar.close()
-        flush()
-        epoch_done = state["batch"] >= len(batches)
-        if not epoch_done and state["loss_n"] == 0:
-            break
-        train_loss = state["loss_sum"] / max(state["loss_n"], 1)
-        vm = valid_data.evaluate(model) if valid_data is not None else None
-        rec = {"epoch": e + 1 if epoch_done else e + state["batch"] / len(batches), "step": state["step"],
-               "time": state["elapsed"], "train_loss": train_loss,
-               "valid_loss": vm["loss"] if vm else None, "valid_accuracy": vm["accuracy"] if vm else None,
-               "valid_token_accuracy": vm.get("token_accuracy") if vm else None}
-        if grad_norms:
-            rec["grad_norms"] = train_data.step_norms(model)
-        if cap is not None:
-            rec["max_length"] = cap
-        state["history"].append(rec)
-        score = _score(vm, train_loss)
-        improved = state["best"] is None or tuple(score) > tuple(state["best"])
-        if improved:
-            state["best"], state["bad_epochs"] = list(score), 0
-            if out:
-                checkpoint.save(out, model, meta=meta)
-        else:
-            state["bad_epochs"] += 1
-            if epoch_done and cfg.lr_decay < 1.0:
-                state["lr"] = float(state["lr"]) * cfg.lr_decay  # no progress on validation: smaller steps
-        line = f"epoch {rec['epoch']:.3g}  step {state['step']}  {state['elapsed']:.1f}s  train loss {train_loss:.4f}"
-        if vm and "perplexity" in vm:
-            line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
-            if "bits_per_char" in vm:
-                line += f"  {vm['bits_per_char']:.3f} bits/char"
-        elif vm:
-            line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
-            if "token_accuracy" in vm:
-                line += f"  token acc {vm['token_accuracy']:.2%}"
-        if cap is not None:
-            line += f"  lengths <= {cap}"
-        flag = (epoch_done and chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs
-                and at_chance(vm, chance))
-        if flag:
-            line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
-        log(line + ("  *" if improved else ""))
-        if flag and not state.get("chance_hint"):
-            state["chance_hint"] = True
-            log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
-                "the gradient through time with --grad-norms PLOT")
-        if epoch_done:
+            epoch_done = state["batch"] >= len(batches)
+            if not epoch_done and state["loss_n"] == 0:
+                break
+            train_loss = state["loss_sum"] / max(state["loss_n"], 1)
+            vm = valid_data.evaluate(model) if valid_data is not None else None
+            rec = {"epoch": e + 1 if epoch_done else e + state["batch"] / len(batches), "step": state["step"],
+                   "time": state["elapsed"], "train_loss": train_loss,
+                   "valid_loss": vm["loss"] if vm else None, "valid_accuracy": vm["accuracy"] if vm else None,
+                   "valid_token_accuracy": vm.get("token_accuracy") if vm else None}
+            if grad_norms:
+                rec["grad_norms"] = train_data.step_norms(model)
+            if cap is not None:
+                rec["max_length"] = cap
+            if not epoch_done:
+                # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
+                # decides its best model, patience, decays and curriculum exactly as one that never stopped
+                log(_epoch_line(rec, vm, cap) + "  (stopped mid-epoch: not counted)")
+                if out and state["best"] is None:
+                    checkpoint.save(out, model, meta=meta)  # no epoch finished yet: keep this model meanwhile
+                save_last()
+                break
+            state["history"].append(rec)
+            score = _score(vm, train_loss)
+            improved = state["best"] is None or tuple(score) > tuple(state["best"])
+            if improved:
+                state["best"], state["bad_epochs"] = list(score), 0
+                if out:
+                    checkpoint.save(out, model, meta=meta)
+            else:
+                state["bad_epochs"] += 1
+                if cfg.lr_decay < 1.0:
+                    state["lr"] = float(state["lr"]) * cfg.lr_decay  # no progress on validation: smaller steps
+            line = _epoch_line(rec, vm, cap)
+            flag = chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs and at_chance(vm, chance)
+            if flag:
+                line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
+            log(line + ("  *" if improved else ""))
+            if flag and not state.get("chance_hint"):
+                state["chance_hint"] = True
+                log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
+                    "the gradient through time with --grad-norms PLOT")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
             state["perfect"] = state["perfect"] + 1 if vm is not None and vm["accuracy"] == 1.0 else 0
             state["epoch"] += 1
             state["batch"] = 0
             state["loss_sum"], state["loss_n"] = 0.0, 0
-        if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
-            stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
-        if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect and stop_reason is None:
-            stop_reason = f"100% validation accuracy for {cfg.stop_perfect} epoch(s) in a row"
-        save_last()
-        write_metrics()
+            if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
+                stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
+            if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect and stop_reason is None:
+                stop_reason = f"100% validation accuracy for {cfg.stop_perfect} epoch(s) in a row"
+            save_last()
+            write_metrics()
+            if interrupted():  # a Ctrl-C during validation or saving: the state just saved is whole
+                log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
+                raise KeyboardInterrupt
     if stop_reason:
         log(f"stopped: {stop_reason}")
     if grad_norms and state["history"]:
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     return state["history"]
+
+
+@contextlib.contextmanager
+def _ctrl_c_between_batches():
+    """Yields ``interrupted()``: a Ctrl-C (SIGINT) during training is noted and acted on between
+    batches, so the state saved for ``--resume`` never holds weights updated by a batch it does not
+    count.  A second Ctrl-C stops at once.  Off the main thread (where no signal arrives) this
+    does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hits = []
+
+    def handler(signum, frame):
+        if hits:
+            raise KeyboardInterrupt
+        hits.append(signum)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # pragma: no cover - signals unavailable here
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _epoch_line(rec: dict, vm: dict | None, cap) -> str:
+    line = f"epoch {rec['epoch']:.3g}  step {rec['step']}  {rec['time']:.1f}s  train loss {rec['train_loss']:.4f}"
+    if vm and "perplexity" in vm:
+        line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
+        if "bits_per_char" in vm:
+            line += f"  {vm['bits_per_char']:.3f} bits/char"
+    elif vm:
+        line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
+        if "token_accuracy" in vm:
+            line += f"  token acc {vm['token_accuracy']:.2%}"
+    if cap is not None:
+        line += f"  lengths <= {cap}"
+    return line
 
 
 CURRICULUM_SATURATED = 0.99  # training accuracy at which the curriculum admits longer sequences

@@ -196,3 +196,51 @@ def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
         np.testing.assert_array_equal(pa[k], pb[k])
     rc, _, err = run(capsys, *common[:-2], "--out", str(b), "--resume")  # without --warmup 20
     assert rc == 2 and "warmup was 20" in err
+
+
+def _last_files(path):
+    ck = checkpoint.load(str(path) + ".last")
+    rows = [line.split(",") for line in open(str(path) + ".metrics.csv").read().splitlines()]
+    no_time = [[c for i, c in enumerate(r) if rows[0][i] != "time"] for r in rows]  # wall time differs
+    return checkpoint.load(str(path)).model.params, ck.model.params, no_time
+
+
+@pytest.mark.parametrize("stops", [["--max-steps", "7"], ["--max-steps", "45"], ["--max-steps", "19", "ctrl-c"]])
+def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkeypatch, stops):
+    """OUT, OUT.last and OUT.metrics.csv after stops mid-epoch (by --max-steps, or a Ctrl-C landing inside
+    the optimiser's step) and --resume equal those of a run that never stopped, with --patience,
+    --lr-decay and the cosine schedule on."""
+    import signal
+    from bptt.optim import Adam
+
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "200", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "100", "--seed", "2", "--out", str(va))
+    common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "5", "--hidden", "8",
+              "--batch-size", "16", "--quiet", "--patience", "3", "--lr-decay", "0.5", "--lr-schedule", "cosine",
+              "--lr", "0.01", "--stop-perfect", "0"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    assert run(capsys, *common, "--out", str(a))[0] == 0
+    if stops[-1] == "ctrl-c":
+        real_step, calls = Adam.step, []
+
+        def step_then_ctrl_c(self, params, grads):
+            calls.append(1)
+            if len(calls) == int(stops[1]):
+                os.kill(os.getpid(), signal.SIGINT)  # lands inside the step: half the parameters updated
+            return real_step(self, params, grads)
+
+        monkeypatch.setattr(Adam, "step", step_then_ctrl_c)
+        rc, out, _ = run(capsys, *common, "--out", str(b))
+        monkeypatch.setattr(Adam, "step", real_step)
+        assert rc == 130 and "interrupted; state saved" in out
+        assert checkpoint.load(str(b) + ".last").meta["train_state"]["step"] == int(stops[1])
+    else:
+        assert run(capsys, *common, "--out", str(b), *stops)[0] == 0
+    assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
+    for x, y in zip(_last_files(a), _last_files(b)):
+        if isinstance(x, dict):
+            for k in x:
+                np.testing.assert_array_equal(x[k], y[k])
+        else:
+            assert x == y
