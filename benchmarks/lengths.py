@@ -119,12 +119,13 @@ def main(argv=None):
     ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS",
                     help="extra bptt train arguments under a name (repeat for a sweep; default: none, the defaults)")
     ap.add_argument("--jobs", type=int, default=None, help="runs side by side (default: one per core)")
+    ap.add_argument("--threads", type=int, default=None, help="cores per run (default: the cores / --jobs)")
     ap.add_argument("--data-dir", default=None, help="where the data files go (default: a temporary folder)")
     ap.add_argument("--json", help="append one JSON line per run to this file")
     a = ap.parse_args(argv)
     configs = [c.split("=", 1) if "=" in c else (c, c) for c in (a.config or ["defaults="])]
     jobs = a.jobs or os.cpu_count() or 1
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = a.threads or max(1, (os.cpu_count() or 1) // jobs)
     root = a.data_dir or tempfile.mkdtemp(prefix="bptt-lengths-")
     data = {t: make_data(t, root, a.n_train) for t in a.tasks}
     runs = [(name, t, s, extra) for name, extra in configs for t in a.tasks for s in a.seeds]

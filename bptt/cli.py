@@ -85,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="batches of near-equal length (--no-bucket: exact-length groups)")
     t.add_argument("--epochs", type=int, default=tc.epochs)
     t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
-                   help="stop after N epochs in a row at 100%% validation accuracy (0: never)")
+                   help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; 0: never)")
+    t.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
+                   help="--stop-perfect counts an epoch only when the validation loss is at most this too: a margin "
+                        "that carries the rule to far longer inputs")
     t.add_argument("--warmup", type=int, default=tc.warmup, metavar="STEPS",
                    help="ramp the learning rate up linearly over this many updates (0: off)")
     t.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=tc.curriculum,
@@ -196,7 +199,8 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
                            lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule,
-                           warmup=args.warmup, curriculum=args.curriculum, stop_perfect=args.stop_perfect)
+                           warmup=args.warmup, curriculum=args.curriculum, stop_perfect=args.stop_perfect,
+                           perfect_loss=args.perfect_loss)
     except ValueError as e:
         raise UserError(str(e)) from None
 

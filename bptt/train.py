@@ -96,7 +96,8 @@ class TrainConfig:
     lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / total steps)) / 2, down to 0 at the end
     warmup: int = 0  # updates over which the rate ramps up linearly from lr / warmup to lr
     curriculum: bool = False  # admit training lengths from the shortest up as the training accuracy saturates
-    stop_perfect: int = 3  # stop after this many epochs in a row at 100% validation accuracy (0: never)
+    stop_perfect: int = 3  # stop after this many epochs in a row at 100% validation accuracy (0: never) ...
+    perfect_loss: float = 1e-4  # ... each with a validation loss at most this (a margin that carries to long inputs)
     chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
 
     def __post_init__(self):
@@ -126,6 +127,8 @@ class TrainConfig:
             raise ValueError(f"lr_schedule={self.lr_schedule!r} is not known; choose one of {list(LR_SCHEDULES)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (self.perfect_loss > 0 and math.isfinite(self.perfect_loss)):
+            raise ValueError(f"perfect_loss must be a positive number, got {self.perfect_loss!r}")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
 
@@ -442,14 +445,16 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                     "the gradient through time with --grad-norms PLOT")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
-            state["perfect"] = state["perfect"] + 1 if vm is not None and vm["accuracy"] == 1.0 else 0
+            perfect = vm is not None and vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
+            state["perfect"] = state["perfect"] + 1 if perfect else 0
             state["epoch"] += 1
             state["batch"] = 0
             state["loss_sum"], state["loss_n"] = 0.0, 0
             if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
                 stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
             if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect and stop_reason is None:
-                stop_reason = f"100% validation accuracy for {cfg.stop_perfect} epoch(s) in a row"
+                stop_reason = (f"100% validation accuracy with a loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} "
+                           f"epoch(s) in a row")
             save_last()
             write_metrics()
             if interrupted():  # a Ctrl-C during validation or saving: the state just saved is whole

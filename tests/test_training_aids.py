@@ -72,12 +72,21 @@ def test_stop_perfect_stops_after_n_perfect_epochs():
     tr, V, Lb = _data("third-last", (1, 12), 400, 1)
     va, *_ = _data("third-last", (1, 12), 200, 2, V, Lb)
     lines = []
-    hist = train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=60, stop_perfect=2), log=lines.append,
-                 progress=False)
+    hist = train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=60, stop_perfect=2, perfect_loss=1.0),
+                 log=lines.append, progress=False)
     acc = [h["valid_accuracy"] for h in hist]
     assert acc[-2:] == [1.0, 1.0] and len(hist) < 60
     assert not (len(acc) > 2 and acc[-3] == 1.0)  # it stopped at the second perfect epoch, not later
-    assert "100% validation accuracy for 2 epoch(s) in a row" in lines[-1]
+    assert "100% validation accuracy with a loss at most 1 for 2 epoch(s) in a row" in lines[-1]
+    # with the default margin it goes on until the validation loss is small as well
+    hist = train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=200, stop_perfect=2), log=lambda s: None,
+                 progress=False)
+    tail = hist[-2:]
+    assert all(h["valid_accuracy"] == 1.0 and h["valid_loss"] <= 1e-4 for h in tail) and len(hist) < 200
+    assert not (hist[-3]["valid_accuracy"] == 1.0 and hist[-3]["valid_loss"] <= 1e-4)
+    assert any(h["valid_accuracy"] == 1.0 and h["valid_loss"] > 1e-4 for h in hist)  # perfect, but not yet counted
+    with pytest.raises(ValueError, match="perfect_loss"):
+        TrainConfig(perfect_loss=0.0)
 
 
 def test_chance_flag_fires_on_shuffled_labels_and_not_on_a_learnable_task():
