@@ -13,9 +13,11 @@ target, so a crash never leaves a half-written model under the real name.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,60 +88,144 @@ def save(path, model: Model, *, meta: dict | None = None, opt_state: dict | None
     atomic_write_bytes(path, lambda f: np.savez(f, **arrays))
 
 
+MAX_META_BYTES = 256 << 20  # the JSON metadata (a vocabulary of millions of words fits)
+MAX_CARRY_ROWS = 1 << 20  # a stateful language model's carried state [B, H]
+
+
+def _bad(path, what):
+    return ModelFileError(f"model file {path!r}{'' if what.startswith(':') else ' '}{what}")
+
+
+def _member_array(zf, info, path, name, check):
+    """One ``.npy`` member: its header is read and ``check(shape, dtype)`` called before any data
+    is, and exactly the bytes that header declares are inflated, never more."""
+    fmt = np.lib.format
+    with zf.open(info) as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f, max_header_size=10_000)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f, max_header_size=10_000)
+        else:
+            raise _bad(path, f"has {name} in .npy format version {version}, which bptt does not read")
+        if dtype.hasobject:
+            raise _bad(path, f"holds {name} as Python objects (a pickle); bptt never loads pickles")
+        check(tuple(shape), dtype)
+        n = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        data = f.read(n + 1)
+    if len(data) != n:
+        raise _bad(path, f"has {name} of {len(data)} bytes where its header declares {n}: damaged")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
 def load(path) -> Checkpoint:
-    """Read a model file written by :func:`save`; ModelFileError says what is wrong with a bad one."""
+    """Read a model file written by :func:`save`; ModelFileError says what is wrong with a bad one.
+
+    Nothing in the file is trusted before it is checked: the archive's entries (names, compression,
+    encryption, declared sizes), the metadata, and then each array's header against the shapes and
+    dtype the config implies, before that array's bytes are inflated; a file never makes bptt
+    allocate more than the config implies."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file {path!r} does not exist")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"model file {path!r} is not a bptt model (not a zip/npz archive, or truncated)")
+        raise _bad(path, "is not a bptt model (not a zip/npz archive, or truncated)")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            names = list(z.files)
-            if "__meta__" not in names:
-                raise ModelFileError(f"model file {path!r} has no __meta__ entry: not written by bptt")
-            arrays = {n: z[n] for n in names}
+        with zipfile.ZipFile(path) as zf:
+            return _load(zf, path)
     except ModelFileError:
         raise
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise ModelFileError(f"model file {path!r} holds a pickled object; bptt never loads pickles") from None
-        raise ModelFileError(f"model file {path!r} is damaged: {e}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
-        raise ModelFileError(f"model file {path!r} is damaged or truncated: {e}") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError, ValueError, NotImplementedError,
+            RuntimeError, OverflowError, MemoryError, SyntaxError) as e:
+        raise _bad(path, f"is damaged or not a bptt model: {type(e).__name__}: {str(e)[:200]}") from None
+
+
+def _load(zf: zipfile.ZipFile, path: str) -> Checkpoint:
+    infos = zf.infolist()
+    if len(infos) > 100_000:
+        raise _bad(path, f"has {len(infos)} entries: not a bptt model")
+    members = {}
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise _bad(path, f"has an encrypted entry {info.filename!r}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _bad(path, f"has entry {info.filename!r} in an unsupported compression (method {info.compress_type})")
+        if not info.filename.endswith(".npy") or info.filename[:-4] in members:
+            raise _bad(path, f"has an unexpected or repeated entry {info.filename!r}")
+        members[info.filename[:-4]] = info
+    if "__meta__" not in members:
+        raise _bad(path, "has no __meta__ entry: not written by bptt")
+    if members["__meta__"].file_size > MAX_META_BYTES + 1024:
+        raise _bad(path, f"declares {members['__meta__'].file_size} bytes of metadata (at most {MAX_META_BYTES})")
+
+    def meta_ok(shape, dtype):
+        if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_META_BYTES:
+            raise _bad(path, f"has __meta__ of shape {shape} and dtype {dtype}; bptt writes UTF-8 bytes")
+
+    blob = _member_array(zf, members.pop("__meta__"), path, "__meta__", meta_ok)
     try:
-        head = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"model file {path!r} has unreadable metadata: {e}") from None
+        head = json.loads(blob.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise _bad(path, f"has unreadable metadata: {str(e)[:200]}") from None
     if not isinstance(head, dict) or head.get("format") != FORMAT:
-        raise ModelFileError(f"model file {path!r} is not a bptt model (format {head.get('format') if isinstance(head, dict) else None!r})")
+        raise _bad(path, f"is not a bptt model (format {head.get('format') if isinstance(head, dict) else None!r})")
     if head.get("version") != VERSION:
-        raise ModelFileError(
-            f"model file {path!r} has format version {head.get('version')!r}; this bptt reads version {VERSION}"
-        )
+        raise _bad(path, f"has format version {head.get('version')!r}; this bptt reads version {VERSION}")
+    if not isinstance(head.get("config"), dict):
+        raise _bad(path, "has no config object in its metadata")
     try:
-        config = ModelConfig.from_dict(head.get("config") or {})
+        config = ModelConfig.from_dict(head["config"])
     except (TypeError, ValueError) as e:
-        raise ModelFileError(f"model file {path!r} has a bad config: {e}") from None
+        raise _bad(path, f"has a bad config: {e}") from None
+    meta = head.get("meta", {})
+    if not isinstance(meta, dict):
+        raise _bad(path, f"has metadata 'meta' of type {type(meta).__name__}, not an object")
+    dt = np.dtype(config.dtype)
+
+    def exactly(name, shape):
+        def check(got_shape, got_dtype):
+            if got_shape != tuple(shape):
+                raise _bad(path, f": {name} has shape {got_shape}, config needs {tuple(shape)}")
+            if got_dtype != dt:
+                raise _bad(path, f": {name} has dtype {got_dtype}, config says {config.dtype}")
+        return check
+
     params = {}
-    expected = config.param_shapes()
-    for name, shape in expected.items():
-        key = "param/" + name
-        if key not in arrays:
-            raise ModelFileError(f"model file {path!r} is missing the array {name!r} its config needs")
-        a = arrays.pop(key)
-        if tuple(a.shape) != tuple(shape):
-            raise ModelFileError(f"model file {path!r}: {name} has shape {tuple(a.shape)}, config needs {tuple(shape)}")
-        if a.dtype != np.dtype(config.dtype):
-            raise ModelFileError(f"model file {path!r}: {name} has dtype {a.dtype}, config says {config.dtype}")
+    shapes = config.param_shapes()
+    for name, shape in shapes.items():
+        info = members.pop("param/" + name, None)
+        if info is None:
+            raise _bad(path, f"is missing the array {name!r} its config needs")
+        a = _member_array(zf, info, path, name, exactly(name, shape))
         if not np.all(np.isfinite(a)):
-            raise ModelFileError(f"model file {path!r}: {name} holds NaN or inf")
+            raise _bad(path, f": {name} holds NaN or inf")
         params[name] = a
     opt_state = None
     if head.get("has_opt"):
-        opt_state = dict(head.get("opt_scalars") or {})
-        for key in [k for k in arrays if k.startswith("opt/")]:
-            opt_state[key[4:]] = arrays.pop(key)
-    if arrays:
-        raise ModelFileError(f"model file {path!r} holds unexpected arrays {sorted(arrays)}")
-    return Checkpoint(Model(config, params), head.get("meta") or {}, opt_state)
+        scalars = head.get("opt_scalars") or {}
+        if not isinstance(scalars, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in scalars.values()):
+            raise _bad(path, f"has optimiser scalars that are not finite numbers: {str(scalars)[:100]}")
+        if "t" in scalars and not (isinstance(scalars["t"], int) and scalars["t"] >= 0):
+            raise _bad(path, f"has an optimiser step count t = {scalars['t']!r}")
+        opt_state = dict(scalars)
+        for key in [k for k in members if k.startswith("opt/")]:
+            name = key[4:]
+            moment = name.split(".", 1)
+            if len(moment) == 2 and moment[0] in ("m", "v") and moment[1] in shapes:
+                check = exactly(name, shapes[moment[1]])
+            elif name == "carry":
+                def check(shape, dtype, name=name):
+                    if len(shape) != 2 or shape[1] != config.hidden_size or not 1 <= shape[0] <= MAX_CARRY_ROWS:
+                        raise _bad(path, f": {name} has shape {shape}, needs [B, H = {config.hidden_size}]")
+                    if dtype != dt:
+                        raise _bad(path, f": {name} has dtype {dtype}, config says {config.dtype}")
+            else:
+                raise _bad(path, f"holds an unknown optimiser array {name!r}")
+            a = _member_array(zf, members.pop(key), path, name, check)
+            if not np.all(np.isfinite(a)):
+                raise _bad(path, f": optimiser array {name} holds NaN or inf")
+            opt_state[name] = a
+    if members:
+        raise _bad(path, f"holds unexpected arrays {sorted(members)[:10]}")
+    return Checkpoint(Model(config, params), meta, opt_state)

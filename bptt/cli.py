@@ -387,7 +387,40 @@ def _load(path):
     for key in ("task", "vocab", "labels"):
         if key not in ck.meta:
             raise UserError(f"model file {path!r} has no {key!r}: it was not saved by 'bptt train'")
+    problem = _meta_problem(ck.meta, ck.model.config)
+    if problem:
+        raise UserError(f"model file {path!r}: {problem}")
     return ck
+
+
+def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
+    """What in a model file's metadata disagrees with its config or with what 'bptt train' writes."""
+    task = meta["task"]
+    if task not in ("classify", "tag", "lm"):
+        return f"task {task!r} is not classify, tag or lm"
+    vocab, labels = meta["vocab"], meta["labels"]
+    for name, v in (("vocab", vocab), ("labels", labels)):
+        if not isinstance(v, list) or not all(isinstance(t, str) for t in v) or len(set(v)) != len(v):
+            return f"{name} is not a list of distinct strings"
+    if vocab[:2] != ["<pad>", "<unk>"]:
+        return f"vocab does not start with '<pad>', '<unk>': {vocab[:2]!r}"
+    if cfg.vocab_size != len(vocab):
+        return f"vocab has {len(vocab)} tokens but the embedding has {cfg.vocab_size} rows"
+    if not 1 <= len(labels) <= cfg.output_size or cfg.output_size != max(len(labels), 2):
+        return f"labels has {len(labels)} names but the output layer has {cfg.output_size} units"
+    if cfg.head != ("many_to_one" if task == "classify" else "many_to_many") or cfg.loss != "softmax":
+        return f"a {task} model needs a softmax head {'on the final state' if task == 'classify' else 'at every step'}, " \
+               f"this one has head {cfg.head!r} and loss {cfg.loss!r}"
+    tok = meta.get("tokenizer", "space")
+    if tok not in TOKENIZERS:
+        return f"tokenizer {tok!r} is not one of {list(TOKENIZERS)}"
+    if task == "lm":
+        if meta.get("level") not in ("char", "word") or labels != vocab:
+            return "a language model needs level 'char' or 'word' and its tokens as labels"
+        w = meta.get("window", 64)
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            return f"window {w!r} is not a positive integer"
+    return None
 
 
 def _say_unknown(n: int, out) -> None:

@@ -62,6 +62,14 @@ class ModelConfig:
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(self.pad_id, bool) or not isinstance(self.pad_id, int) or not (
+                0 <= self.pad_id < (self.vocab_size or 1)):
+            raise ValueError(f"pad_id must be a token id in 0..vocab_size - 1, got {self.pad_id!r}")
+        if not isinstance(self.learn_s0, bool):
+            raise ValueError(f"learn_s0 must be True or False, got {self.learn_s0!r}")
+        for name in ("activation", "head", "loss", "dtype"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation={self.activation!r} is not known; choose one of {sorted(ACTIVATIONS)}")
         if self.head not in HEADS:
