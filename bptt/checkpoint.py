@@ -68,6 +68,27 @@ def atomic_write_bytes(path: str, write) -> None:
         raise
 
 
+def remove_stale_temps(path) -> list:
+    """Remove the temporary files that an :func:`atomic_write_bytes` to ``path`` killed mid-write
+    (SIGKILL, power loss) left beside it; returns their names.  Call it only where no other
+    process is writing ``path``."""
+    path = os.fspath(path)
+    folder, base = os.path.dirname(os.path.abspath(path)), os.path.basename(path)
+    gone = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return gone
+    for name in names:
+        if name.startswith("." + base + ".") and name.endswith(".tmp") and len(name) == len(base) + 14:
+            try:
+                os.unlink(os.path.join(folder, name))
+                gone.append(name)
+            except OSError:
+                pass
+    return gone
+
+
 def save(path, model: Model, *, meta: dict | None = None, opt_state: dict | None = None) -> None:
     """Write ``model`` (config and parameters), JSON ``meta`` and optimiser state to ``path`` atomically."""
     head = {"format": FORMAT, "version": VERSION, "config": model.config.to_dict(), "meta": meta or {}}

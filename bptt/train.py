@@ -303,6 +303,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
              "perfect": 0,  # epochs in a row at 100% validation accuracy
              "initial_norms": None}
     last_path = out + ".last" if out else None
+    if out:
+        for p in (out, last_path, out + ".metrics.csv"):
+            for name in checkpoint.remove_stale_temps(p):
+                log(f"removed {name!r}, left by a run killed while saving")
     if resume:
         if not last_path or not os.path.exists(last_path):
             raise FileNotFoundError(f"--resume: no saved state {last_path!r} to resume from")
@@ -310,10 +314,18 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         if ck.model.config != model.config:
             raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
         saved_cfg = ck.meta.get("train_config", {})
+        if not isinstance(saved_cfg, dict):
+            raise ValueError(f"--resume: {last_path!r} has no usable training config")
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
-                    "lr_schedule", "warmup", "curriculum"):
-            if key in saved_cfg and saved_cfg[key] != getattr(cfg, key):
-                raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {getattr(cfg, key)!r}")
+                    "lr_schedule", "warmup", "curriculum", "epochs", "lr_decay", "patience", "frozen", "stop_perfect",
+                    "perfect_loss"):
+            now = list(getattr(cfg, key)) if key == "frozen" else getattr(cfg, key)
+            if key in saved_cfg and saved_cfg[key] != now:
+                raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
+                                 f"resume with the same settings")
+        problem = _train_state_problem(ck.meta.get("train_state"), len(caps))
+        if problem:
+            raise ValueError(f"--resume: {last_path!r} has a damaged training state: {problem}")
         model.params = to_device(ck.model.params, device)
         ost = to_device(ck.opt_state or {}, device)
         resumed_carry = ost.pop("carry", None)
@@ -357,6 +369,9 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             e = state["epoch"]
             cap = caps[state["stage"]]
             batches = train_data.epoch_batches(cfg, e) if cap is None else train_data.epoch_batches(cfg, e, cap)
+            if state["batch"] > len(batches):
+                raise ValueError(f"--resume: the saved state is at batch {state['batch']} of epoch {e + 1}, which has "
+                                 f"{len(batches)}: it belongs to other data")
             if state["batch"] == 0:
                 carry = None  # a stateful stream starts each epoch from s^0
             bar = _Progress(progress, len(batches), e + 1)
@@ -465,6 +480,42 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     if grad_norms and state["history"]:
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     return state["history"]
+
+
+def _train_state_problem(ts, n_stages: int) -> str | None:
+    """What is wrong with a saved training state (None when it can be resumed from)."""
+    if not isinstance(ts, dict):
+        return "no train_state object"
+
+    def count(k):
+        v = ts.get(k)
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    for k in ("epoch", "batch", "step", "bad_epochs", "stage", "stage_bad", "perfect", "loss_n"):
+        if k in ts and not count(k):
+            return f"{k} = {ts.get(k)!r} is not a count"
+    for k in ("epoch", "batch", "step", "history", "lr"):
+        if k not in ts:
+            return f"no {k!r}"
+    for k in ("elapsed", "loss_sum", "stage_best"):
+        if k in ts and not number(ts[k]):
+            return f"{k} = {ts[k]!r} is not a finite number"
+    if not (number(ts["lr"]) and ts["lr"] > 0):
+        return f"lr = {ts['lr']!r} is not a positive number"
+    if ts.get("stage", 0) >= n_stages:
+        return f"curriculum stage {ts['stage']} of {n_stages}"
+    best = ts.get("best")
+    if best is not None and not (isinstance(best, list) and len(best) == 2 and all(number(v) for v in best)):
+        return f"best = {best!r} is not a score"
+    if not isinstance(ts["history"], list) or not all(isinstance(h, dict) for h in ts["history"]):
+        return "history is not a list of epochs"
+    norms = ts.get("initial_norms")
+    if norms is not None and not (isinstance(norms, list) and all(number(v) for v in norms)):
+        return "initial_norms is not a list of numbers"
+    return None
 
 
 @contextlib.contextmanager

@@ -253,3 +253,70 @@ def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkey
                 np.testing.assert_array_equal(x[k], y[k])
         else:
             assert x == y
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda ts: ts.clear(), ["no 'epoch'"]),
+    (lambda ts: ts.update({"batch": -1}), ["batch = -1"]),
+    (lambda ts: ts.update({"batch": 10_000}), ["batch 10000", "other data"]),
+    (lambda ts: ts.update({"history": "x"}), ["history"]),
+    (lambda ts: ts.update({"lr": 0}), ["lr = 0"]),
+    (lambda ts: ts.update({"best": ["a", 1]}), ["best"]),
+    (lambda ts: ts.update({"stage": 4}), ["stage"]),
+])
+def test_a_damaged_resume_state_is_refused_by_name(tmp_path, capsys, change, words):
+    import json
+    import zipfile
+
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "100", "--seed", "1", "--out", str(tr))
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet"]
+    out = tmp_path / "m.bptt"
+    assert run(capsys, *common, "--out", str(out), "--max-steps", "3")[0] == 0
+    last = str(out) + ".last"
+    with zipfile.ZipFile(last) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    import io
+    head = json.loads(np.load(io.BytesIO(members["__meta__.npy"])).tobytes())
+    change(head["meta"]["train_state"])
+    buf = io.BytesIO()
+    np.save(buf, np.frombuffer(json.dumps(head).encode(), np.uint8))
+    members["__meta__.npy"] = buf.getvalue()
+    with zipfile.ZipFile(last, "w") as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+    rc, _, err = run(capsys, *common, "--out", str(out), "--resume")
+    assert rc == 2 and "Traceback" not in err, err
+    for w in words:
+        assert w in err, err
+
+
+@pytest.mark.parametrize("flag", [["--epochs", "4"], ["--lr-decay", "0.5"], ["--patience", "2"],
+                                  ["--freeze-embeddings"], ["--stop-perfect", "5"]])
+def test_changed_settings_on_resume_are_refused(tmp_path, capsys, flag):
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "100", "--seed", "1", "--out", str(tr))
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet",
+              "--out", str(tmp_path / "m.bptt")]
+    assert run(capsys, *common, "--max-steps", "3")[0] == 0
+    argv = list(common)
+    if flag[0] == "--epochs":
+        argv[argv.index("--epochs") + 1] = flag[1]
+    else:
+        argv += flag
+    rc, _, err = run(capsys, *argv, "--resume")
+    assert rc == 2 and "in the interrupted run" in err, err
+
+
+def test_temp_files_of_a_killed_save_are_removed(tmp_path, capsys):
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "50", "--seed", "1", "--out", str(tr))
+    left = [tmp_path / ".m.bptt.k3j9x2_a.tmp", tmp_path / ".m.bptt.last.q0w9e8r7.tmp"]
+    for p in left:
+        p.write_bytes(b"half a model")
+    keep = tmp_path / ".other.bptt.k3j9x2_a.tmp"
+    keep.write_bytes(b"not ours")
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--hidden", "4",
+                     "--quiet", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 0 and out.count("left by a run killed while saving") == 2
+    assert not any(p.exists() for p in left) and keep.exists()
