@@ -321,6 +321,10 @@ def cmd_train(args, out=print) -> int:
         except (FileNotFoundError, ValueError, RuntimeError) as e:
             raise UserError(str(e)) from None
     out(f"best model saved to {args.out}")
+    accs = [h["valid_accuracy"] for h in history if h.get("valid_accuracy") is not None]
+    if args.task != "lm" and accs and max(accs) < 0.99 and not args.curriculum:
+        out(f"best validation accuracy {max(accs):.1%}: if the task follows a rule that holds at any length, try "
+            f"--curriculum --epochs 1000 (a length curriculum), more training data, or --restarts N")
     if args.plot and history:
         from .plots import training_curves
         try:

@@ -320,3 +320,12 @@ def test_temp_files_of_a_killed_save_are_removed(tmp_path, capsys):
                      "--quiet", "--out", str(tmp_path / "m.bptt"))
     assert rc == 0 and out.count("left by a run killed while saving") == 2
     assert not any(p.exists() for p in left) and keep.exists()
+
+
+def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "2", "--out", str(va))
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
+                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 0 and "best validation accuracy" in out and "try --curriculum --epochs 1000" in out

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A regular language that bptt does not ship, tried as a new user would: strings over x, y, z
+# labelled (#x - #y) mod 3; 8,000 training and 800 validation strings of lengths 1-40, 600 test
+# strings of lengths 41-300.  The defaults (seeds 0 and 1), then --curriculum (seed 0).
+#   bash benchmarks/own_task.sh [WORKDIR]        (log: benchmarks/results/own-task-mod3.log)
+set -eu
+W=${1:-$(mktemp -d)}
+mkdir -p "$W"
+cd "$W"
+python - <<'PY'
+import random
+random.seed(7)
+def row(L):
+    s = "".join(random.choice("xyz") for _ in range(L))
+    return s, str((s.count("x") - s.count("y")) % 3)
+for name, lo, hi, n in (("train", 1, 40, 8000), ("valid", 1, 40, 800), ("test", 41, 300, 600)):
+    with open(f"{name}.tsv", "w") as f:
+        for _ in range(n):
+            s, label = row(random.randint(lo, hi))
+            f.write(f"{s}\t{label}\n")
+PY
+export OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1
+one() {  # name, then bptt train's extra arguments
+  name=$1; shift
+  { bptt train --data train.tsv --valid valid.tsv --task classify --out "$name.bptt" --quiet --max-time 600 "$@" \
+      | grep -E "^stopped|^best|^reading" ; echo "$name: test 41-300: $(bptt evaluate --model "$name.bptt" --data test.tsv)"; } \
+    > "$name.log" 2>&1
+}
+one defaults-seed0 --seed 0 &
+one defaults-seed1 --seed 1 &
+wait
+one curriculum-seed0 --seed 0 --curriculum --epochs 1000
+for f in defaults-seed0 defaults-seed1 curriculum-seed0; do echo "== bptt train ... $f"; cat "$f.log"; done
