@@ -48,7 +48,7 @@ def make_data(task: str, root: str, n_train: int) -> dict:
 
     d = os.path.join(root, task)
     os.makedirs(d, exist_ok=True)
-    files = {"train": (f"1-40", n_train, 1), "valid": ("1-40", 1000, 2),
+    files = {"train": ("1-40", n_train, 1), "valid": ("1-40", 1000, 2),
              "test": (",".join(map(str, TEST_LENGTHS)), 100 * len(TEST_LENGTHS), 3)}
     paths = {}
     for name, (lengths, n, seed) in files.items():

@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from bptt import Model, ModelConfig, checkpoint
+from bptt import checkpoint
 from bptt.checkpoint import ModelFileError
 from bptt.cli import main
 

@@ -12,7 +12,6 @@ reported with file and line number, or skipped and counted with ``skip_bad``.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import json
 import os
@@ -150,7 +149,6 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 continue
             yield n, text, label
         return
-    delim = "\t" if fmt == "tsv" else ","
     lines = _lines(content)
     ti, li, expected, header, has_header = 0, 1, 2, None, False  # header: the first non-blank line, lower-cased
     if fmt == "tsv":  # no quoting: every tab separates
