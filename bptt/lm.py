@@ -142,8 +142,8 @@ def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
     ``skip_ids`` (default: pad and unknown) are never sampled."""
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length!r}")
-    if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+    if not 0 <= temperature < math.inf:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     logits, caches = model.forward(np.asarray(prompt_ids, dtype=np.int64)[None, :], check=False)
     s = caches["states"][:, -1, :]
     out = []
@@ -151,10 +151,11 @@ def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
     banned = [i for i in skip_ids if 0 <= i < last.shape[0]]
     for _ in range(length):
         last[banned] = -np.inf  # never emit pad or unknown
-        if temperature == 0:
+        with np.errstate(over="ignore"):
+            z = last / temperature if temperature > 0 else None
+        if z is None or not np.isfinite(z.max()):  # 0, or so small that the scaled logits overflow: greedy
             k = int(np.argmax(last))
         else:
-            z = last / temperature
             p = np.exp(z - z.max())
             p /= p.sum()
             k = int(rng.choice(p.shape[0], p=p))

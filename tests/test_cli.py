@@ -263,3 +263,43 @@ def test_python_dash_m_bptt_runs_the_command_line(tmp_path):
     assert len(out.read_text().splitlines()) == 6  # a header line and 5 examples
     r = subprocess.run([sys.executable, "-m", "bptt", "nonsense"], capture_output=True, text=True)
     assert r.returncode == 2 and "nonsense" in r.stderr
+
+
+def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
+    """The "elsewhere" list of the hostile-input issue: each was a traceback or a silent no-op before."""
+    tr, te = parity
+    text = tmp_path / "t.txt"
+    text.write_text("to be or not to be, that is the question. " * 40)
+    lm = tmp_path / "lm.bptt"
+    assert run(capsys, "train", "--task", "lm", "--data", str(text), "--out", str(lm), "--epochs", "1", "--hidden", "8",
+               "--window", "16", "--quiet")[0] == 0
+    for temp in ("inf", "nan", "-1"):
+        rc, _, err = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--temperature", temp)
+        assert rc == 2 and "--temperature" in err and "Traceback" not in err
+    rc, out, _ = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--temperature", "1e-310", "--length", "5",
+                     "--seed", "1")
+    greedy = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--temperature", "0", "--length", "5")[1]
+    assert rc == 0 and out == greedy  # a denormal temperature samples as greedily as 0
+    for cmd in (["generate", "--model", str(lm), "--seed", "-1"], ["data", "make", "parity", "--lengths", "3",
+                                                                    "--n", "2", "--seed", "-5"]):
+        with pytest.raises(SystemExit) as e:
+            main(cmd)
+        assert e.value.code == 2 and "--seed: must be an integer" in capsys.readouterr().err
+    rc, _, err = run(capsys, "predict", "--model", str(lm), "to be")
+    assert rc == 2 and "bptt generate" in err
+    rc, _, err = run(capsys, "train", "--task", "lm", "--data", str(text), "--out", str(tmp_path / "x.bptt"),
+                     "--word-dropout", "0.2")
+    assert rc == 2 and "--word-dropout is for classify and tag" in err
+    bad_valid = tmp_path / "v.tsv"
+    bad_valid.write_text("0110\t0\nno label here\n111\t1\n")
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(bad_valid), "--task", "classify", "--skip-bad",
+                     "--epochs", "1", "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 0 and f"{bad_valid}: skipped 1 bad line(s)" in out
+
+
+def test_data_fetch_takes_several_names(monkeypatch, capsys):
+    import bptt.data.fetch as F
+    got = []
+    monkeypatch.setattr(F, "fetch", lambda name, **kw: got.append(name))
+    assert main(["data", "fetch", "movie-reviews", "glove-50d", "movie-reviews"]) == 0
+    assert got == ["movie-reviews", "glove-50d"]
