@@ -154,6 +154,9 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
             _checks.float_array(xp, "s_init", s_init, 2, "[B, H]")
             if tuple(s_init.shape) != (B, H):
                 raise ValueError(f"s_init must have shape [B, H] = [{B}, {H}], got {tuple(s_init.shape)}")
+            if s_init.dtype != params["W_s"].dtype:
+                raise TypeError(f"s_init has dtype {s_init.dtype} but the parameters are {params['W_s'].dtype}; "
+                                f"convert it (it is not cast silently)")
             S[0, ...] = s_init
         elif "s0" in params:
             S[0, ...] = xp.broadcast_to(params["s0"], (B, H))

@@ -134,3 +134,10 @@ def test_targets_that_are_not_an_array_are_refused_by_name(rng, lengths):
     m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=2, dtype="float64"), rng=rng)
     with pytest.raises(TypeError, match="targets must be an array, got list"):
         m.loss_and_grads(Batch(x=rng.standard_normal((B, T, D)), y=[0, 1], lengths=lengths))
+
+
+def test_s_init_of_another_dtype_is_refused_not_cast(p, x):
+    with pytest.raises(TypeError, match="s_init has dtype float32 but the parameters are float64"):
+        rnn.forward(p, x, s_init=np.zeros((B, H), np.float32))
+    states, _ = rnn.forward(p, x, s_init=np.zeros((B, H)))  # the same dtype is fine
+    assert states.dtype == np.float64
