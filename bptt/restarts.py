@@ -25,13 +25,8 @@ SUFFIXES = ("", ".last", ".metrics.csv")
 
 
 def run_score(history: list) -> tuple:
-    """The best epoch of a run's history, as the training loop ranks epochs: validation accuracy,
-    then lower validation loss (lower training loss when there is no validation data)."""
-    def score(h):
-        if h.get("valid_loss") is None:
-            return (0.0, -h["train_loss"])
-        return (h.get("valid_accuracy") or 0.0, -h["valid_loss"])
-    return max((score(h) for h in history), default=(float("-inf"), float("-inf")))
+    """The best epoch of a run's history, as the training loop ranked its epochs (``"score"``)."""
+    return max((tuple(h["score"]) for h in history), default=(float("-inf"), float("-inf")))
 
 
 def parallel_runs(n: int, cores: int | None = None) -> int:
@@ -101,7 +96,7 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
             histories[k] = _one_run(k, seeds[k], model_for(k), job,
                                     dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True)
             s = run_score(histories[k])
-            log(f"run {k + 1}: best validation accuracy {s[0]:.2%}" if job["valid"] is not None
+            log(f"run {k + 1}: best validation score {s[0]:.2%} accuracy, {-s[1]:.4f} loss" if job["valid"] is not None
                 else f"run {k + 1}: best training loss {-s[1]:.4f}")
             if job["valid"] is not None and s[0] >= 1.0:
                 log("100% validation accuracy: no more restarts needed")

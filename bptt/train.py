@@ -440,6 +440,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 break
             state["history"].append(rec)
             score = _score(vm, train_loss)
+            rec["score"] = list(score)  # how this epoch ranks (restarts compare runs by their best)
             improved = state["best"] is None or tuple(score) > tuple(state["best"])
             if improved:
                 state["best"], state["bad_epochs"] = list(score), 0

@@ -135,8 +135,9 @@ def test_restarts_keep_the_run_with_the_best_validation_score(tmp_path, monkeypa
     def fake_run(k, seed, model, job, tcfg, path, quiet):
         for suf in R.SUFFIXES:
             open(path + suf, "w").write(f"run {k}")
-        return [{"epoch": 1, "train_loss": 1.0, "valid_loss": 1.0, "valid_accuracy": scores[k] - 0.1},
-                {"epoch": 2, "train_loss": 1.0, "valid_loss": 0.5, "valid_accuracy": scores[k]}]
+        return [{"epoch": 1, "train_loss": 1.0, "valid_loss": 1.0, "valid_accuracy": scores[k] - 0.1,
+                 "score": [scores[k] - 0.1, -1.0]},
+                {"epoch": 2, "train_loss": 1.0, "valid_loss": 0.5, "valid_accuracy": scores[k], "score": [scores[k], -0.5]}]
 
     monkeypatch.setattr(R, "_one_run", fake_run)
     out = str(tmp_path / "m.bptt")
