@@ -362,6 +362,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
         return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
 
+    if resume and state["batch"] == 0 and _finished(cfg, state):
+        # killed after its last epoch was saved (while writing the metrics, say): nothing left to train
+        stop_reason = _finished(cfg, state)
+        log("the interrupted run had finished all but its last writes")
     with _ctrl_c_between_batches() as interrupted:
         if grad_norms and state["initial_norms"] is None:
             state["initial_norms"] = train_data.step_norms(model)  # before the first update
@@ -466,21 +470,29 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             state["epoch"] += 1
             state["batch"] = 0
             state["loss_sum"], state["loss_n"] = 0.0, 0
-            if cfg.patience is not None and state["bad_epochs"] >= cfg.patience and stop_reason is None:
-                stop_reason = f"no better validation score for {cfg.patience} epoch(s)"
-            if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect and stop_reason is None:
-                stop_reason = (f"100% validation accuracy with a loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} "
-                           f"epoch(s) in a row")
+            stop_reason = stop_reason or _finished(cfg, state)
             save_last()
             write_metrics()
             if interrupted():  # a Ctrl-C during validation or saving: the state just saved is whole
                 log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
                 raise KeyboardInterrupt
+    if resume and state["history"]:
+        write_metrics()  # a kill between saving OUT.last and the metrics left them one epoch short
     if stop_reason:
         log(f"stopped: {stop_reason}")
     if grad_norms and state["history"]:
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     return state["history"]
+
+
+def _finished(cfg: TrainConfig, state: dict) -> str | None:
+    """Why a run whose epoch just ended stops now (None: it goes on, while epochs remain)."""
+    if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
+        return f"no better validation score for {cfg.patience} epoch(s)"
+    if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect:
+        return (f"100% validation accuracy with a loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} "
+                f"epoch(s) in a row")
+    return None
 
 
 def _train_state_problem(ts, n_stages: int) -> str | None:

@@ -330,3 +330,79 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))
     assert rc == 0 and "best validation accuracy" in out and "try --curriculum --epochs 1000" in out
+
+
+_KILLER = """
+import os, signal, sys
+from bptt import checkpoint
+from bptt.optim import Adam
+where, k = sys.argv[1], int(sys.argv[2])
+count = [0]
+if where == "write":  # killed inside the k-th save: the temp file written, not yet renamed
+    real_write = checkpoint.atomic_write_bytes
+    def write(path, fill):
+        def fill_then_die(f):
+            fill(f)
+            count[0] += 1
+            if count[0] == k:
+                f.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real_write(path, fill_then_die)
+    checkpoint.atomic_write_bytes = write
+else:  # killed inside the k-th optimiser step, half the parameters updated
+    real_step = Adam.step
+    def step(self, params, grads):
+        count[0] += 1
+        if count[0] == k:
+            for name in list(params)[:2]:
+                params[name] -= 1.0
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_step(self, params, grads)
+    Adam.step = step
+from bptt.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize("where,k", [("write", 1), ("write", 2), ("write", 6), ("write", -2), ("write", -1),
+                                     ("step", 23)])
+def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkeypatch, where, k):
+    """A run killed (SIGKILL: no handler runs) inside a save or inside an optimiser step, then run again
+    with --resume, ends with the same OUT, OUT.last and OUT.metrics.csv as a run that never stopped,
+    and the temp file the kill left is removed."""
+    import subprocess
+    import sys
+
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "120", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "60", "--seed", "2", "--out", str(va))
+    # --patience stops this run after epoch 6 of 8; it saves .last and .metrics.csv at each epoch's end
+    # and OUT at each better epoch: -1 is the last save of all, -2 the last .last
+    common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "8", "--hidden", "6",
+              "--batch-size", "16", "--quiet", "--patience", "2", "--lr-decay", "0.5", "--lr-schedule", "cosine",
+              "--lr", "0.02", "--stop-perfect", "0"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    saves, real_write = [], checkpoint.atomic_write_bytes
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", lambda path, fill: (saves.append(path), real_write(path, fill)))
+    rc, out, _ = run(capsys, *common, "--out", str(a))
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", real_write)
+    assert rc == 0 and "stopped: no better validation score for 2" in out and len(saves) > 12
+    if k < 0:
+        k += len(saves) + 1
+    proc = subprocess.run([sys.executable, "-c", _KILLER, where, str(k), *common, "--out", str(b)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, (proc.returncode, proc.stderr)
+    temps = [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    assert (len(temps) == 1) == (where == "write"), temps
+    if not os.path.exists(str(b) + ".last"):  # killed before the first state was saved: start again
+        rc, out, _ = run(capsys, *common, "--out", str(b))
+    else:
+        rc, out, _ = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    for x, y in zip(_last_files(a), _last_files(b)):
+        if isinstance(x, dict):
+            for name in x:
+                np.testing.assert_array_equal(x[name], y[name])
+        else:
+            assert x == y
