@@ -34,6 +34,23 @@ def test_data_make_writes_header_and_is_reproducible(tmp_path, capsys):
     assert rc == 2 and "lengths='5-2'" in err
 
 
+def _reference_probs(model_path, tokens):
+    """The label probabilities after each step of one sequence, from the weights in a model file, with
+    the tutorial's equations written out (embedding, s^t = tanh([s^{t-1}, i^t] W_s + b_s), softmax of
+    s^t W_o + b_o) in float64: [T, O]."""
+    ck = checkpoint.load(model_path)
+    p = {k: np.asarray(v, np.float64) for k, v in ck.model.params.items()}
+    index = {t: i for i, t in enumerate(ck.meta["vocab"])}
+    s = p["s0"] if "s0" in p else np.zeros(p["W_s"].shape[1])
+    out = []
+    for tok in tokens:
+        i = p["E"][index.get(tok, index["<unk>"])]
+        s = np.tanh(np.concatenate([s, i]) @ p["W_s"] + p["b_s"])
+        z = s @ p["W_o"] + p["b_o"]
+        out.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum())
+    return np.array(out)
+
+
 def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
     tr, te = parity
     model = tmp_path / "p.bptt"
@@ -45,14 +62,26 @@ def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--json", "--by-length",
                      "--plot", str(tmp_path / "acc.png"))
     res = json.loads(out)  # stdout is one JSON object and nothing else
-    assert res["n"] == 100 and 0 <= res["accuracy"] <= 1 and "token_accuracy" not in res
+    # against a forward pass written out here, a step at a time, from the saved weights
+    rows = [line.split("\t") for line in te.read_text().splitlines() if line and not line.startswith("text")]
+    probs = [_reference_probs(model, list(s))[-1] for s, _ in rows]
+    ck = checkpoint.load(model)
+    right = [ck.meta["labels"][int(np.argmax(p))] == y for p, (_, y) in zip(probs, rows)]
+    assert res["n"] == 100 and res["accuracy"] == pytest.approx(np.mean(right), abs=1e-12)
+    assert "token_accuracy" not in res
+    for length, v in res["by_length"].items():
+        mine = [r for r, (s, _) in zip(right, rows) if len(s) == int(length)]
+        assert v["n"] == len(mine) and v["accuracy"] == pytest.approx(np.mean(mine), abs=1e-12)
     assert sum(v["n"] for v in res["by_length"].values()) == 100
     assert (tmp_path / "acc.png").exists()
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--by-length")
     assert "length" in out and "accuracy" in out
     rc, out, _ = run(capsys, "predict", "--model", str(model), "0110", "1")
     labels = [line.split("\t") for line in out.strip().split("\n")]
-    assert len(labels) == 2 and all(lab in ("0", "1") and 0.5 <= float(p) <= 1 for lab, p in labels)
+    assert len(labels) == 2
+    for (lab, p), text in zip(labels, ("0110", "1")):
+        ref = _reference_probs(model, list(text))[-1]
+        assert lab == ck.meta["labels"][int(np.argmax(ref))] and float(p) == pytest.approx(ref.max(), abs=5e-5)
 
 
 def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
@@ -63,7 +92,12 @@ def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     assert run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2", "--quiet")[0] == 0
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(tr), "--json")
     res = json.loads(out)
-    assert 0 <= res["accuracy"] <= res["token_accuracy"] <= 1
+    names = checkpoint.load(model).meta["labels"]
+    rows = [line.split("\t") for line in tr.read_text().splitlines()[1:]]
+    hits = [np.equal([names[int(k)] for k in np.argmax(_reference_probs(model, s.split()), -1)], t.split())
+            for s, t in rows]
+    assert res["accuracy"] == pytest.approx(np.mean([h.all() for h in hits]), abs=1e-12)
+    assert res["token_accuracy"] == pytest.approx(np.concatenate(hits).mean(), abs=1e-12)
     monkeypatch.setattr("sys.stdin", io.StringIO("37 20 00\n11 00\n"))
     rc, out, _ = run(capsys, "predict", "--model", str(model))
     lines = out.strip().split("\n")
@@ -178,7 +212,16 @@ def test_demo_adds_100_digit_numbers(tmp_path, capsys):
     from bptt.demo import run_demo
     res = run_demo(out_dir=str(tmp_path), progress=False, log=lambda s: None)
     assert res["rnn"][100] >= 0.99
-    assert min(res["feedforward"].values()) > 0.9 and max(res["feedforward"]) == 4
+    assert sorted(res["feedforward"]) == [1, 2, 3, 4] and min(res["feedforward"].values()) > 0.9
+    assert res["rnn"][5] >= 0.99  # one digit longer than any it was trained on
+
+
+def test_the_feed_forward_foil_cannot_read_a_longer_sequence():
+    from bptt.feedforward import FeedForwardTagger
+    ff = FeedForwardTagger(5, 12, 10, hidden=8, rng=np.random.default_rng(0))
+    assert ff.predict(np.ones((3, 5), int)).shape == (3, 5)
+    with pytest.raises(ValueError, match="width 5 cannot read sequences of 6 steps"):
+        ff.predict(np.ones((3, 6), int))
 
 
 def test_gpu_without_cupy_says_what_to_install(tmp_path, capsys, parity, monkeypatch):
