@@ -41,11 +41,11 @@ sentiment() {  # extra arguments for bptt train
   sentiment_seed 2 "$@"
   for seed in 0 1 2; do echo "== seed $seed"; cat "$WORK/sentiment-seed$seed$TAG.bptt.log"; done
   python - "$WORK" "$TAG" <<'PY'
-import json, pathlib, statistics, sys
+import pathlib, re, statistics, sys
 accs = []
 for seed in (0, 1, 2):
     text = pathlib.Path(sys.argv[1], f"sentiment-seed{seed}{sys.argv[2]}.bptt.log").read_text()
-    accs.append(100 * json.loads(text.strip().splitlines()[-1])["accuracy"])
+    accs.append(float(re.findall(r"^n \d+ .*accuracy ([\d.]+)%", text, re.M)[-1]))
 print("test accuracy, seeds 0 1 2: " + ", ".join(f"{a:.1f}%" for a in accs)
       + f"; mean {statistics.mean(accs):.1f}%, standard deviation {statistics.stdev(accs):.1f}")
 PY

@@ -86,17 +86,75 @@ def all_finite(xp, a) -> bool:
 def scatter_add_rows(xp, n_rows: int, index, values):
     """``out[index[i]] += values[i]`` for a [N] index and [N, D] values -> [n_rows, D].
 
-    NumPy and CuPy use ``add.at`` (unbuffered, duplicate-safe); any other
-    namespace uses a one-hot matrix product, which the standard allows.
+    NumPy uses ``add.at`` (unbuffered, duplicate-safe, in index order).  CuPy's ``add.at`` adds
+    with atomics, whose order, and so whose float rounding, changes from run to run: a training
+    run on the GPU could not be repeated, nor resumed exactly.  On CuPy the rows are sorted by
+    index (a deterministic radix sort) and each row's run of values is summed in order by one
+    thread per output entry (:func:`sorted_segment_sum`).  Any other namespace uses a one-hot
+    matrix product, which the standard allows.
     """
     D = values.shape[-1]
-    out = xp.zeros((n_rows, D), dtype=values.dtype)
-    add = getattr(xp, "add", None)
-    if hasattr(add, "at"):
-        add.at(out, index, values)
+    if is_numpy(xp):
+        out = np.zeros((n_rows, D), dtype=values.dtype)
+        np.add.at(out, index, values)
+        return out
+    if type(values).__module__.startswith("cupy"):
+        out = xp.zeros((n_rows, D), dtype=values.dtype)
+        rows, sums = sorted_segment_sum(xp, index, values, _cupy_segment_sums)
+        out[rows] = sums  # each row once
         return out
     onehot = xp.astype(index[:, None] == xp.arange(n_rows)[None, :], values.dtype)  # [N, V]
     return xp.matmul(xp.permute_dims(onehot, (1, 0)), values)
+
+
+def sorted_segment_sum(xp, index, values, segment_sums):
+    """The scatter-add of :func:`scatter_add_rows` in a fixed order: sort the N rows by index
+    (stable), find where each index's run starts and ends, and let ``segment_sums(values_sorted,
+    starts, ends)`` -> [U, D] add each run in order.  Returns the U distinct indices and their sums."""
+    N, D = values.shape
+    if N == 0:
+        return index[:0], values[:0, :]
+    try:
+        order = xp.argsort(index, stable=True)
+    except TypeError:  # array_api_compat's CuPy before 1.10; CuPy's argsort is a stable radix sort anyway
+        order = xp.argsort(index)
+    idx = xp.take(index, order)
+    new_run = xp.concat([xp.ones(1, dtype=xp.bool), idx[1:] != idx[:-1]])  # [N]: a run of one index begins
+    starts = xp.nonzero(new_run)[0]
+    ends = xp.concat([starts[1:], xp.asarray([N], dtype=starts.dtype)])
+    return xp.take(idx, starts), segment_sums(xp.take(values, order, axis=0), starts, ends)
+
+
+def _numpy_segment_sums(vals, starts, ends):
+    """The reference for the CUDA kernel below: each run summed in order, one entry at a time."""
+    out = np.zeros((len(starts), vals.shape[1]), dtype=vals.dtype)
+    for u, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        for k in range(a, b):
+            out[u] += vals[k]
+    return out
+
+
+_SEGMENT_KERNELS = {}
+
+
+def _cupy_segment_sums(vals, starts, ends):
+    import cupy
+
+    dtype = vals.dtype
+    kernel = _SEGMENT_KERNELS.get((dtype.name, cupy.cuda.Device().id))
+    if kernel is None:
+        # one thread per output entry (run u, column d) adds the run's values in order: deterministic
+        kernel = cupy.ElementwiseKernel(
+            "raw T vals, raw I starts, raw I ends, int64 D", "T out",
+            "long long u = i / D, d = i % D; T acc = 0;"
+            "for (long long k = starts[u]; k < ends[u]; ++k) acc += vals[k * D + d];"
+            "out = acc;",
+            "bptt_segment_sums")
+        _SEGMENT_KERNELS[(dtype.name, cupy.cuda.Device().id)] = kernel
+    vals = cupy.ascontiguousarray(vals)
+    out = cupy.empty((int(starts.shape[0]), int(vals.shape[1])), dtype=dtype)
+    kernel(vals, cupy.ascontiguousarray(starts), cupy.ascontiguousarray(ends), int(vals.shape[1]), out)
+    return out
 
 
 def xavier_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:

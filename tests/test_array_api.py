@@ -89,3 +89,31 @@ def test_mixing_libraries_is_refused(rng):
     p = rnn.init(3, 5, rng=rng, dtype=np.float64)
     with pytest.raises(TypeError, match="different array libraries"):
         rnn.forward(p, xp.asarray(rng.standard_normal((2, 3, 3))))
+
+
+@pytest.mark.parametrize("N,V,D", [(0, 5, 3), (1, 5, 3), (200, 7, 4), (500, 300, 2)])
+def test_the_gpu_scatter_add_sums_each_row_in_order(N, V, D):
+    """The embedding gradient's scatter-add on CuPy sorts the lookups by row and sums each row's run
+    in order (CuPy's add.at uses atomics, whose rounding changes from run to run).  The sorting and
+    the runs, with the CUDA kernel's loop written in NumPy, equal np.add.at bit for bit, in float32,
+    on NumPy and on array_api_strict arrays."""
+    from bptt._xp import _numpy_segment_sums, sorted_segment_sum
+
+    rng = np.random.default_rng(N)
+    index = rng.integers(0, V, N) if N < 500 else rng.zipf(1.3, N) % V  # a few rows with long runs
+    values = rng.standard_normal((N, D)).astype(np.float32)
+    want = np.zeros((V, D), np.float32)
+    np.add.at(want, index, values)
+    rows, sums = sorted_segment_sum(np, index, values, _numpy_segment_sums)
+    assert len(set(rows.tolist())) == len(rows) and sums.dtype == np.float32
+    got = np.zeros((V, D), np.float32)
+    got[rows] = sums
+    assert np.array_equal(got, want)
+
+    def strict_sums(vals, starts, ends):
+        return xp.asarray(_numpy_segment_sums(np.asarray(vals), np.asarray(starts), np.asarray(ends)))
+
+    rows, sums = sorted_segment_sum(xp, xp.asarray(index), xp.asarray(values), strict_sums)
+    got = np.zeros((V, D), np.float32)
+    got[np.asarray(rows)] = np.asarray(sums)
+    assert np.array_equal(got, want)
