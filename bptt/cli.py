@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -12,7 +13,8 @@ import numpy as np
 from . import __version__, checkpoint
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .model import Model, ModelConfig
-from .train import SeqData, TrainConfig, by_length, evaluate, train
+from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
+                    use_curriculum)
 
 
 class UserError(Exception):
@@ -30,7 +32,13 @@ def _seed(text: str) -> int:
     return v
 
 
-HELP_FMT = type("HelpFormatter", (argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter), {})
+class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, except where the default is decided later (None): its help says how."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _add_data_opts(p):
@@ -94,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=tc.batch_size)
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
                    help="batches of near-equal length (--no-bucket: exact-length groups)")
-    t.add_argument("--epochs", type=int, default=tc.epochs)
+    t.add_argument("--epochs", type=int, default=None,
+                   help=f"passes over the training data (default: {tc.epochs}; {CURRICULUM_EPOCHS} with the length "
+                        f"curriculum, whose early epochs pass over the short sequences only)")
     t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
                    help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; 0: never)")
     t.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
@@ -102,10 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "that carries the rule to far longer inputs")
     t.add_argument("--warmup", type=int, default=tc.warmup, metavar="STEPS",
                    help="ramp the learning rate up linearly over this many updates (0: off)")
-    t.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=tc.curriculum,
+    t.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=None,
                    help="length curriculum: train on the shortest sequences first (up to a tenth of the longest "
                         "length), admitting 1.5x longer ones each time the training accuracy saturates (99%%, or no "
-                        "gain for 3 epochs)")
+                        f"gain for 3 epochs).  Default: on for classify and tag data over at most {CURRICULUM_MAX_VOCAB} "
+                        "distinct tokens (sequences of symbols) without --pretrained, off for text with a word "
+                        "vocabulary and for language models")
     t.add_argument("--restarts", type=int, default=1, metavar="N",
                    help="train N models (seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
                         "on a machine with enough cores, else one after another within --max-time; stops early "
@@ -206,11 +218,12 @@ def _encode(examples, vocab, labels, task, path):
 def _train_config(args, frozen=()) -> TrainConfig:
     try:
         return TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
-                           batch_size=args.batch_size, bucket=args.bucket, epochs=args.epochs,
+                           batch_size=args.batch_size, bucket=args.bucket,
+                           epochs=TrainConfig.epochs if args.epochs is None else args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
                            lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule,
-                           warmup=args.warmup, curriculum=args.curriculum, stop_perfect=args.stop_perfect,
+                           warmup=args.warmup, curriculum=bool(args.curriculum), stop_perfect=args.stop_perfect,
                            perfect_loss=args.perfect_loss)
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -297,6 +310,14 @@ def cmd_train(args, out=print) -> int:
         meta["vocab"] = vocab.tokens
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
+    if args.curriculum is None:  # the default: decided by the data, said on a line of its own
+        args.curriculum = args.task != "lm" and use_curriculum(len(vocab), E is not None, train_data.lengths)
+        if args.curriculum:
+            out(f"length curriculum on (sequences of {len(vocab) - 2} distinct symbols, lengths "
+                f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
+    if args.epochs is None:
+        args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
+    tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs)
     try:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
@@ -341,9 +362,11 @@ def cmd_train(args, out=print) -> int:
     # the length aids are for sequences over a small alphabet that follow a rule (the hint is noise on
     # text with a vocabulary of words, where a model that stops below 99% is the usual case)
     symbolic = cfg.vocab_size <= 100 and E is None
-    if args.task != "lm" and accs and max(accs) < 0.99 and not args.curriculum and symbolic:
+    if args.task != "lm" and accs and max(accs) < 0.99 and symbolic:
+        aids = ("more training data, more --epochs, a larger --hidden, or --restarts N" if args.curriculum else
+                f"--curriculum --epochs {CURRICULUM_EPOCHS} (a length curriculum), more training data, or --restarts N")
         out(f"best validation accuracy {max(accs):.1%}: if the task follows a rule that holds at any length, try "
-            f"--curriculum --epochs 1000 (a length curriculum), more training data, or --restarts N")
+            f"{aids}")
     if args.plot and history:
         from .plots import training_curves
         try:
@@ -671,6 +694,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `bptt ... | head`: the reader is gone; stop quietly, as other Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -44,6 +44,19 @@ def scheduled_lr(cfg: "TrainConfig", base_lr: float, step: int, steps_per_epoch:
     return base_lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
 
 
+CURRICULUM_MAX_VOCAB = 1000  # the command line's default curriculum: for sequences of at most this many symbols
+CURRICULUM_EPOCHS = 1000  # and its default epochs (a stage's epoch passes over its short sequences only)
+
+
+def use_curriculum(vocab_size: int, pretrained: bool, lengths) -> bool:
+    """The command line's default for ``--curriculum`` on classify and tag data: on for sequences of
+    symbols (a vocabulary of at most CURRICULUM_MAX_VOCAB tokens, no pretrained word vectors) whose
+    lengths make more than one stage; off for text with a word vocabulary.  Measured: on the tasks of
+    ``bptt data make`` and a task of the user's own (benchmarks/lengths.py, own_task.sh) it solved what
+    the plain defaults solved, and tasks they failed; on text it was not measured, so it stays off."""
+    return vocab_size <= CURRICULUM_MAX_VOCAB and not pretrained and len(curriculum_caps(lengths)) > 1
+
+
 def curriculum_caps(lengths) -> list[int]:
     """The longest length admitted at each stage of the length curriculum: from a tenth of the
     longest training length (at least the shortest one) up by half each stage, e.g. 1-40 ->

@@ -81,7 +81,7 @@ def test_lm_bad_input(tmp_path, capsys, corpus):
         assert "Traceback" not in e
 
 
-def test_pretrained_frozen_embeddings_and_export(tmp_path, capsys):
+def test_pretrained_frozen_embeddings_and_export(tmp_path, capsys, monkeypatch):
     data = tmp_path / "s.tsv"
     data.write_text("text\tlabel\n" + "".join(
         f"{'a good film' if i % 2 else 'a bad film'}, really.\t{'pos' if i % 2 else 'neg'}\n" for i in range(40)))
@@ -105,6 +105,7 @@ def test_pretrained_frozen_embeddings_and_export(tmp_path, capsys):
     assert rc == 0 and out.split("\t")[0] in ("pos", "neg")
     rc, _, err = run(capsys, "embeddings", "--model", str(m), "--near", "zzz")
     assert rc == 2 and "'zzz' is not in the vocabulary" in err
+    monkeypatch.setenv("BPTT_DATA", str(tmp_path / "no-corpora"))  # glove-50d not fetched there
     rc, _, err = run(capsys, "train", "--task", "classify", "--data", str(data), "--pretrained", "glove-50d",
                      "--out", str(m))
     assert rc == 2 and ("bptt data fetch glove-50d" in err or "vectors" in err)

@@ -215,7 +215,9 @@ def _last_files(path):
     return checkpoint.load(str(path)).model.params, ck.model.params, no_time
 
 
-@pytest.mark.parametrize("stops", [["--max-steps", "7"], ["--max-steps", "45"], ["--max-steps", "19", "ctrl-c"]])
+@pytest.mark.parametrize("stops", [["--max-steps", "7"], ["--max-steps", "45"], ["--max-steps", "19", "ctrl-c"],
+                                   ["--max-steps", "11", "curriculum"], ["--max-steps", "30", "curriculum"],
+                                   ["--max-steps", "8", "ctrl-c", "curriculum"]])
 def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkeypatch, stops):
     """OUT, OUT.last and OUT.metrics.csv after stops mid-epoch (by --max-steps, or a Ctrl-C landing inside
     the optimiser's step) and --resume equal those of a run that never stopped, with --patience,
@@ -228,7 +230,8 @@ def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkey
     run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "100", "--seed", "2", "--out", str(va))
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "5", "--hidden", "8",
               "--batch-size", "16", "--quiet", "--patience", "3", "--lr-decay", "0.5", "--lr-schedule", "cosine",
-              "--lr", "0.01", "--stop-perfect", "0"]
+              "--lr", "0.01", "--stop-perfect", "0", "--no-curriculum" if "curriculum" not in stops else "--curriculum"]
+    stops = [s for s in stops if s != "curriculum"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     assert run(capsys, *common, "--out", str(a))[0] == 0
     if stops[-1] == "ctrl-c":
@@ -271,7 +274,8 @@ def test_a_damaged_resume_state_is_refused_by_name(tmp_path, capsys, change, wor
 
     tr = tmp_path / "tr.tsv"
     run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "100", "--seed", "1", "--out", str(tr))
-    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet"]
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet",
+              "--no-curriculum"]
     out = tmp_path / "m.bptt"
     assert run(capsys, *common, "--out", str(out), "--max-steps", "3")[0] == 0
     last = str(out) + ".last"
@@ -328,8 +332,12 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "1", "--out", str(tr))
     run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "2", "--out", str(va))
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
-                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))
+                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"), "--no-curriculum")
     assert rc == 0 and "best validation accuracy" in out and "try --curriculum --epochs 1000" in out
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
+                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))  # the curriculum is on
+    assert rc == 0 and "length curriculum on" in out and "best validation accuracy" in out
+    assert "more training data" in out and "try --curriculum" not in out
     # text with a vocabulary of words: falling short of 99% is the usual case, not a hint for length aids
     words = tmp_path / "words.tsv"
     rng = np.random.default_rng(0)
@@ -387,7 +395,7 @@ def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monk
     # and OUT at each better epoch: -1 is the last save of all, -2 the last .last
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "8", "--hidden", "6",
               "--batch-size", "16", "--quiet", "--patience", "2", "--lr-decay", "0.5", "--lr-schedule", "cosine",
-              "--lr", "0.02", "--stop-perfect", "0"]
+              "--lr", "0.02", "--stop-perfect", "0", "--no-curriculum"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     saves, real_write = [], checkpoint.atomic_write_bytes
     monkeypatch.setattr(checkpoint, "atomic_write_bytes", lambda path, fill: (saves.append(path), real_write(path, fill)))
@@ -413,3 +421,12 @@ def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monk
                 np.testing.assert_array_equal(x[name], y[name])
         else:
             assert x == y
+
+
+def test_the_default_curriculum_is_for_sequences_of_symbols():
+    from bptt.train import use_curriculum
+    lengths = np.arange(1, 41)
+    assert use_curriculum(5, False, lengths)  # a small alphabet, lengths 1-40
+    assert use_curriculum(1000, False, lengths) and not use_curriculum(1001, False, lengths)  # a word vocabulary
+    assert not use_curriculum(5, True, lengths)  # pretrained word vectors: text
+    assert not use_curriculum(5, False, np.array([3, 3, 3]))  # one stage: nothing to order
