@@ -11,8 +11,8 @@
 #   lengths         the length-generalisation table: python benchmarks/lengths.py, every task, seeds 0-2 (hours)
 #   addition        bash benchmarks/addition_10k.sh (10 min)
 #   own-task        bash benchmarks/own_task.sh (15 min)
-#   sentiment       the sentence-sentiment recipe, seeds 0-2, two at a time on one core each (8 min)
-#   sentiment-defaults  the same recipe without its `--clip 5` (the default clipping, 1), seeds 0-2
+#   sentiment       the sentence-sentiment recipe, seeds 0-2, two at a time on one core each (10 min)
+#   sentiment-clip5 the same recipe with `--clip 5` (the default clipping before 2026-11-30), seeds 0-2
 #   char-lm         the character-level Shakespeare model (30 min alone)
 #   word-lm         the word-level Shakespeare model (25 min alone)
 #   cpu-speed       python benchmarks/bench_cpu.py (3 min)
@@ -33,6 +33,7 @@ sentiment_seed() {  # seed, then extra arguments
       --tokenize english --pretrained glove-50d --hidden 128 --lr 0.001 "$@" --word-dropout 0.3 --dropout 0.15 \
       --lr-decay 0.5 --epochs 15 --patience 4 --seed "$seed" --out "$m" --quiet
     run bptt evaluate --model "$m" --data "$D/movie-reviews/test.tsv"
+    run bptt predict --model "$m" "a gorgeous, witty, seductive movie." "the plot is a mess and the jokes fall flat."
   } > "$m.log" 2>&1
 }
 sentiment() {  # extra arguments for bptt train
@@ -82,8 +83,8 @@ PY
     lengths) run python "$HERE/lengths.py" --seeds 0 1 2 --data-dir "$WORK/lengths" ;;
     addition) run bash "$HERE/addition_10k.sh" "$WORK/addition" ;;
     own-task) run bash "$HERE/own_task.sh" "$WORK/own-task" ;;
-    sentiment) TAG="" sentiment --clip 5 ;;
-    sentiment-defaults) TAG="-defaults" sentiment ;;
+    sentiment) TAG="" sentiment ;;
+    sentiment-clip5) TAG="-clip5" sentiment --clip 5 ;;
     char-lm)
       S=$D/shakespeare
       run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --hidden 512 --batch-size 64 \
