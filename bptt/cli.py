@@ -13,6 +13,7 @@ import numpy as np
 from . import __version__, checkpoint
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .model import Model, ModelConfig
+from .memory import batch_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
                     use_curriculum)
 
@@ -330,6 +331,16 @@ def cmd_train(args, out=print) -> int:
         raise UserError("--resume continues one run; it cannot be combined with --restarts")
     if args.grad_norms and args.task == "lm":
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
+    if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
+        L = np.asarray(train_data.lengths)
+        rows = min(args.batch_size, len(L))
+        problem = batch_problem(rows, int(L.max()), cfg.hidden_size, cfg.embed_dim, cfg.output_size,
+                                args.task == "tag", device=args.device)
+        if problem:
+            longest = int(L.max())
+            raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
+                            f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
+                            f"sequences shorter (for text to model token by token, --task lm reads windows)")
     model = Model(cfg, rng=rng)
     if E is not None:
         model.params["E"] = E.astype(cfg.dtype)

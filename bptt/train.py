@@ -204,14 +204,28 @@ class SeqData:
         return Batch(x=x, y=y, lengths=L)
 
 
+EVAL_MAX_STEPS = 1 << 19  # rows x padded steps of one evaluation batch: long sequences go a few at a time
+
+
+def _eval_batches(lengths, batch_size: int, max_steps: int = EVAL_MAX_STEPS) -> list:
+    """Indices of evaluation batches, shortest sequences first: at most ``batch_size`` rows and at most
+    ``max_steps`` rows x steps (one sequence alone when it is longer), so memory stays bounded."""
+    order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
+    batches, start = [], 0
+    for i in range(1, len(order) + 1):
+        n = i - start
+        if i == len(order) or n == batch_size or (n + 1) * int(lengths[order[i]]) > max_steps:
+            batches.append(order[start:i])
+            start = i
+    return batches
+
+
 def evaluate(model: Model, data: SeqData, batch_size: int = 256) -> dict:
     """Loss, whole-sequence accuracy, per-token accuracy (tag) and per-example correctness."""
-    order = np.argsort(data.lengths, kind="stable")  # similar lengths together: little padding
     correct = np.zeros(len(data), dtype=bool)
     tok_right = tok_total = 0
     loss_sum = 0.0
-    for i in range(0, len(data), batch_size):
-        idx = order[i : i + batch_size]
+    for idx in _eval_batches(np.asarray(data.lengths), batch_size):
         b = data.batch(idx)
         logits, caches = model.forward(b.x, b.lengths)
         if data.task == "classify":

@@ -141,3 +141,33 @@ def test_s_init_of_another_dtype_is_refused_not_cast(p, x):
         rnn.forward(p, x, s_init=np.zeros((B, H), np.float32))
     states, _ = rnn.forward(p, x, s_init=np.zeros((B, H)))  # the same dtype is fine
     assert states.dtype == np.float64
+
+
+def test_a_batch_too_long_for_memory_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    """One very long line would make BPTT keep T states per row: refused up front with what to change,
+    from an estimate at or above the measured need, instead of the run being killed part way."""
+    from bptt import memory
+    from conftest import run
+
+    data = tmp_path / "long.tsv"
+    data.write_text("0 1 " * 10_000 + "\t1\n" + "1 0\t0\n" * 40)
+    out = tmp_path / "m.bptt"
+    monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 40 << 20)  # 40 MiB free
+    rc, _, err = run(capsys, "train", "--data", str(data), "--task", "classify", "--out", str(out), "--epochs", "1")
+    assert rc == 2 and "20,000 tokens" in err and "GiB for BPTT" in err and "--batch-size" in err, err
+    assert not out.exists()
+    # the estimate: 32 rows x 20,000 steps x (3*64 + 4*32 + 16) floats = 0.8 GiB
+    assert memory.step_bytes(64, 32, 2, tag=False) * 32 * 20_000 == 32 * 20_000 * 336 * 4
+    monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 8 << 30)
+    rc, _, err = run(capsys, "train", "--data", str(data), "--task", "classify", "--out", str(out), "--epochs", "1",
+                     "--quiet", "--no-curriculum")
+    assert rc == 0, err
+
+
+def test_evaluation_takes_long_sequences_a_few_at_a_time():
+    from bptt.train import _eval_batches
+    L = np.array([5, 3, 1_000_000, 2, 600_000, 7] + [10] * 600)
+    batches = _eval_batches(L, 256)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(L)))
+    assert all(len(b) <= 256 and (len(b) == 1 or len(b) * L[b].max() <= 1 << 19) for b in batches)
+    assert [len(b) for b in batches][-2:] == [1, 1]

@@ -1,0 +1,56 @@
+"""How much memory BPTT needs, checked before training starts.
+
+The backward pass needs the state of every step of every sequence in a batch,
+so one batch of long sequences can need more memory than the machine has.
+Rather than let the operating system kill the run (or the GPU fail) part way
+through an epoch, ``bptt train`` estimates the largest batch's need from its
+rows and padded length and refuses a run that cannot fit, saying what to change.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def step_bytes(hidden: int, embed: int, outputs: int, tag: bool, itemsize: int = 4) -> int:
+    """Bytes that one row x one step of a training batch takes (forward caches, gradients, inputs).
+
+    Measured with tracemalloc at H 64-256, D 32-64 (224-372 floats per step for 3H + 4D + 16, or
+    + 4 outputs for a tag head); the formula is at or above every measurement."""
+    floats = 3 * hidden + 4 * embed + 16 + (4 * outputs if tag else 0)
+    return floats * itemsize
+
+
+def available_bytes(device: str = "cpu") -> int | None:
+    """Memory that a run can still take: MemAvailable (Linux), the physical memory elsewhere, or the
+    GPU's free memory; None when it cannot be read."""
+    if device == "gpu":
+        try:
+            import cupy
+
+            return int(cupy.cuda.runtime.memGetInfo()[0])
+        except Exception:
+            return None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, tag: bool, *,
+                  itemsize: int = 4, device: str = "cpu", available: int | None = None) -> str | None:
+    """Why a training batch of ``rows`` sequences padded to ``steps`` cannot fit (None when it can)."""
+    need = rows * steps * step_bytes(hidden, embed, outputs, tag, itemsize)
+    free = available_bytes(device) if available is None else available
+    if free is None or need <= 0.8 * free:
+        return None
+    return (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {need / 2**30:.1f} GiB for BPTT "
+            f"(the state of every step is kept for the backward pass), and {'the GPU' if device == 'gpu' else 'this machine'} "
+            f"has {free / 2**30:.1f} GiB free")
