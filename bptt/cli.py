@@ -33,6 +33,9 @@ def _seed(text: str) -> int:
     return v
 
 
+MAX_GENERATE = 1_000_000  # tokens one `bptt generate` writes (one step each: more is a hang, not a sample)
+
+
 class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows each option's default, except where the default is decided later (None): its help says how."""
 
@@ -268,6 +271,8 @@ def _pretrained_embedding(args, vocab: Vocab, rng, out):
 
 
 def cmd_train(args, out=print) -> int:
+    if args.min_count is not None and args.min_count < 1:
+        raise UserError(f"--min-count must be a positive integer, got {args.min_count}")
     frozen = ("E",) if args.freeze_embeddings else ()
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
@@ -600,9 +605,9 @@ def cmd_generate(args, out=print) -> int:
     if not known:
         raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "
                         f"from its training text")
-    if args.length < 0 or not 0 <= args.temperature < float("inf"):
-        raise UserError(f"--length must be >= 0 and --temperature a finite number >= 0, got {args.length} and "
-                        f"{args.temperature}")
+    if not 0 <= args.length <= MAX_GENERATE or not 0 <= args.temperature < float("inf"):
+        raise UserError(f"--length must be 0..{MAX_GENERATE:,} and --temperature a finite number >= 0, got "
+                        f"{args.length} and {args.temperature}")
     ids = generate(ck.model, vocab.encode(prompt), args.length, temperature=args.temperature,
                    rng=np.random.default_rng(args.seed))
     sep = "" if meta["level"] == "char" else " "

@@ -118,8 +118,10 @@ class TrainConfig:
             raise ValueError(f"optimizer={self.optimizer!r} is not known; choose one of {sorted(OPTIMIZERS)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.clip < 0:
-            raise ValueError(f"clip must be >= 0 (0 = off), got {self.clip!r}")
+        if not (self.clip >= 0 and math.isfinite(self.clip)):
+            raise ValueError(f"clip must be a number >= 0 (0 = off), got {self.clip!r}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
         for name in ("batch_size", "epochs"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:

@@ -338,6 +338,13 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(bad_valid), "--task", "classify", "--skip-bad",
                      "--epochs", "1", "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))
     assert rc == 0 and f"{bad_valid}: skipped 1 bad line(s)" in out
+    rc, _, err = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--length", str(10**12))
+    assert rc == 2 and "--length must be 0..1,000,000" in err  # one step per token: a hang, not a sample
+    for args, words in ((["--clip", "nan"], "clip must be a number >= 0"), (["--momentum", "2"], "momentum must be in"),
+                        (["--min-count", "-1"], "--min-count must be a positive integer")):
+        rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--quiet",
+                           "--out", str(tmp_path / "odd.bptt"), *args)
+        assert rc == 2 and words in err and "epoch" not in out, (args, err)
 
 
 def test_data_fetch_takes_several_names(monkeypatch, capsys):
