@@ -6,7 +6,7 @@ output ``o = f_o(s^T @ W_o + b_o)``, trained by a hand-written, vectorised BPTT.
 
 __version__ = "0.1.0"
 
-from . import batching, checkpoint, rnn  # noqa: E402
+from . import batching, checkpoint, rnn, stack  # noqa: E402
 from .batching import batch_indices, pad_sequences  # noqa: E402
 from .checkpoint import ModelFileError  # noqa: E402
 from .gradcheck import gradcheck  # noqa: E402
@@ -16,7 +16,7 @@ from .model import Batch, Model, ModelConfig  # noqa: E402
 from .optim import SGD, Adam, clip_grad_norm, global_norm  # noqa: E402
 
 __all__ = [
-    "rnn", "batching", "checkpoint", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
+    "rnn", "stack", "batching", "checkpoint", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
     "SGD", "Adam", "clip_grad_norm", "global_norm", "softmax_cross_entropy",
     "sigmoid_binary_cross_entropy", "mean_squared_error", "pad_sequences", "batch_indices",
     "gradcheck", "ModelFileError", "__version__",

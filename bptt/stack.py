@@ -1,0 +1,180 @@
+r"""Stacked and bidirectional recurrent layers, built from the tutorial's layer (:mod:`bptt.rnn`).
+
+Layer ``k`` reads the states of layer ``k - 1`` (layer 0 reads the input).  A
+bidirectional layer runs two of the tutorial's recurrences over the same input:
+the forward one from each sequence's first step to its last, the reverse one
+from each sequence's **own last real step** back to its first.  Pad steps carry
+the state over unchanged in both directions, wherever they are (``mask=``):
+the reverse direction is the same recurrence run on the time-reversed batch
+with the time-reversed mask, so a right-padded row starts with its pads (which
+carry ``s^0``) and then reads its real steps from last to first.  A row's
+outputs therefore equal those of the same sequence run alone, without pads,
+in both directions; this is what PyTorch gets only with ``pack_padded_sequence``
+and Keras's ``Bidirectional`` with masking is reported to get wrong.
+
+Outputs, for ``L`` layers, ``K`` directions (1 or 2) and state size ``H``:
+
+* ``out`` ``[B, T, K*H]``: the top layer's states at every step, the forward
+  direction's first, then the reverse direction's (as ``torch.nn.RNN``);
+* ``final`` ``[L*K, B, H]``: each layer's and direction's state after it has
+  read its whole sequence: the forward state after the last real step, the
+  reverse state after the first real step (``h_n`` of ``torch.nn.RNN``).
+
+Parameters are the tutorial's names with the layer (and direction) after them:
+``W_s_l0``, ``b_s_l0``, ``s0_l0``, ``W_s_l0_reverse``, ... with
+``W_s_lk`` of shape ``[H + D_k, H]`` (``D_0 = D``, ``D_k = K*H`` above).
+To and from ``torch.nn.RNN``: ``W_s = [weight_hh^T; weight_ih^T]`` (state rows
+first) and ``b_s = bias_ih + bias_hh``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks, rnn
+from ._xp import namespace
+
+__all__ = ["init", "forward", "backward", "param_names", "top_final"]
+
+_RNN_KEYS = ("W_s", "b_s", "s0")
+
+
+def _suffixes(num_layers: int, bidirectional: bool) -> list[str]:
+    """``l0``, ``l0_reverse``, ``l1``, ... in the order of ``final``'s first axis."""
+    return [f"l{k}{d}" for k in range(num_layers) for d in (("", "_reverse") if bidirectional else ("",))]
+
+
+def param_names(num_layers: int, bidirectional: bool, learn_s0: bool = False) -> list[str]:
+    keys = ("W_s", "b_s", "s0") if learn_s0 else ("W_s", "b_s")
+    return [f"{k}_{sfx}" for sfx in _suffixes(num_layers, bidirectional) for k in keys]
+
+
+def _check_shape(num_layers, bidirectional):
+    if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    if not isinstance(bidirectional, bool):
+        raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
+    return int(num_layers), 2 if bidirectional else 1
+
+
+def init(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
+         learn_s0: bool = False, rng: np.random.Generator, dtype=np.float32) -> dict:
+    """New parameters for ``num_layers`` layers (two directions each if ``bidirectional``), each
+    initialised as :func:`bptt.rnn.init` does; layer ``k > 0`` reads ``K * hidden_size`` inputs."""
+    L, K = _check_shape(num_layers, bidirectional)
+    params = {}
+    for sfx in _suffixes(L, bidirectional):
+        D = input_size if sfx.startswith("l0") else K * hidden_size
+        for k, v in rnn.init(D, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype).items():
+            params[f"{k}_{sfx}"] = v
+    return params
+
+
+def _layer_params(params: dict, sfx: str) -> dict:
+    p = {k: params[f"{k}_{sfx}"] for k in _RNN_KEYS if f"{k}_{sfx}" in params}
+    if "W_s" not in p or "b_s" not in p:
+        raise KeyError(f"params has no 'W_s_{sfx}' / 'b_s_{sfx}' (see bptt.stack.init)")
+    return p
+
+
+def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bidirectional: bool = False,
+            activation: str = "tanh", s_init=None, drop=None, check: bool = True):
+    """Run the stack over a padded batch ``x`` ``[B, T, D]``.
+
+    ``lengths`` ``[B]`` (right padding) or ``mask`` ``[B, T]`` (pads anywhere), as in :func:`bptt.rnn.forward`.
+    ``s_init``: optional ``[L*K, B, H]`` states to start from, in ``final``'s order (overrides ``s0``).
+    ``drop``: optional list of ``L - 1`` dropout masks ``[B, T, K*H]`` (scaled by ``1 / (1 - p)``) for the
+    connections between layers (never the recurrence).
+
+    Returns ``(out [B, T, K*H], final [L*K, B, H], cache)``.
+    """
+    L, K = _check_shape(num_layers, bidirectional)
+    xp = namespace(x)
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
+    B, T = int(x.shape[0]), int(x.shape[1])
+    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None: checked once here
+    mask_bt = None if m is None else xp.permute_dims(m, (1, 0))  # [B, T]
+    if drop is not None and len(drop) != L - 1:
+        raise ValueError(f"drop must hold one mask per connection between layers ({L - 1}), got {len(drop)}")
+    if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
+        raise ValueError(f"s_init must have shape [L*K, B, H] = [{L * K}, {B}, H], got {tuple(s_init.shape)}")
+    caches, finals, h = [], [], x
+    for layer in range(L):
+        if layer > 0 and drop is not None:
+            h = h * drop[layer - 1]  # dropout on the connection from layer k-1 to layer k
+        outs = []
+        for d in range(K):
+            sfx = f"l{layer}" + ("_reverse" if d else "")
+            s0 = None if s_init is None else s_init[layer * K + d]
+            if d == 0:  # forward: lengths keep rnn's longest-first fast path; a mask goes as it is
+                states, c = rnn.forward(_layer_params(params, sfx), h, lengths=lengths if mask is None else None,
+                                        mask=mask, activation=activation, s_init=s0, check=False)
+                finals.append(states[:, -1, :])  # pads carry: the state after the last real step
+            else:  # reverse: the time-reversed batch and mask; flipped back to the original time
+                rmask = None if mask_bt is None else xp.flip(mask_bt, axis=1)
+                states, c = rnn.forward(_layer_params(params, sfx), xp.flip(h, axis=1), mask=rmask,
+                                        activation=activation, s_init=s0, check=False)
+                finals.append(states[:, -1, :])  # reversed time: the state after the first real step
+                states = xp.flip(states, axis=1)
+            outs.append(states)
+            caches.append(c)
+        h = outs[0] if K == 1 else xp.concat(outs, axis=-1)  # [B, T, K*H]
+    final = xp.stack(finals, axis=0)
+    cache = {"rnn": caches, "L": L, "K": K, "drop": drop, "B": B, "T": T,
+             "H": int(params["W_s_l0"].shape[1])}
+    return h, final, cache
+
+
+def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bool = True):
+    """BPTT through the stack, top layer first.
+
+    ``d_out`` ``[B, T, K*H]``: dLoss/dout; ``d_final`` ``[L*K, B, H]``: dLoss/dfinal; either or both.
+    Returns ``(grads, dx)``: ``grads`` keyed like ``params``; ``dx`` ``[B, T, D]`` or None.
+    """
+    L, K, H = cache["L"], cache["K"], cache["H"]
+    if d_out is None and d_final is None:
+        raise TypeError("give d_out [B, T, K*H] and/or d_final [L*K, B, H]")
+    xp = namespace(d_out, d_final)
+    B, T = cache["B"], cache["T"]
+    if d_out is not None and tuple(d_out.shape) != (B, T, K * H):
+        raise ValueError(f"d_out must have shape [B, T, K*H] = [{B}, {T}, {K * H}], got {tuple(d_out.shape)}")
+    if d_final is not None and tuple(d_final.shape) != (L * K, B, H):
+        raise ValueError(f"d_final must have shape [L*K, B, H] = [{L * K}, {B}, {H}], got {tuple(d_final.shape)}")
+    grads, dh = {}, d_out  # dh: dLoss/d(this layer's output) [B, T, K*H], None when only finals feed the loss
+    for layer in reversed(range(L)):
+        dx_layer = None
+        for d in range(K):
+            i = layer * K + d
+            sfx = f"l{layer}" + ("_reverse" if d else "")
+            d_states = None if dh is None else dh[:, :, d * H:(d + 1) * H]
+            if d == 1 and d_states is not None:
+                d_states = xp.flip(d_states, axis=1)  # into the reverse run's own (reversed) time
+            d_last = None if d_final is None else d_final[i]
+            if d_states is None and d_last is None:
+                continue
+            p = _layer_params(params, sfx)
+            g, dx = rnn.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0)
+            for k, v in g.items():
+                grads[f"{k}_{sfx}"] = v
+            if dx is not None:
+                if d == 1:
+                    dx = xp.flip(dx, axis=1)  # back to the original time
+                dx_layer = dx if dx_layer is None else dx_layer + dx  # both directions read the same input
+        if layer > 0 and dx_layer is not None and cache["drop"] is not None:
+            dx_layer = dx_layer * cache["drop"][layer - 1]  # backprop through the dropout between layers
+        dh = dx_layer
+    for name, v in params.items():  # a direction no gradient reached (e.g. only some finals used)
+        if name not in grads:
+            grads[name] = xp.zeros_like(v)
+    return grads, (dh if need_dx else None)
+
+
+def top_final(out, bidirectional: bool):
+    """The top layer's ``final`` states side by side, ``[B, K*H]``, read from ``out``: the forward
+    direction's state at the last step (pads carried it there) and the reverse direction's at the
+    first step.  What a many-to-one head reads."""
+    xp = namespace(out)
+    if not bidirectional:
+        return out[:, -1, :]
+    H = int(out.shape[-1]) // 2
+    return xp.concat([out[:, -1, :H], out[:, 0, H:]], axis=-1)
