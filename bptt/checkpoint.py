@@ -237,8 +237,12 @@ def _load(zf: zipfile.ZipFile, path: str) -> Checkpoint:
                 check = exactly(name, shapes[moment[1]])
             elif name == "carry":
                 def check(shape, dtype, name=name):
-                    if len(shape) != 2 or shape[1] != config.hidden_size or not 1 <= shape[0] <= MAX_CARRY_ROWS:
-                        raise _bad(path, f": {name} has shape {shape}, needs [B, H = {config.hidden_size}]")
+                    lead = config.state_shape_prefix  # () for one layer, (L*K,) for a stack
+                    n = len(lead)
+                    if (len(shape) != n + 2 or tuple(shape[:n]) != lead or shape[-1] != config.hidden_size
+                            or not 1 <= shape[n] <= MAX_CARRY_ROWS):
+                        raise _bad(path, f": {name} has shape {shape}, needs [{''.join(f'{v}, ' for v in lead)}B, "
+                                         f"H = {config.hidden_size}]")
                     if dtype != dt:
                         raise _bad(path, f": {name} has dtype {dtype}, config says {config.dtype}")
             else:

@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation, help="f_s")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (default: zeros)")
+    t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
+                   help="stacked recurrent layers: layer k reads the states of layer k - 1 (--dropout also drops "
+                        "units between layers)")
+    t.add_argument("--bidirectional", action="store_true",
+                   help="each layer also reads each sequence from its own last real step back to its first; a "
+                        "classify head reads both directions' final states, a tag head both at every step")
     t.add_argument("--min-count", type=int, default=None,
                    help="tokens seen fewer times in training are <unk> (default: 1; 3 for --task lm --level word)")
     t.add_argument("--pretrained", metavar="NAME_OR_PATH",
@@ -270,6 +276,11 @@ def _pretrained_embedding(args, vocab: Vocab, rng, out):
     return vocab, E
 
 
+def _layers_text(cfg) -> str:
+    layers = f" x {cfg.num_layers} layers" if cfg.num_layers > 1 else ""
+    return f"H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "")
+
+
 def cmd_train(args, out=print) -> int:
     if args.min_count is not None and args.min_count < 1:
         raise UserError(f"--min-count must be a positive integer, got {args.min_count}")
@@ -277,6 +288,9 @@ def cmd_train(args, out=print) -> int:
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
     if args.task == "lm":
+        if args.bidirectional:
+            raise UserError("--bidirectional is for classify and tag models: a language model predicts each token "
+                            "from the tokens before it, and a reverse direction would read the token it predicts")
         if args.word_dropout:
             raise UserError("--word-dropout is for classify and tag data; a language model's inputs are its targets "
                             "(use --dropout)")
@@ -327,7 +341,8 @@ def cmd_train(args, out=print) -> int:
     try:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
-                          learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many")
+                          learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
+                          num_layers=args.layers, bidirectional=args.bidirectional)
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.restarts < 1:
@@ -339,7 +354,7 @@ def cmd_train(args, out=print) -> int:
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         L = np.asarray(train_data.lengths)
         rows = min(args.batch_size, len(L))
-        problem = batch_problem(rows, int(L.max()), cfg.hidden_size, cfg.embed_dim, cfg.output_size,
+        problem = batch_problem(rows, int(L.max()), cfg.hidden_size * cfg.num_layers * cfg.directions, cfg.embed_dim, cfg.output_size,
                                 args.task == "tag", device=args.device)
         if problem:
             longest = int(L.max())
@@ -352,13 +367,13 @@ def cmd_train(args, out=print) -> int:
     n_params = sum(v.size for v in model.params.values())
     if args.task == "lm":
         out(f"{train_data.ids.shape[0]:,} training tokens ({args.level} level), vocabulary {len(vocab)}; "
-            f"H={cfg.hidden_size}, D={cfg.embed_dim}, {n_params:,} parameters; window {train_data.window}"
+            f"{_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters; window {train_data.window}"
             + (f", gradient through the last {train_data.bptt_steps}" if train_data.bptt_steps else "")
             + (", stateful" if train_data.stateful else ""))
     else:
         L = train_data.lengths
         out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
-            f"{len(labels)} labels; H={cfg.hidden_size}, D={cfg.embed_dim}, {n_params:,} parameters")
+            f"{len(labels)} labels; {_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters")
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
     if args.restarts == 1:

@@ -79,7 +79,7 @@ class TextStream:
         s = carry if self.stateful else None
         if k2 < k1:  # truncated BPTT(k1, k2): the first k1 - k2 steps only advance the state
             _, caches = model.forward(x[:, : k1 - k2], s_init=s, check=False)
-            s = caches["states"][:, -1, :]
+            s = caches["final"]
             x, y = x[:, k1 - k2 :], y[:, k1 - k2 :]
         loss, grads, s_T = model.loss_and_grads(Batch(x=x, y=y), check=False, s_init=s, return_state=True,
                                                 frozen=frozen, dropout=dropout, rng=rng)
@@ -106,7 +106,7 @@ class TextStream:
         for x, y, carry in self._eval_chunks(batch_size or self.batch_size):
             logits, caches = model.forward(x, s_init=s, check=False)
             if carry:
-                s = caches["states"][:, -1, :]
+                s = caches["final"]
             loss, _ = softmax_cross_entropy(logits, y, check=False)
             total += float(loss) * y.size
             right += int((to_numpy(logits).argmax(-1) == y).sum())
@@ -145,7 +145,7 @@ def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
     if not 0 <= temperature < math.inf:
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     logits, caches = model.forward(np.asarray(prompt_ids, dtype=np.int64)[None, :], check=False)
-    s = caches["states"][:, -1, :]
+    s = caches["final"]
     out = []
     last = to_numpy(logits)[0, -1].astype(np.float64)
     banned = [i for i in skip_ids if 0 <= i < last.shape[0]]
@@ -161,6 +161,6 @@ def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
             k = int(rng.choice(p.shape[0], p=p))
         out.append(k)
         logits, caches = model.forward(np.array([[k]], dtype=np.int64), s_init=s, check=False)
-        s = caches["states"][:, -1, :]
+        s = caches["final"]
         last = to_numpy(logits)[0, -1].astype(np.float64)
     return out

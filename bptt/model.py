@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _cpu, rnn
+from . import _cpu, rnn, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Embedding
@@ -47,6 +47,8 @@ class ModelConfig:
     head: str = "many_to_one"
     loss: str = "softmax"
     dtype: str = "float32"
+    num_layers: int = 1  # recurrent layers; layer k reads the states of layer k - 1 (bptt.stack)
+    bidirectional: bool = False  # each layer also reads each sequence from its last real step back
 
     def __post_init__(self):
         for name in ("hidden_size", "output_size", "embed_dim"):
@@ -67,6 +69,10 @@ class ModelConfig:
             raise ValueError(f"pad_id must be a token id in 0..vocab_size - 1, got {self.pad_id!r}")
         if not isinstance(self.learn_s0, bool):
             raise ValueError(f"learn_s0 must be True or False, got {self.learn_s0!r}")
+        if isinstance(self.num_layers, bool) or not isinstance(self.num_layers, int) or not 1 <= self.num_layers <= 16:
+            raise ValueError(f"num_layers must be an integer 1..16, got {self.num_layers!r}")
+        if not isinstance(self.bidirectional, bool):
+            raise ValueError(f"bidirectional must be True or False, got {self.bidirectional!r}")
         for name in ("activation", "head", "loss", "dtype"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
@@ -96,17 +102,38 @@ class ModelConfig:
     def rnn_input_size(self) -> int:
         return self.embed_dim if self.vocab_size is not None else self.input_size
 
+    @property
+    def stacked(self) -> bool:
+        """More than the tutorial's one layer in one direction: parameters named per layer (W_s_l0, ...)."""
+        return self.num_layers > 1 or self.bidirectional
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def state_shape_prefix(self) -> tuple:
+        """The leading axes of a carried state: () for one layer ([B, H]), (L*K,) for a stack ([L*K, B, H])."""
+        return (self.num_layers * self.directions,) if self.stacked else ()
+
     def param_shapes(self) -> dict:
         """Name -> shape of every parameter this config has."""
         H, D, O = self.hidden_size, self.rnn_input_size, self.output_size
         shapes = {}
         if self.vocab_size is not None:
             shapes["E"] = (self.vocab_size, self.embed_dim)
-        shapes["W_s"] = (H + D, H)
-        shapes["b_s"] = (H,)
-        if self.learn_s0:
-            shapes["s0"] = (H,)
-        shapes["W_o"] = (H, O)
+        if self.stacked:
+            K = self.directions
+            for name in stack.param_names(self.num_layers, self.bidirectional, self.learn_s0):
+                base, sfx = name.split("_l", 1)
+                D_k = D if sfx.split("_")[0] == "0" else K * H
+                shapes[name] = (H + D_k, H) if base == "W_s" else (H,)
+        else:
+            shapes["W_s"] = (H + D, H)
+            shapes["b_s"] = (H,)
+            if self.learn_s0:
+                shapes["s0"] = (H,)
+        shapes["W_o"] = (self.directions * H, O)
         shapes["b_o"] = (O,)
         return shapes
 
@@ -133,7 +160,7 @@ def _on_cores(method):
         data = args[0] if args else kwargs.get("batch", kwargs.get("x"))
         shape = getattr(data.x if isinstance(data, Batch) else data, "shape", None)
         rows = int(shape[0]) if shape else 0
-        with _cpu.parallel_for(namespace(self.params["W_s"]), rows, self.config.hidden_size):
+        with _cpu.parallel_for(namespace(self._w), rows, self.config.hidden_size):
             return method(self, *args, **kwargs)
     return wrapped
 
@@ -161,9 +188,19 @@ class Model:
         params = {}
         if config.vocab_size is not None:
             params.update(Embedding(config.vocab_size, config.embed_dim, config.pad_id).init(rng, dt))
-        params.update(rnn.init(config.rnn_input_size, config.hidden_size, learn_s0=config.learn_s0, rng=rng, dtype=dt))
-        params.update(Dense(config.hidden_size, config.output_size).init(rng, dt))
+        if config.stacked:
+            params.update(stack.init(config.rnn_input_size, config.hidden_size, num_layers=config.num_layers,
+                                     bidirectional=config.bidirectional, learn_s0=config.learn_s0, rng=rng, dtype=dt))
+        else:
+            params.update(rnn.init(config.rnn_input_size, config.hidden_size, learn_s0=config.learn_s0, rng=rng,
+                                   dtype=dt))
+        params.update(Dense(config.directions * config.hidden_size, config.output_size).init(rng, dt))
         return params
+
+    @property
+    def _w(self):
+        """A recurrent weight matrix: its namespace and dtype are the model's."""
+        return self.params["W_s_l0" if self.config.stacked else "W_s"]
 
     @property
     def embedding(self) -> Embedding | None:
@@ -172,9 +209,11 @@ class Model:
 
     @property
     def dense(self) -> Dense:
-        return Dense(self.config.hidden_size, self.config.output_size)
+        return Dense(self.config.directions * self.config.hidden_size, self.config.output_size)
 
     def _rnn_params(self):
+        if self.config.stacked:
+            return {k: v for k, v in self.params.items() if k not in ("E", "W_o", "b_o")}
         p = {"W_s": self.params["W_s"], "b_s": self.params["b_s"]}
         if "s0" in self.params:
             p["s0"] = self.params["s0"]
@@ -194,18 +233,28 @@ class Model:
             x, caches["embed"] = emb.forward(self.params, x)
         if drop is not None:
             x = x * drop["in"]  # dropout on the input connection i^t
-        states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
-                                            activation=self.config.activation, s_init=s_init, check=check)
-        h = states[:, -1, :] if self.config.head == "many_to_one" else states  # s^T or every s^t
+        c = self.config
+        if c.stacked:
+            states, final, caches["stack"] = stack.forward(
+                self._rnn_params(), x, lengths=lengths, mask=mask, num_layers=c.num_layers,
+                bidirectional=c.bidirectional, activation=c.activation, s_init=s_init,
+                drop=None if drop is None else drop.get("between"), check=check)  # [B, T, K*H], [L*K, B, H]
+            last = stack.top_final(states, c.bidirectional)  # forward: after the last real step; reverse: the first
+        else:
+            states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
+                                                activation=c.activation, s_init=s_init, check=check)
+            final = last = states[:, -1, :]  # pads carry the state: s^T of each sequence
+        h = last if c.head == "many_to_one" else states  # s^T or every s^t
         if drop is not None:
             h = h * drop["out"]  # dropout on the output connection (never on the recurrence s^{t-1} -> s^t)
         logits, caches["head"] = self.dense.forward(self.params, h)
         caches["states"] = states
+        caches["final"] = final  # the state to carry on from: [B, H], or [L*K, B, H] for a stack
         return logits, caches
 
     def loss_mask(self, batch: Batch, T: int):
         """[B, T] bool of the steps that carry a loss (many-to-many), from lengths or mask."""
-        xp = namespace(self.params["W_s"])
+        xp = namespace(self._w)
         if batch.mask is not None:
             return xp.asarray(batch.mask)
         B = int(batch.x.shape[0])
@@ -222,13 +271,20 @@ class Model:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"dropout needs rng, a numpy.random.Generator; got {type(rng).__name__}")
         c = self.config
-        xp = namespace(self.params["W_s"])
+        xp = namespace(self._w)
         dt = np.dtype(c.dtype)
         B, T = int(batch.x.shape[0]), int(batch.x.shape[1])
-        h_shape = (B, c.hidden_size) if c.head == "many_to_one" else (B, T, c.hidden_size)
+        KH = c.directions * c.hidden_size
+        h_shape = (B, KH) if c.head == "many_to_one" else (B, T, KH)
         scale = dt.type(1.0 / (1.0 - p))
-        return {name: xp.asarray((rng.random(shape, dtype=np.float32) >= p).astype(dt) * scale)
-                for name, shape in (("in", (B, T, c.rnn_input_size)), ("out", h_shape))}
+
+        def draw(shape):
+            return xp.asarray((rng.random(shape, dtype=np.float32) >= p).astype(dt) * scale)
+
+        masks = {name: draw(shape) for name, shape in (("in", (B, T, c.rnn_input_size)), ("out", h_shape))}
+        if c.num_layers > 1:  # the connections between layers (drawn after the others: one layer's draws unchanged)
+            masks["between"] = [draw((B, T, KH)) for _ in range(c.num_layers - 1)]
+        return masks
 
     @_on_cores
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
@@ -251,7 +307,7 @@ class Model:
         drop = self.dropout_masks(batch, dropout, rng) if dropout else None  # drawn for the rows as given
         batch, s_init, order = self._longest_first(batch, s_init)
         if drop is not None and order is not None:
-            drop = {k: v[order] for k, v in drop.items()}
+            drop = {k: ([u[order] for u in v] if isinstance(v, list) else v[order]) for k, v in drop.items()}
         logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
@@ -264,8 +320,18 @@ class Model:
         else:
             d_states, d_last = dh, None
         train_E = self.embedding is not None and "E" not in frozen
-        out = rnn.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
-                           need_dx=train_E, step_norms=step_norms)
+        if c.stacked:
+            d_final = None
+            if d_last is not None:  # the head read the top layer's final states: [B, K*H] -> their entries
+                H, K, top = c.hidden_size, c.directions, (c.num_layers - 1) * c.directions
+                d_final = [None] * (c.num_layers * K)
+                for d in range(K):
+                    d_final[top + d] = d_last[:, d * H:(d + 1) * H]
+            out = stack.backward(self._rnn_params(), caches["stack"], d_states, d_final=d_final, need_dx=train_E,
+                                 step_norms=step_norms)
+        else:
+            out = rnn.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
+                               need_dx=train_E, step_norms=step_norms)
         rnn_grads, dx = out[0], out[1]
         grads.update(rnn_grads)
         if train_E:
@@ -277,8 +343,11 @@ class Model:
             extra += (out[2],)
         if return_state:
             xp = namespace(caches["states"])
-            s_T = xp.asarray(caches["states"][:, -1, :], copy=True)
-            extra += (s_T if order is None else s_T[np.argsort(order)],)  # back in the batch's order
+            s_T = xp.asarray(caches["final"], copy=True)  # [B, H] or [L*K, B, H]
+            if order is not None:  # back in the batch's order
+                back = np.argsort(order)
+                s_T = s_T[:, back] if c.stacked else s_T[back]
+            extra += (s_T,)
         return (loss, grads) + extra
 
     def _longest_first(self, batch: Batch, s_init):
@@ -290,19 +359,22 @@ class Model:
         when the batch is malformed (the layers then name the problem on the rows as given)."""
         L, x = batch.lengths, batch.x
         if (L is None or batch.mask is not None or not isinstance(x, np.ndarray) or x.ndim < 2
-                or namespace(self.params["W_s"]) is not np):
+                or namespace(self._w) is not np):
             return batch, s_init, None
         L = np.asarray(L)
         if (L.ndim != 1 or L.shape[0] != x.shape[0] or not np.issubdtype(L.dtype, np.integer)
                 or np.any((L < 1) | (L > x.shape[1])) or np.all(L[:-1] >= L[1:])):
             return batch, s_init, None
         y = batch.y
+        rows_axis = len(self.config.state_shape_prefix)  # s_init: [B, H], or [L*K, B, H] for a stack
         if (y is not None and (not isinstance(y, np.ndarray) or y.ndim == 0 or y.shape[0] != L.shape[0])) or (
-                s_init is not None and getattr(s_init, "shape", ())[:1] != (L.shape[0],)):
+                s_init is not None and getattr(s_init, "shape", ())[rows_axis:rows_axis + 1] != (L.shape[0],)):
             return batch, s_init, None
         order = np.argsort(-L, kind="stable")
         sorted_batch = Batch(x=x[order], y=None if y is None else y[order], lengths=L[order])
-        return sorted_batch, (None if s_init is None else s_init[order]), order
+        if s_init is not None:
+            s_init = s_init[:, order] if rows_axis else s_init[order]
+        return sorted_batch, s_init, order
 
     def to(self, device: str) -> "Model":
         """Move the parameters to ``"cpu"`` or ``"gpu"`` (in place); returns self."""

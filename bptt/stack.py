@@ -125,11 +125,14 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     return h, final, cache
 
 
-def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bool = True):
+def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bool = True,
+             step_norms: bool = False):
     """BPTT through the stack, top layer first.
 
-    ``d_out`` ``[B, T, K*H]``: dLoss/dout; ``d_final`` ``[L*K, B, H]``: dLoss/dfinal; either or both.
-    Returns ``(grads, dx)``: ``grads`` keyed like ``params``; ``dx`` ``[B, T, D]`` or None.
+    ``d_out`` ``[B, T, K*H]``: dLoss/dout; ``d_final`` ``[L*K, B, H]`` (or a list of ``L*K`` entries,
+    ``[B, H]`` or None): dLoss/dfinal; either or both.
+    Returns ``(grads, dx)``: ``grads`` keyed like ``params``; ``dx`` ``[B, T, D]`` or None; with
+    ``step_norms`` also ``[T]``: at each step the norm of dLoss/d(all layers' and directions' states).
     """
     L, K, H = cache["L"], cache["K"], cache["H"]
     if d_out is None and d_final is None:
@@ -138,9 +141,10 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     B, T = cache["B"], cache["T"]
     if d_out is not None and tuple(d_out.shape) != (B, T, K * H):
         raise ValueError(f"d_out must have shape [B, T, K*H] = [{B}, {T}, {K * H}], got {tuple(d_out.shape)}")
-    if d_final is not None and tuple(d_final.shape) != (L * K, B, H):
+    if d_final is not None and not isinstance(d_final, list) and tuple(d_final.shape) != (L * K, B, H):
         raise ValueError(f"d_final must have shape [L*K, B, H] = [{L * K}, {B}, {H}], got {tuple(d_final.shape)}")
     grads, dh = {}, d_out  # dh: dLoss/d(this layer's output) [B, T, K*H], None when only finals feed the loss
+    sq = None  # the squared step norms, summed over layers and directions
     for layer in reversed(range(L)):
         dx_layer = None
         for d in range(K):
@@ -153,7 +157,13 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
             if d_states is None and d_last is None:
                 continue
             p = _layer_params(params, sfx)
-            g, dx = rnn.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0)
+            res = rnn.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0,
+                               step_norms=step_norms)
+            g, dx = res[0], res[1]
+            if step_norms:
+                n2 = res[2] * res[2]
+                n2 = xp.flip(n2, axis=0) if d == 1 else n2  # the reverse run's steps in the original time
+                sq = n2 if sq is None else sq + n2
             for k, v in g.items():
                 grads[f"{k}_{sfx}"] = v
             if dx is not None:
@@ -166,6 +176,8 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     for name, v in params.items():  # a direction no gradient reached (e.g. only some finals used)
         if name not in grads:
             grads[name] = xp.zeros_like(v)
+    if step_norms:
+        return grads, (dh if need_dx else None), xp.sqrt(sq)
     return grads, (dh if need_dx else None)
 
 
