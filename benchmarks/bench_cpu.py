@@ -12,6 +12,8 @@ spinning OpenBLAS threads to torch's next step: 1.4-2.7x on torch's times.)
 
     python benchmarks/bench_cpu.py            # all rows, 30 steps each
     python benchmarks/bench_cpu.py --steps 50 --rows 32,50,32,128
+    python benchmarks/bench_cpu.py --rows 64,100,128,256,2 64,100,128,256,1,bi 64,100,128,256,2,bi,varlen
+                                              # B,T,D,H[,layers[,bi][,varlen]]: stacked, bidirectional
 
 It also measures the machine's float32 matrix-product peak with the same
 thread count, between the blocks, and reports which fraction of it bptt
@@ -32,15 +34,17 @@ import numpy as np
 C = 10  # classes of the softmax head
 ROWS = [(32, 50, 32, 128), (64, 100, 128, 256), (128, 100, 256, 512), (1, 1000, 16, 64)]
 VARLEN = (64, 100, 128, 256)
+# (B, T, D, H, layers, bidirectional, variable lengths): torch.nn.RNN(num_layers, bidirectional), packed
+STACKED = [(64, 100, 128, 256, 2, False, False), (64, 100, 128, 256, 1, True, False), (64, 100, 128, 256, 2, True, True)]
 BLOCK = 5  # timed steps in a row of one library
 SETTLE = 0.15  # s of untimed steps before a block: OpenBLAS's idle threads spin for 2^28 cycles
 # (~0.1 s) after a multi-threaded product, and would take a core from whatever runs next
 
 
-def bptt_step_fn(B, T, D, H, lengths, rng):
+def bptt_step_fn(B, T, D, H, lengths, rng, layers=1, bi=False):
     from bptt import Batch, Model, ModelConfig, SGD
 
-    model = Model(ModelConfig(input_size=D, hidden_size=H, output_size=C), rng=rng)
+    model = Model(ModelConfig(input_size=D, hidden_size=H, output_size=C, num_layers=layers, bidirectional=bi), rng=rng)
     opt = SGD(lr=0.01)
     x = rng.standard_normal((B, T, D)).astype(np.float32)
     y = rng.integers(0, C, size=B)
@@ -54,17 +58,22 @@ def bptt_step_fn(B, T, D, H, lengths, rng):
     return step, model, batch
 
 
-def torch_step_fn(B, T, D, H, lengths, model, batch):
+def torch_step_fn(B, T, D, H, lengths, model, batch, layers=1, bi=False):
     import torch
 
-    net = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh")
-    head = torch.nn.Linear(H, C)
+    net = torch.nn.RNN(D, H, num_layers=layers, bidirectional=bi, batch_first=True, nonlinearity="tanh")
+    K = 2 if bi else 1
+    head = torch.nn.Linear(K * H, C)
     p = model.params
+    stacked = layers > 1 or bi
     with torch.no_grad():  # the same weights: weight_hh = W_s[:H].T, weight_ih = W_s[H:].T
-        net.weight_hh_l0.copy_(torch.from_numpy(p["W_s"][:H].T.copy()))
-        net.weight_ih_l0.copy_(torch.from_numpy(p["W_s"][H:].T.copy()))
-        net.bias_ih_l0.copy_(torch.from_numpy(p["b_s"]))
-        net.bias_hh_l0.zero_()
+        for k in range(layers):
+            for sfx in ([f"l{k}", f"l{k}_reverse"] if bi else [f"l{k}"]):
+                W, b = (p[f"W_s_{sfx}"], p[f"b_s_{sfx}"]) if stacked else (p["W_s"], p["b_s"])
+                getattr(net, f"weight_hh_{sfx}").copy_(torch.from_numpy(W[:H].T.copy()))
+                getattr(net, f"weight_ih_{sfx}").copy_(torch.from_numpy(W[H:].T.copy()))
+                getattr(net, f"bias_ih_{sfx}").copy_(torch.from_numpy(b))
+                getattr(net, f"bias_hh_{sfx}").zero_()
         head.weight.copy_(torch.from_numpy(p["W_o"].T.copy()))
         head.bias.copy_(torch.from_numpy(p["b_o"]))
     opt = torch.optim.SGD(list(net.parameters()) + list(head.parameters()), lr=0.01)
@@ -79,7 +88,8 @@ def torch_step_fn(B, T, D, H, lengths, model, batch):
         else:
             packed = torch.nn.utils.rnn.pack_padded_sequence(x, L, batch_first=True, enforce_sorted=False)
             _, hT = net(packed)
-        loss = torch.nn.functional.cross_entropy(head(hT[0]), y)
+        top = hT[-K:].permute(1, 0, 2).reshape(hT.shape[1], K * H)  # the top layer's final states, both directions
+        loss = torch.nn.functional.cross_entropy(head(top), y)
         loss.backward()
         opt.step()
         return loss
@@ -110,10 +120,16 @@ class MatmulPeak:
         return statistics.median(self.samples[since:])
 
 
-def step_flops(B, T, D, H):
-    # forward: input projection 2TBDH + recurrence 2TBH^2; backward: 2TBH^2 through W_s[:H],
-    # dW_s = [S_prev, X]^T dA: 2TB(H+D)H.  (No dx: the inputs are data.)
-    return 2 * T * B * H * (2 * D + 3 * H)
+def step_flops(B, T, D, H, layers=1, bi=False):
+    # per layer and direction: forward: input projection 2TBDH + recurrence 2TBH^2; backward: 2TBH^2
+    # through W_s[:H], dW_s = [S_prev, X]^T dA: 2TB(H+D)H, and dx 2TBDH above the first layer (its
+    # inputs are data)
+    K = 2 if bi else 1
+    total = 0
+    for k in range(layers):
+        Din = D if k == 0 else K * H
+        total += K * 2 * T * B * H * (2 * Din + 3 * H + (Din if k > 0 else 0))
+    return total
 
 
 def timed_block(step, k):
@@ -138,10 +154,10 @@ def varlen_lengths(B, T, rng):
     return lengths
 
 
-def run_row(B, T, D, H, steps, varlen, rng, peak):
+def run_row(B, T, D, H, steps, varlen, rng, peak, layers=1, bi=False):
     lengths = varlen_lengths(B, T, rng) if varlen else None
-    bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng)
-    tstep = torch_step_fn(B, T, D, H, lengths, model, batch)
+    bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng, layers, bi)
+    tstep = torch_step_fn(B, T, D, H, lengths, model, batch, layers, bi)
     tb, tt = [], []
     while len(tb) < steps:  # blocks of BLOCK timed steps of one library, then of the other
         tb += timed_block(bstep, min(BLOCK, steps - len(tb)))
@@ -157,7 +173,13 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import torch
 
-    rows = [tuple(int(v) for v in r.split(",")) for r in args.rows] if args.rows else ROWS
+    def parse(r):
+        parts = r.split(",")
+        nums = [int(v) for v in parts if v.isdigit()]
+        return (*nums[:4], nums[4] if len(nums) > 4 else 1, "bi" in parts, "varlen" in parts)
+
+    todo = ([parse(r) for r in args.rows] if args.rows
+            else [(*r, 1, False, False) for r in ROWS] + [(*VARLEN, 1, False, True)] + STACKED)
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__} threads={threads}; numpy {np.__version__}; cores={os.cpu_count()}")
     rng = np.random.default_rng(0)
@@ -165,12 +187,12 @@ def main(argv=None):
     for _ in range(4):
         peak.sample()
     print(f"{'B,T,D,H':>22} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} {'peak GFLOP/s':>12}")
-    todo = [(r, False) for r in rows] + ([] if args.rows else [(VARLEN, True)])
-    for (B, T, D, H), varlen in todo:
+    for B, T, D, H, layers, bi, varlen in todo:
         since = len(peak.samples)
-        tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak)
-        rate = step_flops(B, T, D, H) / tb
-        name = f"{B},{T},{D},{H}" + (" varlen" if varlen else "")
+        tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak, layers, bi)
+        rate = step_flops(B, T, D, H, layers, bi) / tb
+        name = (f"{B},{T},{D},{H}" + (f" {layers} layers" if layers > 1 else "") + (" bi" if bi else "")
+                + (" varlen" if varlen else ""))
         row_peak = peak.rate(since)  # measured between this row's blocks
         print(f"{name:>22} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / row_peak:7.0%}"
               f" {row_peak / 1e9:10.1f}")

@@ -15,8 +15,9 @@ def test_gpu_script_runs_on_the_cpu_path(capsys):
 
 def test_cpu_benchmark_runs(capsys):
     from benchmarks.bench_cpu import main
-    main(["--steps", "1", "--rows", "2,5,3,4"])
-    assert "2,5,3,4" in capsys.readouterr().out
+    main(["--steps", "1", "--rows", "2,5,3,4", "4,6,3,5,2,bi,varlen"])
+    out = capsys.readouterr().out
+    assert "2,5,3,4" in out and "4,6,3,5 2 layers bi varlen" in out
 
 
 def test_cpu_split_benchmark_runs(capsys):
