@@ -484,7 +484,11 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 if cfg.lr_decay < 1.0:
                     state["lr"] = float(state["lr"]) * cfg.lr_decay  # no progress on validation: smaller steps
             line = _epoch_line(rec, vm, cap)
-            flag = chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs and at_chance(vm, chance)
+            # under a curriculum, only once every length is admitted: a model trained on the short sequences
+            # alone is expected to be at chance on the validation file's long ones
+            final_stage = cap is None or state["stage"] == len(caps) - 1
+            flag = (chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs and final_stage
+                    and at_chance(vm, chance))
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
             log(line + ("  *" if improved else ""))

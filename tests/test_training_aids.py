@@ -102,6 +102,13 @@ def test_chance_flag_fires_on_shuffled_labels_and_not_on_a_learnable_task():
     flagged = [ln for ln in shuffled if "at chance level" in ln]
     assert flagged and all(ln.startswith("epoch ") and float(ln.split()[1]) >= 3 for ln in flagged)
     assert sum("learned nothing yet" in ln for ln in shuffled) == 1  # the hint is given once
+    # under a curriculum: not while the long sequences are still held back (at chance on them is expected)
+    staged = []
+    train(_model(V, Lb), tr_s, va_s, TrainConfig(lr=0.01, clip=1, epochs=40, curriculum=True), log=staged.append,
+          progress=False)
+    stages = [i for i, ln in enumerate(staged) if "now admitting lengths <= 12" in ln]
+    flagged = [i for i, ln in enumerate(staged) if "at chance level" in ln]
+    assert stages and flagged and min(flagged) > stages[0], staged
 
 
 def test_chance_accuracy_and_the_flag_threshold():
