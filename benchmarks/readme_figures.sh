@@ -77,7 +77,7 @@ PY
       for seed in 0 1 2; do
         run bptt train --data "$WORK/train.tsv" --valid "$WORK/valid.tsv" --task classify --out "$WORK/parity.bptt" \
           --seed $seed --quiet
-        run bptt evaluate --model "$WORK/parity.bptt" --data "$WORK/test.tsv" --by-length | head -1
+        run bptt evaluate --model "$WORK/parity.bptt" --data "$WORK/test.tsv"
       done
       ;;
     lengths) run python "$HERE/lengths.py" --seeds 0 1 2 --data-dir "$WORK/lengths" ;;
