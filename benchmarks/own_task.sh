@@ -32,10 +32,10 @@ one() {  # name, then bptt train's extra arguments
 }
 one defaults-seed0 --seed 0 &
 one defaults-seed1 --seed 1 &
-wait
+wait || true  # a run that failed still leaves its log
 one defaults-seed2 --seed 2 &
 one no-curriculum-seed0 --seed 0 --no-curriculum &
-wait
+wait || true  # a run that failed still leaves its log
 one no-curriculum-seed1 --seed 1 --no-curriculum
 for f in defaults-seed0 defaults-seed1 defaults-seed2 no-curriculum-seed0 no-curriculum-seed1; do
   echo "== bptt train ... $f"; cat "$f.log"
