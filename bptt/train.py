@@ -498,7 +498,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                     "the gradient through time with --grad-norms PLOT")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
-            perfect = vm is not None and vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
+            if vm is not None:
+                perfect = vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
+            else:  # no validation data: the training loss of the epoch, once every length is admitted
+                perfect = train_loss <= cfg.perfect_loss and (cap is None or state["stage"] == len(caps) - 1)
             state["perfect"] = state["perfect"] + 1 if perfect else 0
             state["epoch"] += 1
             state["batch"] = 0
@@ -523,6 +526,8 @@ def _finished(cfg: TrainConfig, state: dict) -> str | None:
     if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
         return f"no better validation score for {cfg.patience} epoch(s)"
     if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect:
+        if state["history"] and state["history"][-1].get("valid_loss") is None:
+            return f"a training loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} epoch(s) in a row (no --valid)"
         return (f"100% validation accuracy with a loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} "
                 f"epoch(s) in a row")
     return None

@@ -437,3 +437,15 @@ def test_the_default_curriculum_is_for_sequences_of_symbols():
     assert use_curriculum(1000, False, lengths) and not use_curriculum(1001, False, lengths)  # a word vocabulary
     assert not use_curriculum(5, True, lengths)  # pretrained word vectors: text
     assert not use_curriculum(5, False, np.array([3, 3, 3]))  # one stage: nothing to order
+
+
+def test_without_validation_data_a_perfect_training_loss_stops_the_run():
+    """No --valid: the stop at a perfect score reads the epoch's training loss (else a run that has
+    learned its task would go on for all its epochs)."""
+    tr, V, Lb = _data("third-last", (3, 8), 300, 1)
+    log = []
+    hist = train(_model(V, Lb), tr, None, TrainConfig(lr=0.02, clip=1, epochs=300, perfect_loss=1e-3),
+                 log=log.append, progress=False)
+    assert len(hist) < 300 and any("a training loss at most 0.001 for 3 epoch(s) in a row (no --valid)" in ln
+                                   for ln in log), log[-3:]
+    assert all(h["train_loss"] <= 1e-3 for h in hist[-3:]) and hist[-4]["train_loss"] > 1e-3
