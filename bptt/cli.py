@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"passes over the training data (default: {tc.epochs}; {CURRICULUM_EPOCHS} with the length "
                         f"curriculum, whose early epochs pass over the short sequences only)")
     t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
-                   help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; 0: never)")
+                   help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; without "
+                        "--valid: a training loss at most --perfect-loss; 0: never)")
     t.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
                    help="--stop-perfect counts an epoch only when the validation loss is at most this too: a margin "
                         "that carries the rule to far longer inputs")
