@@ -111,3 +111,14 @@ def test_the_command_line_reports_and_never_raises(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and f"{bad}:1:" in err and "Traceback" not in err
     assert not (tmp_path / "m.bptt").exists()
+
+
+def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys):
+    for path, words in ((tmp_path, "not a regular file"), ("/dev/zero", "not a regular file"),
+                        (tmp_path / "missing.tsv", "no such file")):
+        rc = main(["train", "--data", str(path), "--task", "classify", "--out", str(tmp_path / "m.bptt")])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"{path}: {words}" in err and "Traceback" not in err, err
+    rc = main(["train", "--task", "lm", "--data", "/dev/zero", "--out", str(tmp_path / "lm.bptt")])  # read for ever
+    err = capsys.readouterr().err
+    assert rc == 2 and "/dev/zero: not a regular file" in err, err

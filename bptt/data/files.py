@@ -53,7 +53,8 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
     ``3+4*2``: every character a token), else ``"space"``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
+                                        else "no such file"))
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
         if text is not None and any(ch.isspace() for ch in text.strip()):
             return "space"
@@ -72,6 +73,9 @@ def _format_of(path: str, fmt: str | None) -> str:
 def read_utf8(path) -> str:
     """The whole of a UTF-8 file; errors name the file, and the line of a bad byte."""
     path = os.fspath(path)
+    if not os.path.isfile(path):  # a pipe or /dev/zero would be read for ever
+        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
+                                        else "no such file"))
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -214,7 +218,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not known; choose one of {list(TASKS)}")
     if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
+                                        else "no such file"))
     fmt = _format_of(path, fmt)
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
