@@ -125,15 +125,6 @@ def sorted_segment_sum(xp, index, values, segment_sums):
     return xp.take(idx, starts), segment_sums(xp.take(values, order, axis=0), starts, ends)
 
 
-def _numpy_segment_sums(vals, starts, ends):
-    """The reference for the CUDA kernel below: each run summed in order, one entry at a time."""
-    out = np.zeros((len(starts), vals.shape[1]), dtype=vals.dtype)
-    for u, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
-        for k in range(a, b):
-            out[u] += vals[k]
-    return out
-
-
 _SEGMENT_KERNELS = {}
 
 
@@ -141,7 +132,8 @@ def _cupy_segment_sums(vals, starts, ends):
     import cupy
 
     dtype = vals.dtype
-    kernel = _SEGMENT_KERNELS.get((dtype.name, cupy.cuda.Device().id))
+    key = (dtype.name, cupy.cuda.Device().id)
+    kernel = _SEGMENT_KERNELS.get(key)
     if kernel is None:
         # one thread per output entry (run u, column d) adds the run's values in order: deterministic
         kernel = cupy.ElementwiseKernel(
@@ -150,7 +142,7 @@ def _cupy_segment_sums(vals, starts, ends):
             "for (long long k = starts[u]; k < ends[u]; ++k) acc += vals[k * D + d];"
             "out = acc;",
             "bptt_segment_sums")
-        _SEGMENT_KERNELS[(dtype.name, cupy.cuda.Device().id)] = kernel
+        _SEGMENT_KERNELS[key] = kernel
     vals = cupy.ascontiguousarray(vals)
     out = cupy.empty((int(starts.shape[0]), int(vals.shape[1])), dtype=dtype)
     kernel(vals, cupy.ascontiguousarray(starts), cupy.ascontiguousarray(ends), int(vals.shape[1]), out)

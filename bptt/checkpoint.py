@@ -80,6 +80,7 @@ def remove_stale_temps(path) -> list:
     except OSError:
         return gone
     for name in names:
+        # atomic_write_bytes's mkstemp names: "." + base + "." + 8 random characters + ".tmp"
         if name.startswith("." + base + ".") and name.endswith(".tmp") and len(name) == len(base) + 14:
             try:
                 os.unlink(os.path.join(folder, name))

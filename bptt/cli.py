@@ -353,12 +353,10 @@ def cmd_train(args, out=print) -> int:
     if args.grad_norms and args.task == "lm":
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
-        L = np.asarray(train_data.lengths)
-        rows = min(args.batch_size, len(L))
-        problem = batch_problem(rows, int(L.max()), cfg.hidden_size * cfg.num_layers * cfg.directions, cfg.embed_dim, cfg.output_size,
-                                args.task == "tag", device=args.device)
+        rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
+        problem = batch_problem(rows, longest, cfg.hidden_size * cfg.num_layers * cfg.directions, cfg.embed_dim,
+                                cfg.output_size, args.task == "tag", device=args.device)
         if problem:
-            longest = int(L.max())
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
                             f"sequences shorter (for text to model token by token, --task lm reads windows)")

@@ -93,7 +93,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
     B, T = int(x.shape[0]), int(x.shape[1])
     m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None: checked once here
-    mask_bt = None if m is None else xp.permute_dims(m, (1, 0))  # [B, T]
+    rmask = None if m is None else xp.flip(xp.permute_dims(m, (1, 0)), axis=1)  # [B, T], time reversed
     if drop is not None and len(drop) != L - 1:
         raise ValueError(f"drop must hold one mask per connection between layers ({L - 1}), got {len(drop)}")
     if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
@@ -111,7 +111,6 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
                                         mask=mask, activation=activation, s_init=s0, check=False)
                 finals.append(states[:, -1, :])  # pads carry: the state after the last real step
             else:  # reverse: the time-reversed batch and mask; flipped back to the original time
-                rmask = None if mask_bt is None else xp.flip(mask_bt, axis=1)
                 states, c = rnn.forward(_layer_params(params, sfx), xp.flip(h, axis=1), mask=rmask,
                                         activation=activation, s_init=s0, check=False)
                 finals.append(states[:, -1, :])  # reversed time: the state after the first real step

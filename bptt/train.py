@@ -391,9 +391,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
         return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
 
-    if resume and state["batch"] == 0 and _finished(cfg, state):
+    if resume and state["batch"] == 0 and (stop_reason := _finished(cfg, state)):
         # killed after its last epoch was saved (while writing the metrics, say): nothing left to train
-        stop_reason = _finished(cfg, state)
         log("the interrupted run had finished all but its last writes")
     with _ctrl_c_between_batches() as interrupted:
         if grad_norms and state["initial_norms"] is None:
@@ -501,7 +500,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             if vm is not None:
                 perfect = vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
             else:  # no validation data: the training loss of the epoch, once every length is admitted
-                perfect = train_loss <= cfg.perfect_loss and (cap is None or state["stage"] == len(caps) - 1)
+                perfect = train_loss <= cfg.perfect_loss and final_stage
             state["perfect"] = state["perfect"] + 1 if perfect else 0
             state["epoch"] += 1
             state["batch"] = 0

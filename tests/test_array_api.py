@@ -94,13 +94,23 @@ def test_mixing_libraries_is_refused(rng):
         rnn.forward(p, xp.asarray(rng.standard_normal((2, 3, 3))))
 
 
+def _numpy_segment_sums(vals, starts, ends):
+    """What the CUDA kernel of bptt._xp._cupy_segment_sums does, one thread per output entry: each
+    run of values summed in order, one entry at a time."""
+    out = np.zeros((len(starts), vals.shape[1]), dtype=vals.dtype)
+    for u, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        for k in range(a, b):
+            out[u] += vals[k]
+    return out
+
+
 @pytest.mark.parametrize("N,V,D", [(0, 5, 3), (1, 5, 3), (200, 7, 4), (500, 300, 2)])
 def test_the_gpu_scatter_add_sums_each_row_in_order(N, V, D):
     """The embedding gradient's scatter-add on CuPy sorts the lookups by row and sums each row's run
     in order (CuPy's add.at uses atomics, whose rounding changes from run to run).  The sorting and
     the runs, with the CUDA kernel's loop written in NumPy, equal np.add.at bit for bit, in float32,
     on NumPy and on array_api_strict arrays."""
-    from bptt._xp import _numpy_segment_sums, sorted_segment_sum
+    from bptt._xp import sorted_segment_sum
 
     rng = np.random.default_rng(N)
     index = rng.integers(0, V, N) if N < 500 else rng.zipf(1.3, N) % V  # a few rows with long runs

@@ -222,6 +222,16 @@ def _last_files(path):
     return checkpoint.load(str(path)).model.params, ck.model.params, no_time
 
 
+def _assert_same_files(a, b):
+    """OUT, OUT.last's weights and OUT.metrics.csv (but its wall times) of two runs are equal."""
+    for x, y in zip(_last_files(a), _last_files(b)):
+        if isinstance(x, dict):
+            for name in x:
+                np.testing.assert_array_equal(x[name], y[name])
+        else:
+            assert x == y
+
+
 @pytest.mark.parametrize("stops", [["--max-steps", "7"], ["--max-steps", "45"], ["--max-steps", "19", "ctrl-c"],
                                    ["--max-steps", "11", "curriculum"], ["--max-steps", "30", "curriculum"],
                                    ["--max-steps", "8", "ctrl-c", "curriculum"]])
@@ -258,12 +268,7 @@ def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkey
     else:
         assert run(capsys, *common, "--out", str(b), *stops)[0] == 0
     assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
-    for x, y in zip(_last_files(a), _last_files(b)):
-        if isinstance(x, dict):
-            for k in x:
-                np.testing.assert_array_equal(x[k], y[k])
-        else:
-            assert x == y
+    _assert_same_files(a, b)
 
 
 @pytest.mark.parametrize("change,words", [
@@ -422,12 +427,7 @@ def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monk
         rc, out, _ = run(capsys, *common, "--out", str(b), "--resume")
     assert rc == 0
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
-    for x, y in zip(_last_files(a), _last_files(b)):
-        if isinstance(x, dict):
-            for name in x:
-                np.testing.assert_array_equal(x[name], y[name])
-        else:
-            assert x == y
+    _assert_same_files(a, b)
 
 
 def test_the_default_curriculum_is_for_sequences_of_symbols():

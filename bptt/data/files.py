@@ -52,9 +52,7 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
     """``"chars"`` when no sequence in the file holds a space or other whitespace (``0110``,
     ``3+4*2``: every character a token), else ``"space"``."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
-                                        else "no such file"))
+    _require_file(path)
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
         if text is not None and any(ch.isspace() for ch in text.strip()):
             return "space"
@@ -70,12 +68,18 @@ def _format_of(path: str, fmt: str | None) -> str:
     return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(ext, "tsv")
 
 
+def _require_file(path: str) -> None:
+    """A data file must be a regular file: a folder cannot be read, and a pipe or /dev/zero would be
+    read for ever."""
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
+                                        else "no such file"))
+
+
 def read_utf8(path) -> str:
     """The whole of a UTF-8 file; errors name the file, and the line of a bad byte."""
     path = os.fspath(path)
-    if not os.path.isfile(path):  # a pipe or /dev/zero would be read for ever
-        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
-                                        else "no such file"))
+    _require_file(path)
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -217,9 +221,7 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     path = os.fspath(path)
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not known; choose one of {list(TASKS)}")
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
-                                        else "no such file"))
+    _require_file(path)
     fmt = _format_of(path, fmt)
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
