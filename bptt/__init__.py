@@ -2,11 +2,12 @@
 
 The layer of the tutorial (``bptt.rnn``): ``s^t = f_s([s^{t-1}, i^t] @ W_s + b_s)``,
 output ``o = f_o(s^T @ W_o + b_o)``, trained by a hand-written, vectorised BPTT.
+The same layer with a gated cell (GRU, LSTM): ``bptt.recurrent`` and ``bptt.cells``.
 """
 
 __version__ = "0.1.0"
 
-from . import batching, checkpoint, rnn, stack  # noqa: E402
+from . import batching, cells, checkpoint, recurrent, rnn, stack  # noqa: E402
 from .batching import batch_indices, pad_sequences  # noqa: E402
 from .checkpoint import ModelFileError  # noqa: E402
 from .gradcheck import gradcheck  # noqa: E402
@@ -16,7 +17,7 @@ from .model import Batch, Model, ModelConfig  # noqa: E402
 from .optim import SGD, Adam, clip_grad_norm, global_norm  # noqa: E402
 
 __all__ = [
-    "rnn", "stack", "batching", "checkpoint", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
+    "rnn", "recurrent", "cells", "stack", "batching", "checkpoint", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
     "SGD", "Adam", "clip_grad_norm", "global_norm", "softmax_cross_entropy",
     "sigmoid_binary_cross_entropy", "mean_squared_error", "pad_sequences", "batch_indices",
     "gradcheck", "ModelFileError", "__version__",

@@ -240,10 +240,10 @@ def _load(zf: zipfile.ZipFile, path: str) -> Checkpoint:
                 def check(shape, dtype, name=name):
                     lead = config.state_shape_prefix  # () for one layer, (L*K,) for a stack
                     n = len(lead)
-                    if (len(shape) != n + 2 or tuple(shape[:n]) != lead or shape[-1] != config.hidden_size
+                    if (len(shape) != n + 2 or tuple(shape[:n]) != lead or shape[-1] != config.state_width
                             or not 1 <= shape[n] <= MAX_CARRY_ROWS):
                         raise _bad(path, f": {name} has shape {shape}, needs [{''.join(f'{v}, ' for v in lead)}B, "
-                                         f"H = {config.hidden_size}]")
+                                         f"S = {config.state_width}]")
                     if dtype != dt:
                         raise _bad(path, f": {name} has dtype {dtype}, config says {config.dtype}")
             else:

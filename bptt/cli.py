@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__, checkpoint
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
+from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
@@ -76,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = ModelConfig(input_size=1)
     t.add_argument("--hidden", type=int, default=d.hidden_size, help="state size H")
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
-    t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation, help="f_s")
+    t.add_argument("--cell", choices=list(CELLS), default=d.cell,
+                   help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
+                        "torch.nn.GRU / torch.nn.LSTM")
+    t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
+                   help="f_s of the tutorial's cell (--cell rnn)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (default: zeros)")
     t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
                    help="stacked recurrent layers: layer k reads the states of layer k - 1 (--dropout also drops "
@@ -279,7 +284,8 @@ def _pretrained_embedding(args, vocab: Vocab, rng, out):
 
 def _layers_text(cfg) -> str:
     layers = f" x {cfg.num_layers} layers" if cfg.num_layers > 1 else ""
-    return f"H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "")
+    cell = "" if cfg.cell == "rnn" else f"{cfg.cell.upper()} "
+    return f"{cell}H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "")
 
 
 def cmd_train(args, out=print) -> int:
@@ -343,7 +349,7 @@ def cmd_train(args, out=print) -> int:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
                           learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
-                          num_layers=args.layers, bidirectional=args.bidirectional)
+                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell)
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.restarts < 1:
@@ -354,7 +360,8 @@ def cmd_train(args, out=print) -> int:
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
-        problem = batch_problem(rows, longest, cfg.hidden_size * cfg.num_layers * cfg.directions, cfg.embed_dim,
+        units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept
+        problem = batch_problem(rows, longest, units, cfg.embed_dim,
                                 cfg.output_size, args.task == "tag", device=args.device)
         if problem:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "

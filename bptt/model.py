@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _cpu, rnn, stack
+from . import _cpu, cells, recurrent, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Embedding
@@ -49,6 +49,7 @@ class ModelConfig:
     dtype: str = "float32"
     num_layers: int = 1  # recurrent layers; layer k reads the states of layer k - 1 (bptt.stack)
     bidirectional: bool = False  # each layer also reads each sequence from its last real step back
+    cell: str = "rnn"  # the tutorial's cell, or "gru" / "lstm" (bptt.cells)
 
     def __post_init__(self):
         for name in ("hidden_size", "output_size", "embed_dim"):
@@ -73,9 +74,14 @@ class ModelConfig:
             raise ValueError(f"num_layers must be an integer 1..16, got {self.num_layers!r}")
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be True or False, got {self.bidirectional!r}")
-        for name in ("activation", "head", "loss", "dtype"):
+        for name in ("activation", "head", "loss", "dtype", "cell"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if self.cell not in cells.CELLS:
+            raise ValueError(f"cell={self.cell!r} is not known; choose one of {list(cells.CELLS)}")
+        if self.cell != "rnn" and self.activation != "tanh":
+            raise ValueError(f"activation={self.activation!r} is the tutorial cell's f_s; the {self.cell} cell has "
+                             f"its own nonlinearities (leave activation at 'tanh')")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation={self.activation!r} is not known; choose one of {sorted(ACTIVATIONS)}")
         if self.head not in HEADS:
@@ -112,8 +118,19 @@ class ModelConfig:
         return 2 if self.bidirectional else 1
 
     @property
+    def step_width(self) -> int:
+        """``sqrt`` of a step's multiply-adds per row, ``H * sqrt(G)``: what bptt._cpu.parallel weighs."""
+        cell = cells.get(self.cell)
+        return int(self.hidden_size * (1 if cell is None else cell.GATES) ** 0.5)
+
+    @property
+    def state_width(self) -> int:
+        """The width of a carried state: H, or 2H for the LSTM's [h, c]."""
+        return cells.state_parts(self.cell) * self.hidden_size
+
+    @property
     def state_shape_prefix(self) -> tuple:
-        """The leading axes of a carried state: () for one layer ([B, H]), (L*K,) for a stack ([L*K, B, H])."""
+        """The leading axes of a carried state: () for one layer ([B, S]), (L*K,) for a stack ([L*K, B, S])."""
         return (self.num_layers * self.directions,) if self.stacked else ()
 
     def param_shapes(self) -> dict:
@@ -123,16 +140,10 @@ class ModelConfig:
         if self.vocab_size is not None:
             shapes["E"] = (self.vocab_size, self.embed_dim)
         if self.stacked:
-            K = self.directions
-            for name in stack.param_names(self.num_layers, self.bidirectional, self.learn_s0):
-                base, sfx = name.split("_l", 1)
-                D_k = D if sfx.split("_")[0] == "0" else K * H
-                shapes[name] = (H + D_k, H) if base == "W_s" else (H,)
+            shapes.update(stack.param_shapes(D, H, num_layers=self.num_layers, bidirectional=self.bidirectional,
+                                             learn_s0=self.learn_s0, cell=self.cell))
         else:
-            shapes["W_s"] = (H + D, H)
-            shapes["b_s"] = (H,)
-            if self.learn_s0:
-                shapes["s0"] = (H,)
+            shapes.update(recurrent.param_shapes(self.cell, D, H, self.learn_s0))
         shapes["W_o"] = (self.directions * H, O)
         shapes["b_o"] = (O,)
         return shapes
@@ -160,7 +171,7 @@ def _on_cores(method):
         data = args[0] if args else kwargs.get("batch", kwargs.get("x"))
         shape = getattr(data.x if isinstance(data, Batch) else data, "shape", None)
         rows = int(shape[0]) if shape else 0
-        with _cpu.parallel_for(namespace(self._w), rows, self.config.hidden_size):
+        with _cpu.parallel_for(namespace(self._w), rows, self.config.step_width):
             return method(self, *args, **kwargs)
     return wrapped
 
@@ -190,10 +201,11 @@ class Model:
             params.update(Embedding(config.vocab_size, config.embed_dim, config.pad_id).init(rng, dt))
         if config.stacked:
             params.update(stack.init(config.rnn_input_size, config.hidden_size, num_layers=config.num_layers,
-                                     bidirectional=config.bidirectional, learn_s0=config.learn_s0, rng=rng, dtype=dt))
+                                     bidirectional=config.bidirectional, learn_s0=config.learn_s0,
+                                     cell=config.cell, rng=rng, dtype=dt))
         else:
-            params.update(rnn.init(config.rnn_input_size, config.hidden_size, learn_s0=config.learn_s0, rng=rng,
-                                   dtype=dt))
+            params.update(recurrent.init(config.rnn_input_size, config.hidden_size, cell=config.cell,
+                                         learn_s0=config.learn_s0, rng=rng, dtype=dt))
         params.update(Dense(config.directions * config.hidden_size, config.output_size).init(rng, dt))
         return params
 
@@ -212,12 +224,7 @@ class Model:
         return Dense(self.config.directions * self.config.hidden_size, self.config.output_size)
 
     def _rnn_params(self):
-        if self.config.stacked:
-            return {k: v for k, v in self.params.items() if k not in ("E", "W_o", "b_o")}
-        p = {"W_s": self.params["W_s"], "b_s": self.params["b_s"]}
-        if "s0" in self.params:
-            p["s0"] = self.params["s0"]
-        return p
+        return {k: v for k, v in self.params.items() if k not in ("E", "W_o", "b_o")}
 
     @_on_cores
     def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True, drop=None):
@@ -237,19 +244,20 @@ class Model:
         if c.stacked:
             states, final, caches["stack"] = stack.forward(
                 self._rnn_params(), x, lengths=lengths, mask=mask, num_layers=c.num_layers,
-                bidirectional=c.bidirectional, activation=c.activation, s_init=s_init,
+                bidirectional=c.bidirectional, cell=c.cell, activation=c.activation, s_init=s_init,
                 drop=None if drop is None else drop.get("between"), check=check)  # [B, T, K*H], [L*K, B, H]
             last = stack.top_final(states, c.bidirectional)  # forward: after the last real step; reverse: the first
         else:
-            states, caches["rnn"] = rnn.forward(self._rnn_params(), x, lengths=lengths, mask=mask,
-                                                activation=c.activation, s_init=s_init, check=check)
-            final = last = states[:, -1, :]  # pads carry the state: s^T of each sequence
+            states, caches["rnn"] = recurrent.forward(self._rnn_params(), x, lengths=lengths, mask=mask, cell=c.cell,
+                                                      activation=c.activation, s_init=s_init, check=check)
+            last = states[:, -1, :]  # pads carry the state: s^T of each sequence
+            final = recurrent.final_state(caches["rnn"])  # [B, S]: s^T, or [h^T, c^T] for the LSTM
         h = last if c.head == "many_to_one" else states  # s^T or every s^t
         if drop is not None:
             h = h * drop["out"]  # dropout on the output connection (never on the recurrence s^{t-1} -> s^t)
         logits, caches["head"] = self.dense.forward(self.params, h)
         caches["states"] = states
-        caches["final"] = final  # the state to carry on from: [B, H], or [L*K, B, H] for a stack
+        caches["final"] = final  # the state to carry on from: [B, S], or [L*K, B, S] for a stack
         return logits, caches
 
     def loss_mask(self, batch: Batch, T: int):
@@ -294,8 +302,9 @@ class Model:
         The loss is a 0-d array on the parameters' device (no host round-trip).
         With ``step_norms=True`` also returns ``[T]`` norms of dLoss/ds^t.
         ``check=False`` skips the NaN and class-id checks of data validated once.
-        ``s_init`` [B, H] starts from a given state (no gradient flows into it);
-        ``return_state=True`` also returns the final states s^T [B, H] (to carry on).
+        ``s_init`` [B, S] (``[L*K, B, S]`` for a stack; ``S = config.state_width``) starts from a
+        given state (no gradient flows into it); ``return_state=True`` also returns the final
+        states (to carry on), of the same shape.
         ``frozen`` names parameters whose gradient is not needed (``"E"``: the
         embedding's backward pass is skipped; its gradient is absent).
         ``dropout`` > 0 drops units of the RNN's input and of the head's input
@@ -330,7 +339,7 @@ class Model:
             out = stack.backward(self._rnn_params(), caches["stack"], d_states, d_final=d_final, need_dx=train_E,
                                  step_norms=step_norms)
         else:
-            out = rnn.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
+            out = recurrent.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
                                need_dx=train_E, step_norms=step_norms)
         rnn_grads, dx = out[0], out[1]
         grads.update(rnn_grads)
@@ -343,7 +352,7 @@ class Model:
             extra += (out[2],)
         if return_state:
             xp = namespace(caches["states"])
-            s_T = xp.asarray(caches["final"], copy=True)  # [B, H] or [L*K, B, H]
+            s_T = xp.asarray(caches["final"], copy=True)  # [B, S] or [L*K, B, S]
             if order is not None:  # back in the batch's order
                 back = np.argsort(order)
                 s_T = s_T[:, back] if c.stacked else s_T[back]
@@ -366,7 +375,7 @@ class Model:
                 or np.any((L < 1) | (L > x.shape[1])) or np.all(L[:-1] >= L[1:])):
             return batch, s_init, None
         y = batch.y
-        rows_axis = len(self.config.state_shape_prefix)  # s_init: [B, H], or [L*K, B, H] for a stack
+        rows_axis = len(self.config.state_shape_prefix)  # s_init: [B, S], or [L*K, B, S] for a stack
         if (y is not None and (not isinstance(y, np.ndarray) or y.ndim == 0 or y.shape[0] != L.shape[0])) or (
                 s_init is not None and getattr(s_init, "shape", ())[rows_axis:rows_axis + 1] != (L.shape[0],)):
             return batch, s_init, None

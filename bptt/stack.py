@@ -24,19 +24,21 @@ Parameters are the tutorial's names with the layer (and direction) after them:
 ``W_s_l0``, ``b_s_l0``, ``s0_l0``, ``W_s_l0_reverse``, ... with
 ``W_s_lk`` of shape ``[H + D_k, H]`` (``D_0 = D``, ``D_k = K*H`` above).
 To and from ``torch.nn.RNN``: ``W_s = [weight_hh^T; weight_ih^T]`` (state rows
-first) and ``b_s = bias_ih + bias_hh``.
+first) and ``b_s = bias_ih + bias_hh``.  Every layer may use a gated cell instead of the
+tutorial's (``cell="gru"`` or ``"lstm"``, :mod:`bptt.cells`): its parameters take the same
+suffixes (``b_hn_l0``, ``c0_l1_reverse``, ...) and its ``final`` entries are the whole
+carried state (``[h, c]`` for the LSTM).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, rnn
+from . import _checks, recurrent
 from ._xp import namespace
 
 __all__ = ["init", "forward", "backward", "param_names", "top_final"]
 
-_RNN_KEYS = ("W_s", "b_s", "s0")
 
 
 def _suffixes(num_layers: int, bidirectional: bool) -> list[str]:
@@ -44,9 +46,21 @@ def _suffixes(num_layers: int, bidirectional: bool) -> list[str]:
     return [f"l{k}{d}" for k in range(num_layers) for d in (("", "_reverse") if bidirectional else ("",))]
 
 
-def param_names(num_layers: int, bidirectional: bool, learn_s0: bool = False) -> list[str]:
-    keys = ("W_s", "b_s", "s0") if learn_s0 else ("W_s", "b_s")
+def param_names(num_layers: int, bidirectional: bool, learn_s0: bool = False, cell: str = "rnn") -> list[str]:
+    keys = list(recurrent.param_shapes(cell, 1, 1, learn_s0))
     return [f"{k}_{sfx}" for sfx in _suffixes(num_layers, bidirectional) for k in keys]
+
+
+def param_shapes(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
+                 learn_s0: bool = False, cell: str = "rnn") -> dict:
+    """Name -> shape of every parameter of the stack."""
+    K = 2 if bidirectional else 1
+    shapes = {}
+    for sfx in _suffixes(num_layers, bidirectional):
+        D = input_size if sfx.startswith("l0") else K * hidden_size
+        for k, v in recurrent.param_shapes(cell, D, hidden_size, learn_s0).items():
+            shapes[f"{k}_{sfx}"] = v
+    return shapes
 
 
 def _check_shape(num_layers, bidirectional):
@@ -58,35 +72,37 @@ def _check_shape(num_layers, bidirectional):
 
 
 def init(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
-         learn_s0: bool = False, rng: np.random.Generator, dtype=np.float32) -> dict:
+         learn_s0: bool = False, cell: str = "rnn", rng: np.random.Generator, dtype=np.float32) -> dict:
     """New parameters for ``num_layers`` layers (two directions each if ``bidirectional``), each
     initialised as :func:`bptt.rnn.init` does; layer ``k > 0`` reads ``K * hidden_size`` inputs."""
     L, K = _check_shape(num_layers, bidirectional)
     params = {}
     for sfx in _suffixes(L, bidirectional):
         D = input_size if sfx.startswith("l0") else K * hidden_size
-        for k, v in rnn.init(D, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype).items():
+        for k, v in recurrent.init(D, hidden_size, cell=cell, learn_s0=learn_s0, rng=rng, dtype=dtype).items():
             params[f"{k}_{sfx}"] = v
     return params
 
 
-def _layer_params(params: dict, sfx: str) -> dict:
-    p = {k: params[f"{k}_{sfx}"] for k in _RNN_KEYS if f"{k}_{sfx}" in params}
+def _layer_params(params: dict, sfx: str, cell: str = "rnn") -> dict:
+    p = {k: params[f"{k}_{sfx}"] for k in recurrent.param_shapes(cell, 1, 1, True) if f"{k}_{sfx}" in params}
     if "W_s" not in p or "b_s" not in p:
         raise KeyError(f"params has no 'W_s_{sfx}' / 'b_s_{sfx}' (see bptt.stack.init)")
     return p
 
 
 def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bidirectional: bool = False,
-            activation: str = "tanh", s_init=None, drop=None, check: bool = True):
+            cell: str = "rnn", activation: str = "tanh", s_init=None, drop=None, check: bool = True):
     """Run the stack over a padded batch ``x`` ``[B, T, D]``.
 
     ``lengths`` ``[B]`` (right padding) or ``mask`` ``[B, T]`` (pads anywhere), as in :func:`bptt.rnn.forward`.
-    ``s_init``: optional ``[L*K, B, H]`` states to start from, in ``final``'s order (overrides ``s0``).
+    ``cell``: "rnn" (the tutorial's), "gru" or "lstm" (:mod:`bptt.cells`), the same in every layer.
+    ``s_init``: optional ``[L*K, B, S]`` states to start from, in ``final``'s order (overrides ``s0``).
     ``drop``: optional list of ``L - 1`` dropout masks ``[B, T, K*H]`` (scaled by ``1 / (1 - p)``) for the
     connections between layers (never the recurrence).
 
-    Returns ``(out [B, T, K*H], final [L*K, B, H], cache)``.
+    Returns ``(out [B, T, K*H], final [L*K, B, S], cache)``; ``S`` is the carried state's width
+    (``H``, or ``2H`` for the LSTM's ``[h, c]``).
     """
     L, K = _check_shape(num_layers, bidirectional)
     xp = namespace(x)
@@ -97,7 +113,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     if drop is not None and len(drop) != L - 1:
         raise ValueError(f"drop must hold one mask per connection between layers ({L - 1}), got {len(drop)}")
     if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
-        raise ValueError(f"s_init must have shape [L*K, B, H] = [{L * K}, {B}, H], got {tuple(s_init.shape)}")
+        raise ValueError(f"s_init must have shape [L*K, B, S] = [{L * K}, {B}, S], got {tuple(s_init.shape)}")
     caches, finals, h = [], [], x
     for layer in range(L):
         if layer > 0 and drop is not None:
@@ -107,20 +123,21 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
             sfx = f"l{layer}" + ("_reverse" if d else "")
             s0 = None if s_init is None else s_init[layer * K + d]
             if d == 0:  # forward: lengths keep rnn's longest-first fast path; a mask goes as it is
-                states, c = rnn.forward(_layer_params(params, sfx), h, lengths=lengths if mask is None else None,
-                                        mask=mask, activation=activation, s_init=s0, check=False)
-                finals.append(states[:, -1, :])  # pads carry: the state after the last real step
+                states, c = recurrent.forward(_layer_params(params, sfx, cell), h,
+                                              lengths=lengths if mask is None else None, mask=mask, cell=cell,
+                                              activation=activation, s_init=s0, check=False)
+                finals.append(recurrent.final_state(c))  # pads carry: the state after the last real step
             else:  # reverse: the time-reversed batch and mask; flipped back to the original time
-                states, c = rnn.forward(_layer_params(params, sfx), xp.flip(h, axis=1), mask=rmask,
-                                        activation=activation, s_init=s0, check=False)
-                finals.append(states[:, -1, :])  # reversed time: the state after the first real step
+                states, c = recurrent.forward(_layer_params(params, sfx, cell), xp.flip(h, axis=1), mask=rmask,
+                                              cell=cell, activation=activation, s_init=s0, check=False)
+                finals.append(recurrent.final_state(c))  # reversed time: the state after the first real step
                 states = xp.flip(states, axis=1)
             outs.append(states)
             caches.append(c)
         h = outs[0] if K == 1 else xp.concat(outs, axis=-1)  # [B, T, K*H]
     final = xp.stack(finals, axis=0)
-    cache = {"rnn": caches, "L": L, "K": K, "drop": drop, "B": B, "T": T,
-             "H": int(params["W_s_l0"].shape[1])}
+    cache = {"rnn": caches, "L": L, "K": K, "drop": drop, "B": B, "T": T, "H": int(outs[0].shape[-1]),
+             "cell": cell}
     return h, final, cache
 
 
@@ -129,7 +146,7 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     """BPTT through the stack, top layer first.
 
     ``d_out`` ``[B, T, K*H]``: dLoss/dout; ``d_final`` ``[L*K, B, H]`` (or a list of ``L*K`` entries,
-    ``[B, H]`` or None): dLoss/dfinal; either or both.
+    ``[B, H]`` or None): dLoss/dfinal on the ``h`` part of each final state; either or both.
     Returns ``(grads, dx)``: ``grads`` keyed like ``params``; ``dx`` ``[B, T, D]`` or None; with
     ``step_norms`` also ``[T]``: at each step the norm of dLoss/d(all layers' and directions' states).
     """
@@ -155,8 +172,8 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
             d_last = None if d_final is None else d_final[i]
             if d_states is None and d_last is None:
                 continue
-            p = _layer_params(params, sfx)
-            res = rnn.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0,
+            p = _layer_params(params, sfx, cache["cell"])
+            res = recurrent.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0,
                                step_norms=step_norms)
             g, dx = res[0], res[1]
             if step_norms:

@@ -46,6 +46,8 @@ def test_rnn_layer_equals_numpy(rng, activation):
     dict(vocab_size=9, embed_dim=3, head="many_to_one", loss="softmax", num_layers=2, bidirectional=True,
          learn_s0=True),
     dict(input_size=3, head="many_to_many", loss="softmax", num_layers=2),
+    dict(vocab_size=9, embed_dim=3, head="many_to_one", loss="softmax", cell="gru", bidirectional=True, learn_s0=True),
+    dict(input_size=3, head="many_to_many", loss="softmax", cell="lstm", num_layers=2, learn_s0=True),
 ])
 @pytest.mark.parametrize("opt", ["sgd", "adam"])
 def test_training_steps_equal_numpy(rng, cfg, opt):

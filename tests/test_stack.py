@@ -148,7 +148,7 @@ def test_bad_arguments_are_named():
     x = np.zeros((B, T, D))
     with pytest.raises(ValueError, match="num_layers must be a positive integer, got 0"):
         stack.forward(p, x, num_layers=0)
-    with pytest.raises(ValueError, match=r"s_init must have shape \[L\*K, B, H\] = \[4, 4, H\]"):
+    with pytest.raises(ValueError, match=r"s_init must have shape \[L\*K, B, S\] = \[4, 4, S\]"):
         stack.forward(p, x, num_layers=2, bidirectional=True, s_init=np.zeros((2, B, H)))
     with pytest.raises(ValueError, match="one mask per connection between layers"):
         stack.forward(p, x, num_layers=2, bidirectional=True, drop=[])

@@ -1,0 +1,77 @@
+r"""The GRU cell, in the formulation of ``torch.nn.GRU``.
+
+With ``a = i^t @ W_s[H:] + b_s`` (the input part) and ``p = h^{t-1} @ W_s[:H]``
+(the state part), blocks ``r, z, n`` of ``H`` columns each::
+
+    r = sigmoid(a_r + p_r)
+    z = sigmoid(a_z + p_z)
+    n = tanh(a_n + r * (p_n + b_hn))
+    h^t = (1 - z) * n + z * h^{t-1}
+
+Parameters: ``W_s`` ``[H + D, 3H]``, ``b_s`` ``[3H]``, ``b_hn`` ``[H]`` (the bias
+inside ``r * (...)``, which cannot be merged into ``b_s``), optional ``s0`` ``[H]``.
+
+To and from ``torch.nn.GRU`` (gate order r, z, n in both)::
+
+    W_s  = [weight_hh^T ; weight_ih^T]           # state rows first
+    b_s  = bias_ih + [bias_hh_r, bias_hh_z, 0]
+    b_hn = bias_hh_n
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._xp import orthogonal, xavier_uniform
+
+GATES = 3
+STATE_PARTS = 1
+SAVED = 4  # r, z, n and p_n + b_hn
+INITIAL = ("s0",)
+
+
+def param_shapes(D: int, H: int, learn_s0: bool = False) -> dict:
+    shapes = {"W_s": (H + D, 3 * H), "b_s": (3 * H,), "b_hn": (H,)}
+    if learn_s0:
+        shapes["s0"] = (H,)
+    return shapes
+
+
+def init(D: int, H: int, *, learn_s0: bool = False, rng: np.random.Generator, dtype=np.float32) -> dict:
+    """State rows orthogonal per gate block, input rows Glorot-uniform per block, biases zero."""
+    W_h = np.concatenate([orthogonal(rng, H) for _ in range(GATES)], axis=1)
+    W_x = np.concatenate([xavier_uniform(rng, D, H) for _ in range(GATES)], axis=1)
+    params = {"W_s": np.concatenate([W_h, W_x], axis=0).astype(dtype), "b_s": np.zeros(3 * H, dtype),
+              "b_hn": np.zeros(H, dtype)}
+    if learn_s0:
+        params["s0"] = np.zeros(H, dtype)
+    return params
+
+
+def _sigmoid(xp, a):
+    return 0.5 * (xp.tanh(0.5 * a) + 1.0)  # no overflow for large |a|
+
+
+def step(xp, u, p, s_prev, params):
+    H = int(s_prev.shape[-1])
+    rz = _sigmoid(xp, u[:, :2 * H] + p[:, :2 * H])
+    r, z = rz[:, :H], rz[:, H:]
+    hn = p[:, 2 * H:] + params["b_hn"]  # the state part of n, with its own bias
+    n = xp.tanh(u[:, 2 * H:] + r * hn)
+    s_new = n + z * (s_prev - n)  # (1 - z) n + z h^{t-1}
+    return s_new, xp.concat([r, z, n, hn], axis=1)
+
+
+def step_back(xp, g, saved, s_prev, s_new):
+    H = int(s_prev.shape[-1])
+    r, z, n, hn = saved[:, :H], saved[:, H:2 * H], saved[:, 2 * H:3 * H], saved[:, 3 * H:]
+    dn = g * (1.0 - z) * (1.0 - n * n)  # through h^t = (1 - z) n + z h, then tanh: dLoss/d(n's pre-activation)
+    dz = g * (s_prev - n) * z * (1.0 - z)  # through z * (h - n), then the sigmoid
+    dr = dn * hn * r * (1.0 - r)  # through r * (p_n + b_hn), then the sigmoid
+    du = xp.concat([dr, dz, dn], axis=1)  # the input part enters every pre-activation directly
+    dp = xp.concat([dr, dz, dn * r], axis=1)  # the state part of n is scaled by r
+    return du, dp, g * z  # h^{t-1} also reaches h^t directly, through z * h^{t-1}
+
+
+def hidden_bias_grads(xp, dP, H: int) -> dict:
+    return {"b_hn": xp.sum(dP[:, 2 * H:], axis=0)}  # b_hn sits beside p_n

@@ -1,0 +1,84 @@
+r"""The LSTM cell, in the formulation of ``torch.nn.LSTM``.
+
+The carried state is ``[h, c]`` (``[B, 2H]``, ``h`` first); the layer outputs ``h``.
+With ``a = i^t @ W_s[H:] + b_s + h^{t-1} @ W_s[:H]``, blocks ``i, f, g, o``::
+
+    i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+    c^t = f * c^{t-1} + i * g
+    h^t = o * tanh(c^t)
+
+Parameters: ``W_s`` ``[H + D, 4H]``, ``b_s`` ``[4H]`` (the forget block starts
+at 1, as Jozefowicz et al. 2015 advise), optional ``s0`` ``[H]`` and ``c0`` ``[H]``.
+
+To and from ``torch.nn.LSTM`` (gate order i, f, g, o in both)::
+
+    W_s = [weight_hh^T ; weight_ih^T]           # state rows first
+    b_s = bias_ih + bias_hh
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._xp import orthogonal, xavier_uniform
+
+GATES = 4
+STATE_PARTS = 2
+SAVED = 4  # i, f, g, o (tanh(c^t) is recomputed from the state)
+INITIAL = ("s0", "c0")
+
+
+def param_shapes(D: int, H: int, learn_s0: bool = False) -> dict:
+    shapes = {"W_s": (H + D, 4 * H), "b_s": (4 * H,)}
+    if learn_s0:
+        shapes["s0"] = (H,)
+        shapes["c0"] = (H,)
+    return shapes
+
+
+def init(D: int, H: int, *, learn_s0: bool = False, rng: np.random.Generator, dtype=np.float32) -> dict:
+    """State rows orthogonal per gate block, input rows Glorot-uniform per block, forget bias 1."""
+    W_h = np.concatenate([orthogonal(rng, H) for _ in range(GATES)], axis=1)
+    W_x = np.concatenate([xavier_uniform(rng, D, H) for _ in range(GATES)], axis=1)
+    b_s = np.zeros(4 * H, dtype)
+    b_s[H:2 * H] = 1.0
+    params = {"W_s": np.concatenate([W_h, W_x], axis=0).astype(dtype), "b_s": b_s}
+    if learn_s0:
+        params["s0"] = np.zeros(H, dtype)
+        params["c0"] = np.zeros(H, dtype)
+    return params
+
+
+def _sigmoid(xp, a):
+    return 0.5 * (xp.tanh(0.5 * a) + 1.0)  # no overflow for large |a|
+
+
+def step(xp, u, p, s_prev, params):
+    H = int(s_prev.shape[-1]) // 2
+    a = u + p
+    ifo = _sigmoid(xp, xp.concat([a[:, :2 * H], a[:, 3 * H:]], axis=1))
+    i, f, o = ifo[:, :H], ifo[:, H:2 * H], ifo[:, 2 * H:]
+    g = xp.tanh(a[:, 2 * H:3 * H])
+    c = f * s_prev[:, H:] + i * g  # c^t = f c^{t-1} + i g
+    h = o * xp.tanh(c)  # h^t = o tanh(c^t)
+    return xp.concat([h, c], axis=1), xp.concat([i, f, g, o], axis=1)
+
+
+def step_back(xp, gs, saved, s_prev, s_new):
+    H = int(s_prev.shape[-1]) // 2
+    i, f, g, o = saved[:, :H], saved[:, H:2 * H], saved[:, 2 * H:3 * H], saved[:, 3 * H:]
+    gh, gc = gs[:, :H], gs[:, H:]
+    tc = xp.tanh(s_new[:, H:])
+    dc = gc + gh * o * (1.0 - tc * tc)  # total dLoss/dc^t: carried from t+1 plus through h^t = o tanh(c^t)
+    da = xp.concat([
+        dc * g * i * (1.0 - i),  # through i * g, then the sigmoid
+        dc * s_prev[:, H:] * f * (1.0 - f),  # through f * c^{t-1}, then the sigmoid
+        dc * i * (1.0 - g * g),  # through i * g, then tanh
+        gh * tc * o * (1.0 - o),  # through o * tanh(c^t), then the sigmoid
+    ], axis=1)
+    g_direct = xp.concat([xp.zeros_like(gh), dc * f], axis=1)  # c^{t-1} reaches c^t through f * c^{t-1}
+    return da, None, g_direct
+
+
+def hidden_bias_grads(xp, dP, H: int) -> dict:
+    return {}  # every bias is in b_s

@@ -1,0 +1,271 @@
+r"""The recurrent layer with any cell: the tutorial's (``"rnn"``), the GRU or the LSTM.
+
+For every cell the layer keeps the tutorial's layout, one weight matrix ``W_s``
+``[H + D, G*H]`` multiplying ``[s^{t-1}, i^t]`` (state rows first), and the same
+semantics: a pad step carries the whole state over unchanged (for the LSTM both
+``h`` and ``c``), so each row's results and gradients equal those of its sequence
+run alone.  What the cells share lives here: the input part of all steps as one
+product before the loop, the time loop (rows sorted longest first computing only
+their real rows, rows split across CPU cores), and BPTT's sum over time steps as
+one product over all stacked steps after the backward loop.  What differs is one
+step and its backward (:mod:`bptt.cells`).
+
+The tutorial's cell is computed by :mod:`bptt.rnn`, which has loops of its own
+(tuned NumPy loops and fused CUDA kernels); this module hands it over unchanged.
+
+Shapes: ``B`` batch, ``T`` steps, ``D`` input size, ``H`` state size, ``G`` gate
+blocks, ``S`` the carried state's width (``H``, or ``2H`` for the LSTM's ``[h, c]``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks, _cpu, cells, rnn
+from ._xp import is_numpy, namespace, to_numpy
+
+__all__ = ["init", "param_shapes", "forward", "backward", "final_state"]
+
+
+def param_shapes(cell: str, input_size: int, hidden_size: int, learn_s0: bool = False) -> dict:
+    """Name -> shape of a layer's parameters."""
+    c = cells.get(cell)
+    D, H = input_size, hidden_size
+    if c is None:
+        return {"W_s": (H + D, H), "b_s": (H,), **({"s0": (H,)} if learn_s0 else {})}
+    return c.param_shapes(D, H, learn_s0)
+
+
+def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool = False,
+         rng: np.random.Generator, dtype=np.float32) -> dict:
+    """New parameters of one layer (see :func:`bptt.rnn.init` and the cells' ``init``)."""
+    c = cells.get(cell)
+    if c is None:
+        return rnn.init(input_size, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype)
+    D, H = rnn._positive_int("input_size", input_size), rnn._positive_int("hidden_size", hidden_size)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return c.init(D, H, learn_s0=learn_s0, rng=rng, dtype=dtype)
+
+
+def _check_params(xp, c, cell, params):
+    if not isinstance(params, dict) or "W_s" not in params:
+        raise TypeError(f"params must be a dict with 'W_s' (see bptt.recurrent.init(cell={cell!r}))")
+    W_s = params["W_s"]
+    other = sorted(set(params) - set(c.param_shapes(1, 1, learn_s0=True)))
+    if other:
+        raise TypeError(f"params hold {other}, which a {cell} cell does not have (the parameters of another cell?)")
+    _checks.float_array(xp, "params['W_s']", W_s, 2, f"[H + D, {c.GATES}*H]", finite=False)
+    G = c.GATES
+    if W_s.shape[1] % G:
+        raise ValueError(f"params['W_s'] of a {cell} cell must have shape [H + D, {G}*H], got {tuple(W_s.shape)}")
+    H = int(W_s.shape[1]) // G
+    D = int(W_s.shape[0]) - H
+    if D < 1:
+        raise ValueError(f"params['W_s'] must have shape [H + D, {G}*H] with D >= 1, got {tuple(W_s.shape)}")
+    want = c.param_shapes(D, H, learn_s0=all(k in params for k in c.INITIAL))
+    for name, shape in want.items():
+        if name not in params:
+            raise TypeError(f"params of a {cell} cell need {name!r} {list(shape)}; got keys {sorted(params)}")
+        if tuple(params[name].shape) != shape:
+            raise ValueError(f"params[{name!r}] must have shape {list(shape)}, got {tuple(params[name].shape)}")
+        _checks.same_dtype(f"params[{name!r}]", params[name], "params['W_s']", W_s)
+    return H, D
+
+
+def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", activation: str = "tanh",
+            s_init=None, check: bool = True):
+    """Run the layer over a padded batch ``x`` ``[B, T, D]``; returns ``(states [B, T, H], cache)``.
+
+    As :func:`bptt.rnn.forward`: ``lengths`` [B] (right padding) or ``mask`` [B, T]
+    (pads anywhere); ``s_init`` ``[B, S]`` a state to start from (overrides the learned
+    ``s0``/``c0``; no gradient flows into it).  ``activation`` is the tutorial cell's
+    ``f_s``; the gated cells have their own nonlinearities and accept only "tanh".
+    The carried state after each sequence is :func:`final_state` (``[B, S]``).
+    """
+    c = cells.get(cell)
+    if c is None:
+        states, cache = rnn.forward(params, x, lengths=lengths, mask=mask, activation=activation, s_init=s_init,
+                                    check=check)
+        cache["cell"] = "rnn"
+        return states, cache
+    if activation != "tanh":
+        raise ValueError(f"activation={activation!r} is for the tutorial's cell; the {cell} cell has its own "
+                         f"(give activation='tanh')")
+    xp = namespace(x, params.get("W_s") if isinstance(params, dict) else None)
+    H, D = _check_params(xp, c, cell, params)
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
+    B, T, Dx = (int(s) for s in x.shape)
+    if Dx != D:
+        raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} "
+                         f"(shape [H + D, {c.GATES}*H] = {tuple(params['W_s'].shape)})")
+    if B == 0 or T == 0:
+        raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
+    _checks.same_dtype("x", x, "params['W_s']", params["W_s"])
+    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
+    real_rows, row_work = None, None
+    if is_numpy(xp) and m is not None and lengths is not None:
+        L = np.asarray(to_numpy(lengths)).astype(np.int64)
+        if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
+            real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
+    SW = c.STATE_PARTS * H
+    W_s, b_s = params["W_s"], params["b_s"]
+    W_h, W_x = W_s[:H, :], W_s[H:, :]
+    with _cpu.parallel_for(xp, B, int(H * c.GATES ** 0.5)):
+        if is_numpy(xp):
+            X, U = rnn._input_products_numpy(x, W_x, b_s)
+        else:
+            X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
+            U = xp.matmul(X, W_x) + b_s  # the input part of every step at once: [T*B, G*H]
+        U = xp.reshape(U, (T, B, c.GATES * H))
+        S = xp.empty((T + 1, B, SW), dtype=x.dtype)  # S[t] = the carried state after step t; S[0] = s^0
+        S[0, ...] = _initial_state(xp, c, params, s_init, B, H, SW, x.dtype)
+        Z = xp.empty((T, B, c.SAVED * H), dtype=x.dtype)  # what each step keeps for its backward
+
+        def rows(lo, hi):
+            n = hi - lo
+            ends, real = rnn._part_steps(T, lo, hi, m, real_rows)
+            for t, k in enumerate(ends):
+                prev = S[t, lo:lo + k, :]
+                p = xp.matmul(prev[:, :H], W_h)  # h^{t-1} @ W_s[:H]: the step's one product
+                s_new, saved = c.step(xp, U[t, lo:lo + k, :], p, prev, params)
+                if real is not None:
+                    s_new = xp.where(real[t, ...], s_new, prev)  # pad step: carry the whole state over unchanged
+                S[t + 1, lo:lo + k, :] = s_new
+                Z[t, lo:lo + k, :] = saved
+                if k < n:  # sorted lengths: rows k.. are pad steps
+                    S[t + 1, lo + k:hi, :] = S[t, lo + k:hi, :]
+
+        spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, row_work) if is_numpy(xp) else [(0, B)]
+        _cpu.run(rows, spans)
+    states = xp.permute_dims(S[1:, :, :H], (1, 0, 2))  # [B, T, H]: the h part after each step
+    cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H),
+             "learn_s0": s_init is None and all(k in params for k in c.INITIAL),
+             "real_rows": real_rows, "row_work": row_work}
+    return states, cache
+
+
+def _initial_state(xp, c, params, s_init, B, H, SW, dtype):
+    if s_init is not None:
+        _checks.float_array(xp, "s_init", s_init, 2, "[B, S]")
+        if tuple(s_init.shape) != (B, SW):
+            raise ValueError(f"s_init must have shape [B, S] = [{B}, {SW}] (the carried state), "
+                             f"got {tuple(s_init.shape)}")
+        if s_init.dtype != dtype:
+            raise TypeError(f"s_init has dtype {s_init.dtype} but the parameters are {dtype}; "
+                            f"convert it (it is not cast silently)")
+        return s_init
+    if all(k in params for k in c.INITIAL):
+        return xp.broadcast_to(xp.concat([params[k] for k in c.INITIAL], axis=0), (B, SW))
+    return xp.zeros((B, SW), dtype=dtype)
+
+
+def final_state(cache):
+    """``[B, S]``: the carried state after each sequence (pads carried it to the last step)."""
+    return cache["S"][-1, ...]
+
+
+def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: bool = True,
+             step_norms: bool = False):
+    """BPTT through the layer; as :func:`bptt.rnn.backward`.
+
+    ``d_states`` ``[B, T, H]`` and/or ``d_last`` ``[B, H]`` (on the ``h`` part of the
+    final state).  Returns ``(grads, dx)`` (and ``[T]`` step norms of dLoss/ds^t, the
+    whole carried state, with ``step_norms``).
+    """
+    cell = cache.get("cell", "rnn")
+    c = cells.get(cell)
+    if c is None:
+        return rnn.backward(params, cache, d_states, d_last=d_last, need_dx=need_dx, step_norms=step_norms)
+    X, S, U, Z, m = cache["X"], cache["S"], cache["U"], cache["Z"], cache["mask"]
+    B, T, D, H = cache["shape"]
+    G, SW = c.GATES, c.STATE_PARTS * H
+    xp = namespace(S, d_states, d_last)
+    if d_states is None and d_last is None:
+        raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
+    for name, a, shape in (("d_states", d_states, (B, T, H)), ("d_last", d_last, (B, H))):
+        if a is not None:
+            _checks.array_like(name, a)
+            if tuple(a.shape) != shape:
+                raise ValueError(f"{name} must have shape {list(shape)}, got {tuple(a.shape)}")
+            _checks.same_dtype(name, a, "states", S)
+    W_s = params["W_s"]
+    W_hT = xp.permute_dims(W_s[:H, :], (1, 0))
+    if is_numpy(xp):
+        W_hT = np.ascontiguousarray(W_hT)
+    dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
+    dU = U  # dLoss/d(input part), reusing forward's buffer
+    separate = cell == "gru"  # the GRU's state part of n is scaled by r: its gradient differs from the input part's
+    dP = xp.empty_like(U) if separate else U
+    real_rows = cache["real_rows"]
+    with _cpu.parallel_for(xp, B, H * G):
+        def rows(lo, hi):
+            n = hi - lo
+            ends, real = rnn._part_steps(T, lo, hi, m, real_rows)
+            g = xp.zeros((n, SW), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
+            if d_last is not None:
+                g[:, :H] = d_last[lo:hi, :]  # the loss on the final state's h
+            sq = np.zeros(T, dtype=np.float64) if step_norms else None
+            for t in range(T - 1, -1, -1):
+                if dS is not None:
+                    g[:, :H] = g[:, :H] + dS[t, lo:hi, :]  # the step's own loss on h^t
+                if step_norms:
+                    sq[t] = float(xp.sum(g * g))
+                k = ends[t]
+                gk = g[:k, :]
+                du, dp, g_prev = c.step_back(xp, gk, Z[t, lo:lo + k, :], S[t, lo:lo + k, :], S[t + 1, lo:lo + k, :])
+                dp = du if dp is None else dp
+                dh = xp.matmul(dp, W_hT)  # backprop through h^{t-1} @ W_s[:H]
+                g_prev = xp.concat([g_prev[:, :H] + dh, g_prev[:, H:]], axis=1) if SW > H else g_prev + dh
+                if real is not None:
+                    zero = xp.zeros_like(du)
+                    du = xp.where(real[t, ...], du, zero)  # a pad step has no cell
+                    dp = xp.where(real[t, ...], dp, zero)
+                    g_prev = xp.where(real[t, ...], g_prev, gk)  # pad step: s^t = s^{t-1}, the gradient passes unchanged
+                dU[t, lo:lo + k, :] = du
+                if separate:
+                    dP[t, lo:lo + k, :] = dp
+                if k < n:  # sorted lengths: rows k.. are pad steps, no gradient into the cell
+                    dU[t, lo + k:hi, :] = 0.0
+                    if separate:
+                        dP[t, lo + k:hi, :] = 0.0
+                g[:k, :] = g_prev
+            return g, sq
+
+        spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, cache["row_work"]) if is_numpy(xp) else [(0, B)]
+        parts = _cpu.run(rows, spans)
+        g = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)  # dLoss/ds^0 [B, S]
+
+        # BPTT's sum over time steps, as one product over all stacked steps
+        dU2 = xp.reshape(dU, (T * B, G * H))
+        H_prev = xp.reshape(S[:-1, :, :H], (T * B, H))
+        if is_numpy(xp):
+            if separate:
+                dW_h, _ = _cpu.matmul_tn([H_prev], dP.reshape(T * B, G * H))
+                dW_x, db_s = _cpu.matmul_tn([X], dU2)
+                dW_s = np.concatenate([dW_h, dW_x], axis=0)
+            else:
+                dW_s, db_s = _cpu.matmul_tn([H_prev, X], dU2)
+        else:
+            dP2 = xp.reshape(dP, (T * B, G * H))
+            dW_s = xp.concat([xp.matmul(xp.permute_dims(H_prev, (1, 0)), dP2),  # state rows W_s[:H]
+                              xp.matmul(xp.permute_dims(X, (1, 0)), dU2)], axis=0)  # input rows W_s[H:]
+            db_s = xp.sum(dU2, axis=0)
+        grads = {"W_s": dW_s, "b_s": db_s}
+        grads.update(c.hidden_bias_grads(xp, xp.reshape(dP, (T * B, G * H)), H))
+        for j, name in enumerate(c.INITIAL):  # the learned initial state is shared by the batch
+            if name in params:
+                grads[name] = (xp.sum(g[:, j * H:(j + 1) * H], axis=0) if cache["learn_s0"]
+                               else xp.zeros_like(params[name]))
+        dx = None
+        if need_dx:
+            W_xT = xp.permute_dims(W_s[H:, :], (1, 0))
+            dX = _cpu.matmul(dU2, W_xT) if is_numpy(xp) else xp.matmul(dU2, W_xT)  # backprop into the inputs i^t
+            dx = xp.permute_dims(xp.reshape(dX, (T, B, D)), (1, 0, 2))
+    if step_norms:
+        norms = np.sqrt(sum(p[1] for p in parts))
+        return grads, dx, xp.asarray(norms.astype(to_numpy(S[:1, :1, :1]).dtype))
+    return grads, dx
