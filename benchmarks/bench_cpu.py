@@ -1,4 +1,4 @@
-"""One training step of bptt against torch.nn.RNN on the CPU, in one process.
+"""One training step of bptt against torch.nn.RNN (GRU, LSTM) on the CPU, in one process.
 
 A step is: forward over the batch, a softmax head on the final state, the loss,
 BPTT backward, and an SGD update; tanh, float32.  The two libraries are timed in
@@ -14,6 +14,9 @@ spinning OpenBLAS threads to torch's next step: 1.4-2.7x on torch's times.)
     python benchmarks/bench_cpu.py --steps 50 --rows 32,50,32,128
     python benchmarks/bench_cpu.py --rows 64,100,128,256,2 64,100,128,256,1,bi 64,100,128,256,2,bi,varlen
                                               # B,T,D,H[,layers[,bi][,varlen]]: stacked, bidirectional
+    python benchmarks/bench_cpu.py --rows 64,100,128,256,gru 64,100,128,256,lstm,varlen
+                                              # ...[,gru|lstm]: a gated cell against torch.nn.GRU / nn.LSTM
+    python benchmarks/bench_cpu.py --set gated   # the gated cells' rows only
 
 It also measures the machine's float32 matrix-product peak with the same
 thread count, between the blocks, and reports which fraction of it bptt
@@ -36,15 +39,18 @@ ROWS = [(32, 50, 32, 128), (64, 100, 128, 256), (128, 100, 256, 512), (1, 1000, 
 VARLEN = (64, 100, 128, 256)
 # (B, T, D, H, layers, bidirectional, variable lengths): torch.nn.RNN(num_layers, bidirectional), packed
 STACKED = [(64, 100, 128, 256, 2, False, False), (64, 100, 128, 256, 1, True, False), (64, 100, 128, 256, 2, True, True)]
+# the gated cells against torch.nn.GRU / nn.LSTM: (B, T, D, H, variable lengths) for each cell
+GATED = [(32, 50, 32, 128, False), (64, 100, 128, 256, False), (128, 100, 256, 512, False), (64, 100, 128, 256, True)]
 BLOCK = 5  # timed steps in a row of one library
 SETTLE = 0.15  # s of untimed steps before a block: OpenBLAS's idle threads spin for 2^28 cycles
 # (~0.1 s) after a multi-threaded product, and would take a core from whatever runs next
 
 
-def bptt_step_fn(B, T, D, H, lengths, rng, layers=1, bi=False):
+def bptt_step_fn(B, T, D, H, lengths, rng, layers=1, bi=False, cell="rnn"):
     from bptt import Batch, Model, ModelConfig, SGD
 
-    model = Model(ModelConfig(input_size=D, hidden_size=H, output_size=C, num_layers=layers, bidirectional=bi), rng=rng)
+    model = Model(ModelConfig(input_size=D, hidden_size=H, output_size=C, num_layers=layers, bidirectional=bi,
+                              cell=cell), rng=rng)
     opt = SGD(lr=0.01)
     x = rng.standard_normal((B, T, D)).astype(np.float32)
     y = rng.integers(0, C, size=B)
@@ -58,10 +64,12 @@ def bptt_step_fn(B, T, D, H, lengths, rng, layers=1, bi=False):
     return step, model, batch
 
 
-def torch_step_fn(B, T, D, H, lengths, model, batch, layers=1, bi=False):
+def torch_step_fn(B, T, D, H, lengths, model, batch, layers=1, bi=False, cell="rnn"):
     import torch
 
-    net = torch.nn.RNN(D, H, num_layers=layers, bidirectional=bi, batch_first=True, nonlinearity="tanh")
+    kw = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+    Net = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    net = Net(D, H, num_layers=layers, bidirectional=bi, batch_first=True, **kw)
     K = 2 if bi else 1
     head = torch.nn.Linear(K * H, C)
     p = model.params
@@ -69,11 +77,14 @@ def torch_step_fn(B, T, D, H, lengths, model, batch, layers=1, bi=False):
     with torch.no_grad():  # the same weights: weight_hh = W_s[:H].T, weight_ih = W_s[H:].T
         for k in range(layers):
             for sfx in ([f"l{k}", f"l{k}_reverse"] if bi else [f"l{k}"]):
-                W, b = (p[f"W_s_{sfx}"], p[f"b_s_{sfx}"]) if stacked else (p["W_s"], p["b_s"])
+                name = (lambda n: f"{n}_{sfx}") if stacked else (lambda n: n)
+                W, b = p[name("W_s")], p[name("b_s")]
                 getattr(net, f"weight_hh_{sfx}").copy_(torch.from_numpy(W[:H].T.copy()))
                 getattr(net, f"weight_ih_{sfx}").copy_(torch.from_numpy(W[H:].T.copy()))
                 getattr(net, f"bias_ih_{sfx}").copy_(torch.from_numpy(b))
                 getattr(net, f"bias_hh_{sfx}").zero_()
+                if cell == "gru":
+                    getattr(net, f"bias_hh_{sfx}")[2 * H:] = torch.from_numpy(p[name("b_hn")])
         head.weight.copy_(torch.from_numpy(p["W_o"].T.copy()))
         head.bias.copy_(torch.from_numpy(p["b_o"]))
     opt = torch.optim.SGD(list(net.parameters()) + list(head.parameters()), lr=0.01)
@@ -88,6 +99,8 @@ def torch_step_fn(B, T, D, H, lengths, model, batch, layers=1, bi=False):
         else:
             packed = torch.nn.utils.rnn.pack_padded_sequence(x, L, batch_first=True, enforce_sorted=False)
             _, hT = net(packed)
+        if cell == "lstm":
+            hT = hT[0]  # (h_n, c_n): the head reads h
         top = hT[-K:].permute(1, 0, 2).reshape(hT.shape[1], K * H)  # the top layer's final states, both directions
         loss = torch.nn.functional.cross_entropy(head(top), y)
         loss.backward()
@@ -120,16 +133,16 @@ class MatmulPeak:
         return statistics.median(self.samples[since:])
 
 
-def step_flops(B, T, D, H, layers=1, bi=False):
+def step_flops(B, T, D, H, layers=1, bi=False, gates=1):
     # per layer and direction: forward: input projection 2TBDH + recurrence 2TBH^2; backward: 2TBH^2
     # through W_s[:H], dW_s = [S_prev, X]^T dA: 2TB(H+D)H, and dx 2TBDH above the first layer (its
-    # inputs are data)
+    # inputs are data); a gated cell's products are ``gates`` times wider
     K = 2 if bi else 1
     total = 0
     for k in range(layers):
         Din = D if k == 0 else K * H
         total += K * 2 * T * B * H * (2 * Din + 3 * H + (Din if k > 0 else 0))
-    return total
+    return total * gates
 
 
 def timed_block(step, k):
@@ -154,10 +167,10 @@ def varlen_lengths(B, T, rng):
     return lengths
 
 
-def run_row(B, T, D, H, steps, varlen, rng, peak, layers=1, bi=False):
+def run_row(B, T, D, H, steps, varlen, rng, peak, layers=1, bi=False, cell="rnn"):
     lengths = varlen_lengths(B, T, rng) if varlen else None
-    bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng, layers, bi)
-    tstep = torch_step_fn(B, T, D, H, lengths, model, batch, layers, bi)
+    bstep, model, batch = bptt_step_fn(B, T, D, H, lengths, rng, layers, bi, cell)
+    tstep = torch_step_fn(B, T, D, H, lengths, model, batch, layers, bi, cell)
     tb, tt = [], []
     while len(tb) < steps:  # blocks of BLOCK timed steps of one library, then of the other
         tb += timed_block(bstep, min(BLOCK, steps - len(tb)))
@@ -170,31 +183,37 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=30, help="timed steps per row (median reported)")
     ap.add_argument("--rows", nargs="*", default=None, help="rows as B,T,D,H (default: the standard set)")
+    ap.add_argument("--set", choices=["all", "rnn", "gated"], default="all",
+                    help="the standard rows: all, the tutorial's cell only, or the gated cells only")
     args = ap.parse_args(argv)
     import torch
 
     def parse(r):
         parts = r.split(",")
         nums = [int(v) for v in parts if v.isdigit()]
-        return (*nums[:4], nums[4] if len(nums) > 4 else 1, "bi" in parts, "varlen" in parts)
+        cell = "gru" if "gru" in parts else "lstm" if "lstm" in parts else "rnn"
+        return (*nums[:4], nums[4] if len(nums) > 4 else 1, "bi" in parts, "varlen" in parts, cell)
 
-    todo = ([parse(r) for r in args.rows] if args.rows
-            else [(*r, 1, False, False) for r in ROWS] + [(*VARLEN, 1, False, True)] + STACKED)
+    rnn_rows = [(*r, 1, False, False, "rnn") for r in ROWS] + [(*VARLEN, 1, False, True, "rnn")] + [
+        (*r, "rnn") for r in STACKED]
+    gated_rows = [(B, T, D, H, 1, False, v, cell) for cell in ("gru", "lstm") for B, T, D, H, v in GATED]
+    todo = ([parse(r) for r in args.rows] if args.rows else
+            {"all": rnn_rows + gated_rows, "rnn": rnn_rows, "gated": gated_rows}[args.set])
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__} threads={threads}; numpy {np.__version__}; cores={os.cpu_count()}")
     rng = np.random.default_rng(0)
     peak = MatmulPeak()
     for _ in range(4):
         peak.sample()
-    print(f"{'B,T,D,H':>22} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} {'peak GFLOP/s':>12}")
-    for B, T, D, H, layers, bi, varlen in todo:
+    print(f"{'B,T,D,H':>27} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} {'peak GFLOP/s':>12}")
+    for B, T, D, H, layers, bi, varlen, cell in todo:
         since = len(peak.samples)
-        tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak, layers, bi)
-        rate = step_flops(B, T, D, H, layers, bi) / tb
-        name = (f"{B},{T},{D},{H}" + (f" {layers} layers" if layers > 1 else "") + (" bi" if bi else "")
-                + (" varlen" if varlen else ""))
+        tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak, layers, bi, cell)
+        rate = step_flops(B, T, D, H, layers, bi, {"rnn": 1, "gru": 3, "lstm": 4}[cell]) / tb
+        name = ((f"{cell} " if cell != "rnn" else "") + f"{B},{T},{D},{H}" + (f" {layers} layers" if layers > 1 else "")
+                + (" bi" if bi else "") + (" varlen" if varlen else ""))
         row_peak = peak.rate(since)  # measured between this row's blocks
-        print(f"{name:>22} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / row_peak:7.0%}"
+        print(f"{name:>27} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / row_peak:7.0%}"
               f" {row_peak / 1e9:10.1f}")
     print(f"float32 matmul peak (2048^3 numpy matmul between blocks, median of {len(peak.samples)}): "
           f"{peak.rate() / 1e9:.1f} GFLOP/s; 'of peak' divides by the median measured during that row")

@@ -13,7 +13,9 @@
 #   own-task        bash benchmarks/own_task.sh (15 min)
 #   sentiment       the sentence-sentiment recipe, seeds 0-2, two at a time on one core each (10 min)
 #   sentiment-clip5 the same recipe with `--clip 5` (the default clipping before 2026-11-30), seeds 0-2
+#   sentiment-gru   the same recipe with `--cell gru`, seeds 0-2 (30 min)
 #   char-lm         the character-level Shakespeare model (30 min alone)
+#   char-lm-lstm    the same corpus with `--cell lstm`, 30 minutes of training (35 min alone)
 #   word-lm         the word-level Shakespeare model (25 min alone)
 #   cpu-speed       python benchmarks/bench_cpu.py (3 min)
 #   gpu             sh benchmarks/run_gpu.sh (a CUDA device and CuPy)
@@ -85,12 +87,21 @@ PY
     own-task) run bash "$HERE/own_task.sh" "$WORK/own-task" ;;
     sentiment) TAG="" sentiment ;;
     sentiment-clip5) TAG="-clip5" sentiment --clip 5 ;;
+    sentiment-gru) TAG="-gru" sentiment --cell gru ;;
     char-lm)
       S=$D/shakespeare
       run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --hidden 512 --batch-size 64 \
         --window 64 --lr 0.001 --clip 5 --lr-schedule cosine --epochs 18 --out "$WORK/char.bptt"
       run bptt evaluate --model "$WORK/char.bptt" --data "$S/test.txt"
       run bptt generate --model "$WORK/char.bptt" --prompt "To be, or not" --length 300 --temperature 0.8 --seed 1
+      ;;
+    char-lm-lstm)
+      S=$D/shakespeare
+      run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --cell lstm \
+        --hidden "${LSTM_HIDDEN:-256}" --batch-size 64 --window 64 --lr 0.002 --clip 5 --lr-schedule cosine \
+        --epochs "${LSTM_EPOCHS:-8}" --max-time 1800 --out "$WORK/char-lstm.bptt"
+      run bptt evaluate --model "$WORK/char-lstm.bptt" --data "$S/test.txt"
+      run bptt generate --model "$WORK/char-lstm.bptt" --prompt "To be, or not" --length 300 --temperature 0.8 --seed 1
       ;;
     word-lm)
       S=$D/shakespeare

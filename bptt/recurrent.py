@@ -123,7 +123,24 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
         U = xp.reshape(U, (T, B, c.GATES * H))
         S = xp.empty((T + 1, B, SW), dtype=x.dtype)  # S[t] = the carried state after step t; S[0] = s^0
         S[0, ...] = _initial_state(xp, c, params, s_init, B, H, SW, x.dtype)
-        Z = xp.empty((T, B, c.SAVED * H), dtype=x.dtype)  # what each step keeps for its backward
+        fast = is_numpy(xp)  # NumPy: the cell's step with out= into these buffers
+        Z = xp.empty((T, B, (c.SAVED_NUMPY if fast else c.SAVED) * H), dtype=x.dtype)  # kept for the backward
+
+        def rows_numpy(lo, hi):
+            n = hi - lo
+            ends, real = rnn._part_steps(T, lo, hi, m, real_rows)
+            a = np.empty((n, c.GATES * H), dtype=x.dtype)
+            tmp = None if real is None else np.empty((n, SW), dtype=x.dtype)
+            for t, k in enumerate(ends):
+                prev, nxt = S[t, lo:lo + k], S[t + 1, lo:lo + k]
+                np.matmul(prev[:, :H], W_h, out=a[:k])  # h^{t-1} @ W_s[:H]: the step's one product
+                out = nxt if real is None else tmp[:k]
+                c.step_numpy(U[t, lo:lo + k], a[:k], prev, out, Z[t, lo:lo + k], params)
+                if real is not None:
+                    np.copyto(nxt, prev)
+                    np.copyto(nxt, out, where=real[t])  # pad step: carry the whole state over unchanged
+                if k < n:  # sorted lengths: rows k.. are pad steps
+                    S[t + 1, lo + k:hi] = S[t, lo + k:hi]
 
         def rows(lo, hi):
             n = hi - lo
@@ -140,9 +157,9 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
                     S[t + 1, lo + k:hi, :] = S[t, lo + k:hi, :]
 
         spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, row_work) if is_numpy(xp) else [(0, B)]
-        _cpu.run(rows, spans)
+        _cpu.run(rows_numpy if fast else rows, spans)
     states = xp.permute_dims(S[1:, :, :H], (1, 0, 2))  # [B, T, H]: the h part after each step
-    cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H),
+    cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H), "fast": fast,
              "learn_s0": s_init is None and all(k in params for k in c.INITIAL),
              "real_rows": real_rows, "row_work": row_work}
     return states, cache
@@ -235,8 +252,41 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
                 g[:k, :] = g_prev
             return g, sq
 
+        def rows_numpy(lo, hi):
+            n = hi - lo
+            ends, real = rnn._part_steps(T, lo, hi, m, real_rows)
+            g = np.zeros((n, SW), dtype=S.dtype)  # dLoss/ds^t arriving from step t+1
+            if d_last is not None:
+                g[:, :H] = d_last[lo:hi]  # the loss on the final state's h
+            gd = np.empty_like(g)  # dLoss/ds^{t-1}, built up
+            dh = np.empty((n, H), dtype=S.dtype)
+            sq = np.zeros(T, dtype=np.float64) if step_norms else None
+            for t in range(T - 1, -1, -1):
+                if dS is not None:
+                    g[:, :H] += dS[t, lo:hi]  # the step's own loss on h^t
+                if step_norms:
+                    sq[t] = np.vdot(g, g)
+                k = ends[t]
+                du, dp = dU[t, lo:lo + k], dP[t, lo:lo + k]
+                c.step_back_numpy(g[:k], Z[t, lo:lo + k], S[t, lo:lo + k], S[t + 1, lo:lo + k], du, dp, gd[:k])
+                np.matmul(dp, W_hT, out=dh[:k])  # backprop through h^{t-1} @ W_s[:H]
+                gd[:k, :H] += dh[:k]
+                if real is not None:
+                    pad = ~real[t, :k, 0]
+                    du[pad] = 0.0  # a pad step has no cell
+                    if separate:
+                        dp[pad] = 0.0
+                    np.copyto(g[:k], gd[:k], where=real[t])  # pad step: s^t = s^{t-1}, the gradient passes
+                else:
+                    g[:k] = gd[:k]
+                if k < n:  # sorted lengths: rows k.. are pad steps, no gradient into the cell
+                    dU[t, lo + k:hi] = 0.0
+                    if separate:
+                        dP[t, lo + k:hi] = 0.0
+            return g, sq
+
         spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, cache["row_work"]) if is_numpy(xp) else [(0, B)]
-        parts = _cpu.run(rows, spans)
+        parts = _cpu.run(rows_numpy if cache["fast"] else rows, spans)
         g = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)  # dLoss/ds^0 [B, S]
 
         # BPTT's sum over time steps, as one product over all stacked steps

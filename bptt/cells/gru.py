@@ -75,3 +75,54 @@ def step_back(xp, g, saved, s_prev, s_new):
 
 def hidden_bias_grads(xp, dP, H: int) -> dict:
     return {"b_hn": xp.sum(dP[:, 2 * H:], axis=0)}  # b_hn sits beside p_n
+
+
+# NumPy's fast path: the same step with ``out=`` into the layer's buffers.  bptt.recurrent uses
+# it on NumPy arrays; the functions above are the array-API reference, and the tests compare them.
+
+SAVED_NUMPY = SAVED
+
+
+def step_numpy(u, a, s_prev, s_new, z, params):
+    """``a`` [n, 3H] holds ``p`` and is overwritten; writes ``s_new`` [n, H] and ``z`` [n, 4H]."""
+    H = s_prev.shape[1]
+    rz = z[:, :2 * H]
+    np.add(u[:, :2 * H], a[:, :2 * H], out=rz)
+    rz *= 0.5  # sigmoid(a) = (tanh(a / 2) + 1) / 2
+    np.tanh(rz, out=rz)
+    rz *= 0.5
+    rz += 0.5
+    r, zg = rz[:, :H], rz[:, H:]
+    hn = z[:, 3 * H:]
+    np.add(a[:, 2 * H:], params["b_hn"], out=hn)  # the state part of n, with its own bias
+    n = z[:, 2 * H:3 * H]
+    np.multiply(r, hn, out=n)
+    n += u[:, 2 * H:]
+    np.tanh(n, out=n)
+    np.subtract(s_prev, n, out=s_new)
+    s_new *= zg
+    s_new += n  # (1 - z) n + z h^{t-1}
+
+
+def step_back_numpy(g, z, s_prev, s_new, du, dp, g_direct):
+    H = s_prev.shape[1]
+    r, zg, n, hn = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    one_minus_z = 1.0 - zg
+    dn = du[:, 2 * H:]
+    np.multiply(n, n, out=dn)
+    np.subtract(1.0, dn, out=dn)  # tanh'
+    dn *= g
+    dn *= one_minus_z  # through (1 - z) n, then tanh
+    dz = du[:, H:2 * H]
+    np.subtract(s_prev, n, out=dz)
+    dz *= g
+    dz *= zg
+    dz *= one_minus_z  # through z (h - n), then the sigmoid
+    dr = du[:, :H]
+    np.multiply(dn, hn, out=dr)
+    dr *= r
+    np.subtract(1.0, r, out=one_minus_z)
+    dr *= one_minus_z  # through r (p_n + b_hn), then the sigmoid
+    dp[:, :2 * H] = du[:, :2 * H]
+    np.multiply(dn, r, out=dp[:, 2 * H:])  # the state part of n is scaled by r
+    np.multiply(g, zg, out=g_direct)  # h^{t-1} reaches h^t through z h^{t-1}

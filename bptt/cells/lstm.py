@@ -82,3 +82,57 @@ def step_back(xp, gs, saved, s_prev, s_new):
 
 def hidden_bias_grads(xp, dP, H: int) -> dict:
     return {}  # every bias is in b_s
+
+
+# NumPy's fast path: the same step with ``out=`` into the layer's buffers (no step allocates
+# more than one temporary).  bptt.recurrent uses it on NumPy arrays; the functions above are
+# the array-API reference, and the tests compare the two.
+
+SAVED_NUMPY = 5  # i, f, g, o and tanh(c^t)
+
+
+def step_numpy(u, a, s_prev, s_new, z, params):
+    """``a`` [n, 4H] holds ``p`` and is overwritten; writes ``s_new`` [n, 2H] and ``z`` [n, 5H]."""
+    H = s_prev.shape[1] // 2
+    np.add(a, u, out=a)  # the pre-activations
+    a[:, :2 * H] *= 0.5  # sigmoid(a) = (tanh(a / 2) + 1) / 2 on the blocks i, f, o
+    a[:, 3 * H:] *= 0.5
+    gates = z[:, :4 * H]
+    np.tanh(a, out=gates)
+    for blk in (gates[:, :2 * H], gates[:, 3 * H:]):
+        blk *= 0.5
+        blk += 0.5
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    c = s_new[:, H:]
+    np.multiply(f, s_prev[:, H:], out=c)  # f c^{t-1}
+    c += i * g  # + i g
+    tc = z[:, 4 * H:]
+    np.tanh(c, out=tc)
+    np.multiply(o, tc, out=s_new[:, :H])  # h^t = o tanh(c^t)
+
+
+def step_back_numpy(gs, z, s_prev, s_new, du, dp, g_direct):
+    """Writes dLoss/d(pre-activation) into ``du`` (``dp`` is ``du``: the LSTM's state and input parts
+    enter alike) and the part of dLoss/ds^{t-1} that skips ``p`` into ``g_direct`` [n, 2H]."""
+    H = s_prev.shape[1] // 2
+    gates, tc = z[:, :4 * H], z[:, 4 * H:]
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    gh, gc = gs[:, :H], gs[:, H:]
+    dc = g_direct[:, H:]  # dLoss/dc^t first, then times f
+    np.multiply(tc, tc, out=dc)
+    np.subtract(1.0, dc, out=dc)  # tanh'(c^t)
+    dc *= o
+    dc *= gh
+    dc += gc  # total dLoss/dc^t: carried from t+1 plus through h^t = o tanh(c^t)
+    np.multiply(dc, g, out=du[:, :H])  # through i g
+    np.multiply(dc, s_prev[:, H:], out=du[:, H:2 * H])  # through f c^{t-1}
+    np.multiply(dc, i, out=du[:, 2 * H:3 * H])  # through i g
+    np.multiply(gh, tc, out=du[:, 3 * H:])  # through o tanh(c^t)
+    d = 1.0 - gates
+    d *= gates  # sigmoid' = s (1 - s) on i, f, o
+    dg = d[:, 2 * H:3 * H]
+    np.multiply(g, g, out=dg)
+    np.subtract(1.0, dg, out=dg)  # tanh' = 1 - g^2 on g
+    du *= d  # backprop through the gates' nonlinearities
+    dc *= f  # c^{t-1} reaches c^t through f c^{t-1}
+    g_direct[:, :H] = 0.0
