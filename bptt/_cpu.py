@@ -33,7 +33,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-__all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn"]
+__all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn", "side_by_side"]
 
 MIN_SPLIT_FLOPS = 2_000_000  # below this a product runs whole: a hand-off costs ~20 us
 MIN_PART_MACS = 1 << 21  # per core and time step, ``rows/n * H * H``, to split.  Measured on 2 cores
@@ -197,3 +197,39 @@ def matmul_tn(a_list, b: np.ndarray):
         out += p
         sums += q
     return out, sums
+
+
+def _cores() -> int:
+    """The threads bptt may use: ``BPTT_CPU_THREADS``, else the BLAS's own thread count (as it was
+    before an enclosing :func:`parallel` set it to one)."""
+    libs = _blas_libs()
+    if not libs:
+        return 1
+    env = os.environ.get("BPTT_CPU_THREADS", "").strip()
+    if env or not _state["saved"]:
+        return _wanted_workers(libs)
+    return max((n or 1 for _, n in _state["saved"]), default=1)
+
+
+def side_by_side(fns) -> list:
+    """``[f() for f in fns]`` for independent NumPy computations (the two directions of a
+    bidirectional layer), each on its own thread with a one-thread BLAS, when bptt may use
+    several cores; nested work splits nothing meanwhile.  On one core, off the main thread, or
+    without a BLAS whose threads can be set, they run one after the other."""
+    fns = list(fns)
+    if len(fns) < 2 or threading.current_thread() is not threading.main_thread() or _cores() < 2:
+        return [f() for f in fns]
+    libs = _blas_libs()
+    saved = [(lib, lib.get_num_threads()) for lib in libs]
+    workers_before = _state["workers"]
+    try:
+        for lib in libs:
+            lib.set_num_threads(1)
+        if any(lib.get_num_threads() != 1 for lib in libs):  # a BLAS that would not follow
+            return [f() for f in fns]
+        _state["workers"] = 1  # each computation runs whole on its thread
+        return run(lambda lo, hi: fns[lo](), [(i, i + 1) for i in range(len(fns))])
+    finally:
+        _state["workers"] = workers_before
+        for lib, n in saved:
+            lib.set_num_threads(n)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, recurrent
+from . import _checks, _cpu, recurrent
 from ._xp import namespace
 
 __all__ = ["init", "forward", "backward", "param_names", "top_final"]
@@ -118,22 +118,23 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     for layer in range(L):
         if layer > 0 and drop is not None:
             h = h * drop[layer - 1]  # dropout on the connection from layer k-1 to layer k
-        outs = []
-        for d in range(K):
+        def direction(d, layer=layer, h=h):
             sfx = f"l{layer}" + ("_reverse" if d else "")
             s0 = None if s_init is None else s_init[layer * K + d]
-            if d == 0:  # forward: lengths keep rnn's longest-first fast path; a mask goes as it is
+            if d == 0:  # forward: lengths keep the longest-first fast path; a mask goes as it is
                 states, c = recurrent.forward(_layer_params(params, sfx, cell), h,
                                               lengths=lengths if mask is None else None, mask=mask, cell=cell,
                                               activation=activation, s_init=s0, check=False)
-                finals.append(recurrent.final_state(c))  # pads carry: the state after the last real step
-            else:  # reverse: the time-reversed batch and mask; flipped back to the original time
-                states, c = recurrent.forward(_layer_params(params, sfx, cell), xp.flip(h, axis=1), mask=rmask,
-                                              cell=cell, activation=activation, s_init=s0, check=False)
-                finals.append(recurrent.final_state(c))  # reversed time: the state after the first real step
-                states = xp.flip(states, axis=1)
-            outs.append(states)
-            caches.append(c)
+                return states, recurrent.final_state(c), c  # pads carry: the state after the last real step
+            # reverse: the time-reversed batch and mask; flipped back to the original time
+            states, c = recurrent.forward(_layer_params(params, sfx, cell), xp.flip(h, axis=1), mask=rmask,
+                                          cell=cell, activation=activation, s_init=s0, check=False)
+            return xp.flip(states, axis=1), recurrent.final_state(c), c  # reversed: after the first real step
+
+        runs = _both(xp, [lambda d=d: direction(d) for d in range(K)])  # the directions are independent
+        outs = [r[0] for r in runs]
+        finals += [r[1] for r in runs]
+        caches += [r[2] for r in runs]
         h = outs[0] if K == 1 else xp.concat(outs, axis=-1)  # [B, T, K*H]
     final = xp.stack(finals, axis=0)
     cache = {"rnn": caches, "L": L, "K": K, "drop": drop, "B": B, "T": T, "H": int(outs[0].shape[-1]),
@@ -162,8 +163,7 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     grads, dh = {}, d_out  # dh: dLoss/d(this layer's output) [B, T, K*H], None when only finals feed the loss
     sq = None  # the squared step norms, summed over layers and directions
     for layer in reversed(range(L)):
-        dx_layer = None
-        for d in range(K):
+        def direction(d, layer=layer, dh=dh):
             i = layer * K + d
             sfx = f"l{layer}" + ("_reverse" if d else "")
             d_states = None if dh is None else dh[:, :, d * H:(d + 1) * H]
@@ -171,10 +171,16 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
                 d_states = xp.flip(d_states, axis=1)  # into the reverse run's own (reversed) time
             d_last = None if d_final is None else d_final[i]
             if d_states is None and d_last is None:
-                continue
+                return None
             p = _layer_params(params, sfx, cache["cell"])
-            res = recurrent.backward(p, cache["rnn"][i], d_states, d_last=d_last, need_dx=need_dx or layer > 0,
-                               step_norms=step_norms)
+            return sfx, recurrent.backward(p, cache["rnn"][i], d_states, d_last=d_last,
+                                           need_dx=need_dx or layer > 0, step_norms=step_norms)
+
+        dx_layer = None
+        for d, run in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)])):
+            if run is None:
+                continue
+            sfx, res = run
             g, dx = res[0], res[1]
             if step_norms:
                 n2 = res[2] * res[2]
@@ -195,6 +201,12 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     if step_norms:
         return grads, (dh if need_dx else None), xp.sqrt(sq)
     return grads, (dh if need_dx else None)
+
+
+def _both(xp, fns):
+    """The directions of a layer: side by side on two cores for NumPy (bptt._cpu.side_by_side),
+    one after the other elsewhere (a GPU runs each direction's loop across its own cores)."""
+    return _cpu.side_by_side(fns) if xp is np else [f() for f in fns]
 
 
 def top_final(out, bidirectional: bool):

@@ -164,3 +164,47 @@ def test_without_a_settable_blas_nothing_is_split(monkeypatch, rng):
     params = rnn.init(3, 4, rng=rng, dtype=np.float64)
     states, _ = rnn.forward(params, rng.standard_normal((64, 3, 3)))
     assert states.shape == (64, 3, 4)
+
+
+def test_the_two_directions_of_a_layer_run_side_by_side(controllable, monkeypatch, rng):
+    """A bidirectional layer's directions are independent: with two threads allowed they run at
+    once, one per thread, with a one-thread BLAS; the results equal one after the other."""
+    from bptt import recurrent, stack
+
+    p = stack.init(3, 4, num_layers=2, bidirectional=True, cell="gru", rng=rng, dtype=np.float64)
+    x = rng.standard_normal((5, 6, 3))
+    lengths = np.array([6, 2, 5, 1, 6])
+    d_out = rng.standard_normal((5, 6, 8))
+
+    def run_once():
+        out, fin, cache = stack.forward(p, x, lengths=lengths, num_layers=2, bidirectional=True, cell="gru")
+        grads, dx = stack.backward(p, cache, d_out)
+        return out, fin, grads, dx
+
+    monkeypatch.setenv("BPTT_CPU_THREADS", "1")
+    before = blas_threads()
+    alone = run_once()
+    seen = []
+    real_forward, real_backward = recurrent.forward, recurrent.backward
+
+    def spy(fn):
+        def wrapped(*a, **k):
+            seen.append((fn.__name__, threading.get_ident(), blas_threads()))
+            return fn(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(recurrent, "forward", spy(real_forward))
+    monkeypatch.setattr(recurrent, "backward", spy(real_backward))
+    monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    both = run_once()
+    for name in ("forward", "backward"):
+        calls = [(t, b) for n, t, b in seen if n == name]
+        on_this = [t for t, _ in calls if t == threading.get_ident()]
+        assert len(calls) == 4 and len(on_this) == 2, calls  # 2 layers x 2 directions: one of each pair here
+        assert all(b == [1] * len(b) for _, b in calls)
+    assert blas_threads() == before  # restored
+    np.testing.assert_allclose(both[0], alone[0], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(both[1], alone[1], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(both[3], alone[3], rtol=0, atol=1e-13)
+    for k in alone[2]:
+        np.testing.assert_allclose(both[2][k], alone[2][k], rtol=0, atol=1e-12)
