@@ -23,6 +23,17 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
 
+def hashlib_digest(*arrays) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a))
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _seed(text: str) -> int:
     """argparse type of every --seed: an integer from 0 to 2**63 - 1."""
     try:
@@ -83,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (default: zeros)")
+    t.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
+                   help="the parameters' and the computation's float type")
     t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
                    help="stacked recurrent layers: layer k reads the states of layer k - 1 (--dropout also drops "
                         "units between layers)")
@@ -288,7 +301,45 @@ def _layers_text(cfg) -> str:
     return f"{cell}H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "")
 
 
+_JOB = {"comm": None}  # the MPI communicator of a data-parallel run (bptt.distributed), once made
+
+
+def _mpi_comm(args):
+    """The communicator when started by ``mpiexec -n N`` (N > 1), else None (MPI never imported)."""
+    from . import distributed
+
+    try:
+        comm = distributed.from_environment()
+    except distributed.MPIMissing as e:
+        raise UserError(str(e)) from None
+    if comm is None:
+        return None
+    _JOB["comm"] = comm
+    if args.restarts > 1:
+        raise UserError("--restarts runs one training per seed; under mpiexec the processes train one model together")
+    if args.device == "gpu":  # each rank on its own GPU: its local rank modulo the GPUs this node shows
+        import cupy
+
+        cupy.cuda.Device(comm.local_rank % cupy.cuda.runtime.getDeviceCount()).use()
+    return comm
+
+
+def _same_everywhere(comm, what: dict):
+    """Every rank must train the same model on the same data with the same settings: compared once."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+    digests = comm.allgather(digest)
+    odd = [r for r, d in enumerate(digests) if d != digests[0]]
+    if odd:
+        raise UserError(f"rank(s) {odd} read other data or settings than rank 0 (the files each rank reads must "
+                        f"be the same, and so must every option)")
+
+
 def cmd_train(args, out=print) -> int:
+    comm = _mpi_comm(args)
+    if comm is not None and comm.rank != 0:
+        out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
     if args.min_count is not None and args.min_count < 1:
         raise UserError(f"--min-count must be a positive integer, got {args.min_count}")
     frozen = ("E",) if args.freeze_embeddings else ()
@@ -349,7 +400,7 @@ def cmd_train(args, out=print) -> int:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
                           learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
-                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell)
+                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell, dtype=args.dtype)
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.restarts < 1:
@@ -382,10 +433,22 @@ def cmd_train(args, out=print) -> int:
             f"{len(labels)} labels; {_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters")
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
+    if comm is not None:
+        from .distributed import Sharded
+
+        ids = train_data.ids if args.task == "lm" else np.concatenate([np.asarray(i) for i in train_data.ids])
+        _same_everywhere(comm, {"config": cfg.to_dict(), "train": dataclasses.asdict(tcfg), "meta": meta,
+                                "data": hashlib_digest(ids), "params": hashlib_digest(*model.params.values())})
+        pids = comm.allgather(os.getpid())  # mpiexec names a process that dies by its pid: here is its rank
+        out(f"data-parallel on {comm.size} processes (MPI): each global batch of {tcfg.batch_size} cut into "
+            f"{comm.size} shards, one allreduce of the gradients per step; ranks' pids: "
+            + ", ".join(f"{r}: {p}" for r, p in enumerate(pids)))
+        train_data = Sharded(train_data, comm)
+        job["progress"] = False if comm.rank else job["progress"]
     if args.restarts == 1:
         try:
             history = train(model, train_data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
-                            progress=job["progress"], device=args.device, grad_norms=job["grad_norms"])
+                            progress=job["progress"], device=args.device, grad_norms=job["grad_norms"], comm=comm)
         except (FileNotFoundError, ValueError, RuntimeError) as e:
             raise UserError(str(e)) from None
     else:
@@ -726,6 +789,10 @@ def main(argv=None) -> int:
             run_demo(out_dir=args.out_dir, seed=args.seed, progress=None if not args.quiet else False)
             return 0
     except UserError as e:
+        comm = _JOB["comm"]
+        if comm is not None:  # a data-parallel job: this rank's error stops every rank (none is left waiting)
+            print(f"bptt {args.command}: error (rank {comm.rank} of {comm.size}): {e}", file=sys.stderr)
+            comm.abort(2)
         print(f"bptt {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -735,6 +802,15 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception:
+        comm = _JOB["comm"]
+        if comm is not None:  # out of memory, a bug, ...: said with the rank, then every rank stops
+            import traceback
+
+            print(f"bptt {args.command}: rank {comm.rank} of {comm.size} failed:", file=sys.stderr)
+            traceback.print_exc()
+            comm.abort(1)
+        raise
     return 0
 
 

@@ -72,8 +72,24 @@ class TextStream:
         chunk = ids[rows]  # [B, k1 + 1]
         return chunk[:, :-1], chunk[:, 1:]
 
-    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
+    def batch_rows(self, desc) -> int:
+        """How many windows (side-by-side streams) the minibatch ``desc`` holds."""
+        return self._streams(desc[2])[1] if desc[0] == "s" else len(desc[1])
+
+    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None, shard=None):
+        """As :meth:`bptt.train.SeqData.train_step`; with ``shard=(lo, hi)`` the streams ``lo..hi-1``
+        (``carry`` is the whole minibatch's; the carry returned is the shard's rows)."""
         x, y = self._xy(desc)
+        masks = None
+        if shard is not None:
+            lo, hi = shard
+            if dropout:  # drawn for the whole minibatch (the steps with a gradient), as one process draws them
+                from .train import shard_masks
+                k2 = self.bptt_steps or x.shape[1]
+                masks = shard_masks(model.dropout_masks(Batch(x=x[:, x.shape[1] - k2:]), dropout, rng), lo, hi)
+            x, y = x[lo:hi], y[lo:hi]
+            if carry is not None:
+                carry = carry[..., lo:hi, :]
         k1 = x.shape[1]
         k2 = self.bptt_steps or k1
         s = carry if self.stateful else None
@@ -82,7 +98,7 @@ class TextStream:
             s = caches["final"]
             x, y = x[:, k1 - k2 :], y[:, k1 - k2 :]
         loss, grads, s_T = model.loss_and_grads(Batch(x=x, y=y), check=False, s_init=s, return_state=True,
-                                                frozen=frozen, dropout=dropout, rng=rng)
+                                                frozen=frozen, dropout=dropout, rng=rng, drop_masks=masks)
         return loss, grads, (s_T if self.stateful else None), x.shape[0], x.size
 
     def _eval_chunks(self, batch_size: int):

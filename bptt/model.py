@@ -296,7 +296,7 @@ class Model:
 
     @_on_cores
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
-                       return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None):
+                       return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None, drop_masks=None):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
 
         The loss is a 0-d array on the parameters' device (no host round-trip).
@@ -310,10 +310,14 @@ class Model:
         ``dropout`` > 0 drops units of the RNN's input and of the head's input
         (the non-recurrent connections) with that probability, masks drawn from
         ``rng`` (a ``numpy.random.Generator``); the loss and gradients are those
-        of the thinned network.
+        of the thinned network.  ``drop_masks`` gives the masks instead (as :meth:`dropout_masks`
+        returns them, for the rows as given): a shard of a larger batch uses the rows of that
+        batch's masks (bptt.distributed).
         """
         c = self.config
-        drop = self.dropout_masks(batch, dropout, rng) if dropout else None  # drawn for the rows as given
+        drop = drop_masks
+        if drop is None and dropout:
+            drop = self.dropout_masks(batch, dropout, rng)  # drawn for the rows as given
         batch, s_init, order = self._longest_first(batch, s_init)
         if drop is not None and order is not None:
             drop = {k: ([u[order] for u in v] if isinstance(v, list) else v[order]) for k, v in drop.items()}

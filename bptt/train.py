@@ -183,16 +183,30 @@ class SeqData:
     def subset(self, idx) -> "SeqData":
         return SeqData([self.ids[i] for i in idx], [self.targets[i] for i in idx], self.task)
 
-    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
-        """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``."""
+    def batch_rows(self, desc) -> int:
+        """How many sequences the minibatch ``desc`` holds."""
+        return len(desc[0])
+
+    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None, shard=None):
+        """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``.
+
+        ``shard=(lo, hi)``: only the rows ``lo..hi-1`` of the minibatch, with the word and unit
+        dropout drawn for the whole minibatch (so that the shards of N processes together draw
+        what one process draws); the loss and gradients are the shard's mean."""
         idx, key, p = desc
         b = self.batch(idx)  # ids, lengths and targets were validated when encoded
         if p > 0:  # word dropout: each real token is read as <unk> (id 1) with probability p
             T = b.x.shape[1]
             drop = (np.random.default_rng(key).random(b.x.shape) < p) & (np.arange(T)[None, :] < b.lengths[:, None])
             b.x = np.where(drop, 1, b.x)
-        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, dropout=dropout, rng=rng)
-        return loss, grads, None, len(idx), int(b.lengths.sum())
+        if shard is None:
+            loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, dropout=dropout, rng=rng)
+            return loss, grads, None, len(idx), int(b.lengths.sum())
+        lo, hi = shard
+        masks = shard_masks(model.dropout_masks(b, dropout, rng), lo, hi) if dropout else None
+        b = Batch(x=b.x[lo:hi], y=b.y[lo:hi], lengths=b.lengths[lo:hi])
+        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, drop_masks=masks)
+        return loss, grads, None, hi - lo, int(b.lengths.sum())
 
     def evaluate(self, model: Model) -> dict:
         return evaluate(model, self)
@@ -204,6 +218,11 @@ class SeqData:
         else:
             y = pad_sequences([self.targets[i] for i in idx], length=x.shape[1])[0]
         return Batch(x=x, y=y, lengths=L)
+
+
+def shard_masks(masks: dict, lo: int, hi: int) -> dict:
+    """Rows ``lo..hi-1`` of a minibatch's dropout masks (:meth:`bptt.Model.dropout_masks`)."""
+    return {k: ([u[lo:hi] for u in v] if isinstance(v, list) else v[lo:hi]) for k, v in masks.items()}
 
 
 EVAL_MAX_STEPS = 1 << 19  # rows x padded steps of one evaluation batch: long sequences go a few at a time
@@ -299,7 +318,7 @@ def _score(metrics: dict | None, train_loss: float) -> tuple:
 
 def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
           out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
-          progress: bool | None = None, device: str = "cpu", grad_norms: bool = False) -> list:
+          progress: bool | None = None, device: str = "cpu", grad_norms: bool = False, comm=None) -> list:
     """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
 
     ``device`` ("cpu" or "gpu") holds the parameters and optimiser state; each
@@ -312,6 +331,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     as ``carry``; it is saved with the resumable state.
     With ``grad_norms=True`` the norms ``|dLoss/ds^t|`` of a fixed probe batch are recorded
     before the first update and after every epoch, in each history entry's ``"grad_norms"``.
+    With ``comm`` (a :class:`bptt.distributed.Comm`; ``train_data`` then a
+    :class:`bptt.distributed.Sharded`) this is one rank of a data-parallel job: rank 0 alone
+    writes files, and every rank takes its stop decisions from rank 0's clock and any rank's
+    Ctrl-C, agreed after every step.
     Returns the history: one dict per finished epoch.
     """
     from .device import to_device
@@ -332,7 +355,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
              "perfect": 0,  # epochs in a row at 100% validation accuracy
              "initial_norms": None}
     last_path = out + ".last" if out else None
-    if out:
+    writer = comm is None or comm.rank == 0  # in a data-parallel job, rank 0 alone writes
+    if out and writer:
         for p in (out, last_path, out + ".metrics.csv"):
             for name in checkpoint.remove_stale_temps(p):
                 log(f"removed {name!r}, left by a run killed while saving")
@@ -363,7 +387,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         log(f"resuming at epoch {state['epoch'] + 1}, batch {state['batch']}, step {state['step']}")
 
     def save_last():
-        if last_path:
+        if last_path and writer:
             m = dict(meta or {})
             m["train_state"] = state
             m["train_config"] = dataclasses.asdict(cfg)
@@ -373,7 +397,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             checkpoint.save(last_path, model, meta=m, opt_state=ost)
 
     def write_metrics():
-        if not out:
+        if not out or not writer:
             return
         keys = ["epoch", "step", "time", "train_loss", "valid_loss", "valid_accuracy", "valid_token_accuracy"]
         body = ",".join(keys) + "\n" + "".join(
@@ -433,7 +457,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                         flush()
                         bar.update(state["batch"], state["loss_sum"] / state["loss_n"], seqs, toks)
                     state["elapsed"] = time.perf_counter() - t_start
-                    if interrupted():
+                    stop_now = interrupted()
+                    if comm is not None:  # every rank stops at the same batch, on rank 0's clock
+                        state["elapsed"], stop_now = comm.agree(state["elapsed"], stop_now)
+                    if stop_now:
                         raise KeyboardInterrupt  # a Ctrl-C during the batch, acted on now that the batch is counted
                     if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
                         stop_reason = f"reached --max-steps {cfg.max_steps}"
@@ -466,7 +493,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
                 # decides its best model, patience, decays and curriculum exactly as one that never stopped
                 log(_epoch_line(rec, vm, cap) + "  (stopped mid-epoch: not counted)")
-                if out and state["best"] is None:
+                if out and writer and state["best"] is None:
                     checkpoint.save(out, model, meta=meta)  # no epoch finished yet: keep this model meanwhile
                 save_last()
                 break
@@ -476,7 +503,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             improved = state["best"] is None or tuple(score) > tuple(state["best"])
             if improved:
                 state["best"], state["bad_epochs"] = list(score), 0
-                if out:
+                if out and writer:
                     checkpoint.save(out, model, meta=meta)
             else:
                 state["bad_epochs"] += 1
@@ -508,7 +535,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             stop_reason = stop_reason or _finished(cfg, state)
             save_last()
             write_metrics()
-            if interrupted():  # a Ctrl-C during validation or saving: the state just saved is whole
+            stop_now = interrupted()
+            if comm is not None:
+                stop_now = comm.agree(0.0, stop_now)[1]
+            if stop_now:  # a Ctrl-C during validation or saving: the state just saved is whole
                 log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
                 raise KeyboardInterrupt
     if resume and state["history"]:

@@ -1,0 +1,178 @@
+"""Data-parallel training on MPI: ``mpiexec -n N bptt train ...``.
+
+N processes train the same model as one process on the same global batches.
+Every rank draws the global batch one process would draw (same seed, same
+order), computes the gradient sums of its own rows (a contiguous shard:
+rows ``B*r//N .. B*(r+1)//N - 1``), and one ``Allreduce`` of one flat buffer
+per step (every gradient, the loss, the counts and, for a stateful language
+model, the shards' carried states) gives every rank the global sums.  The loss
+and gradients are normalised by the global count of sequences (a many-to-one
+head) or of tokens (many-to-many), as one process normalises them.  Every rank
+then takes the same optimiser step, so the replicas stay equal; dropout masks
+are drawn for the global batch and cut into the same shards.  Rank 0 alone
+prints and writes files.  Stopping decisions (``--max-time``, Ctrl-C) are taken
+by rank 0's clock and any rank's interrupt, agreed on every step, so that no
+rank waits for another that has stopped.
+
+MPI comes from ``mpi4py`` (``pip install 'bptt[mpi]'``, which also brings the
+``mpich`` wheel and its ``mpiexec``).  ``bptt train`` imports it only when it
+was started by ``mpiexec`` with more than one process.  On a GPU each rank uses
+its local GPU (its local rank modulo the GPUs it sees); the gradients are staged
+through the host for the allreduce (bptt does not assume a CUDA-aware MPI:
+MPI has no portable way to ask for one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from ._xp import namespace, to_numpy
+
+__all__ = ["launched_size", "Comm", "from_environment", "Sharded"]
+
+_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE", "SLURM_NTASKS")
+
+
+def launched_size() -> int:
+    """How many processes the launcher (mpiexec) started, from its environment (1 when none)."""
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        v = os.environ.get(var, "").strip()
+        if v.isdigit():
+            return int(v)
+    return 1
+
+
+class MPIMissing(RuntimeError):
+    pass
+
+
+class Comm:
+    """The few collective operations training needs, on ``MPI.COMM_WORLD``."""
+
+    def __init__(self, mpi_comm, MPI):
+        self._c, self._MPI = mpi_comm, MPI
+        self.rank, self.size = mpi_comm.Get_rank(), mpi_comm.Get_size()
+        self.allreduce_calls = 0  # counted for the tests: one per training step
+
+    @property
+    def local_rank(self) -> int:
+        for var in ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK"):
+            v = os.environ.get(var, "").strip()
+            if v.isdigit():
+                return int(v)
+        return self.rank
+
+    def allreduce_sum(self, buf: np.ndarray) -> np.ndarray:
+        out = np.empty_like(buf)
+        self._c.Allreduce(buf, out, op=self._MPI.SUM)
+        self.allreduce_calls += 1
+        return out
+
+    def bcast(self, obj, root: int = 0):
+        return self._c.bcast(obj, root=root)
+
+    def allgather(self, obj) -> list:
+        return self._c.allgather(obj)
+
+    def agree(self, elapsed: float, interrupted: bool) -> tuple[float, bool]:
+        """Rank 0's clock and whether any rank was interrupted: the same stop decision everywhere."""
+        buf = np.array([elapsed if self.rank == 0 else 0.0, 1.0 if interrupted else 0.0])
+        out = np.empty_like(buf)
+        self._c.Allreduce(buf, out, op=self._MPI.SUM)
+        return float(out[0]), bool(out[1] > 0)
+
+    def abort(self, code: int = 1):
+        """Stop every rank of the job (a rank that raised must not leave the others waiting)."""
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            self._c.Abort(code)
+
+
+def from_environment() -> Comm | None:
+    """A :class:`Comm` when this process was started by ``mpiexec -n N`` with N > 1, else None.
+
+    MPI is imported only then; without mpi4py the error says what to install."""
+    n = launched_size()
+    if n <= 1:
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise MPIMissing(f"started by mpiexec with {n} processes, but mpi4py is not installed: "
+                         f"pip install 'bptt[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)") from None
+    comm = MPI.COMM_WORLD
+    if comm.Get_size() != n:
+        raise MPIMissing(f"the launcher started {n} processes but MPI sees {comm.Get_size()}: this mpiexec and "
+                         f"mpi4py's MPI library do not belong together (use the mpiexec that came with them)")
+    return Comm(comm, MPI)
+
+
+class Sharded:
+    """Training data whose minibatches are cut into row shards across the ranks of ``comm``.
+
+    Everything but ``train_step`` is the wrapped data's (``epoch_batches``, ``evaluate``, ...);
+    ``train_step`` returns the global batch's mean loss and gradients (every rank the same),
+    its carried state (for a stateful language model, all the streams) and its global counts.
+    """
+
+    def __init__(self, data, comm: Comm):
+        self.data, self.comm = data, comm
+
+    def __getattr__(self, name):
+        return getattr(self.data, name)
+
+    def shard(self, rows: int) -> tuple[int, int]:
+        r, n = self.comm.rank, self.comm.size
+        return rows * r // n, rows * (r + 1) // n
+
+    def train_step(self, model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
+        rows = self.data.batch_rows(desc)
+        lo, hi = self.shard(rows)
+        per_token = model.config.head == "many_to_many"  # what the loss is a mean over: tokens or sequences
+        keys = [k for k in sorted(model.params) if k not in frozen]
+        xp = namespace(next(iter(model.params.values())))
+        dt = np.dtype(model.config.dtype)
+        if hi > lo:
+            loss, grads, c, n_seq, n_tok = self.data.train_step(model, desc, carry, frozen=frozen, dropout=dropout,
+                                                                rng=rng, shard=(lo, hi))
+            count = n_tok if per_token else n_seq
+        else:  # fewer rows than ranks: this rank adds nothing (but still takes part in the allreduce)
+            loss, grads, c, n_seq, n_tok, count = 0.0, {}, None, 0, 0, 0
+        sizes = [int(np.prod(model.params[k].shape)) for k in keys]
+        carry_shape = None
+        if self.data_stateful and rows:
+            S = model.config.state_width
+            carry_shape = model.config.state_shape_prefix + (rows, S)
+        n_carry = 0 if carry_shape is None else int(np.prod(carry_shape))
+        buf = np.zeros(sum(sizes) + 4 + n_carry, dtype=dt)
+        at = 0
+        for k, size in zip(keys, sizes):  # the sums of this shard: its mean times its count
+            if k in grads:
+                buf[at:at + size] = to_numpy(grads[k]).reshape(-1) * count
+            at += size
+        buf[at:at + 4] = [float(to_numpy(loss)) * count, count, n_seq, n_tok]
+        if c is not None and carry_shape is not None:  # this shard's streams, in their place among all
+            full = np.zeros(carry_shape, dtype=dt)
+            full[..., lo:hi, :] = to_numpy(c)
+            buf[at + 4:] = full.reshape(-1)
+        tot = self.comm.allreduce_sum(buf)
+        at = 0
+        total_count = float(tot[sum(sizes) + 1])
+        g = {}
+        for k, size in zip(keys, sizes):
+            g[k] = xp.asarray((tot[at:at + size] / total_count).reshape(model.params[k].shape).astype(dt))
+            at += size
+        loss_sum, _, n_seq, n_tok = (float(v) for v in tot[at:at + 4])
+        carry_out = None
+        if carry_shape is not None:
+            carry_out = xp.asarray(tot[at + 4:].reshape(carry_shape).astype(dt))
+        return xp.asarray(np.asarray(loss_sum / total_count, dtype=dt)), g, carry_out, int(n_seq), int(n_tok)
+
+    @property
+    def data_stateful(self) -> bool:
+        return bool(getattr(self.data, "stateful", False)) and getattr(self.data, "per_token_loss", False)

@@ -1,0 +1,173 @@
+"""Data-parallel training on MPI (bptt.distributed): ``mpiexec -n 2`` and ``-n 3`` on this machine,
+started by the tests.  N processes must train the model one process trains on the same global
+batches (float64, 1e-12), with dropout, variable lengths, a tagger and a stateful language model
+with truncated BPTT; resume across N; a rank that fails or dies stops the whole job quickly and
+names itself; without mpiexec, MPI is never imported."""
+
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from conftest import run
+
+pytest.importorskip("mpi4py")
+MPIEXEC = next((str(p) for p in (pathlib.Path(sys.executable).parent / "mpiexec",) if p.exists()),
+               shutil.which("mpiexec"))
+if MPIEXEC is None:
+    pytest.skip("no mpiexec (pip install 'bptt[mpi]')", allow_module_level=True)
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "BPTT_CPU_THREADS": "1"}
+
+
+def mpi(n, *args, cwd, timeout=120, shell=None):
+    cmd = [MPIEXEC, "-n", str(n)] + (["sh", "-c", shell] if shell else [sys.executable, "-m", "bptt", *args])
+    return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def weights(path):
+    return checkpoint.load(path).model.params
+
+
+def assert_same(a, b, tol=1e-12):
+    assert sorted(a) == sorted(b)
+    for k in a:
+        scale = max(1.0, float(np.max(np.abs(a[k]))))
+        assert np.max(np.abs(a[k] - b[k])) <= tol * scale, k
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mpi")
+    from bptt.cli import main
+    main(["data", "make", "parity", "--lengths", "1-12", "--n", "300", "--seed", "1", "--out", str(d / "tr.tsv")])
+    main(["data", "make", "parity", "--lengths", "1-12", "--n", "50", "--seed", "2", "--out", str(d / "va.tsv")])
+    main(["data", "make", "addition", "--lengths", "1-4", "--n", "150", "--seed", "1", "--out", str(d / "add.tsv")])
+    (d / "t.txt").write_text("to be or not to be, that is the question. whether tis nobler in the mind " * 30)
+    return d
+
+
+JOBS = {
+    "classify": ["train", "--data", "tr.tsv", "--valid", "va.tsv", "--task", "classify", "--hidden", "8",
+                 "--dropout", "0.2", "--word-dropout", "0.1", "--batch-size", "13", "--no-curriculum"],
+    "tag": ["train", "--data", "add.tsv", "--task", "tag", "--hidden", "6", "--dropout", "0.1", "--batch-size", "7",
+            "--no-curriculum", "--bidirectional", "--cell", "gru"],
+    "lm": ["train", "--task", "lm", "--data", "t.txt", "--hidden", "8", "--window", "16", "--bptt-steps", "10",
+           "--batch-size", "5", "--dropout", "0.1", "--layers", "2", "--cell", "lstm"],
+}
+COMMON = ["--dtype", "float64", "--epochs", "2", "--stop-perfect", "0", "--quiet"]
+
+
+@pytest.mark.parametrize("job", list(JOBS))
+def test_n_processes_train_what_one_process_trains(files, capsys, job, monkeypatch):
+    monkeypatch.chdir(files)
+    args = JOBS[job] + COMMON
+    assert run(capsys, *args, "--out", f"{job}-1.bptt")[0] == 0
+    one = checkpoint.load(files / f"{job}-1.bptt.last")
+    for n in (2, 3):
+        r = mpi(n, *args, "--out", f"{job}-{n}.bptt", cwd=files)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.count("best model saved") == 1  # rank 0 alone prints
+        many = checkpoint.load(files / f"{job}-{n}.bptt.last")
+        assert many.meta["train_state"]["step"] == one.meta["train_state"]["step"]
+        assert_same(one.model.params, many.model.params)
+        for k in one.opt_state:  # Adam's moments too, and a language model's carried state
+            if k != "t":
+                assert np.max(np.abs(np.asarray(one.opt_state[k]) - np.asarray(many.opt_state[k]))) <= 1e-12, k
+
+
+def test_a_run_of_2_processes_resumes_on_3_exactly(files, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    args = JOBS["lm"] + COMMON
+    assert run(capsys, *args, "--out", "r-1.bptt")[0] == 0
+    r = mpi(2, *args, "--out", "r-n.bptt", "--max-steps", "30", cwd=files)
+    assert r.returncode == 0, r.stderr
+    assert checkpoint.load(files / "r-n.bptt.last").meta["train_state"]["step"] == 30
+    r = mpi(3, *args, "--out", "r-n.bptt", "--resume", cwd=files)
+    assert r.returncode == 0, r.stderr
+    assert_same(weights(files / "r-1.bptt.last"), weights(files / "r-n.bptt.last"))
+
+
+def test_one_allreduce_per_step(files, tmp_path):
+    script = tmp_path / "count.py"
+    script.write_text(f"""
+import numpy as np
+from bptt import Model, ModelConfig, distributed
+from bptt.train import SeqData, TrainConfig, train
+comm = distributed.from_environment()
+rng = np.random.default_rng(0)
+data = SeqData([rng.integers(2, 6, rng.integers(1, 9)) for _ in range(40)], [int(v) for v in rng.integers(0, 2, 40)],
+               "classify")
+m = Model(ModelConfig(vocab_size=6, hidden_size=5, dtype="float64"), rng=np.random.default_rng(1))
+hist = train(m, distributed.Sharded(data, comm), None, TrainConfig(epochs=3, batch_size=8, stop_perfect=0),
+             log=lambda *a: None, comm=comm)
+open(f"count.{{comm.rank}}", "w").write(f"steps {{hist[-1]['step']}} allreduces {{comm.allreduce_calls}}")
+""")
+    r = mpi(2, cwd=tmp_path, shell=f"{sys.executable} {script}")
+    assert r.returncode == 0, r.stderr
+    for rank in (0, 1):  # 40 sequences in batches of 8, 3 epochs: 15 steps, each one allreduce
+        assert (tmp_path / f"count.{rank}").read_text() == "steps 15 allreduces 15"
+
+
+def test_a_rank_fed_a_bad_file_stops_the_job_and_names_itself(files, tmp_path):
+    (tmp_path / "bad.tsv").write_bytes(b"0 1\t1\n\xff\xfe broken\t0\n")
+    shutil.copy(files / "tr.tsv", tmp_path / "good.tsv")
+    job = (f"if [ \"$PMI_RANK\" = 1 ]; then F=bad.tsv; else F=good.tsv; fi; exec {sys.executable} -m bptt train "
+           f"--data $F --task classify --hidden 8 --epochs 50 --no-curriculum --quiet --out m.bptt")
+    t0 = time.monotonic()
+    r = mpi(2, cwd=tmp_path, shell=job, timeout=60)
+    assert r.returncode != 0 and time.monotonic() - t0 < 30
+    assert "error (rank 1 of 2)" in r.stderr and "bad.tsv" in r.stderr
+    assert not list(tmp_path.glob("m.bptt*")) and not list(tmp_path.glob(".m.bptt*"))
+
+
+def test_a_rank_killed_mid_run_stops_the_job_and_the_saved_state_resumes(files, tmp_path):
+    shutil.copy(files / "tr.tsv", tmp_path / "tr.tsv")
+    args = "train --data tr.tsv --task classify --hidden 16 --epochs 10000 --stop-perfect 0 --no-curriculum --quiet"
+    job = f"echo $$ > pid.$PMI_RANK; exec {sys.executable} -m bptt {args} --out m.bptt"
+    p = subprocess.Popen([MPIEXEC, "-n", "2", "sh", "-c", job], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "m.bptt.last").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "m.bptt.last").exists(), "the run saved nothing in 60 s"
+        os.kill(int((tmp_path / "pid.1").read_text()), signal.SIGKILL)
+        t0 = time.monotonic()
+        out, err = p.communicate(timeout=30)
+        assert p.returncode != 0 and time.monotonic() - t0 < 20
+        pid = (tmp_path / "pid.1").read_text().strip()  # mpiexec names the dead process by its pid ...
+        assert f"PID {pid}" in out + err, out + err
+        assert f"1: {pid}" in out  # ... and the run's first lines say which rank that pid was
+    finally:
+        if p.poll() is None:
+            p.kill()
+    ck = checkpoint.load(tmp_path / "m.bptt.last")  # whole: writes are atomic
+    assert ck.meta["train_state"]["epoch"] >= 1
+    r = mpi(2, *args.split(), "--out", "m.bptt", "--resume", "--max-steps", str(ck.meta["train_state"]["step"] + 3),
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_without_mpiexec_mpi_is_never_imported(files, monkeypatch):
+    code = ("import sys; from bptt.cli import main; "
+            f"rc = main(['train', '--data', {str(files / 'tr.tsv')!r}, '--task', 'classify', '--epochs', '1', "
+            f"'--quiet', '--out', {str(files / 'plain.bptt')!r}]); "
+            "assert rc == 0 and 'mpi4py' not in sys.modules, sorted(m for m in sys.modules if 'mpi' in m)")
+    env = {k: v for k, v in ENV.items() if not k.startswith(("PMI_", "OMPI_"))}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_under_mpiexec_without_mpi4py_the_message_says_what_to_install(files, capsys, monkeypatch):
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # as if not installed
+    rc, _, err = run(capsys, "train", "--data", str(files / "tr.tsv"), "--task", "classify",
+                     "--out", str(files / "x.bptt"))
+    assert rc == 2 and "mpi4py is not installed: pip install 'bptt[mpi]'" in err
