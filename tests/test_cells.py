@@ -38,7 +38,7 @@ def _loss(p, x, mask, cell, L, bi, R_out, R_fin):
 
 @pytest.mark.parametrize("cell,L,bi,learn_s0,pads", list(itertools.product(
     CELLS, [1, 2], [False, True], [False, True], list(PADS))))
-def test_gradients_against_central_differences(cpu_mode, cell, L, bi, learn_s0, pads):
+def test_gradients_against_central_differences(cell, L, bi, learn_s0, pads):
     rng = np.random.default_rng(1)
     p = _params(cell, L, bi, learn_s0)
     x = rng.standard_normal((B, T, D))
