@@ -434,7 +434,7 @@ def cmd_train(args, out=print) -> int:
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
     if comm is not None:
-        from .distributed import Sharded
+        from .distributed import Sharded, SplitEvaluation
 
         ids = train_data.ids if args.task == "lm" else np.concatenate([np.asarray(i) for i in train_data.ids])
         _same_everywhere(comm, {"config": cfg.to_dict(), "train": dataclasses.asdict(tcfg), "meta": meta,
@@ -444,6 +444,7 @@ def cmd_train(args, out=print) -> int:
             f"{comm.size} shards, one allreduce of the gradients per step; ranks' pids: "
             + ", ".join(f"{r}: {p}" for r, p in enumerate(pids)))
         train_data = Sharded(train_data, comm)
+        valid = None if valid is None else SplitEvaluation(valid, comm)
         job["progress"] = False if comm.rank else job["progress"]
     if args.restarts == 1:
         try:

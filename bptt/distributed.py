@@ -31,7 +31,7 @@ import numpy as np
 
 from ._xp import namespace, to_numpy
 
-__all__ = ["launched_size", "Comm", "from_environment", "Sharded"]
+__all__ = ["launched_size", "Comm", "from_environment", "Sharded", "SplitEvaluation"]
 
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE", "SLURM_NTASKS")
 
@@ -126,6 +126,9 @@ class Sharded:
     def __getattr__(self, name):
         return getattr(self.data, name)
 
+    def __len__(self):
+        return len(self.data)
+
     def shard(self, rows: int) -> tuple[int, int]:
         r, n = self.comm.rank, self.comm.size
         return rows * r // n, rows * (r + 1) // n
@@ -176,3 +179,26 @@ class Sharded:
     @property
     def data_stateful(self) -> bool:
         return bool(getattr(self.data, "stateful", False)) and getattr(self.data, "per_token_loss", False)
+
+
+class SplitEvaluation:
+    """Validation data evaluated in parts: each rank takes every N-th evaluation batch, and one
+    allreduce adds the parts (bptt.train.evaluate's ``part`` and ``reduce``), so every rank gets
+    the figures one process gets.  A language model's text is evaluated whole on every rank (its
+    streams carry their state from chunk to chunk)."""
+
+    def __init__(self, data, comm: Comm):
+        self.data, self.comm = data, comm
+
+    def __getattr__(self, name):
+        return getattr(self.data, name)
+
+    def __len__(self):
+        return len(self.data)
+
+    def evaluate(self, model) -> dict:
+        from .train import SeqData, evaluate
+
+        if not isinstance(self.data, SeqData):
+            return self.data.evaluate(model)
+        return evaluate(model, self.data, part=(self.comm.rank, self.comm.size), reduce=self.comm.allreduce_sum)

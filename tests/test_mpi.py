@@ -56,7 +56,7 @@ def files(tmp_path_factory):
 JOBS = {
     "classify": ["train", "--data", "tr.tsv", "--valid", "va.tsv", "--task", "classify", "--hidden", "8",
                  "--dropout", "0.2", "--word-dropout", "0.1", "--batch-size", "13", "--no-curriculum"],
-    "tag": ["train", "--data", "add.tsv", "--task", "tag", "--hidden", "6", "--dropout", "0.1", "--batch-size", "7",
+    "tag": ["train", "--data", "add.tsv", "--valid", "add.tsv", "--task", "tag", "--hidden", "6", "--dropout", "0.1", "--batch-size", "7",
             "--no-curriculum", "--bidirectional", "--cell", "gru"],
     "lm": ["train", "--task", "lm", "--data", "t.txt", "--hidden", "8", "--window", "16", "--bptt-steps", "10",
            "--batch-size", "5", "--dropout", "0.1", "--layers", "2", "--cell", "lstm"],
@@ -77,6 +77,11 @@ def test_n_processes_train_what_one_process_trains(files, capsys, job, monkeypat
         many = checkpoint.load(files / f"{job}-{n}.bptt.last")
         assert many.meta["train_state"]["step"] == one.meta["train_state"]["step"]
         assert_same(one.model.params, many.model.params)
+        if job != "lm":  # validation split across the ranks: the same figures, bit for bit
+            def metrics(path):
+                rows = [r.split(",") for r in (files / path).read_text().splitlines()]
+                return [r[:2] + r[3:] for r in rows]  # all but the time
+            assert metrics(f"{job}-{n}.bptt.metrics.csv") == metrics(f"{job}-1.bptt.metrics.csv")
         for k in one.opt_state:  # Adam's moments too, and a language model's carried state
             if k != "t":
                 assert np.max(np.abs(np.asarray(one.opt_state[k]) - np.asarray(many.opt_state[k]))) <= 1e-12, k
