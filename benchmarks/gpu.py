@@ -60,7 +60,8 @@ def _use(variant: str):
 FD_MAX_H = 40  # the CPU path's state size cap: finite differences take two passes per checked entry
 
 
-def check_exact(xp, *, H=33, head="many_to_many", activation="tanh", learn_s0=True, dtype="float64", seed=0):
+def check_exact(xp, *, H=33, head="many_to_many", activation="tanh", learn_s0=True, dtype="float64", seed=0,
+                **model_kw):
     """Worst difference between NumPy and ``xp`` (states, loss; gradients relative to their scale).
 
     On the CPU path (``xp`` is NumPy, so there is nothing to compare NumPy with) the reference is
@@ -72,10 +73,11 @@ def check_exact(xp, *, H=33, head="many_to_many", activation="tanh", learn_s0=Tr
         H = min(H, FD_MAX_H)
     rng = np.random.default_rng(seed)
     cfg = ModelConfig(input_size=7, hidden_size=H, output_size=5, learn_s0=learn_s0, head=head,
-                      activation=activation, dtype=dtype)
+                      activation=activation, dtype=dtype, **model_kw)
     host = Model(cfg, rng=rng)
-    if learn_s0:
-        host.params["s0"][:] = rng.standard_normal(H)
+    for k in host.params:  # learned initial states (s0, c0; per layer and direction) away from zero
+        if k.startswith(("s0", "c0")):
+            host.params[k][:] = rng.standard_normal(H)
     x = rng.standard_normal((6, 19, 7)).astype(dtype)
     L = np.array([19, 1, 7, 12, 19, 3])
     y = rng.integers(0, 5, (6, 19) if head == "many_to_many" else (6,))
@@ -100,9 +102,14 @@ def exactness_table(xp, variants) -> bool:
     ok = True
     # on the GPU: CuPy against NumPy; on the CPU path: NumPy against central finite differences
     limit, what = (1e-6, "relative error against finite differences") if xp is np else (1e-10, "difference")
-    for variant in variants:
+    # the gated cells and stacks run the generic array-API loop on CuPy (no kernels of their own): once
+    gated = [dict(H=33, cell="gru", seed=7), dict(H=33, cell="lstm", head="many_to_one", seed=8),
+             dict(H=20, cell="lstm", num_layers=2, bidirectional=True, seed=9),
+             dict(H=20, cell="gru", num_layers=2, bidirectional=True, head="many_to_one", seed=10),
+             dict(H=33, num_layers=2, bidirectional=True, seed=11)]
+    for i, variant in enumerate(variants):
         _use(variant)
-        for case in cases:
+        for case in cases + (gated if i == 0 else []):
             name = ",".join(f"{k}={v}" for k, v in case.items())
             if xp is np and case.get("H", 33) > FD_MAX_H:
                 name = name.replace(f"H={case['H']}", f"H={FD_MAX_H}")  # the size check_exact uses there
