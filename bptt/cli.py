@@ -797,7 +797,13 @@ def main(argv=None) -> int:
         print(f"bptt {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        comm = _JOB["comm"]
+        if comm is not None and not comm.settle():  # a rank that did not stop with the others: end the job
+            print(f"interrupted (rank {comm.rank} of {comm.size}): the other ranks did not stop; aborting",
+                  file=sys.stderr)
+            comm.abort(130)
+        if comm is None or comm.rank == 0:
+            print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `bptt ... | head`: the reader is gone; stop quietly, as other Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

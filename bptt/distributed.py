@@ -84,6 +84,19 @@ class Comm:
         self._c.Allreduce(buf, out, op=self._MPI.SUM)
         return float(out[0]), bool(out[1] > 0)
 
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Whether every rank reaches this point within ``timeout`` seconds (a non-blocking barrier,
+        polled): after a Ctrl-C, the ranks that all got there may end normally; otherwise abort."""
+        import time
+
+        req = self._c.Ibarrier()
+        deadline = time.monotonic() + timeout
+        while not req.Test():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def abort(self, code: int = 1):
         """Stop every rank of the job (a rank that raised must not leave the others waiting)."""
         try:

@@ -176,3 +176,28 @@ def test_under_mpiexec_without_mpi4py_the_message_says_what_to_install(files, ca
     rc, _, err = run(capsys, "train", "--data", str(files / "tr.tsv"), "--task", "classify",
                      "--out", str(files / "x.bptt"))
     assert rc == 2 and "mpi4py is not installed: pip install 'bptt[mpi]'" in err
+
+
+def test_ctrl_c_to_the_ranks_stops_them_at_one_batch_and_saves(files, tmp_path):
+    """SIGINT to every rank (as a terminal's Ctrl-C sends it to the whole job): the ranks agree on
+    the batch to stop after, rank 0 saves OUT.last, every rank ends with 130 and none is left waiting."""
+    shutil.copy(files / "tr.tsv", tmp_path / "tr.tsv")
+    args = "train --data tr.tsv --task classify --hidden 16 --epochs 10000 --stop-perfect 0 --no-curriculum --quiet"
+    job = f"echo $$ > pid.$PMI_RANK; exec {sys.executable} -m bptt {args} --out m.bptt"
+    p = subprocess.Popen([MPIEXEC, "-n", "2", "sh", "-c", job], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "m.bptt.last").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for rank in (0, 1):
+            os.kill(int((tmp_path / f"pid.{rank}").read_text()), signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "interrupted; state saved to m.bptt.last" in out
+    assert not list(tmp_path.glob(".m.bptt*.tmp"))
+    ck = checkpoint.load(tmp_path / "m.bptt.last")
+    assert ck.meta["train_state"]["step"] > 0
