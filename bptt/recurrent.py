@@ -125,6 +125,14 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
         S[0, ...] = _initial_state(xp, c, params, s_init, B, H, SW, x.dtype)
         fast = is_numpy(xp)  # NumPy: the cell's step with out= into these buffers
         Z = xp.empty((T, B, (c.SAVED_NUMPY if fast else c.SAVED) * H), dtype=x.dtype)  # kept for the backward
+        W_step = W_h
+        if fast:  # sigmoid(a) = (tanh(a / 2) + 1) / 2: the halving done once, on W_s[:H] and all steps'
+            # input parts (exact: a product by 0.5 only changes the exponent), not on every step
+            half = np.ones(c.GATES * H, dtype=x.dtype)
+            for blk in c.HALVED:
+                half[blk * H:(blk + 1) * H] = 0.5
+            W_step = W_h * half
+            U *= half
 
         def rows_numpy(lo, hi):
             n = hi - lo
@@ -133,7 +141,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
             tmp = None if real is None else np.empty((n, SW), dtype=x.dtype)
             for t, k in enumerate(ends):
                 prev, nxt = S[t, lo:lo + k], S[t + 1, lo:lo + k]
-                np.matmul(prev[:, :H], W_h, out=a[:k])  # h^{t-1} @ W_s[:H]: the step's one product
+                np.matmul(prev[:, :H], W_step, out=a[:k])  # h^{t-1} @ W_s[:H]: the step's one product
                 out = nxt if real is None else tmp[:k]
                 c.step_numpy(U[t, lo:lo + k], a[:k], prev, out, Z[t, lo:lo + k], params)
                 if real is not None:

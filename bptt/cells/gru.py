@@ -81,16 +81,17 @@ def hidden_bias_grads(xp, dP, H: int) -> dict:
 # it on NumPy arrays; the functions above are the array-API reference, and the tests compare them.
 
 SAVED_NUMPY = SAVED
+HALVED = (0, 1)  # the sigmoid blocks r, z: the layer halves their columns of u and p beforehand
 
 
 def step_numpy(u, a, s_prev, s_new, z, params):
-    """``a`` [n, 3H] holds ``p`` and is overwritten; writes ``s_new`` [n, H] and ``z`` [n, 4H]."""
+    """``u`` and ``a`` (which holds ``p`` and is overwritten) [n, 3H] come with the blocks r, z
+    halved (``HALVED``); writes ``s_new`` [n, H] and ``z`` [n, 4H]."""
     H = s_prev.shape[1]
     rz = z[:, :2 * H]
-    np.add(u[:, :2 * H], a[:, :2 * H], out=rz)
-    rz *= 0.5  # sigmoid(a) = (tanh(a / 2) + 1) / 2
+    np.add(u[:, :2 * H], a[:, :2 * H], out=rz)  # halved pre-activations of r, z
     np.tanh(rz, out=rz)
-    rz *= 0.5
+    rz *= 0.5  # sigmoid(x) = tanh(x / 2) / 2 + 1 / 2
     rz += 0.5
     r, zg = rz[:, :H], rz[:, H:]
     hn = z[:, 3 * H:]

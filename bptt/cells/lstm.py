@@ -89,19 +89,29 @@ def hidden_bias_grads(xp, dP, H: int) -> dict:
 # the array-API reference, and the tests compare the two.
 
 SAVED_NUMPY = 5  # i, f, g, o and tanh(c^t)
+HALVED = (0, 1, 3)  # the sigmoid blocks i, f, o: the layer halves their columns of u and p beforehand
+_AFFINE = {}  # (H, dtype) -> (scale, shift) turning tanh into sigmoid on the blocks i, f, o
+
+
+def _affine(H, dtype):
+    key = (H, dtype)
+    if key not in _AFFINE:
+        scale = np.ones(4 * H, dtype)
+        scale[:2 * H] = scale[3 * H:] = 0.5
+        _AFFINE[key] = scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
+    return _AFFINE[key]
 
 
 def step_numpy(u, a, s_prev, s_new, z, params):
-    """``a`` [n, 4H] holds ``p`` and is overwritten; writes ``s_new`` [n, 2H] and ``z`` [n, 5H]."""
+    """``u`` and ``a`` (which holds ``p`` and is overwritten) [n, 4H] come with the blocks i, f, o
+    halved (``HALVED``); writes ``s_new`` [n, 2H] and ``z`` [n, 5H]."""
     H = s_prev.shape[1] // 2
-    np.add(a, u, out=a)  # the pre-activations
-    a[:, :2 * H] *= 0.5  # sigmoid(a) = (tanh(a / 2) + 1) / 2 on the blocks i, f, o
-    a[:, 3 * H:] *= 0.5
+    np.add(a, u, out=a)  # the pre-activations (halved on i, f, o)
     gates = z[:, :4 * H]
     np.tanh(a, out=gates)
-    for blk in (gates[:, :2 * H], gates[:, 3 * H:]):
-        blk *= 0.5
-        blk += 0.5
+    scale, shift = _affine(H, a.dtype)
+    gates *= scale  # sigmoid(x) = tanh(x / 2) / 2 + 1 / 2 on i, f, o; tanh as it is on g
+    gates += shift
     i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
     c = s_new[:, H:]
     np.multiply(f, s_prev[:, H:], out=c)  # f c^{t-1}
