@@ -169,7 +169,7 @@ class Sharded:
         at = 0
         for k, size in zip(keys, sizes):  # the sums of this shard: its mean times its count
             if k in grads:
-                buf[at:at + size] = to_numpy(grads[k]).reshape(-1) * count
+                np.multiply(to_numpy(grads[k]).reshape(-1), count, out=buf[at:at + size])
             at += size
         buf[at:at + 4] = [float(to_numpy(loss)) * count, count, n_seq, n_tok]
         if c is not None and carry_shape is not None:  # this shard's streams, in their place among all
@@ -180,8 +180,9 @@ class Sharded:
         at = 0
         total_count = float(tot[sum(sizes) + 1])
         g = {}
+        tot[:sum(sizes)] /= total_count  # the global mean, in place
         for k, size in zip(keys, sizes):
-            g[k] = xp.asarray((tot[at:at + size] / total_count).reshape(model.params[k].shape).astype(dt))
+            g[k] = xp.asarray(tot[at:at + size].reshape(model.params[k].shape))
             at += size
         loss_sum, _, n_seq, n_tok = (float(v) for v in tot[at:at + 4])
         carry_out = None
