@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "torch.nn.GRU / torch.nn.LSTM")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn)")
-    t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (default: zeros)")
+    t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
     t.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
                    help="the parameters' and the computation's float type")
     t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
