@@ -9,15 +9,17 @@ def test_gpu_script_runs_on_the_cpu_path(capsys):
     from benchmarks.gpu import main
     main(["--cpu", "--steps", "1", "--rows", "2,5,3,4"])
     out = capsys.readouterr().out
-    assert out.count("worst relative error against finite differences") == 7 and "FAIL" not in out, out
+    # 7 cases of the tutorial's cell, 5 of the gated cells and a bidirectional stack
+    assert out.count("worst relative error against finite differences") == 12 and "FAIL" not in out, out
     assert "OK at 1e-06" in out and "2,5,3,4" in out
 
 
 def test_cpu_benchmark_runs(capsys):
     from benchmarks.bench_cpu import main
-    main(["--steps", "1", "--rows", "2,5,3,4", "4,6,3,5,2,bi,varlen"])
+    main(["--steps", "1", "--rows", "2,5,3,4", "4,6,3,5,2,bi,varlen", "3,4,2,3,gru", "3,4,2,3,lstm,bi,varlen"])
     out = capsys.readouterr().out
     assert "2,5,3,4" in out and "4,6,3,5 2 layers bi varlen" in out
+    assert "gru 3,4,2,3" in out and "lstm 3,4,2,3 bi varlen" in out
 
 
 def test_cpu_split_benchmark_runs(capsys):
@@ -25,3 +27,16 @@ def test_cpu_split_benchmark_runs(capsys):
     main(["--rounds", "1", "--rows", "2,5,3,4", "2,5,3,4,varlen"])
     out = capsys.readouterr().out
     assert "2,5,3,4 " in out and "2,5,3,4,varlen" in out and "split wins" in out
+
+
+def test_mpi_benchmark_runs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("mpi4py")
+    import sys
+
+    from benchmarks import mpi
+    (tmp_path / "train.txt").write_text("to be or not to be, that is the question. " * 200)
+    monkeypatch.setattr(sys, "argv", ["mpi.py", "--procs", "1", "2", "--steps", "2", "--hidden", "8",
+                                      "--data", str(tmp_path)])
+    mpi.main()
+    out = capsys.readouterr().out
+    assert "updates/s" in out and "on paper" in out and "64 processes" in out
