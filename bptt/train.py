@@ -357,7 +357,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         progress = sys.stderr.isatty()
     opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
                                     **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}))
-    if cfg.curriculum and not isinstance(train_data, SeqData):
+    if cfg.curriculum and getattr(train_data, "task", None) not in ("classify", "tag"):  # SeqData, or its shards
         raise ValueError("curriculum: a length curriculum is for classify and tag data, not a language model's text")
     caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
     chance = chance_accuracy(valid_data) if valid_data is not None else None

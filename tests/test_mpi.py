@@ -56,6 +56,8 @@ def files(tmp_path_factory):
 JOBS = {
     "classify": ["train", "--data", "tr.tsv", "--valid", "va.tsv", "--task", "classify", "--hidden", "8",
                  "--dropout", "0.2", "--word-dropout", "0.1", "--batch-size", "13", "--no-curriculum"],
+    "curriculum": ["train", "--data", "tr.tsv", "--valid", "va.tsv", "--task", "classify", "--hidden", "8",
+                   "--batch-size", "16", "--cell", "lstm"],  # the length curriculum on, as by default here
     "tag": ["train", "--data", "add.tsv", "--valid", "add.tsv", "--task", "tag", "--hidden", "6", "--dropout", "0.1", "--batch-size", "7",
             "--no-curriculum", "--bidirectional", "--cell", "gru"],
     "lm": ["train", "--task", "lm", "--data", "t.txt", "--hidden", "8", "--window", "16", "--bptt-steps", "10",
@@ -74,6 +76,7 @@ def test_n_processes_train_what_one_process_trains(files, capsys, job, monkeypat
         r = mpi(n, *args, "--out", f"{job}-{n}.bptt", cwd=files)
         assert r.returncode == 0, r.stderr
         assert r.stdout.count("best model saved") == 1  # rank 0 alone prints
+        assert ("length curriculum on" in r.stdout) == (job == "curriculum")
         many = checkpoint.load(files / f"{job}-{n}.bptt.last")
         assert many.meta["train_state"]["step"] == one.meta["train_state"]["step"]
         assert_same(one.model.params, many.model.params)
