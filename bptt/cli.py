@@ -315,6 +315,7 @@ def _mpi_comm(args):
     if comm is None:
         return None
     _JOB["comm"] = comm
+    comm.share_cores()  # each rank its share of the machine's cores
     if args.restarts > 1:
         raise UserError("--restarts runs one training per seed; under mpiexec the processes train one model together")
     if args.device == "gpu":  # each rank on its own GPU: its local rank modulo the GPUs this node shows

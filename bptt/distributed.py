@@ -65,6 +65,28 @@ class Comm:
                 return int(v)
         return self.rank
 
+    @property
+    def local_size(self) -> int:
+        """How many ranks run on this machine."""
+        return self._c.Split_type(self._MPI.COMM_TYPE_SHARED).Get_size()
+
+    def share_cores(self) -> int:
+        """Give each rank its share of this machine's cores (``os.cpu_count() // local ranks``, at least
+        one): the BLAS's threads and bptt's own split (``BPTT_CPU_THREADS``).  N ranks that each start
+        every core's worth of threads oversubscribe the machine, and MPI's waiting ranks spin.  A
+        ``BPTT_CPU_THREADS`` or ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` the user set is kept."""
+        if any(os.environ.get(v) for v in ("BPTT_CPU_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+            return int(os.environ.get("BPTT_CPU_THREADS") or 0) or 0
+        n = max(1, (os.cpu_count() or 1) // self.local_size)
+        os.environ["BPTT_CPU_THREADS"] = str(n)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=n, user_api="blas")
+        except Exception:  # no threadpoolctl, or a BLAS it cannot set: the BLAS keeps its threads
+            pass
+        return n
+
     def allreduce_sum(self, buf: np.ndarray) -> np.ndarray:
         out = np.empty_like(buf)
         self._c.Allreduce(buf, out, op=self._MPI.SUM)

@@ -204,3 +204,30 @@ def test_ctrl_c_to_the_ranks_stops_them_at_one_batch_and_saves(files, tmp_path):
     assert not list(tmp_path.glob(".m.bptt*.tmp"))
     ck = checkpoint.load(tmp_path / "m.bptt.last")
     assert ck.meta["train_state"]["step"] > 0
+
+
+def test_each_rank_takes_its_share_of_the_cores(tmp_path):
+    """Without thread settings of the user's, N ranks on one machine each get cores // N BLAS threads
+    and bptt threads (N ranks with every core's worth of threads each, spinning in MPI, ran a small
+    training 9x slower than one process, found by a new-user try); a setting of the user's is kept."""
+    script = tmp_path / "share.py"
+    script.write_text("""
+import os
+from threadpoolctl import threadpool_info
+from bptt import distributed
+comm = distributed.from_environment()
+n = comm.share_cores()
+blas = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+open(f"share.{comm.rank}", "w").write(f"{n} {os.environ.get('BPTT_CPU_THREADS')} {blas}")
+""")
+    env = {k: v for k, v in ENV.items() if k not in ("BPTT_CPU_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    want = max(1, (os.cpu_count() or 1) // 2)
+    for rank in (0, 1):
+        assert (tmp_path / f"share.{rank}").read_text() == f"{want} {want} [{want}]"
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script)], cwd=tmp_path,
+                       env={**env, "BPTT_CPU_THREADS": "1"}, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "share.0").read_text().startswith("1 1 ")
