@@ -23,17 +23,6 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
 
-def hashlib_digest(*arrays) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(np.asarray(a))
-        h.update(str((a.dtype.str, a.shape)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def _seed(text: str) -> int:
     """argparse type of every --seed: an integer from 0 to 2**63 - 1."""
     try:
@@ -325,18 +314,6 @@ def _mpi_comm(args):
     return comm
 
 
-def _same_everywhere(comm, what: dict):
-    """Every rank must train the same model on the same data with the same settings: compared once."""
-    import hashlib
-
-    digest = hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
-    digests = comm.allgather(digest)
-    odd = [r for r, d in enumerate(digests) if d != digests[0]]
-    if odd:
-        raise UserError(f"rank(s) {odd} read other data or settings than rank 0 (the files each rank reads must "
-                        f"be the same, and so must every option)")
-
-
 def cmd_train(args, out=print) -> int:
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
@@ -438,8 +415,11 @@ def cmd_train(args, out=print) -> int:
         from .distributed import Sharded, SplitEvaluation
 
         ids = train_data.ids if args.task == "lm" else np.concatenate([np.asarray(i) for i in train_data.ids])
-        _same_everywhere(comm, {"config": cfg.to_dict(), "train": dataclasses.asdict(tcfg), "meta": meta,
-                                "data": hashlib_digest(ids), "params": hashlib_digest(*model.params.values())})
+        odd = comm.odd_ranks({"config": cfg.to_dict(), "train": dataclasses.asdict(tcfg), "meta": meta},
+                             ids, *model.params.values())
+        if odd:
+            raise UserError(f"rank(s) {odd} read other data or settings than rank 0 (the files each rank reads "
+                            f"must be the same, and so must every option)")
         pids = comm.allgather(os.getpid())  # mpiexec names a process that dies by its pid: here is its rank
         out(f"data-parallel on {comm.size} processes (MPI): each global batch of {tcfg.batch_size} cut into "
             f"{comm.size} shards, one allreduce of the gradients per step; ranks' pids: "

@@ -119,6 +119,20 @@ class Comm:
             time.sleep(0.01)
         return True
 
+    def odd_ranks(self, what: dict, *arrays) -> list[int]:
+        """The ranks whose ``what`` (JSON-able) and ``arrays`` differ from rank 0's (a digest each,
+        gathered once): every rank must train the same model on the same data and settings."""
+        import hashlib
+        import json
+
+        h = hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode())
+        for a in arrays:
+            a = np.ascontiguousarray(np.asarray(a))
+            h.update(str((a.dtype.str, a.shape)).encode())
+            h.update(a.tobytes())
+        digests = self.allgather(h.hexdigest())
+        return [r for r, d in enumerate(digests) if d != digests[0]]
+
     def abort(self, code: int = 1):
         """Stop every rank of the job (a rank that raised must not leave the others waiting)."""
         try:
@@ -147,13 +161,8 @@ def from_environment() -> Comm | None:
     return Comm(comm, MPI)
 
 
-class Sharded:
-    """Training data whose minibatches are cut into row shards across the ranks of ``comm``.
-
-    Everything but ``train_step`` is the wrapped data's (``epoch_batches``, ``evaluate``, ...);
-    ``train_step`` returns the global batch's mean loss and gradients (every rank the same),
-    its carried state (for a stateful language model, all the streams) and its global counts.
-    """
+class _OnRanks:
+    """Data seen by one rank of ``comm``: everything a subclass does not define is the wrapped data's."""
 
     def __init__(self, data, comm: Comm):
         self.data, self.comm = data, comm
@@ -163,6 +172,15 @@ class Sharded:
 
     def __len__(self):
         return len(self.data)
+
+
+class Sharded(_OnRanks):
+    """Training data whose minibatches are cut into row shards across the ranks of ``comm``.
+
+    Everything but ``train_step`` is the wrapped data's (``epoch_batches``, ``evaluate``, ...);
+    ``train_step`` returns the global batch's mean loss and gradients (every rank the same),
+    its carried state (for a stateful language model, all the streams) and its global counts.
+    """
 
     def shard(self, rows: int) -> tuple[int, int]:
         r, n = self.comm.rank, self.comm.size
@@ -217,20 +235,11 @@ class Sharded:
         return bool(getattr(self.data, "stateful", False)) and getattr(self.data, "per_token_loss", False)
 
 
-class SplitEvaluation:
+class SplitEvaluation(_OnRanks):
     """Validation data evaluated in parts: each rank takes every N-th evaluation batch, and one
     allreduce adds the parts (bptt.train.evaluate's ``part`` and ``reduce``), so every rank gets
     the figures one process gets.  A language model's text is evaluated whole on every rank (its
     streams carry their state from chunk to chunk)."""
-
-    def __init__(self, data, comm: Comm):
-        self.data, self.comm = data, comm
-
-    def __getattr__(self, name):
-        return getattr(self.data, name)
-
-    def __len__(self):
-        return len(self.data)
 
     def evaluate(self, model) -> dict:
         from .train import SeqData, evaluate

@@ -120,8 +120,7 @@ class ModelConfig:
     @property
     def step_width(self) -> int:
         """``sqrt`` of a step's multiply-adds per row, ``H * sqrt(G)``: what bptt._cpu.parallel weighs."""
-        cell = cells.get(self.cell)
-        return int(self.hidden_size * (1 if cell is None else cell.GATES) ** 0.5)
+        return cells.step_width(self.cell, self.hidden_size)
 
     @property
     def state_width(self) -> int:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks, _cpu, cells, rnn
-from ._xp import is_numpy, namespace, to_numpy
+from ._xp import is_numpy, namespace
 
 __all__ = ["init", "param_shapes", "forward", "backward", "final_state"]
 
@@ -97,32 +97,15 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
                          f"(give activation='tanh')")
     xp = namespace(x, params.get("W_s") if isinstance(params, dict) else None)
     H, D = _check_params(xp, c, cell, params)
-    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
-    B, T, Dx = (int(s) for s in x.shape)
-    if Dx != D:
-        raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} "
-                         f"(shape [H + D, {c.GATES}*H] = {tuple(params['W_s'].shape)})")
-    if B == 0 or T == 0:
-        raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
-    _checks.same_dtype("x", x, "params['W_s']", params["W_s"])
-    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
-    real_rows, row_work = None, None
-    if is_numpy(xp) and m is not None and lengths is not None:
-        L = np.asarray(to_numpy(lengths)).astype(np.int64)
-        if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
-            real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
+    B, T, m, real_rows, row_work = rnn._batch_layout(xp, x, params["W_s"], D, f"[H + D, {c.GATES}*H]", lengths,
+                                                     mask, check)
     SW = c.STATE_PARTS * H
     W_s, b_s = params["W_s"], params["b_s"]
     W_h, W_x = W_s[:H, :], W_s[H:, :]
-    with _cpu.parallel_for(xp, B, int(H * c.GATES ** 0.5)):
-        if is_numpy(xp):
-            X, U = rnn._input_products_numpy(x, W_x, b_s)
-        else:
-            X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
-            U = xp.matmul(X, W_x) + b_s  # the input part of every step at once: [T*B, G*H]
-        U = xp.reshape(U, (T, B, c.GATES * H))
+    with _cpu.parallel_for(xp, B, cells.step_width(cell, H)):
+        X, U = rnn._input_products(xp, x, W_x, b_s)  # U: the input part of every step, [T, B, G*H]
         S = xp.empty((T + 1, B, SW), dtype=x.dtype)  # S[t] = the carried state after step t; S[0] = s^0
-        S[0, ...] = _initial_state(xp, c, params, s_init, B, H, SW, x.dtype)
+        S[0, ...] = rnn._initial_state(xp, params, c.INITIAL, s_init, B, SW, x.dtype)
         fast = is_numpy(xp)  # NumPy: the cell's step with out= into these buffers
         Z = xp.empty((T, B, (c.SAVED_NUMPY if fast else c.SAVED) * H), dtype=x.dtype)  # kept for the backward
         W_step = W_h
@@ -173,21 +156,6 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
     return states, cache
 
 
-def _initial_state(xp, c, params, s_init, B, H, SW, dtype):
-    if s_init is not None:
-        _checks.float_array(xp, "s_init", s_init, 2, "[B, S]")
-        if tuple(s_init.shape) != (B, SW):
-            raise ValueError(f"s_init must have shape [B, S] = [{B}, {SW}] (the carried state), "
-                             f"got {tuple(s_init.shape)}")
-        if s_init.dtype != dtype:
-            raise TypeError(f"s_init has dtype {s_init.dtype} but the parameters are {dtype}; "
-                            f"convert it (it is not cast silently)")
-        return s_init
-    if all(k in params for k in c.INITIAL):
-        return xp.broadcast_to(xp.concat([params[k] for k in c.INITIAL], axis=0), (B, SW))
-    return xp.zeros((B, SW), dtype=dtype)
-
-
 def final_state(cache):
     """``[B, S]``: the carried state after each sequence (pads carried it to the last step)."""
     return cache["S"][-1, ...]
@@ -209,24 +177,17 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     B, T, D, H = cache["shape"]
     G, SW = c.GATES, c.STATE_PARTS * H
     xp = namespace(S, d_states, d_last)
-    if d_states is None and d_last is None:
-        raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
-    for name, a, shape in (("d_states", d_states, (B, T, H)), ("d_last", d_last, (B, H))):
-        if a is not None:
-            _checks.array_like(name, a)
-            if tuple(a.shape) != shape:
-                raise ValueError(f"{name} must have shape {list(shape)}, got {tuple(a.shape)}")
-            _checks.same_dtype(name, a, "states", S)
+    rnn._check_output_grads(d_states, d_last, B, T, H, S)
     W_s = params["W_s"]
     W_hT = xp.permute_dims(W_s[:H, :], (1, 0))
     if is_numpy(xp):
         W_hT = np.ascontiguousarray(W_hT)
     dS = None if d_states is None else xp.permute_dims(d_states, (1, 0, 2))  # [T, B, H] view
     dU = U  # dLoss/d(input part), reusing forward's buffer
-    separate = cell == "gru"  # the GRU's state part of n is scaled by r: its gradient differs from the input part's
+    separate = not c.SAME_GRADIENT  # dLoss/dp has a buffer of its own (the GRU's p_n is scaled by r)
     dP = xp.empty_like(U) if separate else U
     real_rows = cache["real_rows"]
-    with _cpu.parallel_for(xp, B, H * G):
+    with _cpu.parallel_for(xp, B, cells.step_width(cell, H)):
         def rows(lo, hi):
             n = hi - lo
             ends, real = rnn._part_steps(T, lo, hi, m, real_rows)
@@ -325,5 +286,5 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
             dx = xp.permute_dims(xp.reshape(dX, (T, B, D)), (1, 0, 2))
     if step_norms:
         norms = np.sqrt(sum(p[1] for p in parts))
-        return grads, dx, xp.asarray(norms.astype(to_numpy(S[:1, :1, :1]).dtype))
+        return grads, dx, xp.asarray(norms, dtype=S.dtype)
     return grads, dx

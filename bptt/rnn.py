@@ -124,44 +124,14 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     xp = namespace(x, params.get("W_s"))
     f, _ = get_activation(activation)
     H, D = _check_params(xp, params)
-    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
-    B, T, Dx = (int(s) for s in x.shape)
-    if Dx != D:
-        raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} (shape [H + D, H] = {tuple(params['W_s'].shape)})")
-    if B == 0 or T == 0:
-        raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
-    _checks.same_dtype("x", x, "params['W_s']", params["W_s"])
-    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
-    real_rows, row_work = None, None
-    if is_numpy(xp) and m is not None and lengths is not None:
-        L = np.asarray(to_numpy(lengths)).astype(np.int64)  # checked by lengths_to_mask
-        if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
-            real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
-
+    B, T, m, real_rows, row_work = _batch_layout(xp, x, params["W_s"], D, "[H + D, H]", lengths, mask, check)
     W_s, b_s = params["W_s"], params["b_s"]
     W_h, W_x = W_s[:H, :], W_s[H:, :]
     with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
-        if is_numpy(xp):
-            X, U = _input_products_numpy(x, W_x, b_s)
-        else:
-            X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
-            U = xp.matmul(X, W_x)  # input part of every step at once: [T*B, H]
-            U += b_s
-        U = xp.reshape(U, (T, B, H))
+        X, U = _input_products(xp, x, W_x, b_s)  # U: the input part of every step, [T, B, H]
 
         S = xp.empty((T + 1, B, H), dtype=x.dtype)  # S[t] = s^t, time-major; S[0] = s^0
-        if s_init is not None:
-            _checks.float_array(xp, "s_init", s_init, 2, "[B, H]")
-            if tuple(s_init.shape) != (B, H):
-                raise ValueError(f"s_init must have shape [B, H] = [{B}, {H}], got {tuple(s_init.shape)}")
-            if s_init.dtype != params["W_s"].dtype:
-                raise TypeError(f"s_init has dtype {s_init.dtype} but the parameters are {params['W_s'].dtype}; "
-                                f"convert it (it is not cast silently)")
-            S[0, ...] = s_init
-        elif "s0" in params:
-            S[0, ...] = xp.broadcast_to(params["s0"], (B, H))
-        else:
-            S[0, ...] = xp.zeros((B, H), dtype=x.dtype)
+        S[0, ...] = _initial_state(xp, params, ("s0",), s_init, B, H, x.dtype)
 
         fused = None if is_numpy(xp) else _cuda_rnn.plan(S, activation)  # CuPy: fused CUDA kernels
         if is_numpy(xp):
@@ -185,12 +155,62 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
     return states, cache
 
 
+def _initial_state(xp, params, names, s_init, B, SW, dtype):
+    """``[B, S]``: ``s_init`` (checked), else the learned initial states ``names`` side by side
+    (``s0``, and ``c0`` for the LSTM) for every row, else zeros."""
+    if s_init is not None:
+        _checks.float_array(xp, "s_init", s_init, 2, "[B, S]")
+        if tuple(s_init.shape) != (B, SW):
+            raise ValueError(f"s_init must have shape [B, S] = [{B}, {SW}] (the carried state), "
+                             f"got {tuple(s_init.shape)}")
+        if s_init.dtype != dtype:
+            raise TypeError(f"s_init has dtype {s_init.dtype} but the parameters are {dtype}; "
+                            f"convert it (it is not cast silently)")
+        return s_init
+    if all(k in params for k in names):
+        return xp.broadcast_to(xp.concat([params[k] for k in names], axis=0), (B, SW))
+    return xp.zeros((B, SW), dtype=dtype)
+
+
 MIN_ROWS = 16  # the fewest batch rows worth a core of their own in the time loops
 
 
+def _batch_layout(xp, x, W_s, D, W_shape, lengths, mask, check):
+    """Check ``x`` [B, T, D] against ``W_s`` (of shape ``W_shape``, for the message) and turn
+    ``lengths`` / ``mask`` into the loops' layout: ``(B, T, m, real_rows, row_work)`` with ``m``
+    [T, B] bool or None, and, for NumPy lengths sorted longest first, ``real_rows`` [T] (the real
+    rows of step t are 0..real_rows[t]-1) and ``row_work`` (the lengths, to share rows by)."""
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
+    B, T, Dx = (int(s) for s in x.shape)
+    if Dx != D:
+        raise ValueError(f"x has input size D = {Dx} but params['W_s'] expects D = {D} "
+                         f"(shape {W_shape} = {tuple(W_s.shape)})")
+    if B == 0 or T == 0:
+        raise ValueError(f"x must hold at least one sequence of at least one step, got shape {(B, T, Dx)}")
+    _checks.same_dtype("x", x, "params['W_s']", W_s)
+    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
+    real_rows, row_work = None, None
+    if is_numpy(xp) and m is not None and lengths is not None:
+        L = np.asarray(to_numpy(lengths)).astype(np.int64)  # checked by lengths_to_mask
+        if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
+            real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
+    return B, T, m, real_rows, row_work
+
+
+def _input_products(xp, x, W_x, b_s):
+    """``X`` [T*B, D], the inputs time-major, and ``U = X @ W_x + b_s`` [T, B, W], the input part
+    of every step: one product (NumPy: one per block of steps when split across cores)."""
+    B, T, D = (int(v) for v in x.shape)
+    if is_numpy(xp):
+        X, U = _input_products_numpy(x, W_x, b_s)
+    else:
+        X = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (T * B, D))  # time-major copy [T*B, D]
+        U = xp.matmul(X, W_x)  # the input part of every step at once: [T*B, W]
+        U += b_s
+    return X, xp.reshape(U, (T, B, int(W_x.shape[1])))
+
+
 def _input_products_numpy(x, W_x, b_s):
-    """``X`` [T*B, D], the inputs time-major, and ``U = X @ W_x + b_s`` [T*B, H], the input
-    part of every step: one product, or one per block of steps when split across cores."""
     B, T, D = x.shape
     X = np.empty((T, B, D), dtype=x.dtype)
     U = np.empty((T * B, W_x.shape[1]), dtype=x.dtype)
@@ -270,18 +290,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     X, S = cache["X"], cache["S"]
     B, T, D, H = cache["shape"]
     xp = namespace(S, d_states, d_last)
-    if d_states is None and d_last is None:
-        raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
-    if d_states is not None:
-        _checks.array_like("d_states", d_states)
-        if tuple(d_states.shape) != (B, T, H):
-            raise ValueError(f"d_states must have shape [B, T, H] = [{B}, {T}, {H}], got {tuple(d_states.shape)}")
-        _checks.same_dtype("d_states", d_states, "states", S)
-    if d_last is not None:
-        _checks.array_like("d_last", d_last)
-        if tuple(d_last.shape) != (B, H):
-            raise ValueError(f"d_last must have shape [B, H] = [{B}, {H}], got {tuple(d_last.shape)}")
-        _checks.same_dtype("d_last", d_last, "states", S)
+    _check_output_grads(d_states, d_last, B, T, H, S)
     W_s = params["W_s"]
     with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
         g, dA, norms = _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms)
@@ -309,6 +318,18 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     if step_norms:
         return grads, dx, norms
     return grads, dx
+
+
+def _check_output_grads(d_states, d_last, B, T, H, S):
+    """``d_states`` [B, T, H] and/or ``d_last`` [B, H], of the states' dtype."""
+    if d_states is None and d_last is None:
+        raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
+    for name, a, dims, shape in (("d_states", d_states, "[B, T, H]", (B, T, H)), ("d_last", d_last, "[B, H]", (B, H))):
+        if a is not None:
+            _checks.array_like(name, a)
+            if tuple(a.shape) != shape:
+                raise ValueError(f"{name} must have shape {dims} = {list(shape)}, got {tuple(a.shape)}")
+            _checks.same_dtype(name, a, "states", S)
 
 
 def _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms):

@@ -135,22 +135,37 @@ def test_a_rank_fed_a_bad_file_stops_the_job_and_names_itself(files, tmp_path):
     assert not list(tmp_path.glob("m.bptt*")) and not list(tmp_path.glob(".m.bptt*"))
 
 
-def test_a_rank_killed_mid_run_stops_the_job_and_the_saved_state_resumes(files, tmp_path):
+LONG_RUN = "train --data tr.tsv --task classify --hidden 16 --epochs 10000 --stop-perfect 0 --no-curriculum --quiet"
+
+
+def start_long_run(files, tmp_path):
+    """A 2-rank run that would go on for long, each rank's pid in ``pid.RANK``, returned once it has
+    saved ``m.bptt.last``."""
     shutil.copy(files / "tr.tsv", tmp_path / "tr.tsv")
-    args = "train --data tr.tsv --task classify --hidden 16 --epochs 10000 --stop-perfect 0 --no-curriculum --quiet"
-    job = f"echo $$ > pid.$PMI_RANK; exec {sys.executable} -m bptt {args} --out m.bptt"
+    job = f"echo $$ > pid.$PMI_RANK; exec {sys.executable} -m bptt {LONG_RUN} --out m.bptt"
     p = subprocess.Popen([MPIEXEC, "-n", "2", "sh", "-c", job], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "m.bptt.last").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not (tmp_path / "m.bptt.last").exists():
+        p.kill()
+        pytest.fail("the run saved nothing in 60 s")
+    return p
+
+
+def pid_of(tmp_path, rank) -> int:
+    return int((tmp_path / f"pid.{rank}").read_text())
+
+
+def test_a_rank_killed_mid_run_stops_the_job_and_the_saved_state_resumes(files, tmp_path):
+    p = start_long_run(files, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "m.bptt.last").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert (tmp_path / "m.bptt.last").exists(), "the run saved nothing in 60 s"
-        os.kill(int((tmp_path / "pid.1").read_text()), signal.SIGKILL)
+        os.kill(pid_of(tmp_path, 1), signal.SIGKILL)
         t0 = time.monotonic()
         out, err = p.communicate(timeout=30)
         assert p.returncode != 0 and time.monotonic() - t0 < 20
-        pid = (tmp_path / "pid.1").read_text().strip()  # mpiexec names the dead process by its pid ...
+        pid = pid_of(tmp_path, 1)  # mpiexec names the dead process by its pid ...
         assert f"PID {pid}" in out + err, out + err
         assert f"1: {pid}" in out  # ... and the run's first lines say which rank that pid was
     finally:
@@ -158,8 +173,8 @@ def test_a_rank_killed_mid_run_stops_the_job_and_the_saved_state_resumes(files, 
             p.kill()
     ck = checkpoint.load(tmp_path / "m.bptt.last")  # whole: writes are atomic
     assert ck.meta["train_state"]["epoch"] >= 1
-    r = mpi(2, *args.split(), "--out", "m.bptt", "--resume", "--max-steps", str(ck.meta["train_state"]["step"] + 3),
-            cwd=tmp_path)
+    r = mpi(2, *LONG_RUN.split(), "--out", "m.bptt", "--resume", "--max-steps",
+            str(ck.meta["train_state"]["step"] + 3), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
 
 
@@ -184,17 +199,10 @@ def test_under_mpiexec_without_mpi4py_the_message_says_what_to_install(files, ca
 def test_ctrl_c_to_the_ranks_stops_them_at_one_batch_and_saves(files, tmp_path):
     """SIGINT to every rank (as a terminal's Ctrl-C sends it to the whole job): the ranks agree on
     the batch to stop after, rank 0 saves OUT.last, every rank ends with 130 and none is left waiting."""
-    shutil.copy(files / "tr.tsv", tmp_path / "tr.tsv")
-    args = "train --data tr.tsv --task classify --hidden 16 --epochs 10000 --stop-perfect 0 --no-curriculum --quiet"
-    job = f"echo $$ > pid.$PMI_RANK; exec {sys.executable} -m bptt {args} --out m.bptt"
-    p = subprocess.Popen([MPIEXEC, "-n", "2", "sh", "-c", job], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = start_long_run(files, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "m.bptt.last").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
         for rank in (0, 1):
-            os.kill(int((tmp_path / f"pid.{rank}").read_text()), signal.SIGINT)
+            os.kill(pid_of(tmp_path, rank), signal.SIGINT)
         out, err = p.communicate(timeout=30)
     finally:
         if p.poll() is None:

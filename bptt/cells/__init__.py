@@ -16,7 +16,8 @@ A cell module has:
 
 * ``GATES`` (``G``), ``STATE_PARTS`` (the carried state is ``[B, STATE_PARTS*H]``:
   ``h``, or ``h`` then ``c``), ``SAVED`` (numbers per unit kept by a step for
-  its backward), ``INITIAL`` (names of the learned initial states, one per part);
+  its backward), ``INITIAL`` (names of the learned initial states, one per part),
+  ``SAME_GRADIENT`` (whether dLoss/dp equals dLoss/du, so one buffer holds both);
 * ``init(D, H, *, learn_s0, rng, dtype) -> params`` and ``param_shapes(D, H, learn_s0)``;
 * ``step(xp, u, p, s_prev, params) -> (s_new, saved)``: ``u`` ``[n, G*H]`` the input
   part ``i^t @ W_s[H:] + b_s``, ``p`` ``[n, G*H]`` the state part ``h^{t-1} @ W_s[:H]``;
@@ -44,6 +45,12 @@ def get(name: str):
     if name not in _MODULES:
         raise ValueError(f"cell={name!r} is not known; choose one of {list(CELLS)}")
     return _MODULES[name]
+
+
+def step_width(name: str, hidden_size: int) -> int:
+    """``H * sqrt(G)``: the square root of a step's multiply-adds per row, what bptt._cpu.parallel weighs."""
+    cell = get(name)
+    return int(hidden_size * (1 if cell is None else cell.GATES) ** 0.5)
 
 
 def state_parts(name: str) -> int:

@@ -27,6 +27,7 @@ from .._xp import orthogonal, xavier_uniform
 GATES = 3
 STATE_PARTS = 1
 SAVED = 4  # r, z, n and p_n + b_hn
+SAME_GRADIENT = False  # dLoss/dp differs from dLoss/du: the state part of n is scaled by r
 INITIAL = ("s0",)
 
 

@@ -25,6 +25,7 @@ from .._xp import orthogonal, xavier_uniform
 GATES = 4
 STATE_PARTS = 2
 SAVED = 4  # i, f, g, o (tanh(c^t) is recomputed from the state)
+SAME_GRADIENT = True  # dLoss/dp is dLoss/du: both parts enter every pre-activation alike
 INITIAL = ("s0", "c0")
 
 
