@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -133,11 +134,17 @@ class Comm:
         digests = self.allgather(h.hexdigest())
         return [r for r, d in enumerate(digests) if d != digests[0]]
 
+    #: seconds between this rank's last words and the abort: the launcher forwards a rank's output
+    #: through its own process, and an abort that reaches it first drops what is still in the pipe
+    #: (seen on a loaded CI machine: exit status 2, the error message lost)
+    ABORT_GRACE_S = 1.0
+
     def abort(self, code: int = 1):
         """Stop every rank of the job (a rank that raised must not leave the others waiting)."""
         try:
             sys.stdout.flush()
             sys.stderr.flush()
+            time.sleep(self.ABORT_GRACE_S)
         finally:
             self._c.Abort(code)
 
