@@ -22,8 +22,9 @@ Arrays may come from any array-API namespace (NumPy, CuPy, array_api_strict).
 On CuPy arrays the two time loops run as fused CUDA kernels
 (:mod:`bptt._cuda_rnn`); everything around them is this module's code.  On NumPy
 arrays a large enough batch is split across CPU cores by rows for the whole time
-loop (:mod:`bptt._cpu`), and when ``lengths`` are sorted longest first the loops
-compute only the rows still running at each step.
+loop (:mod:`bptt._cpu`), and when ``lengths`` are sorted longest first (or a mask
+has the real rows of every step first, as the reversed batch of a bidirectional layer
+has) the loops compute only the real rows of each step.
 """
 
 from __future__ import annotations
@@ -178,8 +179,9 @@ MIN_ROWS = 16  # the fewest batch rows worth a core of their own in the time loo
 def _batch_layout(xp, x, W_s, D, W_shape, lengths, mask, check):
     """Check ``x`` [B, T, D] against ``W_s`` (of shape ``W_shape``, for the message) and turn
     ``lengths`` / ``mask`` into the loops' layout: ``(B, T, m, real_rows, row_work)`` with ``m``
-    [T, B] bool or None, and, for NumPy lengths sorted longest first, ``real_rows`` [T] (the real
-    rows of step t are 0..real_rows[t]-1) and ``row_work`` (the lengths, to share rows by)."""
+    [T, B] bool or None, and, for NumPy lengths sorted longest first (or a mask whose real rows
+    at each step are rows 0..k-1), ``real_rows`` [T] (the real rows of step t are
+    0..real_rows[t]-1) and ``row_work`` (each row's real steps, to share rows by)."""
     _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
     B, T, Dx = (int(s) for s in x.shape)
     if Dx != D:
@@ -194,6 +196,12 @@ def _batch_layout(xp, x, W_s, D, W_shape, lengths, mask, check):
         L = np.asarray(to_numpy(lengths)).astype(np.int64)  # checked by lengths_to_mask
         if np.all(L[:-1] >= L[1:]):  # longest first: the real rows of step t are 0..real_rows[t]-1
             real_rows, row_work = (L[None, :] > np.arange(T)[:, None]).sum(axis=1), L
+    elif is_numpy(xp) and m is not None:
+        k = m.sum(axis=1)  # [T]: the real rows of each step
+        if np.array_equal(m, np.arange(B)[None, :] < k[:, None]):  # each step's real rows are 0..k[t]-1
+            # (the time-reversed batch of a bidirectional layer, rows longest first, is such a mask:
+            # its pads come first, and the longest rows start first): the same fast path
+            real_rows, row_work = k, m.sum(axis=0)
     return B, T, m, real_rows, row_work
 
 

@@ -180,27 +180,38 @@ def test_each_row_equals_its_sequence_run_alone(cpu_mode, cell):
             np.testing.assert_allclose(grads[k], total[k], rtol=0, atol=1e-11, err_msg=f"{name} {k}")
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_sorted_lengths_and_mask_paths_agree(cpu_mode, cell):
-    """Lengths sorted longest first (the loops compute only the real rows of each step) give
-    what the same batch unsorted, and the same pads given as a mask, give."""
+@pytest.mark.parametrize("cell", ["rnn"] + CELLS)
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_fast_paths_and_mask_path_agree(cpu_mode, cell, side):
+    """Rows whose real steps at each step are rows 0..k-1 (lengths sorted longest first, that mask,
+    or pads first with the longest rows first, as in a bidirectional layer's reversed batch) take
+    the loops that compute only the real rows of each step; they give what the general masked
+    loop gives on the same rows in an order that is not of that form."""
     rng = np.random.default_rng(6)
     p = recurrent.init(D, H, cell=cell, learn_s0=True, rng=rng, dtype=np.float64)
     x = rng.standard_normal((B, T, D))
-    order = np.argsort(-LENGTHS, kind="stable")
-    d = rng.standard_normal((B, T, H)) * PADS["right"][..., None]
+    mask = PADS["right"] if side == "right" else PADS["right"][:, ::-1]
+    d = rng.standard_normal((B, T, H)) * mask[..., None]
+    d_last = rng.standard_normal((B, H))
+    longest = np.argsort(-LENGTHS, kind="stable")
+    mixed = np.array([1, 0, 3, 2])  # real rows of a step not 0..k-1
+    calls = [(longest, {"mask": mask[longest]}, True), (mixed, {"mask": mask[mixed]}, False)]
+    if side == "right":
+        calls.append((longest, {"lengths": LENGTHS[longest]}, True))
     runs = []
-    for kw in ({"lengths": LENGTHS[order]}, {"mask": PADS["right"][order]}):
+    for order, kw, fast in calls:
         st, c = recurrent.forward(p, x[order], cell=cell, **kw)
-        assert (c["real_rows"] is not None) == ("lengths" in kw)
-        g, dx, n = recurrent.backward(p, c, d[order], d_last=np.ones((B, H)), step_norms=True)
-        runs.append((st, recurrent.final_state(c), g, dx, n))
-    for a, b in zip(*runs):
-        if isinstance(a, dict):
-            for k in a:
-                np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-13)
-        else:
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+        assert (c["real_rows"] is not None) == fast, kw
+        g, dx, n = recurrent.backward(p, c, d[order], d_last=d_last[order], step_norms=True)
+        back = np.argsort(order)
+        runs.append((st[back], recurrent.final_state(c)[back], g, dx[back], n))
+    for run in runs[1:]:
+        for a, b in zip(runs[0], run):
+            if isinstance(a, dict):
+                for k in a:
+                    np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-13)
+            else:
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("cell", CELLS)
