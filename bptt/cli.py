@@ -556,6 +556,21 @@ def _say_unknown(n: int, out) -> None:
         out(f"{n} token(s) not in the model's vocabulary were read as <unk>")
 
 
+def _short(text: str, n: int = 40) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def _note_unknown(where: str, tokens, vocab) -> None:
+    """On stderr (stdout carries the results, one line per input): the tokens of ``where`` that the
+    model does not know and reads as <unk>."""
+    unknown = list(dict.fromkeys(t for t in tokens if t not in vocab.index))
+    if unknown:
+        shown = ", ".join(repr(t) for t in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        n = sum(t not in vocab.index for t in tokens)
+        print(f"note: {where}: {n} token(s) not in the model's vocabulary were read as <unk>: {shown}",
+              file=sys.stderr)
+
+
 def _to_device(ck, device: str):
     try:
         ck.model.to(device)
@@ -644,10 +659,11 @@ def cmd_predict(args, out=print) -> int:
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     texts = args.text if args.text else [line.rstrip("\n") for line in sys.stdin]
-    for text in texts:
+    for n, text in enumerate(texts, 1):
         tokens = tokenize(text, meta.get("tokenizer", "space"))
         if not tokens:
             raise UserError(f"cannot label an empty sequence: {text!r}")
+        _note_unknown(f"text {n} {_short(text)}", tokens, vocab)
         ids = vocab.encode(tokens)[None, :]
         prob = np.asarray(ck.model.predict(ids))[0]
         if meta["task"] == "classify":
@@ -674,6 +690,7 @@ def cmd_generate(args, out=print) -> int:
     if not 0 <= args.length <= MAX_GENERATE or not 0 <= args.temperature < float("inf"):
         raise UserError(f"--length must be 0..{MAX_GENERATE:,} and --temperature a finite number >= 0, got "
                         f"{args.length} and {args.temperature}")
+    _note_unknown(f"--prompt {_short(args.prompt)}", prompt, vocab)
     ids = generate(ck.model, vocab.encode(prompt), args.length, temperature=args.temperature,
                    rng=np.random.default_rng(args.seed))
     sep = "" if meta["level"] == "char" else " "

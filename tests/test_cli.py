@@ -82,6 +82,10 @@ def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
     for (lab, p), text in zip(labels, ("0110", "1")):
         ref = _reference_probs(model, list(text))[-1]
         assert lab == ck.meta["labels"][int(np.argmax(ref))] and float(p) == pytest.approx(ref.max(), abs=5e-5)
+    rc, out, err = run(capsys, "predict", "--model", str(model), "0110", "0120x2")  # '2' and 'x' are unknown
+    assert rc == 0 and len(out.strip().split("\n")) == 2  # stdout: the results, one line per text
+    assert "text 1" not in err
+    assert "note: text 2 '0120x2': 3 token(s) not in the model's vocabulary were read as <unk>: '2', 'x'" in err
 
 
 def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):

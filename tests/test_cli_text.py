@@ -43,6 +43,10 @@ def test_lm_train_evaluate_generate(tmp_path, capsys, corpus, level):
     assert rc == 0 and out.startswith("To be")
     again = run(capsys, "generate", "--model", str(m), "--prompt", "To be", "--length", "20", "--seed", "3")[1]
     assert again == out
+    rc, out, err = run(capsys, "generate", "--model", str(m), "--prompt", "To be Zounds" if level == "word" else "To zZ",
+                       "--length", "5")
+    unknown = "'zounds'" if level == "word" else "'z', 'Z'"
+    assert rc == 0 and f"token(s) not in the model's vocabulary were read as <unk>: {unknown}" in err
 
 
 def test_lm_resume_with_carried_state_is_exact(tmp_path, capsys, corpus):
