@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 
@@ -14,7 +15,7 @@ from . import __version__, checkpoint
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
-from .memory import batch_problem
+from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
                     use_curriculum)
 
@@ -387,6 +388,11 @@ def cmd_train(args, out=print) -> int:
         raise UserError("--resume continues one run; it cannot be combined with --restarts")
     if args.grad_norms and args.task == "lm":
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
+    n_params = sum(math.prod(shape) for shape in cfg.param_shapes().values())
+    problem = model_problem(n_params, cfg.hidden_size, itemsize=np.dtype(cfg.dtype).itemsize, device=args.device)
+    if problem:  # before anything is allocated
+        raise UserError(f"--hidden {cfg.hidden_size}, --layers {cfg.num_layers}, --embed {cfg.embed_dim}, vocabulary "
+                        f"{cfg.vocab_size:,}: {problem}; use a smaller --hidden (or fewer --layers)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
         units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept

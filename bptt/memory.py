@@ -54,3 +54,17 @@ def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, 
     return (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {need / 2**30:.1f} GiB for BPTT "
             f"(the state of every step is kept for the backward pass), and {'the GPU' if device == 'gpu' else 'this machine'} "
             f"has {free / 2**30:.1f} GiB free")
+
+
+def model_problem(n_params: int, hidden: int, *, itemsize: int = 4, device: str = "cpu",
+                  available: int | None = None) -> str | None:
+    """Why a model of ``n_params`` parameters and state size ``hidden`` cannot be trained here (None when
+    it can): its weights, their gradients and Adam's two moments, plus the float64 work of the
+    orthogonal initialisation of an ``[H, H]`` block (a QR decomposition, about three ``H x H`` arrays)."""
+    need = 4 * n_params * itemsize + 3 * hidden * hidden * 8
+    free = available_bytes(device) if available is None else available
+    if free is None or need <= 0.8 * free:
+        return None
+    return (f"the model has {n_params:,} parameters; its weights, gradients and optimiser state need about "
+            f"{need / 2**30:.1f} GiB, and {'the GPU' if device == 'gpu' else 'this machine'} has "
+            f"{free / 2**30:.1f} GiB free")

@@ -171,3 +171,26 @@ def test_evaluation_takes_long_sequences_a_few_at_a_time():
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(L)))
     assert all(len(b) <= 256 and (len(b) == 1 or len(b) * L[b].max() <= 1 << 19) for b in batches)
     assert [len(b) for b in batches][-2:] == [1, 1]
+
+
+def test_a_model_too_large_for_memory_is_refused_before_anything_is_allocated(tmp_path, capsys):
+    """--hidden 200000 would need 40 billion weights (plus gradients and Adam's moments): refused with the
+    size and what to change, on the real free memory of this machine, before any array is made (it used
+    to end in a MemoryError traceback inside the orthogonal initialisation)."""
+    import tracemalloc
+
+    from conftest import run
+
+    data = tmp_path / "p.tsv"
+    data.write_text("0 1\t1\n1 1\t0\n" * 20)
+    for extra in (["--task", "classify", "--hidden", "200000"],
+                  ["--task", "classify", "--hidden", "60000", "--cell", "lstm"],
+                  ["--task", "lm", "--hidden", "20000", "--layers", "16"]):
+        tracemalloc.start()
+        rc, _, err = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "m.bptt"), *extra)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert rc == 2 and "parameters; its weights, gradients and optimiser state need about" in err, err
+        assert f"--hidden {extra[extra.index('--hidden') + 1]}" in err and "use a smaller --hidden" in err
+        assert peak < 50 << 20  # nothing of the model's size was allocated
+        assert not list(tmp_path.glob("m.bptt*"))
