@@ -378,7 +378,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             raise FileNotFoundError(f"--resume: no saved state {last_path!r} to resume from")
         ck = checkpoint.load(last_path)
         if ck.model.config != model.config:
-            raise ValueError(f"--resume: {last_path!r} holds a model with another config: {ck.model.config}")
+            saved, now = ck.model.config.to_dict(), model.config.to_dict()
+            diff = ", ".join(f"{k} {saved[k]!r} there, {now[k]!r} here" for k in now if saved.get(k) != now[k])
+            raise ValueError(f"--resume: {last_path!r} holds a model with another config ({diff}); resume with "
+                             f"the options of the run that wrote it, or start afresh without --resume")
         saved_cfg = ck.meta.get("train_config", {})
         if not isinstance(saved_cfg, dict):
             raise ValueError(f"--resume: {last_path!r} has no usable training config")

@@ -24,6 +24,9 @@ def test_command_line_trains_resumes_and_reads_a_gated_model(tmp_path, capsys, c
     assert rc == 0, err
     assert f"{cell.upper()} H=6, bidirectional" in out
     assert run(capsys, *common, "--out", str(b), "--max-steps", "7")[0] == 0
+    other = "lstm" if cell == "gru" else "gru"
+    rc, _, err = run(capsys, *[other if a == cell else a for a in common], "--out", str(b), "--resume")
+    assert rc == 2 and f"another config (cell {cell!r} there, {other!r} here)" in err, err  # the one field named
     assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
     ca, cb = checkpoint.load(str(a) + ".last"), checkpoint.load(str(b) + ".last")
     assert ca.model.config.cell == cell
