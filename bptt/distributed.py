@@ -243,14 +243,16 @@ class Sharded(_OnRanks):
 
 
 class SplitEvaluation(_OnRanks):
-    """Validation data evaluated in parts: each rank takes every N-th evaluation batch, and one
-    allreduce adds the parts (bptt.train.evaluate's ``part`` and ``reduce``), so every rank gets
-    the figures one process gets.  A language model's text is evaluated whole on every rank (its
-    streams carry their state from chunk to chunk)."""
+    """Validation data evaluated in parts, and one allreduce adds the parts, so every rank gets the
+    figures of the whole data: sequences, each rank every N-th evaluation batch (bptt.train.evaluate's
+    ``part`` and ``reduce``; the figures one process gets, bit for bit); a language model's text, each
+    rank its share of the side-by-side streams, each stream carrying its state from chunk to chunk
+    (the figures one process gets up to the rounding of their sum)."""
 
     def evaluate(self, model) -> dict:
         from .train import SeqData, evaluate
 
+        part = (self.comm.rank, self.comm.size)
         if not isinstance(self.data, SeqData):
-            return self.data.evaluate(model)
-        return evaluate(model, self.data, part=(self.comm.rank, self.comm.size), reduce=self.comm.allreduce_sum)
+            return self.data.evaluate(model, part=part, reduce=self.comm.allreduce_sum)
+        return evaluate(model, self.data, part=part, reduce=self.comm.allreduce_sum)

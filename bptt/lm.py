@@ -115,23 +115,45 @@ class TextStream:
             for i in range(0, m, 256):
                 yield (*self._xy(("w", np.arange(i, min(i + 256, m)))), False)
 
-    def evaluate(self, model: Model, batch_size: int | None = None) -> dict:
-        """Mean loss (nats per token), perplexity, next-token accuracy (and bits per token)."""
-        total, right, n = 0.0, 0, 0
+    def evaluate(self, model: Model, batch_size: int | None = None, *, part=None, reduce=None) -> dict:
+        """Mean loss (nats per token), perplexity, next-token accuracy (and bits per token).
+
+        ``part=(k, n)`` evaluates only process k's share of the text: of side-by-side streams, the
+        streams ``lo..hi-1`` of an even cut into n (each stream keeps its carried state), else the
+        chunks ``k, k + n, ...``; ``reduce`` (an allreduce-sum, bptt.distributed) adds the shares, so
+        that every process gets the figures of the whole text (equal to one process's up to the
+        rounding of the sum, ~1e-16 relative)."""
+        sums = np.zeros(3)  # loss x tokens, tokens right, tokens
         s = None
-        for x, y, carry in self._eval_chunks(batch_size or self.batch_size):
+        streams = None
+        for i, (x, y, carry) in enumerate(self._eval_chunks(batch_size or self.batch_size)):
+            if part is not None:
+                if carry:  # this process's streams, at every chunk
+                    if streams is None:
+                        streams = _even_parts(int(x.shape[0]), part[1])[part[0]]
+                    x, y = x[streams[0]:streams[1]], y[streams[0]:streams[1]]
+                    if x.shape[0] == 0:
+                        break
+                elif i % part[1] != part[0]:
+                    continue
             logits, caches = model.forward(x, s_init=s, check=False)
             if carry:
                 s = caches["final"]
             loss, _ = softmax_cross_entropy(logits, y, check=False)
-            total += float(loss) * y.size
-            right += int((to_numpy(logits).argmax(-1) == y).sum())
-            n += y.size
+            sums += (float(loss) * y.size, int((to_numpy(logits).argmax(-1) == y).sum()), y.size)
+        if reduce is not None:
+            sums = np.asarray(reduce(sums), dtype=np.float64)
+        total, right, n = float(sums[0]), int(sums[1]), int(sums[2])
         mean = total / n
         out = {"n": n, "loss": mean, "perplexity": math.exp(min(mean, 700.0)), "accuracy": right / n}
         if self.bits:
             out["bits_per_char"] = mean / math.log(2)
         return out
+
+
+def _even_parts(n: int, parts: int) -> list:
+    """``[0, n)`` cut into exactly ``parts`` contiguous ranges of near-equal size (some empty when n < parts)."""
+    return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
 
 
 def read_text(path) -> str:

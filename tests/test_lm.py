@@ -91,6 +91,30 @@ def test_evaluation_equals_one_pass_over_each_stream(rng):
     assert abs(m["bits_per_char"] - total / 300 / math.log(2)) < 1e-12
 
 
+@pytest.mark.parametrize("stateful,n", [(True, 2), (True, 3), (True, 5), (False, 2), (False, 3)])
+def test_evaluation_in_parts_adds_up_to_the_whole(rng, stateful, n):
+    """What each of n processes evaluates (part=(k, n): its share of the streams, or every n-th chunk
+    of independent windows), added by the reduce, equals the whole text's figures; no part is all of it.
+    (With 5 parts and 3 streams, two parts are empty.)"""
+    model = _model(rng)
+    ids = rng.integers(2, V, size=9601 if not stateful else 301)  # 600 windows: chunks of 256, 256, 88
+    s = TextStream(ids, window=16, batch_size=3, stateful=stateful)
+    whole = s.evaluate(model)
+    reduce_calls = []
+
+    def reduce(a):  # the allreduce, seen from one process: records its part's sums (the total is checked below)
+        reduce_calls.append(np.array(a))
+        return np.array([1.0, 0.0, 1.0])
+
+    for k in range(n):
+        s.evaluate(model, part=(k, n), reduce=reduce)
+    parts = reduce_calls
+    assert len(parts) == n and all(p[2] < whole["n"] for p in parts) and sum(p[2] > 0 for p in parts) >= 2
+    total = np.sum(parts, axis=0)
+    assert int(total[2]) == whole["n"] and int(total[1]) == round(whole["accuracy"] * whole["n"])
+    assert abs(total[0] / total[2] - whole["loss"]) < 1e-12 * whole["loss"]
+
+
 def test_greedy_generation_follows_the_argmax_and_never_emits_pad_or_unk(rng):
     model = _model(rng)
     model.params["b_o"][:2] = 50.0  # pad and unk would win every argmax if allowed
