@@ -200,7 +200,11 @@ def main(argv=None):
     todo = ([parse(r) for r in args.rows] if args.rows else
             {"all": rnn_rows + gated_rows, "rnn": rnn_rows, "gated": gated_rows}[args.set])
     threads = torch.get_num_threads()
-    print(f"torch {torch.__version__} threads={threads}; numpy {np.__version__}; cores={os.cpu_count()}")
+    from bptt import keep_freed_memory
+
+    kept = keep_freed_memory()  # as `bptt train` does; the process is shared, so torch gets it too
+    print(f"torch {torch.__version__} threads={threads}; numpy {np.__version__}; cores={os.cpu_count()}; "
+          f"freed memory kept (bptt.keep_freed_memory): {'yes' if kept else 'no'}")
     rng = np.random.default_rng(0)
     peak = MatmulPeak()
     for _ in range(4):

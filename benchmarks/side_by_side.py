@@ -18,7 +18,9 @@ ROWS = [(32, 50, 32, 128), (64, 100, 128, 256)]
 
 
 def main():
-    from bptt import Batch, Model, ModelConfig, _cpu
+    from bptt import Batch, Model, ModelConfig, _cpu, keep_freed_memory
+
+    print(f"freed memory kept (bptt.keep_freed_memory, as `bptt train` does): {'yes' if keep_freed_memory() else 'no'}")
 
     rng = np.random.default_rng(0)
     print(f"{'cell':>5} {'B,T,D,H':>16} {'one direction':>14} {'both, side by side':>19} {'both, in turn':>14}  ms")

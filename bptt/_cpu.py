@@ -33,7 +33,8 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-__all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn", "side_by_side"]
+__all__ = ["parallel", "parallel_for", "workers", "ranges", "run", "matmul", "matmul_tn", "side_by_side",
+           "keep_freed_memory"]
 
 MIN_SPLIT_FLOPS = 2_000_000  # below this a product runs whole: a hand-off costs ~20 us
 MIN_PART_MACS = 1 << 21  # per core and time step, ``rows/n * H * H``, to split.  Measured on 2 cores
@@ -233,3 +234,37 @@ def side_by_side(fns) -> list:
         _state["workers"] = workers_before
         for lib, n in saved:
             lib.set_num_threads(n)
+
+
+MMAP_THRESHOLD = 32 << 20  # blocks below this come from the heap, not from fresh pages of their own
+TRIM_THRESHOLD = 128 << 20  # free memory the heap keeps at its top before it gives it back
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for the next training step instead of giving it back.
+
+    A training step allocates the same arrays, of a few MB each, every time (the states of every step,
+    the input products, the gradients).  By default glibc maps each block over 128 KiB to fresh pages
+    and unmaps it when freed (or trims the heap's top), so every step pays a page fault per 4 KiB
+    touched: on this project's machine a copy of 1.6 MB took 2.1 ms instead of 0.6, and whole
+    training runs took 15-20% longer (``bash benchmarks/malloc_ab.sh``, log
+    ``benchmarks/results/cpu-malloc.log``).  This sets ``M_MMAP_THRESHOLD`` (32 MiB) and
+    ``M_TRIM_THRESHOLD`` (128 MiB); the cost is that up to that much freed memory stays with the
+    process.  It changes the whole process, so the command line calls it (it owns the process) and a
+    program using the library may.  Nothing is done off Linux, without glibc, or when the user set
+    ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` (or ``BPTT_KEEP_FREED_MEMORY=0``).
+    Returns whether the settings were made."""
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("BPTT_KEEP_FREED_MEMORY", "").strip() == "0":
+        return False
+    if any(os.environ.get(v) for v in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt  # glibc's; absent from musl
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from . import __version__, checkpoint
+from . import __version__, _cpu, checkpoint
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
@@ -770,6 +770,7 @@ def main(argv=None) -> int:
     if args.command is None:
         ap.print_help()
         return 0
+    _cpu.keep_freed_memory()  # the process is the tool's: freed arrays are kept for the next step
     try:
         if args.command == "train":
             return cmd_train(args)

@@ -208,3 +208,21 @@ def test_the_two_directions_of_a_layer_run_side_by_side(controllable, monkeypatc
     np.testing.assert_allclose(both[3], alone[3], rtol=0, atol=1e-13)
     for k in alone[2]:
         np.testing.assert_allclose(both[2][k], alone[2][k], rtol=0, atol=1e-12)
+
+
+def test_keep_freed_memory_sets_mallopt_only_where_it_may():
+    """bptt.keep_freed_memory (called by the command line) sets glibc's thresholds on Linux with glibc,
+    and does nothing when the user chose malloc's settings or turned it off. Each case in its own process:
+    the setting is the whole process's."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "BPTT_KEEP"))}
+    for env, want in (({}, glibc), ({"BPTT_KEEP_FREED_MEMORY": "0"}, False),
+                      ({"MALLOC_TRIM_THRESHOLD_": "1000000"}, False), ({"MALLOC_MMAP_THRESHOLD_": "65536"}, False)):
+        r = subprocess.run([sys.executable, "-c", "import bptt; print(bptt.keep_freed_memory())"],
+                           env={**clean, **env}, capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == str(want), (env, r.stdout, r.stderr)
