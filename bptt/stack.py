@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _cpu, recurrent
+from . import _checks, _cpu, cells, recurrent
 from ._xp import namespace
 
 __all__ = ["init", "forward", "backward", "param_names", "top_final"]
@@ -115,6 +115,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
         raise ValueError(f"s_init must have shape [L*K, B, S] = [{L * K}, {B}, S], got {tuple(s_init.shape)}")
     caches, finals, h = [], [], x
+    H_all = _hidden(params, cell)
     for layer in range(L):
         if layer > 0 and drop is not None:
             h = h * drop[layer - 1]  # dropout on the connection from layer k-1 to layer k
@@ -131,7 +132,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
                                           cell=cell, activation=activation, s_init=s0, check=False)
             return xp.flip(states, axis=1), recurrent.final_state(c), c  # reversed: after the first real step
 
-        runs = _both(xp, [lambda d=d: direction(d) for d in range(K)])  # the directions are independent
+        runs = _both(xp, [lambda d=d: direction(d) for d in range(K)], B, cell, H_all)  # independent
         outs = [r[0] for r in runs]
         finals += [r[1] for r in runs]
         caches += [r[2] for r in runs]
@@ -177,7 +178,7 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
                                            need_dx=need_dx or layer > 0, step_norms=step_norms)
 
         dx_layer = None
-        for d, run in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)])):
+        for d, run in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)], B, cache["cell"], H)):
             if run is None:
                 continue
             sfx, res = run
@@ -203,10 +204,27 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     return grads, (dh if need_dx else None)
 
 
-def _both(xp, fns):
-    """The directions of a layer: side by side on two cores for NumPy (bptt._cpu.side_by_side),
-    one after the other elsewhere (a GPU runs each direction's loop across its own cores)."""
-    return _cpu.side_by_side(fns) if xp is np else [f() for f in fns]
+MIN_SIDE_MACS = 1 << 20  # a step's multiply-adds, rows * H * H * G, for the directions to run side by side.
+# Below it the two threads mostly wait for each other's turn on the interpreter lock between small NumPy
+# calls.  Measured by `python benchmarks/side_by_side_threshold.py` (two runs, log
+# benchmarks/results/cpu-side-by-side-threshold.log), a training step at B=32, side by side / one after the
+# other: the tutorial's cell at H=128 (0.5M) 1.26 and 1.30; the GRU at H=128 (1.6M) 0.92 and 1.02; the
+# tutorial's cell at H=256 and the LSTM at H=128 (2.1M each) 0.81, 0.81 and 0.95, 0.84.
+
+
+def _both(xp, fns, rows: int, cell: str, H: int):
+    """The directions of a layer: side by side on two cores for NumPy (bptt._cpu.side_by_side) when a
+    step's products are large enough to gain (``rows * H * H * G`` at least ``MIN_SIDE_MACS``), else one
+    after the other, as elsewhere (a GPU runs each direction's loop across its own cores)."""
+    if xp is np and rows * cells.step_width(cell, H) ** 2 >= MIN_SIDE_MACS:
+        return _cpu.side_by_side(fns)
+    return [f() for f in fns]
+
+
+def _hidden(params: dict, cell: str) -> int:
+    """The state size ``H`` of a stack's parameters (``W_s_l0``: ``[H + D, G*H]``)."""
+    c = cells.get(cell)
+    return int(_layer_params(params, "l0", cell)["W_s"].shape[1]) // (1 if c is None else c.GATES)
 
 
 def top_final(out, bidirectional: bool):

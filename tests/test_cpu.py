@@ -196,12 +196,18 @@ def test_the_two_directions_of_a_layer_run_side_by_side(controllable, monkeypatc
     monkeypatch.setattr(recurrent, "forward", spy(real_forward))
     monkeypatch.setattr(recurrent, "backward", spy(real_backward))
     monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    small = run_once()  # 5 rows of 4 units: too small to gain from two threads, so one after the other here
+    assert len(seen) == 8 and all(t == threading.get_ident() for _, t, _ in seen)
+    seen.clear()
+    monkeypatch.setattr(stack, "MIN_SIDE_MACS", 0)  # as a layer large enough to gain
     both = run_once()
     for name in ("forward", "backward"):
         calls = [(t, b) for n, t, b in seen if n == name]
         on_this = [t for t, _ in calls if t == threading.get_ident()]
         assert len(calls) == 4 and len(on_this) == 2, calls  # 2 layers x 2 directions: one of each pair here
         assert all(b == [1] * len(b) for _, b in calls)
+    for a, b in zip(small[:2], alone[:2]):
+        np.testing.assert_array_equal(a, b)
     assert blas_threads() == before  # restored
     np.testing.assert_allclose(both[0], alone[0], rtol=0, atol=1e-13)
     np.testing.assert_allclose(both[1], alone[1], rtol=0, atol=1e-13)
