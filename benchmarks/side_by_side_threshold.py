@@ -29,3 +29,21 @@ for cell, B, H in (("rnn", 32, 128), ("gru", 32, 128), ("rnn", 32, 256), ("lstm"
                     t0 = time.perf_counter(); m.loss_and_grads(b, check=False); res[mode].append(time.perf_counter() - t0)
     s, t = statistics.median(res["side"]) * 1e3, statistics.median(res["turn"]) * 1e3
     print(f"{cell} B={B} H={H} macs/step={B*bptt.cells.step_width(cell,H)**2/1e6:.2f}M: side by side {s:.2f} ms, in turn {t:.2f} ms, ratio {s/t:.2f}")
+
+# The criterion of issue 13 on its small row: both directions (as bptt runs them) against one direction.
+for cell in ("rnn", "gru", "lstm"):
+    B, T, D, H = 32, 50, 32, 128
+    models = {bi: Model(ModelConfig(input_size=D, hidden_size=H, output_size=10, bidirectional=bi, cell=cell),
+                        rng=np.random.default_rng(1)) for bi in (False, True)}
+    b = Batch(x=rng.standard_normal((B, T, D)).astype(np.float32), y=rng.integers(0, 10, B))
+    res = {False: [], True: []}
+    for block in range(12):
+        for bi, m in models.items():
+            for _ in range(2):
+                m.loss_and_grads(b, check=False)
+            for _ in range(5):
+                t0 = time.perf_counter()
+                m.loss_and_grads(b, check=False)
+                res[bi].append(time.perf_counter() - t0)
+    one, both = (statistics.median(res[bi]) * 1e3 for bi in (False, True))
+    print(f"{cell} {B},{T},{D},{H}: one direction {one:.2f} ms, both {both:.2f} ms, both / one {both / one:.2f}x")
