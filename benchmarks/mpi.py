@@ -30,10 +30,12 @@ HERE = pathlib.Path(__file__).resolve()
 
 
 def worker(args):
-    from bptt import Adam, Model, ModelConfig, clip_grad_norm, distributed
+    from bptt import Adam, Model, ModelConfig, clip_grad_norm, distributed, keep_freed_memory
     from bptt.data import Vocab
     from bptt.lm import TextStream, read_text
     from bptt.train import TrainConfig
+
+    keep_freed_memory()  # as `bptt train` does
 
     comm = distributed.from_environment()
     rank, size = (comm.rank, comm.size) if comm else (0, 1)
