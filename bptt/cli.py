@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from . import __version__, _cpu, checkpoint
-from .data import TOKENIZERS, DataError, Labels, Vocab, detect_tokenizer, encode, read_examples, tokenize, write_examples
+from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train an RNN (embedding -> RNN -> output) on a TSV/CSV/JSONL file.")
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
-    t.add_argument("--task", choices=["classify", "tag", "lm"], required=True,
+    t.add_argument("--task", choices=["classify", "tag", "lm"], default=None,
                    help="classify: one label from the final state; tag: one label per token; "
-                        "lm: a language model on a plain text file (the next token at every step)")
+                        "lm: a language model on a plain text file (the next token at every step) "
+                        "(default: from --data: lm for plain text, tag when every label has one part per "
+                        "token, else classify; the first line of the run says which)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
     d = ModelConfig(input_size=1)
@@ -324,6 +326,13 @@ def cmd_train(args, out=print) -> int:
     frozen = ("E",) if args.freeze_embeddings else ()
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
+    if args.task is None:
+        try:
+            args.task, why = detect_task(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+                                         tokenizer=None if args.tokenize == "auto" else args.tokenize)
+        except DataError as e:
+            raise UserError(str(e)) from None
+        out(f"task {args.task} ({args.data}: {why}); --task sets it")
     if args.task == "lm":
         if args.bidirectional:
             raise UserError("--bidirectional is for classify and tag models: a language model predicts each token "
@@ -453,6 +462,8 @@ def cmd_train(args, out=print) -> int:
     if args.task != "lm" and accs and max(accs) < 0.99 and symbolic:
         aids = ("more training data, more --epochs, a larger --hidden, or --restarts N" if args.curriculum else
                 f"--curriculum --epochs {CURRICULUM_EPOCHS} (a length curriculum), more training data, or --restarts N")
+        if cfg.cell == "rnn":  # a task of a new-user try that the tutorial's cell failed (57%), both gated cells learnt
+            aids = f"a gated cell (--cell gru or --cell lstm), {aids}"
         out(f"best validation accuracy {max(accs):.1%}: if the task follows a rule that holds at any length, try "
             f"{aids}")
     if args.plot and history:

@@ -122,3 +122,41 @@ def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys):
     rc = main(["train", "--task", "lm", "--data", "/dev/zero", "--out", str(tmp_path / "lm.bptt")])  # read for ever
     err = capsys.readouterr().err
     assert rc == 2 and "/dev/zero: not a regular file" in err, err
+
+
+def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
+    """Without --task: plain text is a language model's, a label with one part per token on every line is
+    tagging, anything else is classification; the run's first line says which, and the model keeps it."""
+    import json as _json
+
+    from bptt import checkpoint
+    from bptt.data import detect_task
+    from conftest import run
+
+    cases = {
+        "cls.tsv": ("text\tlabel\n0 1 1\t1\n1 0\t0\n1\t1\n", "classify"),
+        "cls.txt": ("0110\tyes\n10\tno\n111\tyes\n", "classify"),  # .txt read as tab-separated when its lines are
+        "tag.tsv": ("0 1 1\ta b b\n1 0\tb a\n1\tb\n", "tag"),
+        "tagchars.tsv": ("011\tabb\n10\tba\n", "classify"),  # 'abb' is one part: a class label, not tags
+        "chartags.tsv": ("011\ta b b\n10\tb a\n", "tag"),  # each character a token (no spaces), a tag each
+        "tag.csv": ("text,label\n0 1,a b\n1 1 0,b b a\n", "tag"),
+        "tag.jsonl": "".join(_json.dumps(d) + "\n" for d in ({"text": "0 1", "label": ["a", "b"]},
+                                                            {"text": "1 1 0", "label": ["b", "b", "a"]})),
+        "prose.txt": ("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n", "lm"),
+        "noext": ("the cat sat on the mat\n" * 5, "lm"),
+    }
+    cases["tag.jsonl"] = (cases["tag.jsonl"], "tag")
+    for name, (content, want) in cases.items():
+        (tmp_path / name).write_text(content)
+        assert detect_task(tmp_path / name)[0] == want, name
+    assert detect_task(tmp_path / "tag.tsv", tokenizer="chars")[0] == "classify"  # '0 1 1' is 5 characters
+    for name in ("tag.tsv", "cls.tsv", "prose.txt"):
+        m = tmp_path / (name + ".bptt")
+        rc, out, err = run(capsys, "train", "--data", str(tmp_path / name), "--epochs", "1", "--hidden", "4",
+                           "--quiet", "--out", str(m), "--window", "4")
+        want = cases[name][1]
+        assert rc == 0, err
+        assert out.startswith(f"task {want} ({tmp_path / name}: ") and "--task sets it" in out
+        assert checkpoint.load(m).meta["task"] == want
+    rc, _, err = run(capsys, "train", "--data", str(tmp_path / "missing.tsv"), "--out", str(tmp_path / "x.bptt"))
+    assert rc == 2 and "missing.tsv: no such file" in err

@@ -345,11 +345,14 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "2", "--out", str(va))
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"), "--no-curriculum")
-    assert rc == 0 and "best validation accuracy" in out and "try --curriculum --epochs 1000" in out
+    assert rc == 0 and "best validation accuracy" in out and "try a gated cell (--cell gru or --cell lstm), --curriculum --epochs 1000" in out
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))  # the curriculum is on
     assert rc == 0 and "length curriculum on" in out and "best validation accuracy" in out
-    assert "more training data" in out and "try --curriculum" not in out
+    assert "more training data" in out and "try --curriculum" not in out and "--curriculum --epochs" not in out
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
+                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "g.bptt"), "--cell", "gru")
+    assert rc == 0 and "best validation accuracy" in out and "gated cell" not in out  # it has one
     # text with a vocabulary of words: falling short of 99% is the usual case, not a hint for length aids
     words = tmp_path / "words.tsv"
     rng = np.random.default_rng(0)

@@ -59,6 +59,38 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
     return "chars"
 
 
+def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
+                tokenizer: str | None = None) -> tuple[str, str]:
+    """``(task, why)`` for a training file given without ``--task``: ``"lm"`` for plain text (a ``.txt``
+    or extension-less file whose lines are not ``sequence<TAB>label``), ``"tag"`` when every line's
+    label has one space-separated part per token (and some line more than one token), else
+    ``"classify"``.  ``tokenizer`` None: as :func:`detect_tokenizer` decides.  Lines that cannot be read
+    are left to the reader that follows (which names them)."""
+    path = os.fspath(path)
+    _require_file(path)
+    ext = os.path.splitext(path)[1].lower()
+    if fmt is None and ext not in (".tsv", ".csv", ".jsonl", ".json") and (text_col, label_col) == ("text", "label"):
+        lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
+        tabbed = sum("\t" in line for line in lines)
+        if not lines or tabbed < 0.9 * len(lines):
+            return "lm", "plain text, not sequence<TAB>label lines"
+    if tokenizer is None:
+        tokenizer = detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col)
+    rows = longest = 0
+    for _, text, label in _rows(path, _format_of(path, fmt), text_col, label_col):
+        if text is None:
+            continue
+        n = len(tokenize(text, tokenizer))
+        if n == 0:
+            continue
+        if len(label.split()) != n:
+            return "classify", "one label per sequence"
+        rows, longest = rows + 1, max(longest, n)
+    if rows and longest > 1:
+        return "tag", "one label per token on every line"
+    return "classify", "one label per sequence"
+
+
 def _format_of(path: str, fmt: str | None) -> str:
     if fmt:
         if fmt not in ("tsv", "csv", "jsonl"):
