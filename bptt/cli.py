@@ -326,10 +326,12 @@ def cmd_train(args, out=print) -> int:
     frozen = ("E",) if args.freeze_embeddings else ()
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
+    found_tokenizer = None  # what the task's detection decided, for --tokenize auto
     if args.task is None:
         try:
-            args.task, why = detect_task(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
-                                         tokenizer=None if args.tokenize == "auto" else args.tokenize)
+            args.task, why, found_tokenizer = detect_task(
+                args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+                tokenizer=None if args.tokenize == "auto" else args.tokenize)
         except DataError as e:
             raise UserError(str(e)) from None
         out(f"task {args.task} ({args.data}: {why}); --task sets it")
@@ -344,8 +346,8 @@ def cmd_train(args, out=print) -> int:
     else:
         if args.tokenize == "auto":
             try:
-                args.tokenize = detect_tokenizer(args.data, fmt=args.format, text_col=args.text_col,
-                                                 label_col=args.label_col)
+                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=args.format,
+                                                                    text_col=args.text_col, label_col=args.label_col)
             except DataError as e:
                 raise UserError(str(e)) from None
             out(f"reading {'every character as a token (no spaces in the sequences)' if args.tokenize == 'chars' else 'tokens separated by spaces'}"
@@ -580,11 +582,11 @@ def _short(text: str, n: int = 40) -> str:
 def _note_unknown(where: str, tokens, vocab) -> None:
     """On stderr (stdout carries the results, one line per input): the tokens of ``where`` that the
     model does not know and reads as <unk>."""
-    unknown = list(dict.fromkeys(t for t in tokens if t not in vocab.index))
+    unknown = [t for t in tokens if t not in vocab.index]
     if unknown:
-        shown = ", ".join(repr(t) for t in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-        n = sum(t not in vocab.index for t in tokens)
-        print(f"note: {where}: {n} token(s) not in the model's vocabulary were read as <unk>: {shown}",
+        distinct = list(dict.fromkeys(unknown))
+        shown = ", ".join(repr(t) for t in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+        print(f"note: {where}: {len(unknown)} token(s) not in the model's vocabulary were read as <unk>: {shown}",
               file=sys.stderr)
 
 

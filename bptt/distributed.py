@@ -32,7 +32,7 @@ import numpy as np
 
 from ._xp import namespace, to_numpy
 
-__all__ = ["launched_size", "Comm", "from_environment", "Sharded", "SplitEvaluation"]
+__all__ = ["launched_size", "Comm", "from_environment", "shard_range", "Sharded", "SplitEvaluation"]
 
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE", "SLURM_NTASKS")
 
@@ -168,6 +168,12 @@ def from_environment() -> Comm | None:
     return Comm(comm, MPI)
 
 
+def shard_range(rows: int, rank: int, size: int) -> tuple[int, int]:
+    """Rank ``rank``'s contiguous share ``(lo, hi)`` of ``rows`` rows cut into ``size`` near-equal parts
+    (empty when ``rows < size`` leaves it none)."""
+    return rows * rank // size, rows * (rank + 1) // size
+
+
 class _OnRanks:
     """Data seen by one rank of ``comm``: everything a subclass does not define is the wrapped data's."""
 
@@ -190,8 +196,7 @@ class Sharded(_OnRanks):
     """
 
     def shard(self, rows: int) -> tuple[int, int]:
-        r, n = self.comm.rank, self.comm.size
-        return rows * r // n, rows * (r + 1) // n
+        return shard_range(rows, self.comm.rank, self.comm.size)
 
     def train_step(self, model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
         rows = self.data.batch_rows(desc)

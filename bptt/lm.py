@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._xp import to_numpy
+from .distributed import shard_range
 from .losses import softmax_cross_entropy
 from .model import Batch, Model
 
@@ -130,7 +131,7 @@ class TextStream:
             if part is not None:
                 if carry:  # this process's streams, at every chunk
                     if streams is None:
-                        streams = _even_parts(int(x.shape[0]), part[1])[part[0]]
+                        streams = shard_range(int(x.shape[0]), part[0], part[1])
                     x, y = x[streams[0]:streams[1]], y[streams[0]:streams[1]]
                     if x.shape[0] == 0:
                         break
@@ -149,11 +150,6 @@ class TextStream:
         if self.bits:
             out["bits_per_char"] = mean / math.log(2)
         return out
-
-
-def _even_parts(n: int, parts: int) -> list:
-    """``[0, n)`` cut into exactly ``parts`` contiguous ranges of near-equal size (some empty when n < parts)."""
-    return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
 
 
 def read_text(path) -> str:

@@ -48,12 +48,9 @@ def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, 
                   itemsize: int = 4, device: str = "cpu", available: int | None = None) -> str | None:
     """Why a training batch of ``rows`` sequences padded to ``steps`` cannot fit (None when it can)."""
     need = rows * steps * step_bytes(hidden, embed, outputs, tag, itemsize)
-    free = available_bytes(device) if available is None else available
-    if free is None or need <= 0.8 * free:
-        return None
-    return (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {need / 2**30:.1f} GiB for BPTT "
-            f"(the state of every step is kept for the backward pass), and {'the GPU' if device == 'gpu' else 'this machine'} "
-            f"has {free / 2**30:.1f} GiB free")
+    short = _short_of(need, device, available)
+    return short and (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {need / 2**30:.1f} GiB "
+                      f"for BPTT (the state of every step is kept for the backward pass), and {short}")
 
 
 def model_problem(n_params: int, hidden: int, *, itemsize: int = 4, device: str = "cpu",
@@ -62,9 +59,15 @@ def model_problem(n_params: int, hidden: int, *, itemsize: int = 4, device: str 
     it can): its weights, their gradients and Adam's two moments, plus the float64 work of the
     orthogonal initialisation of an ``[H, H]`` block (a QR decomposition, about three ``H x H`` arrays)."""
     need = 4 * n_params * itemsize + 3 * hidden * hidden * 8
+    short = _short_of(need, device, available)
+    return short and (f"the model has {n_params:,} parameters; its weights, gradients and optimiser state need "
+                      f"about {need / 2**30:.1f} GiB, and {short}")
+
+
+def _short_of(need: int, device: str, available: int | None) -> str | None:
+    """``"this machine has N GiB free"`` when ``need`` bytes exceed 80% of the free memory (``available``,
+    else what :func:`available_bytes` reads), else None (also when the free memory cannot be read)."""
     free = available_bytes(device) if available is None else available
     if free is None or need <= 0.8 * free:
         return None
-    return (f"the model has {n_params:,} parameters; its weights, gradients and optimiser state need about "
-            f"{need / 2**30:.1f} GiB, and {'the GPU' if device == 'gpu' else 'this machine'} has "
-            f"{free / 2**30:.1f} GiB free")
+    return f"{'the GPU' if device == 'gpu' else 'this machine'} has {free / 2**30:.1f} GiB free"

@@ -60,12 +60,13 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
 
 
 def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
-                tokenizer: str | None = None) -> tuple[str, str]:
-    """``(task, why)`` for a training file given without ``--task``: ``"lm"`` for plain text (a ``.txt``
-    or extension-less file whose lines are not ``sequence<TAB>label``), ``"tag"`` when every line's
-    label has one space-separated part per token (and some line more than one token), else
-    ``"classify"``.  ``tokenizer`` None: as :func:`detect_tokenizer` decides.  Lines that cannot be read
-    are left to the reader that follows (which names them)."""
+                tokenizer: str | None = None) -> tuple[str, str, str | None]:
+    """``(task, why, tokenizer)`` for a training file given without ``--task``: ``"lm"`` for plain text
+    (a ``.txt`` or extension-less file whose lines are not ``sequence<TAB>label``), ``"tag"`` when every
+    line's label has one space-separated part per token (and some line more than one token), else
+    ``"classify"``.  ``tokenizer`` None: as :func:`detect_tokenizer` decides; the one used is returned
+    (None for plain text).  Lines that cannot be read are left to the reader that follows (which names
+    them)."""
     path = os.fspath(path)
     _require_file(path)
     ext = os.path.splitext(path)[1].lower()
@@ -73,7 +74,7 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
         tabbed = sum("\t" in line for line in lines)
         if not lines or tabbed < 0.9 * len(lines):
-            return "lm", "plain text, not sequence<TAB>label lines"
+            return "lm", "plain text, not sequence<TAB>label lines", None
     if tokenizer is None:
         tokenizer = detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col)
     rows = longest = 0
@@ -84,11 +85,11 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         if n == 0:
             continue
         if len(label.split()) != n:
-            return "classify", "one label per sequence"
+            return "classify", "one label per sequence", tokenizer
         rows, longest = rows + 1, max(longest, n)
     if rows and longest > 1:
-        return "tag", "one label per token on every line"
-    return "classify", "one label per sequence"
+        return "tag", "one label per token on every line", tokenizer
+    return "classify", "one label per sequence", tokenizer
 
 
 def _format_of(path: str, fmt: str | None) -> str:
