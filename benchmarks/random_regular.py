@@ -1,0 +1,174 @@
+"""Regular languages nobody chose: random automata, trained at lengths 1-40, tested at 41-200.
+
+A user's own regular-language task is the first thing bptt's defaults meet, and the tasks bptt
+ships are ones its defaults were measured on.  This draws languages at random instead: for each
+``--dfa`` seed, a deterministic finite automaton over 2-3 letters with 3-6 states, each state
+reachable and the automaton minimal (so it has exactly that many states), whose language keeps
+both answers common at every length (at least 25% of the rarer one among uniform strings of
+lengths 10, 11 and each test length: no sink state that makes long strings all "no").  Data: 3,000 training and
+500 validation strings of lengths 1-40, and 400 test strings at lengths 41, 60, 100 and 200
+(100 each); every file has as many "yes" as "no" labels.  Each run is ``bptt train`` with only
+``--data --valid --task classify --out --seed --max-time --quiet`` plus a config's arguments
+(benchmarks/lengths.py's ``run_one``); the score is the whole-sequence accuracy at the test
+lengths of the model kept on validation.
+
+    python benchmarks/random_regular.py --dfas 0 1 2 3 4 5 6 7 --config rnn= --config lstm="--cell lstm"
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import os
+import random
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lengths import run_one  # noqa: E402
+
+TEST_LENGTHS = (41, 60, 100, 200)
+
+
+def minimal_size(delta, accept, alphabet):
+    """Number of states of the minimal automaton (Moore's partition refinement)."""
+    n = len(delta)
+    part = [int(q in accept) for q in range(n)]
+    while True:
+        sig = [(part[q], tuple(part[delta[q][a]] for a in range(alphabet))) for q in range(n)]
+        ids = {s: i for i, s in enumerate(sorted(set(sig)))}
+        new = [ids[s] for s in sig]
+        if len(set(new)) == len(set(part)):
+            return len(set(new))
+        part = new
+
+
+def reachable(delta, alphabet):
+    seen, todo = {0}, [0]
+    while todo:
+        q = todo.pop()
+        for a in range(alphabet):
+            if delta[q][a] not in seen:
+                seen.add(delta[q][a])
+                todo.append(delta[q][a])
+    return len(seen)
+
+
+def accepts(dfa, s):
+    delta, accept = dfa["delta"], dfa["accept"]
+    q = 0
+    for ch in s:
+        q = delta[q][ord(ch) - 97]
+    return q in accept
+
+
+def draw_dfa(seed: int) -> dict:
+    """The first automaton of a seeded stream that meets the conditions of the module's docstring."""
+    r = random.Random(seed)
+    while True:
+        alphabet, n = r.choice((2, 3)), r.randint(3, 6)
+        delta = [[r.randrange(n) for _ in range(alphabet)] for _ in range(n)]
+        accept = {q for q in range(n) if r.random() < 0.5}
+        if not 0 < len(accept) < n or reachable(delta, alphabet) < n or minimal_size(delta, accept, alphabet) < n:
+            continue
+        dfa = {"alphabet": alphabet, "delta": delta, "accept": accept}
+        ok = True
+        for length in (10, 11, *TEST_LENGTHS):  # lengths of both parities and every residue mod 3
+            yes = sum(accepts(dfa, "".join(r.choice("abc"[:alphabet]) for _ in range(length))) for _ in range(400))
+            ok &= 0.25 <= yes / 400 <= 0.75
+        if ok:
+            return dfa
+
+
+def write(dfa, path, n, lengths, seed):
+    """n strings with lengths drawn from ``lengths``, half accepted; per length when several."""
+    r = random.Random(seed)
+    letters = "abc"[:dfa["alphabet"]]
+    rows, want = [], {True: n // 2, False: n - n // 2}
+    per = {length: {True: 0, False: 0} for length in lengths}
+    cap = None if len(lengths) > 10 else {True: n // len(lengths) // 2, False: n // len(lengths) // 2}
+    for _ in range(10_000 * n):
+        if len(rows) == n:
+            break
+        length = r.choice(lengths)
+        s = "".join(r.choice(letters) for _ in range(length))
+        y = accepts(dfa, s)
+        if want[y] == 0 or (cap and per[length][y] >= cap[y]):
+            continue
+        want[y] -= 1
+        per[length][y] += 1
+        rows.append(f"{s}\t{'yes' if y else 'no'}\n")
+    else:
+        raise RuntimeError(f"could not balance {path}")
+    with open(path, "w") as f:
+        f.write("text\tlabel\n")
+        f.writelines(rows)
+
+
+def make_data(dfa_seed: int, root: str) -> dict:
+    dfa = draw_dfa(dfa_seed)
+    d = os.path.join(root, f"dfa{dfa_seed}")
+    os.makedirs(d, exist_ok=True)
+    paths = {"kind": "classify", "dfa": dfa}
+    for name, n, lengths, seed in (("train", 3000, range(1, 41), 1), ("valid", 500, range(1, 41), 2),
+                                   ("test", 400, TEST_LENGTHS, 3)):
+        paths[name] = os.path.join(d, f"{name}.tsv")
+        write(dfa, paths[name], n, list(lengths), dfa_seed * 10 + seed)
+    return paths
+
+
+def describe(dfa) -> str:
+    letters = "abc"[:dfa["alphabet"]]
+    table = " ".join(f"{q}{'*' if q in dfa['accept'] else ''}:" + ",".join(f"{a}>{dfa['delta'][q][i]}"
+                                                                            for i, a in enumerate(letters))
+                     for q in range(len(dfa["delta"])))
+    return f"{len(dfa['delta'])} states over {letters} (start 0, * accepts): {table}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dfas", nargs="+", type=int, default=list(range(8)), help="automaton seeds")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
+    ap.add_argument("--max-time", type=float, default=120)
+    ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS")
+    ap.add_argument("--jobs", type=int, default=None)
+    a = ap.parse_args(argv)
+    configs = [c.split("=", 1) if "=" in c else (c, "") for c in (a.config or ["defaults="])]
+    jobs = a.jobs or os.cpu_count() or 1
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    root = tempfile.mkdtemp(prefix="bptt-random-regular-")
+    data = {k: make_data(k, root) for k in a.dfas}
+    for k in a.dfas:
+        print(f"dfa {k}: {describe(data[k]['dfa'])}")
+    runs = [(name, k, s, extra) for k in a.dfas for s in a.seeds for name, extra in configs]
+    print(f"{len(runs)} runs, {jobs} at a time ({threads} thread(s) each), --max-time {a.max_time:g}s; data in {root}",
+          flush=True)
+    results = []
+    with cf.ThreadPoolExecutor(jobs) as pool:
+        futs = {pool.submit(run_one, f"dfa{k}", data[k], s, a.max_time, extra, threads, root): (name, k, s)
+                for name, k, s, extra in runs}
+        for f in cf.as_completed(futs):
+            name, k, s = futs[f]
+            r = dict(f.result(), config=name, dfa=k)
+            results.append(r)
+            if "error" in r:
+                print(f"{name:8} dfa {k} seed {s}: ERROR {r['error']}", flush=True)
+            else:
+                print(f"{name:8} dfa {k} seed {s}: valid {r['valid']:.1%}  test 41-200 {r['test_mean']:.1%}  "
+                      f"({' '.join(f'{n}:{v:.0%}' for n, v in r['by_length'].items())})  {r['epochs']} epochs "
+                      f"{r['wall_s']:.0f}s  {r['stopped']}", flush=True)
+    print()
+    print(f"{'config':8} {'automata':>8} {'test 41-200: mean':>18} {'min':>6} {'runs >= 99%':>12} {'valid mean':>11}")
+    for name, _ in configs:
+        rs = [r for r in results if r["config"] == name and "error" not in r]
+        if not rs:
+            continue
+        te = [100 * r["test_mean"] for r in rs]
+        print(f"{name:8} {len({r['dfa'] for r in rs}):8} {statistics.mean(te):17.1f}% {min(te):5.1f}% "
+              f"{sum(t >= 99 for t in te):5}/{len(te):<6} {statistics.mean(100 * r['valid'] for r in rs):10.1f}%")
+    return results
+
+
+if __name__ == "__main__":
+    main()
