@@ -21,6 +21,7 @@ import argparse
 import concurrent.futures as cf
 import os
 import random
+import shlex
 import statistics
 import sys
 import tempfile
@@ -73,12 +74,45 @@ def draw_dfa(seed: int) -> dict:
         if not 0 < len(accept) < n or reachable(delta, alphabet) < n or minimal_size(delta, accept, alphabet) < n:
             continue
         dfa = {"alphabet": alphabet, "delta": delta, "accept": accept}
-        ok = True
-        for length in (10, 11, *TEST_LENGTHS):  # lengths of both parities and every residue mod 3
-            yes = sum(accepts(dfa, "".join(r.choice("abc"[:alphabet]) for _ in range(length))) for _ in range(400))
-            ok &= 0.25 <= yes / 400 <= 0.75
-        if ok:
+        if balanced(dfa, r):
             return dfa
+
+
+def draw_product(seed: int) -> dict:
+    """Two small random languages (2-3 states each, over the same 2-3 letters) joined by AND, OR or
+    XOR, as a user writes a rule ("an even number of c's XOR contains ab"): the product automaton,
+    minimal with at least 4 states, under the same balance conditions as :func:`draw_dfa`."""
+    r = random.Random(10_000 + seed)
+    while True:
+        alphabet = r.choice((2, 3))
+        parts = []
+        for _ in range(2):
+            n = r.randint(2, 3)
+            delta = [[r.randrange(n) for _ in range(alphabet)] for _ in range(n)]
+            accept = {q for q in range(n) if r.random() < 0.5}
+            parts.append((n, delta, accept))
+        op = r.choice(("and", "or", "xor"))
+        (n1, d1, a1), (n2, d2, a2) = parts
+        if any(not 0 < len(a) < n or reachable(d, alphabet) < n or minimal_size(d, a, alphabet) < n
+               for n, d, a in parts):
+            continue
+        delta = [[d1[q // n2][a] * n2 + d2[q % n2][a] for a in range(alphabet)] for q in range(n1 * n2)]
+        both = {q for q in range(n1 * n2) if {"and": (q // n2 in a1) and (q % n2 in a2),
+                                               "or": (q // n2 in a1) or (q % n2 in a2),
+                                               "xor": (q // n2 in a1) != (q % n2 in a2)}[op]}
+        if reachable(delta, alphabet) < n1 * n2 or minimal_size(delta, both, alphabet) < 4:
+            continue
+        dfa = {"alphabet": alphabet, "delta": delta, "accept": both, "op": op}
+        if balanced(dfa, r):
+            return dfa
+
+
+def balanced(dfa, r) -> bool:
+    for length in (10, 11, *TEST_LENGTHS):  # lengths of both parities and every residue mod 3
+        yes = sum(accepts(dfa, "".join(r.choice("abc"[:dfa["alphabet"]]) for _ in range(length))) for _ in range(400))
+        if not 0.25 <= yes / 400 <= 0.75:
+            return False
+    return True
 
 
 def write(dfa, path, n, lengths, seed):
@@ -106,9 +140,9 @@ def write(dfa, path, n, lengths, seed):
         f.writelines(rows)
 
 
-def make_data(dfa_seed: int, root: str) -> dict:
-    dfa = draw_dfa(dfa_seed)
-    d = os.path.join(root, f"dfa{dfa_seed}")
+def make_data(dfa_seed: int, root: str, kind: str = "random") -> dict:
+    dfa = (draw_dfa if kind == "random" else draw_product)(dfa_seed)
+    d = os.path.join(root, f"{kind}{dfa_seed}")
     os.makedirs(d, exist_ok=True)
     paths = {"kind": "classify", "dfa": dfa}
     for name, n, lengths, seed in (("train", 3000, range(1, 41), 1), ("valid", 500, range(1, 41), 2),
@@ -123,12 +157,15 @@ def describe(dfa) -> str:
     table = " ".join(f"{q}{'*' if q in dfa['accept'] else ''}:" + ",".join(f"{a}>{dfa['delta'][q][i]}"
                                                                             for i, a in enumerate(letters))
                      for q in range(len(dfa["delta"])))
-    return f"{len(dfa['delta'])} states over {letters} (start 0, * accepts): {table}"
+    op = f"the product of two languages joined by {dfa['op'].upper()}, " if "op" in dfa else ""
+    return f"{op}{len(dfa['delta'])} states over {letters} (start 0, * accepts): {table}"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dfas", nargs="+", type=int, default=list(range(8)), help="automaton seeds")
+    ap.add_argument("--kind", choices=("random", "product"), default="random",
+                    help="random: one random automaton; product: two small ones joined by AND, OR or XOR")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
     ap.add_argument("--max-time", type=float, default=120)
     ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS")
@@ -138,7 +175,8 @@ def main(argv=None):
     jobs = a.jobs or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // jobs)
     root = tempfile.mkdtemp(prefix="bptt-random-regular-")
-    data = {k: make_data(k, root) for k in a.dfas}
+    data = {k: make_data(k, root, a.kind) for k in a.dfas}
+    print(f"python benchmarks/random_regular.py {' '.join(map(shlex.quote, argv if argv is not None else sys.argv[1:]))}")
     for k in a.dfas:
         print(f"dfa {k}: {describe(data[k]['dfa'])}")
     runs = [(name, k, s, extra) for k in a.dfas for s in a.seeds for name, extra in configs]
