@@ -17,7 +17,7 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
-                    use_curriculum)
+                    default_cell, use_curriculum)
 
 
 class UserError(Exception):
@@ -80,11 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = ModelConfig(input_size=1)
     t.add_argument("--hidden", type=int, default=d.hidden_size, help="state size H")
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
-    t.add_argument("--cell", choices=list(CELLS), default=d.cell,
+    t.add_argument("--cell", choices=list(CELLS), default=None,
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
-                        "torch.nn.GRU / torch.nn.LSTM")
+                        "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and tag data over "
+                        f"at most {CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules "
+                        "that the tutorial's cell missed; rnn for language models and text with word vectors; the "
+                        "first line of the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
-                   help="f_s of the tutorial's cell (--cell rnn)")
+                   help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
     t.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
                    help="the parameters' and the computation's float type")
@@ -317,6 +320,19 @@ def _mpi_comm(args):
     return comm
 
 
+def _resumed_cell(args) -> str | None:
+    """With --resume and no --cell: the cell of the interrupted run (which may have been trained
+    before the default was decided by the data), if its state file can be read."""
+    if not args.resume:
+        return None
+    from . import checkpoint
+
+    try:
+        return checkpoint.load(args.out + ".last").model.config.cell
+    except (OSError, ValueError):
+        return None  # the resume itself names the problem
+
+
 def cmd_train(args, out=print) -> int:
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
@@ -383,6 +399,11 @@ def cmd_train(args, out=print) -> int:
         if args.curriculum:
             out(f"length curriculum on (sequences of {len(vocab) - 2} distinct symbols, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
+    if args.cell is None:  # the default: decided by the data, said on a line of its own
+        args.cell = _resumed_cell(args) or default_cell(args.task, len(vocab), E is not None, args.activation)
+        if args.cell != "rnn" and not args.resume:
+            out(f"cell {args.cell} ({args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules "
+                f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs)

@@ -37,15 +37,24 @@ def test_data_make_writes_header_and_is_reproducible(tmp_path, capsys):
 def _reference_probs(model_path, tokens):
     """The label probabilities after each step of one sequence, from the weights in a model file, with
     the tutorial's equations written out (embedding, s^t = tanh([s^{t-1}, i^t] W_s + b_s), softmax of
-    s^t W_o + b_o) in float64: [T, O]."""
+    s^t W_o + b_o), or the LSTM's (torch.nn.LSTM's, on the same [s^{t-1}, i^t] @ W_s + b_s), in float64: [T, O]."""
     ck = checkpoint.load(model_path)
     p = {k: np.asarray(v, np.float64) for k, v in ck.model.params.items()}
     index = {t: i for i, t in enumerate(ck.meta["vocab"])}
-    s = p["s0"] if "s0" in p else np.zeros(p["W_s"].shape[1])
+    H = p["W_o"].shape[0]
+    s = p["s0"] if "s0" in p else np.zeros(H)
+    c = p["c0"] if "c0" in p else np.zeros(H)
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     out = []
     for tok in tokens:
         i = p["E"][index.get(tok, index["<unk>"])]
-        s = np.tanh(np.concatenate([s, i]) @ p["W_s"] + p["b_s"])
+        a = np.concatenate([s, i]) @ p["W_s"] + p["b_s"]
+        if ck.model.config.cell == "lstm":  # torch.nn.LSTM's gates i, f, g, o, in that order
+            c = sig(a[H:2 * H]) * c + sig(a[:H]) * np.tanh(a[2 * H:3 * H])
+            s = sig(a[3 * H:]) * np.tanh(c)
+        else:
+            assert ck.model.config.cell == "rnn"
+            s = np.tanh(a)
         z = s @ p["W_o"] + p["b_o"]
         out.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum())
     return np.array(out)
@@ -57,6 +66,7 @@ def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(tr), "--task", "classify", "--chars",
                      "--out", str(model), "--epochs", "3", "--hidden", "8", "--quiet", "--plot", str(tmp_path / "c.png"))
     assert rc == 0 and "best model saved" in out and "epoch 3" in out
+    assert "cell lstm (" in out and checkpoint.load(model).model.config.cell == "lstm"  # the default for symbols
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "p.bptt.metrics.csv").read_text().count("\n") == 4
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--json", "--by-length",
@@ -93,7 +103,8 @@ def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     tr = tmp_path / "add.tsv"
     run(capsys, "data", "make", "addition", "--lengths", "1-3", "--n", "200", "--out", str(tr))
     model = tmp_path / "a.bptt"
-    assert run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2", "--quiet")[0] == 0
+    assert run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2", "--quiet",
+               "--cell", "rnn")[0] == 0
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(tr), "--json")
     res = json.loads(out)
     names = checkpoint.load(model).meta["labels"]

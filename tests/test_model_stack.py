@@ -51,7 +51,8 @@ def test_command_line_with_a_bidirectional_stack(tmp_path, capsys):
     run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "200", "--seed", "1", "--out", str(tr))
     run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "60", "--seed", "2", "--out", str(va))
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--layers", "2", "--bidirectional",
-              "--hidden", "6", "--dropout", "0.1", "--epochs", "3", "--quiet", "--no-curriculum", "--stop-perfect", "0"]
+              "--hidden", "6", "--dropout", "0.1", "--epochs", "3", "--quiet", "--no-curriculum", "--stop-perfect", "0",
+              "--cell", "rnn"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     rc, out, _ = run(capsys, *common, "--out", str(a))
     assert rc == 0 and "H=6 x 2 layers, bidirectional" in out

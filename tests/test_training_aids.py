@@ -344,7 +344,7 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "1", "--out", str(tr))
     run(capsys, "data", "make", "modular-arithmetic", "--lengths", "1-20", "--n", "200", "--seed", "2", "--out", str(va))
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
-                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"), "--no-curriculum")
+                     "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"), "--no-curriculum", "--cell", "rnn")
     assert rc == 0 and "best validation accuracy" in out and "try a gated cell (--cell gru or --cell lstm), --curriculum --epochs 1000" in out
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt"))  # the curriculum is on
@@ -410,7 +410,7 @@ def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monk
     # and OUT at each better epoch: -1 is the last save of all, -2 the last .last
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "8", "--hidden", "6",
               "--batch-size", "16", "--quiet", "--patience", "2", "--lr-decay", "0.5", "--lr-schedule", "cosine",
-              "--lr", "0.02", "--stop-perfect", "0", "--no-curriculum"]
+              "--lr", "0.02", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn"]  # a run whose patience ends it
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     saves, real_write = [], checkpoint.atomic_write_bytes
     monkeypatch.setattr(checkpoint, "atomic_write_bytes", lambda path, fill: (saves.append(path), real_write(path, fill)))
@@ -440,6 +440,42 @@ def test_the_default_curriculum_is_for_sequences_of_symbols():
     assert use_curriculum(1000, False, lengths) and not use_curriculum(1001, False, lengths)  # a word vocabulary
     assert not use_curriculum(5, True, lengths)  # pretrained word vectors: text
     assert not use_curriculum(5, False, np.array([3, 3, 3]))  # one stage: nothing to order
+
+
+def test_the_default_cell_is_decided_by_the_data():
+    from bptt.train import default_cell
+    assert default_cell("classify", 5, False) == "lstm" and default_cell("tag", 1000, False) == "lstm"
+    assert default_cell("classify", 1001, False) == "rnn"  # a vocabulary of words
+    assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: text
+    assert default_cell("lm", 5, False) == "rnn"  # language models keep the tutorial's cell
+    assert default_cell("classify", 5, False, activation="relu") == "rnn"  # only the tutorial's cell has f_s
+
+
+def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "60", "--seed", "1", "--out", str(tr))
+    common = ("train", "--data", str(tr), "--epochs", "1", "--hidden", "4", "--quiet")
+    rc, out, e = run(capsys, *common, "--out", str(tmp_path / "a.bptt"))
+    assert rc == 0, e
+    assert "cell lstm (classify data over 2 distinct tokens" in out and "--cell rnn trains the tutorial's cell" in out
+    assert checkpoint.load(str(tmp_path / "a.bptt")).model.config.cell == "lstm"
+    for extra, cell in ((("--cell", "rnn"), "rnn"), (("--cell", "gru"), "gru"), (("--activation", "relu"), "rnn")):
+        rc, out, e = run(capsys, *common, *extra, "--out", str(tmp_path / "b.bptt"))
+        assert rc == 0 and "cell lstm (" not in out, e
+        assert checkpoint.load(str(tmp_path / "b.bptt")).model.config.cell == cell
+    # text with more than 1000 distinct words keeps the tutorial's cell
+    words = tmp_path / "words.tsv"
+    words.write_text("".join(f"w{i} w{i + 1} w{i + 2}\t{i % 2}\n" for i in range(0, 1200, 3)))
+    rc, out, e = run(capsys, "train", "--data", str(words), "--epochs", "1", "--hidden", "4", "--quiet",
+                     "--out", str(tmp_path / "w.bptt"))
+    assert rc == 0 and "cell lstm (" not in out, e
+    assert checkpoint.load(str(tmp_path / "w.bptt")).model.config.cell == "rnn"
+    # --resume without --cell continues the interrupted run's cell, whichever it was
+    rc, _, e = run(capsys, *common, "--cell", "rnn", "--epochs", "3", "--max-steps", "2", "--out", str(tmp_path / "r.bptt"))
+    assert rc == 0, e
+    rc, out, e = run(capsys, *common, "--epochs", "3", "--out", str(tmp_path / "r.bptt"), "--resume")
+    assert rc == 0, e
+    assert checkpoint.load(str(tmp_path / "r.bptt")).model.config.cell == "rnn"
 
 
 def test_without_validation_data_a_perfect_training_loss_stops_the_run():
