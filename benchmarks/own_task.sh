@@ -5,6 +5,7 @@
 # sequences of 3 symbols), then the defaults without the curriculum (seeds 0 and 1; the defaults before
 # 2026-11-30).  ONLY_DEFAULTS=1 runs the defaults' three seeds alone.
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:-$(mktemp -d)}
 mkdir -p "$W"
 cd "$W"
@@ -43,7 +44,7 @@ else
   one no-curriculum-seed1 --seed 1 --no-curriculum || true
   runs="$runs no-curriculum-seed0 no-curriculum-seed1"
 fi
-echo "=== bash benchmarks/own_task.sh ($(date -u +%FT%TZ), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "=== bash benchmarks/own_task.sh ($(date -u +%FT%TZ), commit $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 for f in $runs; do
   echo "== bptt train ... $f"; cat "$f.log"
 done

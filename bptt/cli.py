@@ -82,10 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
     t.add_argument("--cell", choices=list(CELLS), default=None,
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
-                        "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and tag data over "
-                        f"at most {CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules "
-                        "that the tutorial's cell missed; rnn for language models and text with word vectors; the "
-                        "first line of the run says which)")
+                        "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify data over at most "
+                        f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
+                        "the tutorial's cell missed; rnn for tag data, language models and text with word vectors; "
+                        "the first line of the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")

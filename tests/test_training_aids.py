@@ -444,7 +444,8 @@ def test_the_default_curriculum_is_for_sequences_of_symbols():
 
 def test_the_default_cell_is_decided_by_the_data():
     from bptt.train import default_cell
-    assert default_cell("classify", 5, False) == "lstm" and default_cell("tag", 1000, False) == "lstm"
+    assert default_cell("classify", 5, False) == "lstm" and default_cell("classify", 1000, False) == "lstm"
+    assert default_cell("tag", 5, False) == "rnn"  # addition at 10,000 digits: the tutorial's cell
     assert default_cell("classify", 1001, False) == "rnn"  # a vocabulary of words
     assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: text
     assert default_cell("lm", 5, False) == "rnn"  # language models keep the tutorial's cell
@@ -463,6 +464,13 @@ def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
         rc, out, e = run(capsys, *common, *extra, "--out", str(tmp_path / "b.bptt"))
         assert rc == 0 and "cell lstm (" not in out, e
         assert checkpoint.load(str(tmp_path / "b.bptt")).model.config.cell == cell
+    # tag data keeps the tutorial's cell (addition at 10,000 digits)
+    add = tmp_path / "add.tsv"
+    run(capsys, "data", "make", "addition", "--lengths", "1-3", "--n", "60", "--seed", "1", "--out", str(add))
+    rc, out, e = run(capsys, "train", "--data", str(add), "--epochs", "1", "--hidden", "4", "--quiet",
+                     "--out", str(tmp_path / "t.bptt"))
+    assert rc == 0 and "task tag" in out and "cell lstm (" not in out, e
+    assert checkpoint.load(str(tmp_path / "t.bptt")).model.config.cell == "rnn"
     # text with more than 1000 distinct words keeps the tutorial's cell
     words = tmp_path / "words.tsv"
     words.write_text("".join(f"w{i} w{i + 1} w{i + 2}\t{i % 2}\n" for i in range(0, 1200, 3)))
