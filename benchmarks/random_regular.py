@@ -5,7 +5,7 @@ ships are ones its defaults were measured on.  This draws languages at random in
 ``--dfa`` seed, a deterministic finite automaton over 2-3 letters with 3-6 states, each state
 reachable and the automaton minimal (so it has exactly that many states), whose language keeps
 both answers common at every length (at least 25% of the rarer one among uniform strings of
-lengths 10, 11 and each test length: no sink state that makes long strings all "no").  Data: 3,000 training and
+lengths 10, 11 and each test length: no sink state that makes long strings all "no").  Data: 3,000 (``--n-train``) training and
 500 validation strings of lengths 1-40, and 400 test strings at lengths 41, 60, 100 and 200
 (100 each); every file has as many "yes" as "no" labels.  Each run is ``bptt train`` with only
 ``--data --valid --task classify --out --seed --max-time --quiet`` plus a config's arguments
@@ -140,12 +140,12 @@ def write(dfa, path, n, lengths, seed):
         f.writelines(rows)
 
 
-def make_data(dfa_seed: int, root: str, kind: str = "random") -> dict:
+def make_data(dfa_seed: int, root: str, kind: str = "random", n_train: int = 3000) -> dict:
     dfa = (draw_dfa if kind == "random" else draw_product)(dfa_seed)
     d = os.path.join(root, f"{kind}{dfa_seed}")
     os.makedirs(d, exist_ok=True)
     paths = {"kind": "classify", "dfa": dfa}
-    for name, n, lengths, seed in (("train", 3000, range(1, 41), 1), ("valid", 500, range(1, 41), 2),
+    for name, n, lengths, seed in (("train", n_train, range(1, 41), 1), ("valid", 500, range(1, 41), 2),
                                    ("test", 400, TEST_LENGTHS, 3)):
         paths[name] = os.path.join(d, f"{name}.tsv")
         write(dfa, paths[name], n, list(lengths), dfa_seed * 10 + seed)
@@ -166,6 +166,7 @@ def main(argv=None):
     ap.add_argument("--dfas", nargs="+", type=int, default=list(range(8)), help="automaton seeds")
     ap.add_argument("--kind", choices=("random", "product"), default="random",
                     help="random: one random automaton; product: two small ones joined by AND, OR or XOR")
+    ap.add_argument("--n-train", type=int, default=3000, help="training strings per language")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
     ap.add_argument("--max-time", type=float, default=120)
     ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS")
@@ -175,7 +176,7 @@ def main(argv=None):
     jobs = a.jobs or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // jobs)
     root = tempfile.mkdtemp(prefix="bptt-random-regular-")
-    data = {k: make_data(k, root, a.kind) for k in a.dfas}
+    data = {k: make_data(k, root, a.kind, a.n_train) for k in a.dfas}
     print(f"python benchmarks/random_regular.py {' '.join(map(shlex.quote, argv if argv is not None else sys.argv[1:]))}")
     for k in a.dfas:
         print(f"dfa {k}: {describe(data[k]['dfa'])}")
