@@ -353,6 +353,7 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--out", str(tmp_path / "g.bptt"), "--cell", "gru")
     assert rc == 0 and "best validation accuracy" in out and "gated cell" not in out  # it has one
+    assert "try the tutorial's cell (--cell rnn), more training data" in out
     # text with a vocabulary of words: falling short of 99% is the usual case, not a hint for length aids
     words = tmp_path / "words.tsv"
     rng = np.random.default_rng(0)
