@@ -110,6 +110,29 @@ def run_one(task, paths, seed, max_time, extra, threads, workdir) -> dict:
             "valid": v["accuracy"], "test_mean": statistics.mean(by_len.values()), "by_length": by_len}
 
 
+def run_all(runs, max_time, jobs, threads, workdir, span: str, each=None) -> list:
+    """Run ``runs`` -- ``(head, task, paths, seed, extra, fields)`` each -- with :func:`run_one`, ``jobs``
+    at a time; as each ends, print ``head`` and its figures (``span``: the test lengths' text), call
+    ``each(result)``.  Returns the results (each with ``fields`` added), in the order they ended."""
+    results = []
+    with cf.ThreadPoolExecutor(jobs) as pool:
+        futs = {pool.submit(run_one, task, paths, seed, max_time, extra, threads, workdir): (head, fields)
+                for head, task, paths, seed, extra, fields in runs}
+        for f in cf.as_completed(futs):
+            head, fields = futs[f]
+            r = dict(f.result(), **fields)
+            results.append(r)
+            if "error" in r:
+                print(f"{head}: ERROR {r['error']}", flush=True)
+            else:
+                print(f"{head}: valid {r['valid']:.1%}  test {span} {r['test_mean']:.1%}  "
+                      f"({' '.join(f'{k}:{v:.0%}' for k, v in r['by_length'].items())})  {r['epochs']} epochs "
+                      f"{r['wall_s']:.0f}s  {r['stopped']}", flush=True)
+            if each is not None:
+                each(r)
+    return results
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", nargs="+", default=TASKS)
@@ -131,23 +154,13 @@ def main(argv=None):
     runs = [(name, t, s, extra) for name, extra in configs for t in a.tasks for s in a.seeds]
     print(f"{len(runs)} runs, {jobs} at a time ({threads} thread(s) each), --max-time {a.max_time:g}s; data in {root}",
           flush=True)
-    results = []
-    with cf.ThreadPoolExecutor(jobs) as pool:
-        futs = {pool.submit(run_one, t, data[t], s, a.max_time, extra, threads, root): (name, t, s)
-                for name, t, s, extra in runs}
-        for f in cf.as_completed(futs):
-            name, t, s = futs[f]
-            r = dict(f.result(), config=name)
-            results.append(r)
-            if "error" in r:
-                print(f"{name:12} {t:20} seed {s}: ERROR {r['error']}", flush=True)
-            else:
-                print(f"{name:12} {t:20} seed {s}: valid {r['valid']:.1%}  test 41-500 {r['test_mean']:.1%}  "
-                      f"({' '.join(f'{k}:{v:.0%}' for k, v in r['by_length'].items())})  {r['epochs']} epochs "
-                      f"{r['wall_s']:.0f}s  {r['stopped']}", flush=True)
-            if a.json:
-                with open(a.json, "a") as fh:
-                    fh.write(json.dumps(r) + "\n")
+    def save(r):
+        if a.json:
+            with open(a.json, "a") as fh:
+                fh.write(json.dumps(r) + "\n")
+
+    results = run_all([(f"{name:12} {t:20} seed {s}", t, data[t], s, extra, {"config": name})
+                       for name, t, s, extra in runs], a.max_time, jobs, threads, root, "41-500", each=save)
     print()
     print(f"{'config':12} {'task':20} {'valid (1-40)':>14} {'test 41-500, mean over seeds (min-max)':>40} "
           f"{'paper RNN':>10}")

@@ -18,7 +18,6 @@ lengths of the model kept on validation.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import os
 import random
 import shlex
@@ -27,7 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lengths import run_one  # noqa: E402
+from lengths import run_all  # noqa: E402
 
 TEST_LENGTHS = (41, 60, 100, 200)
 
@@ -183,20 +182,8 @@ def main(argv=None):
     runs = [(name, k, s, extra) for k in a.dfas for s in a.seeds for name, extra in configs]
     print(f"{len(runs)} runs, {jobs} at a time ({threads} thread(s) each), --max-time {a.max_time:g}s; data in {root}",
           flush=True)
-    results = []
-    with cf.ThreadPoolExecutor(jobs) as pool:
-        futs = {pool.submit(run_one, f"dfa{k}", data[k], s, a.max_time, extra, threads, root): (name, k, s)
-                for name, k, s, extra in runs}
-        for f in cf.as_completed(futs):
-            name, k, s = futs[f]
-            r = dict(f.result(), config=name, dfa=k)
-            results.append(r)
-            if "error" in r:
-                print(f"{name:8} dfa {k} seed {s}: ERROR {r['error']}", flush=True)
-            else:
-                print(f"{name:8} dfa {k} seed {s}: valid {r['valid']:.1%}  test 41-200 {r['test_mean']:.1%}  "
-                      f"({' '.join(f'{n}:{v:.0%}' for n, v in r['by_length'].items())})  {r['epochs']} epochs "
-                      f"{r['wall_s']:.0f}s  {r['stopped']}", flush=True)
+    results = run_all([(f"{name:8} dfa {k} seed {s}", f"dfa{k}", data[k], s, extra, {"config": name, "dfa": k})
+                       for name, k, s, extra in runs], a.max_time, jobs, threads, root, "41-200")
     print()
     print(f"{'config':8} {'automata':>8} {'test 41-200: mean':>18} {'min':>6} {'runs >= 99%':>12} {'valid mean':>11}")
     for name, _ in configs:

@@ -325,8 +325,6 @@ def _resumed_cell(args) -> str | None:
     before the default was decided by the data), if its state file can be read."""
     if not args.resume:
         return None
-    from . import checkpoint
-
     try:
         return checkpoint.load(args.out + ".last").model.config.cell
     except (OSError, ValueError):
