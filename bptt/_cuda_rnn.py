@@ -302,8 +302,8 @@ class CupyKernels:
     # -- products ---------------------------------------------------------------------------
     def _gemm_call(self, transa, m, n, k, A, lda, B, ldb, C, ldc):
         # inside a capture, cuBLAS's C API (it returns a status); else CuPy's binding (it raises)
-        gemm = self._gemm if self._capi is None else self._capi["gemm"]
-        st = gemm(self._handle, transa, 0, m, n, k, self._one.ctypes.data, A, lda, B, ldb,
+        gemm, handle = (self._gemm, self._handle) if self._capi is None else (self._capi["gemm"], self._cap_handle)
+        st = gemm(handle, transa, 0, m, n, k, self._one.ctypes.data, A, lda, B, ldb,
                   self._zero.ctypes.data, C, ldc)
         if st:
             raise RuntimeError(f"cuBLAS gemm failed with status {st}")
@@ -313,11 +313,16 @@ class CupyKernels:
         if self._blas is None:
             self.cp.matmul(A[i], W, out=out[j])
             return
-        B, K = A.shape[1], A.shape[2]
-        N = W.shape[1]
-        # row-major C = A W is column-major C^T = W^T A^T: W is the first operand, untransposed
-        self._gemm_call(0, N, B, K, W.data.ptr, N, A.data.ptr + i * A.strides[0], K,
-                        out.data.ptr + j * out.strides[0], N)
+        self.matmul_rows(A, i, W, out, j)
+
+    def matmul_rows(self, A, i, W, out, j):
+        """``out[j][:, :N] = A[i][:, :K] @ W`` for C-contiguous ``A`` [., B, K'], ``W`` [K, N],
+        ``out`` [., B, N'] (K <= K', N <= N': the leading columns of each row; cuBLAS only)."""
+        B, K, N = A.shape[1], W.shape[0], W.shape[1]
+        # row-major C = A W is column-major C^T = W^T A^T: W is the first operand, untransposed;
+        # the rows of A and out are A.shape[2] and out.shape[2] apart
+        self._gemm_call(0, N, B, K, W.data.ptr, N, A.data.ptr + i * A.strides[0], A.shape[2],
+                        out.data.ptr + j * out.strides[0], out.shape[2])
 
     def matmul_t(self, A, i, W, W_T, out):
         """``out = A[i] @ W.T`` for C-contiguous ``A`` [., B, K], ``W`` [N, K], ``out`` [B, N]
@@ -397,8 +402,19 @@ class CupyKernels:
         if key not in _cache:
             _cache[key] = self.cp.empty((32 << 20,), dtype=self.cp.uint8)  # kept: every graph uses it
         ws = _cache[key]
-        for st in (capi["set_stream"](self._handle, stream.ptr),
-                   capi["set_workspace"](self._handle, ws.data.ptr, ws.nbytes)):
+        hkey = ("capture_handle", _device())
+        if hkey not in _cache:  # a cuBLAS handle of the captures' own: CuPy's keeps its stream and workspace
+            import ctypes
+
+            h = ctypes.c_void_p()
+            st = capi["create"](ctypes.byref(h))
+            if st != 0:
+                raise RuntimeError(f"cuBLAS handle for graph capture: cublasCreate failed with status {st}")
+            _cache[hkey] = h.value
+        self._cap_handle = _cache[hkey]
+        for st in (capi["set_stream"](self._cap_handle, stream.ptr),
+                   capi["set_workspace"](self._cap_handle, ws.data.ptr, ws.nbytes),
+                   capi["set_math_mode"](self._cap_handle, 3 if self._tf32 else 0)):  # 3: TF32 tensor cores
             if st != 0:
                 raise RuntimeError(f"cuBLAS setup for graph capture failed with status {st}")
         self._capi = capi
@@ -428,9 +444,12 @@ def _cublas_capi(dtype):
     gemm.argtypes = [vp, ci, ci, ci, ci, ci, vp, vp, ci, vp, ci, vp, vp, ci]
     lib.cublasSetStream_v2.argtypes = [vp, vp]
     lib.cublasSetWorkspace_v2.argtypes = [vp, vp, ctypes.c_size_t]
-    for fn in (gemm, lib.cublasSetStream_v2, lib.cublasSetWorkspace_v2):
+    lib.cublasCreate_v2.argtypes = [ctypes.POINTER(vp)]
+    lib.cublasSetMathMode.argtypes = [vp, ci]
+    for fn in (gemm, lib.cublasSetStream_v2, lib.cublasSetWorkspace_v2, lib.cublasCreate_v2, lib.cublasSetMathMode):
         fn.restype = ci
-    _cache[key] = {"gemm": gemm, "set_stream": lib.cublasSetStream_v2, "set_workspace": lib.cublasSetWorkspace_v2}
+    _cache[key] = {"gemm": gemm, "set_stream": lib.cublasSetStream_v2, "set_workspace": lib.cublasSetWorkspace_v2,
+                   "create": lib.cublasCreate_v2, "set_math_mode": lib.cublasSetMathMode}
     return _cache[key]
 
 
@@ -491,7 +510,8 @@ def backward_loop(kind: str, S, d_states, d_last, dA, W_s, m, activation: str, k
 
 
 _graphs: dict = {}
-graph_stats = {"captured": 0, "replayed": 0}
+_no_graph: set = set()  # keys whose capture CUDA refused: their loops run without a graph
+graph_stats = {"captured": 0, "replayed": 0, "failed": 0, "first_error": None}
 
 
 def _run(k, arrays, loop):
@@ -515,20 +535,40 @@ def _run_loop(k, arrays, loop):
         return
     key = (settings["gemm"], k._tf32, _device()) + tuple(
         a if not hasattr(a, "data") else (a.data.ptr, a.shape, a.dtype.name) for a in arrays)
+    if key in _no_graph:
+        loop()
+        return
     graph = _graphs.get(key)
     if graph is None:
         skey = ("capture_stream", _device())
         if skey not in _cache:
             _cache[skey] = k.cp.cuda.Stream(non_blocking=True)
         stream = _cache[skey]
-        with stream:
-            k.begin_capture(stream)
-            stream.begin_capture()
-            try:
-                loop()
-            finally:
-                graph = stream.end_capture()
-                k.end_capture()
+        try:
+            with stream:
+                k.begin_capture(stream)
+                try:
+                    stream.begin_capture()
+                    try:
+                        loop()
+                    finally:
+                        graph = stream.end_capture()
+                finally:
+                    k.end_capture()
+        except Exception as e:  # nothing ran: run the loop as it is, and never try to capture this one again
+            import traceback
+
+            graph_stats["failed"] += 1
+            graph_stats["first_error"] = graph_stats["first_error"] or "".join(traceback.format_exception(e))
+            _no_graph.add(key)
+            try:  # a capture CUDA invalidated may still be open: end it, or nothing may synchronise
+                if stream.is_capturing():
+                    k.cp.cuda.runtime.streamEndCapture(stream.ptr)
+            except Exception:
+                pass
+            _cache.pop(skey, None)  # a fresh capture stream next time, whatever state this one is in
+            loop()
+            return
         while len(_graphs) >= 64:  # forget the oldest
             _graphs.pop(next(iter(_graphs)))
         _graphs[key] = graph

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _cpu, cells, rnn
+from . import _checks, _cpu, _cuda_cells, cells, rnn
 from ._xp import is_numpy, namespace
 
 __all__ = ["init", "param_shapes", "forward", "backward", "final_state"]
@@ -147,10 +147,14 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
                 if k < n:  # sorted lengths: rows k.. are pad steps
                     S[t + 1, lo + k:hi, :] = S[t, lo + k:hi, :]
 
-        spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, row_work) if is_numpy(xp) else [(0, B)]
-        _cpu.run(rows_numpy if fast else rows, spans)
+        fused = not fast and _cuda_cells.plan(S, c)  # CuPy: the fused CUDA loops
+        if fused:
+            _cuda_cells.forward_loop(cell, c, S, U, Z, W_s, m, params.get(c.CUDA_BIAS) if c.CUDA_BIAS else None)
+        else:
+            spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, row_work) if is_numpy(xp) else [(0, B)]
+            _cpu.run(rows_numpy if fast else rows, spans)
     states = xp.permute_dims(S[1:, :, :H], (1, 0, 2))  # [B, T, H]: the h part after each step
-    cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H), "fast": fast,
+    cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H), "fast": fast, "fused": fused,
              "learn_s0": s_init is None and all(k in params for k in c.INITIAL),
              "real_rows": real_rows, "row_work": row_work}
     return states, cache
@@ -254,9 +258,12 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
                         dP[t, lo + k:hi] = 0.0
             return g, sq
 
-        spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, cache["row_work"]) if is_numpy(xp) else [(0, B)]
-        parts = _cpu.run(rows_numpy if cache["fast"] else rows, spans)
-        g = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)  # dLoss/ds^0 [B, S]
+        if cache.get("fused") and not step_norms:  # CuPy: the fused CUDA loop (it has no step norms)
+            g = _cuda_cells.backward_loop(cell, c, S, Z, d_states, d_last, dU, dP, W_s, m)  # dLoss/ds^0 [B, S]
+        else:
+            spans = _cpu.ranges(B, _cpu.workers(), rnn.MIN_ROWS, cache["row_work"]) if is_numpy(xp) else [(0, B)]
+            parts = _cpu.run(rows_numpy if cache["fast"] else rows, spans)
+            g = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)  # dLoss/ds^0 [B, S]
 
         # BPTT's sum over time steps, as one product over all stacked steps
         dU2 = xp.reshape(dU, (T * B, G * H))

@@ -78,6 +78,34 @@ def hidden_bias_grads(xp, dP, H: int) -> dict:
     return {"b_hn": xp.sum(dP[:, 2 * H:], axis=0)}  # b_hn sits beside p_n
 
 
+# CuPy's fused loops (bptt._cuda_cells): the same step for one unit j of one row, in CUDA C++.
+# ``z`` holds p = h^{t-1} @ W_s[:H] in its first 3H on entry to the forward and the saved r, z, n,
+# p_n + b_hn after it; ``hb`` is b_hn.
+CUDA_BIAS = "b_hn"
+CUDA = r"""
+template <typename F> __device__ __forceinline__ void gru_forward(int j, int H, const F* u, F* z, const F* sp,
+                                                                  F* sn, const F* hb, bool real) {
+    const F r = bptt_sigmoid(u[j] + z[j]), zg = bptt_sigmoid(u[H + j] + z[H + j]);
+    const F hn = z[2 * H + j] + hb[j];  // the state part of n, with its own bias
+    const F n = bptt_tanh(u[2 * H + j] + r * hn);
+    z[j] = r; z[H + j] = zg; z[2 * H + j] = n; z[3 * H + j] = hn;
+    sn[j] = real ? n + zg * (sp[j] - n) : sp[j];  // (1 - z) n + z h^{t-1}; a pad step carries h over
+}
+template <typename F> __device__ __forceinline__ void gru_backward(int j, int H, const F* gs, const F* sp,
+                                                                   const F* sn, const F* z, F* du, F* dp, F* gd,
+                                                                   bool real) {
+    const F r = z[j], zg = z[H + j], n = z[2 * H + j], hn = z[3 * H + j], g = gs[j];
+    const F dn = g * (F(1) - zg) * (F(1) - n * n);  // through (1 - z) n, then tanh
+    const F dz = g * (sp[j] - n) * zg * (F(1) - zg);  // through z (h - n), then the sigmoid
+    const F dr = dn * hn * r * (F(1) - r);  // through r (p_n + b_hn), then the sigmoid
+    du[j] = real ? dr : F(0); du[H + j] = real ? dz : F(0); du[2 * H + j] = real ? dn : F(0);
+    dp[j] = real ? dr : F(0); dp[H + j] = real ? dz : F(0);
+    dp[2 * H + j] = real ? dn * r : F(0);  // the state part of n is scaled by r
+    gd[j] = g * zg;  // h^{t-1} reaches h^t through z h^{t-1}
+}
+"""
+
+
 # NumPy's fast path: the same step with ``out=`` into the layer's buffers.  bptt.recurrent uses
 # it on NumPy arrays; the functions above are the array-API reference, and the tests compare them.
 

@@ -85,6 +85,37 @@ def hidden_bias_grads(xp, dP, H: int) -> dict:
     return {}  # every bias is in b_s
 
 
+# CuPy's fused loops (bptt._cuda_cells): the same step for one unit j of one row, in CUDA C++.
+# ``z`` holds p = h^{t-1} @ W_s[:H] on entry to the forward and the saved i, f, g, o after it.
+CUDA_BIAS = None  # no bias of its own beside b_s
+CUDA = r"""
+template <typename F> __device__ __forceinline__ void lstm_forward(int j, int H, const F* u, F* z, const F* sp,
+                                                                   F* sn, const F* hb, bool real) {
+    const F i = bptt_sigmoid(z[j] + u[j]), f = bptt_sigmoid(z[H + j] + u[H + j]);
+    const F g = bptt_tanh(z[2 * H + j] + u[2 * H + j]), o = bptt_sigmoid(z[3 * H + j] + u[3 * H + j]);
+    z[j] = i; z[H + j] = f; z[2 * H + j] = g; z[3 * H + j] = o;
+    const F c = f * sp[H + j] + i * g;  // c^t = f c^{t-1} + i g
+    sn[j] = real ? o * bptt_tanh(c) : sp[j];  // h^t = o tanh(c^t); a pad step carries h and c over
+    sn[H + j] = real ? c : sp[H + j];
+}
+// gs: dLoss/ds^t = [dh, dc]; writes dLoss/d(pre-activation) into du (dp is du) and the part of
+// dLoss/ds^{t-1} that skips the product into gd
+template <typename F> __device__ __forceinline__ void lstm_backward(int j, int H, const F* gs, const F* sp,
+                                                                    const F* sn, const F* z, F* du, F* dp, F* gd,
+                                                                    bool real) {
+    const F i = z[j], f = z[H + j], g = z[2 * H + j], o = z[3 * H + j];
+    const F gh = gs[j], tc = bptt_tanh(sn[H + j]);
+    const F dc = gs[H + j] + gh * o * (F(1) - tc * tc);  // carried from t+1 plus through h^t = o tanh(c^t)
+    du[j] = real ? dc * g * i * (F(1) - i) : F(0);  // through i g, then the sigmoid
+    du[H + j] = real ? dc * sp[H + j] * f * (F(1) - f) : F(0);  // through f c^{t-1}, then the sigmoid
+    du[2 * H + j] = real ? dc * i * (F(1) - g * g) : F(0);  // through i g, then tanh
+    du[3 * H + j] = real ? gh * tc * o * (F(1) - o) : F(0);  // through o tanh(c^t), then the sigmoid
+    gd[j] = F(0);
+    gd[H + j] = dc * f;  // c^{t-1} reaches c^t through f c^{t-1}
+}
+"""
+
+
 # NumPy's fast path: the same step with ``out=`` into the layer's buffers (no step allocates
 # more than one temporary).  bptt.recurrent uses it on NumPy arrays; the functions above are
 # the array-API reference, and the tests compare the two.
