@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
-                        "the tutorial's cell missed; rnn for tag data, language models, text with word vectors and "
-                        "--device gpu; the first line of the run says which)")
+                        "the tutorial's cell missed; rnn for tag data, language models and text with word vectors; "
+                        "the first line of the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
@@ -398,8 +398,7 @@ def cmd_train(args, out=print) -> int:
             out(f"length curriculum on (sequences of {len(vocab) - 2} distinct symbols, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
     if args.cell is None:  # the default: decided by the data, said on a line of its own
-        args.cell = _resumed_cell(args) or default_cell(args.task, len(vocab), E is not None, args.activation,
-                                                           args.device)
+        args.cell = _resumed_cell(args) or default_cell(args.task, len(vocab), E is not None, args.activation)
         if args.cell != "rnn" and not args.resume:
             out(f"cell {args.cell} ({args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules "
                 f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")

@@ -451,7 +451,6 @@ def test_the_default_cell_is_decided_by_the_data():
     assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: text
     assert default_cell("lm", 5, False) == "rnn"  # language models keep the tutorial's cell
     assert default_cell("classify", 5, False, activation="relu") == "rnn"  # only the tutorial's cell has f_s
-    assert default_cell("classify", 5, False, device="gpu") == "rnn"  # the CUDA loops checked on a GPU
 
 
 def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
