@@ -510,7 +510,6 @@ def backward_loop(kind: str, S, d_states, d_last, dA, W_s, m, activation: str, k
 
 
 _graphs: dict = {}
-_no_graph: set = set()  # keys whose capture CUDA refused: their loops run without a graph
 graph_stats = {"captured": 0, "replayed": 0, "failed": 0, "first_error": None}
 
 
@@ -535,9 +534,6 @@ def _run_loop(k, arrays, loop):
         return
     key = (settings["gemm"], k._tf32, _device()) + tuple(
         a if not hasattr(a, "data") else (a.data.ptr, a.shape, a.dtype.name) for a in arrays)
-    if key in _no_graph:
-        loop()
-        return
     graph = _graphs.get(key)
     if graph is None:
         skey = ("capture_stream", _device())
@@ -555,12 +551,16 @@ def _run_loop(k, arrays, loop):
                         graph = stream.end_capture()
                 finally:
                     k.end_capture()
-        except Exception as e:  # nothing ran: run the loop as it is, and never try to capture this one again
+        except Exception as e:  # nothing ran: run the loop as it is, and no more graphs in this process
+            import sys
             import traceback
 
             graph_stats["failed"] += 1
-            graph_stats["first_error"] = graph_stats["first_error"] or "".join(traceback.format_exception(e))
-            _no_graph.add(key)
+            if graph_stats["first_error"] is None:
+                graph_stats["first_error"] = "".join(traceback.format_exception(e))
+                print(f"bptt: CUDA refused to capture a time loop as a graph ({type(e).__name__}: {e}); the loops run "
+                      f"without graphs from now on (the same kernels, more launches)", file=sys.stderr, flush=True)
+            settings["graph"] = False  # replays after a refused capture were not checked: none
             try:  # a capture CUDA invalidated may still be open: end it, or nothing may synchronise
                 if stream.is_capturing():
                     k.cp.cuda.runtime.streamEndCapture(stream.ptr)

@@ -119,3 +119,55 @@ def test_cuda_source_compiles(tmp_path):
     r = subprocess.run(["nvcc", "-arch=sm_90", "-std=c++14", "-cubin", str(src), "-o", str(tmp_path / "k.cubin")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_refused_graph_capture_runs_the_loop_and_turns_graphs_off(monkeypatch, capsys):
+    """CUDA may refuse to capture a loop (seen on an H200 in bidirectional layers): the loop then runs as it
+    is, the capture is ended, and no graph is captured or replayed in this process any more."""
+    ended = []
+
+    class Stream:
+        def __init__(self, non_blocking=False):
+            self.capturing = False
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def begin_capture(self):
+            self.capturing = True
+            raise RuntimeError("cudaErrorIllegalState")  # as CuPy raises it after the capture began
+
+        def end_capture(self):
+            raise RuntimeError("capture invalidated")  # and ending it fails too: the stream stays capturing
+
+        def is_capturing(self):
+            return self.capturing
+
+    class K:
+        _tf32, can_capture = False, True
+        cp = types.SimpleNamespace(cuda=types.SimpleNamespace(
+            Stream=Stream, runtime=types.SimpleNamespace(streamEndCapture=lambda ptr: ended.append(ptr))))
+
+        def begin_capture(self, stream):
+            pass
+
+        def end_capture(self):
+            pass
+
+    for key in [k for k in _cuda_rnn._cache if k[0] == "capture_stream"]:
+        monkeypatch.delitem(_cuda_rnn._cache, key)
+    monkeypatch.setitem(_cuda_rnn.settings, "graph", True)
+    monkeypatch.setitem(_cuda_rnn.graph_stats, "first_error", None)
+    monkeypatch.setattr(_cuda_rnn, "_device", lambda: 0)
+    Stream.ptr = 7
+    ran = []
+    _cuda_rnn._run_loop(K(), ("fwd", 1), lambda: ran.append(1))
+    assert ran == [1]  # the loop ran, once, outside any capture
+    assert ended == [7]  # the capture left open was ended
+    assert _cuda_rnn.settings["graph"] is False
+    assert "refused" in capsys.readouterr().err
+    _cuda_rnn._run_loop(K(), ("fwd", 2), lambda: ran.append(2))
+    assert ran == [1, 2]  # no capture tried any more
