@@ -17,7 +17,7 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
-                    default_cell, use_curriculum)
+                    LSTM_SYMBOLIC_LR, default_cell, default_lr, use_curriculum)
 
 
 class UserError(Exception):
@@ -115,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="carry the state from one window to the next (truncated BPTT)")
     tc = TrainConfig()
     t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
-    t.add_argument("--lr", type=float, default=tc.lr, help="learning rate")
+    t.add_argument("--lr", type=float, default=None,
+                   help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data over at "
+                        f"most {CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned more "
+                        f"rules; --resume keeps the interrupted run's)")
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
@@ -241,7 +244,8 @@ def _encode(examples, vocab, labels, task, path):
 
 def _train_config(args, frozen=()) -> TrainConfig:
     try:
-        return TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, clip=args.clip,
+        return TrainConfig(optimizer=args.optimizer, lr=TrainConfig.lr if args.lr is None else args.lr,
+                           momentum=args.momentum, clip=args.clip,
                            batch_size=args.batch_size, bucket=args.bucket,
                            epochs=TrainConfig.epochs if args.epochs is None else args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
@@ -331,6 +335,18 @@ def _resumed_cell(args) -> str | None:
         return None  # the resume itself names the problem
 
 
+def _resumed_lr(args) -> float | None:
+    """With --resume and no --lr: the learning rate of the interrupted run (which may have started
+    under another default), if its state file holds one."""
+    if not args.resume:
+        return None
+    try:
+        lr = checkpoint.load(args.out + ".last").meta.get("train_config", {}).get("lr")
+    except (OSError, ValueError, AttributeError):
+        return None  # the resume itself names the problem
+    return lr if isinstance(lr, float) and lr > 0 else None
+
+
 def cmd_train(args, out=print) -> int:
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
@@ -402,9 +418,14 @@ def cmd_train(args, out=print) -> int:
         if args.cell != "rnn" and not args.resume:
             out(f"cell {args.cell} ({args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules "
                 f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")
+    if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
+        args.lr = _resumed_lr(args) or default_lr(args.cell, args.task, len(vocab), E is not None)
+        if args.lr != TrainConfig.lr and not args.resume:
+            out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {args.task} data over {len(vocab) - 2} "
+                f"distinct tokens); --lr sets it")
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
-    tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs)
+    tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr)
     try:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,

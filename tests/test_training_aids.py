@@ -487,6 +487,37 @@ def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
     assert checkpoint.load(str(tmp_path / "r.bptt")).model.config.cell == "rnn"
 
 
+def test_the_default_learning_rate_is_decided_by_the_cell_and_the_data():
+    from bptt.train import default_lr
+    assert default_lr("lstm", "classify", 5, False) == 0.003  # the LSTM on symbols: measured better at 0.003
+    for args in (("rnn", "classify", 5, False), ("gru", "classify", 5, False), ("lstm", "tag", 5, False),
+                 ("lstm", "lm", 5, False), ("lstm", "classify", 1001, False), ("lstm", "classify", 5, True)):
+        assert default_lr(*args) == TrainConfig.lr == 0.001, args  # not measured there: the general default
+
+
+def test_the_command_line_says_which_learning_rate_the_data_chose(tmp_path, capsys):
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "60", "--seed", "1", "--out", str(tr))
+    common = ("train", "--data", str(tr), "--epochs", "1", "--hidden", "4", "--quiet")
+
+    def lr(name):
+        return checkpoint.load(str(tmp_path / (name + ".last"))).meta["train_config"]["lr"]  # the run's state file
+
+    rc, out, e = run(capsys, *common, "--out", str(tmp_path / "a.bptt"))
+    assert rc == 0 and "learning rate 0.003 (the LSTM on classify data" in out, e
+    assert lr("a.bptt") == 0.003
+    for extra, want in ((("--cell", "rnn"), 0.001), (("--cell", "gru"), 0.001), (("--lr", "0.02"), 0.02)):
+        rc, out, e = run(capsys, *common, *extra, "--out", str(tmp_path / "b.bptt"))
+        assert rc == 0 and "learning rate 0.003" not in out, e
+        assert lr("b.bptt") == want, extra
+    # --resume without --lr keeps the interrupted run's rate (a run started under another default resumes)
+    rc, _, e = run(capsys, *common, "--lr", "0.001", "--epochs", "3", "--max-steps", "2", "--out", str(tmp_path / "r.bptt"))
+    assert rc == 0, e
+    rc, out, e = run(capsys, *common, "--epochs", "3", "--out", str(tmp_path / "r.bptt"), "--resume")
+    assert rc == 0, e
+    assert lr("r.bptt") == 0.001
+
+
 def test_without_validation_data_a_perfect_training_loss_stops_the_run():
     """No --valid: the stop at a perfect score reads the epoch's training loss (else a run that has
     learned its task would go on for all its epochs)."""
