@@ -3,7 +3,7 @@
 # (the number of c's is even) XOR (the string contains "ab"). Train on lengths 1-40 (3000 examples),
 # validate on 1-40 (500), test on 41-200 (1000); the defaults with each cell, seeds 0-2, 150 s each,
 # two runs at a time on one core each; the model kept is each run's best on validation.
-#   bash benchmarks/own_task_xor.sh [WORKDIR]
+#   bash benchmarks/own_task_xor.sh [WORKDIR]        (CELLS=lstm runs one cell alone)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:-$(mktemp -d)}
@@ -29,7 +29,7 @@ one() {  # cell seed
     python -c "import csv; print(max(float(r['valid_accuracy']) for r in csv.DictReader(open('$1-$2.bptt.metrics.csv'))))"
   ); test (41-200) $(bptt evaluate --model "$1-$2.bptt" --data test.tsv | grep -o 'accuracy [0-9.]*%')"
 }
-for cell in rnn gru lstm; do
+for cell in ${CELLS:-rnn gru lstm}; do  # CELLS=lstm: one cell alone
   one $cell 0 & one $cell 1 & wait
   one $cell 2
 done
