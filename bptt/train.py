@@ -577,6 +577,12 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 state["chance_hint"] = True
                 log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
                     "the gradient through time with --grad-norms PLOT")
+            plateau = _plateau(state["history"], rec) if final_stage and cfg.patience is None else None
+            if plateau:
+                acc, since = plateau
+                log(f"  validation accuracy has not passed {acc:.2%} (epoch {since}) for {PLATEAU_HINT_EPOCHS} "
+                    f"epochs; the best model is saved{' in ' + out if out else ''}: Ctrl-C stops the run there, "
+                    f"--patience N stops such runs by itself")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
             if vm is not None:
@@ -603,6 +609,25 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     if grad_norms and state["history"]:
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     return state["history"]
+
+
+PLATEAU_HINT_EPOCHS = 50  # epochs without a better validation accuracy after which a run says it may be stopped
+
+
+def _plateau(history: list, rec: dict):
+    """``(best accuracy, its epoch)`` when the epoch ``rec`` (the last of ``history``) is exactly
+    PLATEAU_HINT_EPOCHS epochs after the best validation accuracy of the run's last curriculum stage
+    (the first epoch that reached it); else None.  A run whose validation loss still creeps down
+    counts its epochs as better and goes on (a new-user try ran 1000 epochs, 17 minutes, after
+    reaching its best accuracy in 38): this says so once per such stretch."""
+    stage = [r for r in history if r.get("max_length") == rec.get("max_length")
+             and r.get("valid_accuracy") is not None]
+    if not stage or rec.get("valid_accuracy") is None:
+        return None
+    best = max(stage, key=lambda r: r["valid_accuracy"])  # the first epoch at the best accuracy
+    if rec["epoch"] - best["epoch"] != PLATEAU_HINT_EPOCHS:
+        return None
+    return best["valid_accuracy"], best["epoch"]
 
 
 def _finished(cfg: TrainConfig, state: dict) -> str | None:

@@ -528,3 +528,30 @@ def test_without_validation_data_a_perfect_training_loss_stops_the_run():
     assert len(hist) < 300 and any("a training loss at most 0.001 for 3 epoch(s) in a row (no --valid)" in ln
                                    for ln in log), log[-3:]
     assert all(h["train_loss"] <= 1e-3 for h in hist[-3:]) and hist[-4]["train_loss"] > 1e-3
+
+
+def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypatch):
+    """A new-user try reached its best validation accuracy at epoch 38 and ran on for 1000 epochs
+    (17 minutes), every epoch 'better' by a validation loss creeping down: after PLATEAU_HINT_EPOCHS
+    epochs without a better accuracy the run says so, once, and how to stop."""
+    import bptt.train as T
+    from bptt.train import _plateau
+    h = [{"epoch": i + 1, "valid_accuracy": a} for i, a in enumerate([0.5, 0.9, 0.95, 0.95, 0.94, 0.95])]
+    monkeypatch.setattr(T, "PLATEAU_HINT_EPOCHS", 3)
+    assert _plateau(h, h[-1]) == (0.95, 3)  # best first reached at epoch 3; epoch 6 is 3 later
+    assert _plateau(h[:5], h[4]) is None and _plateau(h + [{"epoch": 7, "valid_accuracy": 0.95}],
+                                                        {"epoch": 7, "valid_accuracy": 0.95}) is None  # once
+    stages = [{"epoch": 1, "valid_accuracy": 0.99, "max_length": 4}] + [
+        {"epoch": e, "valid_accuracy": 0.6, "max_length": 8} for e in (2, 3, 4, 5)]
+    assert _plateau(stages, stages[-1]) == (0.6, 2)  # the last stage's own best, not an earlier stage's
+    # end to end: validation labels shuffled, so its accuracy stalls while training goes on
+    tr, V, Lb = _data("parity", (1, 6), 200, 1)
+    va, _, _ = _data("parity", (1, 6), 60, 2, vocab=V, labels=Lb, shuffle_labels=True)
+    log = []
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0), log=log.append, progress=False)
+    hints = [line for line in log if "validation accuracy has not passed" in line]
+    assert len(hints) >= 1 and "Ctrl-C stops the run there, --patience N stops such runs by itself" in hints[0], log
+    log = []
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=50), log=log.append,
+          progress=False)
+    assert not any("validation accuracy has not passed" in line for line in log)  # --patience given: no hint
