@@ -94,9 +94,7 @@ def check_exact(xp, *, H=33, head="many_to_many", activation="tanh", learn_s0=Tr
     sd = dev.forward(xp.asarray(x), L)[1]["states"]
     worst = abs(float(lh) - float(ld))
     worst = max(worst, float(np.max(np.abs(to_host({"s": sd})["s"] - sh))))
-    for k, v in to_host(gd).items():
-        worst = max(worst, float(np.max(np.abs(v - gh[k]))) / max(1.0, float(np.max(np.abs(gh[k])))))
-    return worst
+    return max(worst, _grads_difference(to_host(gd), gh))
 
 
 def exactness_table(xp, variants) -> bool:
@@ -151,7 +149,7 @@ def check_layer(xp, cell, H, masking, seed=0):
     """The recurrent layer alone on CuPy against NumPy: pads at the end or anywhere (``mask``), a
     carried state ``s_init``, losses on every state and on the final one; states, the final state,
     every gradient, dx, and the per-step gradient norms (which take the generic loop)."""
-    from bptt import recurrent
+    from bptt import cells, recurrent
     from bptt.device import to_device, to_host
 
     rng = np.random.default_rng(seed)
@@ -166,7 +164,7 @@ def check_layer(xp, cell, H, masking, seed=0):
     else:
         mask = rng.random((Bm, Tm)) < 0.6
         mask[:, 0] = False  # a pad at the first step of every row
-    SW = p["W_s"].shape[1] // {"gru": 3, "lstm": 4}[cell] * (2 if cell == "lstm" else 1)
+    SW = cells.state_parts(cell) * H  # the carried state's width: [h] or [h, c]
     s_init = rng.standard_normal((Bm, SW))
     dS, dl = rng.standard_normal((Bm, Tm, H)), rng.standard_normal((Bm, H))
     worst = 0.0
@@ -182,10 +180,13 @@ def check_layer(xp, cell, H, masking, seed=0):
         worst = max(worst, float(np.max(np.abs(host["s"] - sh))), float(np.max(np.abs(host["dx"] - dxh))),
                     float(np.max(np.abs(host["f"] - recurrent.final_state(ch)))),
                     float(np.max(np.abs(host["n"] - nh))))
-        for grads in (to_host(gd), to_host(gdn)):
-            for k, v in grads.items():
-                worst = max(worst, float(np.max(np.abs(v - gh[k]))) / max(1.0, float(np.max(np.abs(gh[k])))))
+        worst = max(worst, _grads_difference(to_host(gd), gh), _grads_difference(to_host(gdn), gh))
     return worst
+
+
+def _grads_difference(got: dict, want: dict) -> float:
+    """The worst difference of any gradient, relative to its scale (at least 1)."""
+    return max(float(np.max(np.abs(v - want[k]))) / max(1.0, float(np.max(np.abs(want[k])))) for k, v in got.items())
 
 
 def float32_check(xp, variants):

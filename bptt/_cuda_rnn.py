@@ -528,6 +528,22 @@ def _run(k, arrays, loop):
         _run_loop(k, arrays, loop)
 
 
+def _capture(k, stream, loop):
+    """``loop``'s launches captured on ``stream`` as a CUDA graph (the products through ``k``'s
+    capture handle); the capture is ended whatever ``loop`` raises."""
+    with stream:
+        k.begin_capture(stream)
+        try:
+            stream.begin_capture()
+            try:
+                loop()
+            finally:
+                graph = stream.end_capture()
+        finally:
+            k.end_capture()
+    return graph
+
+
 def _run_loop(k, arrays, loop):
     if not settings["graph"] or not k.can_capture:
         loop()
@@ -541,16 +557,7 @@ def _run_loop(k, arrays, loop):
             _cache[skey] = k.cp.cuda.Stream(non_blocking=True)
         stream = _cache[skey]
         try:
-            with stream:
-                k.begin_capture(stream)
-                try:
-                    stream.begin_capture()
-                    try:
-                        loop()
-                    finally:
-                        graph = stream.end_capture()
-                finally:
-                    k.end_capture()
+            graph = _capture(k, stream, loop)
         except Exception as e:  # nothing ran: run the loop as it is, and no more graphs in this process
             import sys
             import traceback

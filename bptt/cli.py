@@ -324,27 +324,17 @@ def _mpi_comm(args):
     return comm
 
 
-def _resumed_cell(args) -> str | None:
-    """With --resume and no --cell: the cell of the interrupted run (which may have been trained
-    before the default was decided by the data), if its state file can be read."""
+def _resumed(args):
+    """With --resume: the interrupted run's state file (``OUT.last``), read once, for the defaults it
+    keeps (its cell, which may have been chosen before the default was decided by the data, and its
+    learning rate, which may have started under another default); None when it cannot be read (the
+    resume itself then names the problem)."""
     if not args.resume:
         return None
     try:
-        return checkpoint.load(args.out + ".last").model.config.cell
+        return checkpoint.load(args.out + ".last")
     except (OSError, ValueError):
-        return None  # the resume itself names the problem
-
-
-def _resumed_lr(args) -> float | None:
-    """With --resume and no --lr: the learning rate of the interrupted run (which may have started
-    under another default), if its state file holds one."""
-    if not args.resume:
         return None
-    try:
-        lr = checkpoint.load(args.out + ".last").meta.get("train_config", {}).get("lr")
-    except (OSError, ValueError, AttributeError):
-        return None  # the resume itself names the problem
-    return lr if isinstance(lr, float) and lr > 0 else None
 
 
 def cmd_train(args, out=print) -> int:
@@ -413,13 +403,18 @@ def cmd_train(args, out=print) -> int:
         if args.curriculum:
             out(f"length curriculum on (sequences of {len(vocab) - 2} distinct symbols, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
+    resumed = _resumed(args) if args.cell is None or args.lr is None else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
-        args.cell = _resumed_cell(args) or default_cell(args.task, len(vocab), E is not None, args.activation)
+        args.cell = (resumed.model.config.cell if resumed else None) or default_cell(args.task, len(vocab),
+                                                                                   E is not None, args.activation)
         if args.cell != "rnn" and not args.resume:
             out(f"cell {args.cell} ({args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules "
                 f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
-        args.lr = _resumed_lr(args) or default_lr(args.cell, args.task, len(vocab), E is not None)
+        saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
+        lr = saved.get("lr") if isinstance(saved, dict) else None
+        args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, len(vocab),
+                                                                            E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {args.task} data over {len(vocab) - 2} "
                 f"distinct tokens); --lr sets it")

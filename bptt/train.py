@@ -54,7 +54,13 @@ def use_curriculum(vocab_size: int, pretrained: bool, lengths) -> bool:
     lengths make more than one stage; off for text with a word vocabulary.  Measured: on the tasks of
     ``bptt data make`` and a task of the user's own (benchmarks/lengths.py, own_task.sh) it solved what
     the plain defaults solved, and tasks they failed; on text it was not measured, so it stays off."""
-    return vocab_size <= CURRICULUM_MAX_VOCAB and not pretrained and len(curriculum_caps(lengths)) > 1
+    return _symbols(vocab_size, pretrained) and len(curriculum_caps(lengths)) > 1
+
+
+def _symbols(vocab_size: int, pretrained: bool) -> bool:
+    """Whether the data are sequences of symbols (at most CURRICULUM_MAX_VOCAB distinct tokens, no
+    pretrained word vectors), not text: the data the command line's data-decided defaults are for."""
+    return vocab_size <= CURRICULUM_MAX_VOCAB and not pretrained
 
 
 def default_cell(task: str, vocab_size: int, pretrained: bool, activation: str = "tanh") -> str:
@@ -69,8 +75,7 @@ def default_cell(task: str, vocab_size: int, pretrained: bool, activation: str =
     of sums whole against the LSTM's 0% (99.9% of digits; addition-10k-lstm.log), and reverse-string.
     The same on the GPU: the gated cells' fused CUDA loops equal NumPy to 1e-14 in float64
     (benchmarks/results/h200-run4-cells.log)."""
-    symbolic = task == "classify" and vocab_size <= CURRICULUM_MAX_VOCAB and not pretrained
-    return "lstm" if symbolic and activation == "tanh" else "rnn"
+    return "lstm" if task == "classify" and _symbols(vocab_size, pretrained) and activation == "tanh" else "rnn"
 
 
 LSTM_SYMBOLIC_LR = 0.003  # the command line's default --lr for the LSTM it picks for symbolic classify data
@@ -85,8 +90,7 @@ def default_lr(cell: str, task: str, vocab_size: int, pretrained: bool) -> float
     language as good or better); with 3,000 strings 8 of 8 random automata and 8 of 8 joined languages
     at 100% (0.001: 8 of 8 and 7 of 8), in fewer epochs.  Elsewhere (text, tags, language models, other
     cells) the rate was not measured against 0.001, which stays."""
-    symbolic = task == "classify" and vocab_size <= CURRICULUM_MAX_VOCAB and not pretrained
-    return LSTM_SYMBOLIC_LR if cell == "lstm" and symbolic else TrainConfig.lr
+    return LSTM_SYMBOLIC_LR if cell == "lstm" and task == "classify" and _symbols(vocab_size, pretrained) else TrainConfig.lr
 
 
 def curriculum_caps(lengths) -> list[int]:
@@ -579,8 +583,8 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                     "the gradient through time with --grad-norms PLOT")
             plateau = _plateau(state["history"], rec) if final_stage and cfg.patience is None else None
             if plateau:
-                acc, since = plateau
-                log(f"  validation accuracy has not passed {acc:.2%} (epoch {since}) for {PLATEAU_HINT_EPOCHS} "
+                acc, at = plateau
+                log(f"  validation accuracy has not passed {acc:.2%} (epoch {at}) for {PLATEAU_HINT_EPOCHS} "
                     f"epochs; the best model is saved{' in ' + out if out else ''}: Ctrl-C stops the run there, "
                     f"--patience N stops such runs by itself")
             if cap is not None and state["stage"] < len(caps) - 1:

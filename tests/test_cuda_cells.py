@@ -12,41 +12,21 @@ on a GPU (``benchmarks/gpu.py`` checks it against NumPy there, 1e-10 in float64)
 
 import shutil
 import subprocess
-import types
 
 import numpy as np
 import pytest
 
 from bptt import _cuda_cells, _cuda_rnn, cells, recurrent
 
-B, T, D, H = 4, 7, 3, 5
-MASKS = {
-    "none": None,
-    "right_padded": np.arange(T)[None, :] < np.array([7, 1, 4, 6])[:, None],
-    "pads_anywhere": np.array([
-        [False, True, True, False, True, True, False],
-        [True, False, False, True, True, False, True],
-        [True, True, True, True, True, True, True],
-        [False, False, False, False, False, False, True],
-    ]),
-}
+from test_cuda_loops import MASKS, B, D, H, T, NumpyKernels  # the same batch, padding patterns and products
 
 
-class NumpyProducts:
-    """The products and graph hooks of ``_cuda_rnn.CupyKernels``, in NumPy."""
-
-    cp = types.SimpleNamespace(ascontiguousarray=np.ascontiguousarray, zeros=np.zeros, empty=np.empty)
-    _blas = object()
-    _tf32 = False
-    can_capture = False  # no CUDA graphs: the loops run step by step
+class NumpyProducts(NumpyKernels):
+    """The products of ``_cuda_rnn.CupyKernels`` in NumPy, with the product on leading columns."""
 
     def matmul_rows(self, A, i, W, out, j):
         K, N = W.shape
         out[j][:, :N] = A[i][:, :K] @ W
-
-    def matmul_t(self, A, i, W, W_T, out):
-        assert W_T is None
-        np.matmul(A[i], W.T, out=out)
 
 
 class NumpyLaunches:
