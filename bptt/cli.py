@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
     t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
+    t.add_argument("--plateau", type=int, default=0, metavar="N",
+                   help="stop after N epochs without a better validation accuracy once every length is admitted "
+                        "(unlike --patience, a validation loss still creeping down does not keep the run going; "
+                        "0: never)")
     t.add_argument("--seed", type=_seed, default=tc.seed)
     t.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
     t.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
@@ -248,7 +252,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            momentum=args.momentum, clip=args.clip,
                            batch_size=args.batch_size, bucket=args.bucket,
                            epochs=TrainConfig.epochs if args.epochs is None else args.epochs,
-                           max_steps=args.max_steps, max_time=args.max_time, patience=args.patience,
+                           max_steps=args.max_steps, max_time=args.max_time, patience=args.patience, plateau=args.plateau,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
                            lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule,
                            warmup=args.warmup, curriculum=bool(args.curriculum), stop_perfect=args.stop_perfect,

@@ -137,6 +137,8 @@ class TrainConfig:
     max_steps: int | None = None
     max_time: float | None = None  # seconds
     patience: int | None = None  # epochs without a better validation score
+    plateau: int = 0  # stop after this many epochs without a better validation accuracy in the last curriculum
+    # stage (a loss still creeping down does not count, as it does for patience; 0: never)
     seed: int = 0
     frozen: tuple = ()  # parameter names not to train (e.g. ("E",))
     word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
@@ -166,7 +168,7 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("warmup", "stop_perfect", "chance_epochs"):
+        for name in ("warmup", "stop_perfect", "chance_epochs", "plateau"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be an integer >= 0 (0 = off), got {v!r}")
@@ -428,7 +430,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             raise ValueError(f"--resume: {last_path!r} has no usable training config")
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
                     "lr_schedule", "warmup", "curriculum", "epochs", "lr_decay", "patience", "frozen", "stop_perfect",
-                    "perfect_loss"):
+                    "perfect_loss", "plateau"):
             now = list(getattr(cfg, key)) if key == "frozen" else getattr(cfg, key)
             if key in saved_cfg and saved_cfg[key] != now:
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
@@ -472,7 +474,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
         return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
 
-    if resume and state["batch"] == 0 and (stop_reason := _finished(cfg, state)):
+    if resume and state["batch"] == 0 and (stop_reason := _finished(cfg, state, caps[-1])):
         # killed after its last epoch was saved (while writing the metrics, say): nothing left to train
         log("the interrupted run had finished all but its last writes")
     with _ctrl_c_between_batches() as interrupted:
@@ -581,12 +583,12 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 state["chance_hint"] = True
                 log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
                     "the gradient through time with --grad-norms PLOT")
-            plateau = _plateau(state["history"], rec) if final_stage and cfg.patience is None else None
-            if plateau:
-                acc, at = plateau
-                log(f"  validation accuracy has not passed {acc:.2%} (epoch {at}) for {PLATEAU_HINT_EPOCHS} "
-                    f"epochs; the best model is saved{' in ' + out if out else ''}: Ctrl-C stops the run there, "
-                    f"--patience N stops such runs by itself")
+            since = _since_best_accuracy(state["history"], rec) if final_stage else None
+            if (since is not None and since[0] == PLATEAU_HINT_EPOCHS and cfg.patience is None
+                    and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
+                log(f"  validation accuracy has not passed {since[1]:.2%} (epoch {since[2]}) for "
+                    f"{PLATEAU_HINT_EPOCHS} epochs; the best model is saved{' in ' + out if out else ''}: Ctrl-C "
+                    f"stops the run there, --plateau N stops such runs by itself")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
             if vm is not None:
@@ -597,7 +599,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             state["epoch"] += 1
             state["batch"] = 0
             state["loss_sum"], state["loss_n"] = 0.0, 0
-            stop_reason = stop_reason or _finished(cfg, state)
+            stop_reason = stop_reason or _finished(cfg, state, caps[-1])
             save_last()
             write_metrics()
             stop_now = interrupted()
@@ -618,26 +620,32 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
 PLATEAU_HINT_EPOCHS = 50  # epochs without a better validation accuracy after which a run says it may be stopped
 
 
-def _plateau(history: list, rec: dict):
-    """``(best accuracy, its epoch)`` when the epoch ``rec`` (the last of ``history``) is exactly
-    PLATEAU_HINT_EPOCHS epochs after the best validation accuracy of the run's last curriculum stage
-    (the first epoch that reached it); else None.  A run whose validation loss still creeps down
-    counts its epochs as better and goes on (a new-user try ran 1000 epochs, 17 minutes, after
-    reaching its best accuracy in 38): this says so once per such stretch."""
+def _since_best_accuracy(history: list, rec: dict):
+    """``(epochs since, best accuracy, its epoch)``: how many epochs the epoch ``rec`` (the last of
+    ``history``) comes after the best validation accuracy of the run's last curriculum stage (the
+    first epoch that reached it); None without validation accuracy.  The run's score also counts a
+    lower validation loss as better, so a loss that still creeps down keeps ``--patience`` from
+    stopping a run that has stopped learning anything a test would see (a new-user try ran 1000
+    epochs, 17 minutes, after reaching its best accuracy in 38): ``--plateau`` and the hint count this."""
     stage = [r for r in history if r.get("max_length") == rec.get("max_length")
              and r.get("valid_accuracy") is not None]
     if not stage or rec.get("valid_accuracy") is None:
         return None
     best = max(stage, key=lambda r: r["valid_accuracy"])  # the first epoch at the best accuracy
-    if rec["epoch"] - best["epoch"] != PLATEAU_HINT_EPOCHS:
-        return None
-    return best["valid_accuracy"], best["epoch"]
+    return int(round(rec["epoch"] - best["epoch"])), best["valid_accuracy"], best["epoch"]
 
 
-def _finished(cfg: TrainConfig, state: dict) -> str | None:
-    """Why a run whose epoch just ended stops now (None: it goes on, while epochs remain)."""
+def _finished(cfg: TrainConfig, state: dict, last_cap=None) -> str | None:
+    """Why a run whose epoch just ended stops now (None: it goes on, while epochs remain).
+    ``last_cap``: the curriculum's last length cap (None without a curriculum)."""
     if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
         return f"no better validation score for {cfg.patience} epoch(s)"
+    history = state["history"]
+    if cfg.plateau and history and history[-1].get("max_length") == last_cap:  # in the last stage
+        since = _since_best_accuracy(history, history[-1])
+        if since is not None and since[0] >= cfg.plateau:
+            return (f"validation accuracy not above {since[1]:.2%} (epoch {since[2]}) for {since[0]} epochs "
+                    f"(--plateau {cfg.plateau})")
     if cfg.stop_perfect and state["perfect"] >= cfg.stop_perfect:
         if state["history"] and state["history"][-1].get("valid_loss") is None:
             return f"a training loss at most {cfg.perfect_loss:g} for {cfg.stop_perfect} epoch(s) in a row (no --valid)"

@@ -535,23 +535,51 @@ def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypat
     (17 minutes), every epoch 'better' by a validation loss creeping down: after PLATEAU_HINT_EPOCHS
     epochs without a better accuracy the run says so, once, and how to stop."""
     import bptt.train as T
-    from bptt.train import _plateau
+    from bptt.train import _since_best_accuracy as since
     h = [{"epoch": i + 1, "valid_accuracy": a} for i, a in enumerate([0.5, 0.9, 0.95, 0.95, 0.94, 0.95])]
     monkeypatch.setattr(T, "PLATEAU_HINT_EPOCHS", 3)
-    assert _plateau(h, h[-1]) == (0.95, 3)  # best first reached at epoch 3; epoch 6 is 3 later
-    assert _plateau(h[:5], h[4]) is None and _plateau(h + [{"epoch": 7, "valid_accuracy": 0.95}],
-                                                        {"epoch": 7, "valid_accuracy": 0.95}) is None  # once
+    assert since(h, h[-1]) == (3, 0.95, 3)  # best first reached at epoch 3; epoch 6 is 3 later
+    assert since(h[:5], h[4]) == (2, 0.95, 3) and since([{"epoch": 1, "valid_loss": 0.3}], {"epoch": 1}) is None
     stages = [{"epoch": 1, "valid_accuracy": 0.99, "max_length": 4}] + [
         {"epoch": e, "valid_accuracy": 0.6, "max_length": 8} for e in (2, 3, 4, 5)]
-    assert _plateau(stages, stages[-1]) == (0.6, 2)  # the last stage's own best, not an earlier stage's
+    assert since(stages, stages[-1]) == (3, 0.6, 2)  # the last stage's own best, not an earlier stage's
     # end to end: validation labels shuffled, so its accuracy stalls while training goes on
     tr, V, Lb = _data("parity", (1, 6), 200, 1)
     va, _, _ = _data("parity", (1, 6), 60, 2, vocab=V, labels=Lb, shuffle_labels=True)
     log = []
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0), log=log.append, progress=False)
     hints = [line for line in log if "validation accuracy has not passed" in line]
-    assert len(hints) >= 1 and "Ctrl-C stops the run there, --patience N stops such runs by itself" in hints[0], log
+    assert len(hints) >= 1 and "Ctrl-C stops the run there, --plateau N stops such runs by itself" in hints[0], log
     log = []
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=50), log=log.append,
           progress=False)
     assert not any("validation accuracy has not passed" in line for line in log)  # --patience given: no hint
+
+
+def test_plateau_stops_a_run_whose_validation_accuracy_stalls_while_its_loss_creeps_down():
+    """--plateau N: N epochs without a better validation accuracy (in the last curriculum stage) stop
+    the run, where --patience would go on while the validation loss still falls; the best model is kept."""
+    from bptt.train import _finished
+    cfg = TrainConfig(plateau=3, stop_perfect=0)
+    h = [{"epoch": i + 1, "valid_accuracy": a, "valid_loss": 1.0 - i / 10}
+         for i, a in enumerate([0.5, 0.9, 0.95, 0.95, 0.94])]
+    state = {"history": h, "bad_epochs": 0, "perfect": 0}
+    assert _finished(cfg, state) is None  # 2 epochs since the best accuracy (epoch 3)
+    h.append({"epoch": 6, "valid_accuracy": 0.95, "valid_loss": 0.4})
+    assert "validation accuracy not above 95.00% (epoch 3) for 3 epochs (--plateau 3)" == _finished(cfg, state)
+    assert _finished(TrainConfig(stop_perfect=0), state) is None  # off by default
+    staged = [dict(r, max_length=8) for r in h]
+    assert _finished(cfg, {"history": staged, "bad_epochs": 0, "perfect": 0}, 16) is None  # not the last stage
+    assert _finished(cfg, {"history": staged, "bad_epochs": 0, "perfect": 0}, 8) is not None
+    with pytest.raises(ValueError, match="plateau must be an integer >= 0"):
+        TrainConfig(plateau=-1)
+    # end to end: shuffled validation labels stall its accuracy; the run stops N epochs after its best
+    tr, V, Lb = _data("parity", (1, 6), 200, 1)
+    va, _, _ = _data("parity", (1, 6), 60, 2, vocab=V, labels=Lb, shuffle_labels=True)
+    log = []
+    hist = train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=200, stop_perfect=0, plateau=5),
+                 log=log.append, progress=False)
+    accs = [r["valid_accuracy"] for r in hist]
+    best_at = accs.index(max(accs))
+    assert len(hist) == best_at + 1 + 5 < 200, (len(hist), best_at)
+    assert "(--plateau 5)" in log[-1], log[-1]
