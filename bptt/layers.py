@@ -1,10 +1,16 @@
-"""Layers around the recurrence: ``Embedding`` (token ids -> vectors) and ``Dense``
+"""The layers a model is made of (:class:`bptt.Model` runs them as a list, in order): ``Embedding``
+(token ids -> vectors), ``Dropout`` (on a connection between layers, never the recurrence),
+:class:`bptt.stack.Recurrent` (one level of recurrence, one direction or both), ``LastStates``
+(what a many-to-one head reads: each direction's state after its whole sequence) and ``Dense``
 (the tutorial's output ``s^T @ W_o + b_o``).
 
-A layer is a frozen dataclass holding only its configuration, with pure
-functions ``init(rng, dtype) -> params``, ``forward(params, x) -> (y, cache)``
-and ``backward(params, cache, dy) -> (grads, dx)``; ``grads`` is keyed like
-``params``.  No layer keeps state between calls.
+A layer is a frozen dataclass holding only its configuration, with pure functions
+``param_shapes() -> {name: shape}``, ``init(rng, dtype) -> params``,
+``forward(params, x, ctx=None) -> (y, cache)`` and ``backward(params, cache, dy) -> (grads, dx)``;
+``grads`` is keyed like the layer's own entries of ``params`` (each layer owns its names: ``E``;
+``W_s_l0``, ...; ``W_o``, ``b_o``), and ``ctx`` is what the whole batch shares (``lengths`` or
+``mask``, ``s_init``, ``check``, the dropout masks ``drop``).  No layer keeps state between calls.
+A new kind of layer is one such class; :meth:`bptt.Model.layers` lists a model's.
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ class Dense:
     in_features: int
     out_features: int
 
+    def param_shapes(self) -> dict:
+        return {"W_o": (self.in_features, self.out_features), "b_o": (self.out_features,)}
+
     def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
         return {
             "W_o": xavier_uniform(rng, self.in_features, self.out_features).astype(dtype),
             "b_o": np.zeros(self.out_features, dtype),
         }
 
-    def forward(self, params: dict, x):
+    def forward(self, params: dict, x, ctx: dict | None = None):
         xp = namespace(x, params["W_o"])
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x must have shape [..., {self.in_features}], got {tuple(x.shape)}")
@@ -44,7 +53,7 @@ class Dense:
         y = (_cpu.matmul(x2, params["W_o"]) if is_numpy(xp) else xp.matmul(x2, params["W_o"])) + params["b_o"]
         return xp.reshape(y, lead + (self.out_features,)), {"x2": x2, "lead": lead}
 
-    def backward(self, params: dict, cache: dict, dy):
+    def backward(self, params: dict, cache: dict, dy, **_):
         xp = namespace(dy, params["W_o"])
         dy2 = xp.reshape(dy, (-1, self.out_features))  # [N, O]
         W_oT = xp.permute_dims(params["W_o"], (1, 0))
@@ -70,6 +79,9 @@ class Embedding:
     dim: int
     pad_id: int = 0
 
+    def param_shapes(self) -> dict:
+        return {"E": (self.vocab_size, self.dim)}
+
     def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
         E = rng.normal(0.0, 1.0 / np.sqrt(self.dim), size=(self.vocab_size, self.dim))
         if 0 <= self.pad_id < self.vocab_size:
@@ -90,7 +102,7 @@ class Embedding:
                     f"{name} holds id {bad}, outside the vocabulary 0..{self.vocab_size - 1}"
                 )
 
-    def forward(self, params: dict, ids):
+    def forward(self, params: dict, ids, ctx: dict | None = None):
         E = params["E"]
         xp = namespace(E)
         self.check_ids(ids)
@@ -99,7 +111,7 @@ class Embedding:
         x = xp.reshape(xp.take(E, flat, axis=0), (B, T, self.dim))  # row lookup
         return x, {"flat": flat, "shape": (B, T)}
 
-    def backward(self, params: dict, cache: dict, dx):
+    def backward(self, params: dict, cache: dict, dx, **_):
         E = params["E"]
         xp = namespace(E, dx)
         B, T = cache["shape"]
@@ -108,3 +120,73 @@ class Embedding:
         if 0 <= self.pad_id < self.vocab_size:
             dE[self.pad_id, ...] = 0.0  # the pad vector stays fixed
         return {"E": dE}, None
+
+
+@dataclass(frozen=True)
+class FinalGrad:
+    """The gradient a recurrent level receives from a many-to-one head: dLoss/d(each direction's
+    final ``h``) ``[B, H]`` (None where none flows), and optionally dLoss/d(its output) ``[B, T, K*H]``."""
+
+    parts: tuple
+    states: object = None
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Inverted dropout on one connection: ``y = x * mask``, the mask (already scaled by
+    ``1 / (1 - p)``) taken from ``ctx["drop"]`` under ``slot`` (``"in"``, ``"out"`` or
+    ``("between", k)``); without masks (``ctx["drop"]`` None: evaluation, or no dropout) ``y = x``.
+    Never on the recurrence ``s^{t-1} -> s^t``."""
+
+    slot: object
+
+    def param_shapes(self) -> dict:
+        return {}
+
+    def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
+        return {}
+
+    def _mask(self, ctx):
+        drop = (ctx or {}).get("drop")
+        if drop is None:
+            return None
+        if isinstance(self.slot, tuple):  # ("between", k): the k-th connection between recurrent levels
+            masks = drop.get(self.slot[0])
+            return None if masks is None else masks[self.slot[1]]
+        return drop.get(self.slot)
+
+    def forward(self, params: dict, x, ctx: dict | None = None):
+        m = self._mask(ctx)
+        return (x if m is None else x * m), m  # dropout on the connection
+
+    def backward(self, params: dict, cache, dy, **_):
+        return {}, (dy if cache is None or dy is None else dy * cache)  # backprop through the dropout mask
+
+
+@dataclass(frozen=True)
+class LastStates:
+    """What a many-to-one head reads from the top recurrent level's output ``[B, T, K*H]``: the
+    forward direction's state after each row's last real step (pads carried it to step T) and,
+    for a bidirectional level, the reverse direction's after its first (at step 1): ``[B, K*H]``."""
+
+    hidden_size: int
+    bidirectional: bool = False
+
+    def param_shapes(self) -> dict:
+        return {}
+
+    def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
+        return {}
+
+    def forward(self, params: dict, states, ctx: dict | None = None):
+        xp = namespace(states)
+        H = self.hidden_size
+        if not self.bidirectional:
+            return states[:, -1, :], None
+        return xp.concat([states[:, -1, :H], states[:, 0, H:]], axis=-1), None
+
+    def backward(self, params: dict, cache, dy, **_):
+        H = self.hidden_size
+        if not self.bidirectional:
+            return {}, FinalGrad((dy,))  # the final state alone feeds the output
+        return {}, FinalGrad((dy[:, :H], dy[:, H:]))  # each direction's part back to its final state

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _cpu, cells, recurrent, stack
+from . import _checks, _cpu, cells, recurrent, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
-from .layers import Dense, Embedding
+from .layers import Dense, Dropout, Embedding, LastStates
 from .losses import LOSSES
 
 HEADS = ("many_to_one", "many_to_many")
@@ -133,18 +133,10 @@ class ModelConfig:
         return (self.num_layers * self.directions,) if self.stacked else ()
 
     def param_shapes(self) -> dict:
-        """Name -> shape of every parameter this config has."""
-        H, D, O = self.hidden_size, self.rnn_input_size, self.output_size
+        """Name -> shape of every parameter this config has: its layers' (:meth:`Model.build_layers`)."""
         shapes = {}
-        if self.vocab_size is not None:
-            shapes["E"] = (self.vocab_size, self.embed_dim)
-        if self.stacked:
-            shapes.update(stack.param_shapes(D, H, num_layers=self.num_layers, bidirectional=self.bidirectional,
-                                             learn_s0=self.learn_s0, cell=self.cell))
-        else:
-            shapes.update(recurrent.param_shapes(self.cell, D, H, self.learn_s0))
-        shapes["W_o"] = (self.directions * H, O)
-        shapes["b_o"] = (O,)
+        for layer in Model.build_layers(self):
+            shapes.update(layer.param_shapes())
         return shapes
 
 
@@ -186,6 +178,7 @@ class Model:
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
         self.config = config
+        self.layers = self.build_layers(config)  # the pure layers this model runs, in order
         if params is None:
             if rng is None:
                 raise TypeError("give params, or rng to initialise new ones (e.g. rng=np.random.default_rng(0))")
@@ -193,19 +186,31 @@ class Model:
         self.params = params
 
     @staticmethod
+    def build_layers(config: ModelConfig) -> list:
+        """The layers of a model of this config, in the order they run (:mod:`bptt.layers`)."""
+        c = config
+        layers = []
+        if c.vocab_size is not None:
+            layers.append(Embedding(c.vocab_size, c.embed_dim, c.pad_id))
+        layers.append(Dropout("in"))  # on the input connection i^t
+        for k, level in enumerate(stack.levels(c.rnn_input_size, c.hidden_size, num_layers=c.num_layers,
+                                               bidirectional=c.bidirectional, cell=c.cell, activation=c.activation,
+                                               learn_s0=c.learn_s0, plain=not c.stacked)):
+            if k > 0:
+                layers.append(Dropout(("between", k - 1)))  # on the connection from level k-1 to level k
+            layers.append(level)
+        if c.head == "many_to_one":
+            layers.append(LastStates(c.hidden_size, c.bidirectional))  # s^T (and r^1): what the head reads
+        layers.append(Dropout("out"))  # on the output connection
+        layers.append(Dense(c.directions * c.hidden_size, c.output_size))
+        return layers
+
+    @staticmethod
     def init_params(config: ModelConfig, rng: np.random.Generator) -> dict:
         dt = np.dtype(config.dtype)
         params = {}
-        if config.vocab_size is not None:
-            params.update(Embedding(config.vocab_size, config.embed_dim, config.pad_id).init(rng, dt))
-        if config.stacked:
-            params.update(stack.init(config.rnn_input_size, config.hidden_size, num_layers=config.num_layers,
-                                     bidirectional=config.bidirectional, learn_s0=config.learn_s0,
-                                     cell=config.cell, rng=rng, dtype=dt))
-        else:
-            params.update(recurrent.init(config.rnn_input_size, config.hidden_size, cell=config.cell,
-                                         learn_s0=config.learn_s0, rng=rng, dtype=dt))
-        params.update(Dense(config.directions * config.hidden_size, config.output_size).init(rng, dt))
+        for layer in Model.build_layers(config):  # in order: the same draws as the layers' own init
+            params.update(layer.init(rng, dt))
         return params
 
     @property
@@ -222,42 +227,36 @@ class Model:
     def dense(self) -> Dense:
         return Dense(self.config.directions * self.config.hidden_size, self.config.output_size)
 
-    def _rnn_params(self):
-        return {k: v for k, v in self.params.items() if k not in ("E", "W_o", "b_o")}
-
     @_on_cores
     def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True, drop=None):
         """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches.
 
-        ``drop``: optional dropout masks (already scaled by 1 / (1 - p)) for the
-        two non-recurrent connections: ``"in"`` [B, T, D] on the RNN's input and
+        Runs :attr:`layers` in order.  ``drop``: optional dropout masks (already scaled by
+        1 / (1 - p)) for the non-recurrent connections: ``"in"`` [B, T, D] on the RNN's input,
+        ``"between"`` (a list, one [B, T, K*H] per connection between recurrent levels) and
         ``"out"`` (the shape of the head's input) on what the head reads.
         """
-        caches = {}
-        emb = self.embedding
-        if emb is not None:
-            x, caches["embed"] = emb.forward(self.params, x)
-        if drop is not None:
-            x = x * drop["in"]  # dropout on the input connection i^t
         c = self.config
-        if c.stacked:
-            states, final, caches["stack"] = stack.forward(
-                self._rnn_params(), x, lengths=lengths, mask=mask, num_layers=c.num_layers,
-                bidirectional=c.bidirectional, cell=c.cell, activation=c.activation, s_init=s_init,
-                drop=None if drop is None else drop.get("between"), check=check)  # [B, T, K*H], [L*K, B, H]
-            last = stack.top_final(states, c.bidirectional)  # forward: after the last real step; reverse: the first
-        else:
-            states, caches["rnn"] = recurrent.forward(self._rnn_params(), x, lengths=lengths, mask=mask, cell=c.cell,
-                                                      activation=c.activation, s_init=s_init, check=check)
-            last = states[:, -1, :]  # pads carry the state: s^T of each sequence
-            final = recurrent.final_state(caches["rnn"])  # [B, S]: s^T, or [h^T, c^T] for the LSTM
-        h = last if c.head == "many_to_one" else states  # s^T or every s^t
-        if drop is not None:
-            h = h * drop["out"]  # dropout on the output connection (never on the recurrence s^{t-1} -> s^t)
-        logits, caches["head"] = self.dense.forward(self.params, h)
-        caches["states"] = states
-        caches["final"] = final  # the state to carry on from: [B, S], or [L*K, B, S] for a stack
-        return logits, caches
+        if s_init is not None and c.stacked and (
+                tuple(getattr(s_init, "shape", ()))[:2] != (c.num_layers * c.directions, int(x.shape[0]))):
+            raise ValueError(f"s_init must have shape [L*K, B, S] = [{c.num_layers * c.directions}, "
+                             f"{int(x.shape[0])}, S], got {tuple(s_init.shape)}")
+        ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
+        caches, states, finals = [], None, []
+        for layer in self.layers:
+            if c.stacked and isinstance(layer, stack.Recurrent) and layer.level == 0:
+                xp = namespace(x)  # a stack checks its input and lengths once, at its first level
+                _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
+                _checks.lengths_to_mask(xp, lengths, mask, int(x.shape[0]), int(x.shape[1]))
+                ctx["check"] = False
+            x, cache = layer.forward(self.params, x, ctx)
+            caches.append(cache)
+            if isinstance(layer, stack.Recurrent):
+                states = x  # [B, T, K*H]: the top level's output so far
+                finals += cache["finals"]
+        xp = namespace(states)
+        final = finals[0] if not c.stacked else xp.stack(finals, axis=0)  # [B, S], or [L*K, B, S] for a stack
+        return x, {"layers": caches, "states": states, "final": final}
 
     def loss_mask(self, batch: Batch, T: int):
         """[B, T] bool of the steps that carry a loss (many-to-many), from lengths or mask."""
@@ -324,35 +323,26 @@ class Model:
         T = int(caches["states"].shape[1])
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
         loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
-        grads, dh = self.dense.backward(self.params, caches["head"], dlogits)  # backprop through W_o, b_o
-        if drop is not None:
-            dh = dh * drop["out"]  # backprop through the output dropout
-        if c.head == "many_to_one":
-            d_states, d_last = None, dh  # only the final state s^T feeds the output
-        else:
-            d_states, d_last = dh, None
-        train_E = self.embedding is not None and "E" not in frozen
-        if c.stacked:
-            d_final = None
-            if d_last is not None:  # the head read the top layer's final states: [B, K*H] -> their entries
-                H, K, top = c.hidden_size, c.directions, (c.num_layers - 1) * c.directions
-                d_final = [None] * (c.num_layers * K)
-                for d in range(K):
-                    d_final[top + d] = d_last[:, d * H:(d + 1) * H]
-            out = stack.backward(self._rnn_params(), caches["stack"], d_states, d_final=d_final, need_dx=train_E,
-                                 step_norms=step_norms)
-        else:
-            out = recurrent.backward(self._rnn_params(), caches["rnn"], d_states, d_last=d_last,
-                               need_dx=train_E, step_norms=step_norms)
-        rnn_grads, dx = out[0], out[1]
-        grads.update(rnn_grads)
-        if train_E:
-            if drop is not None:
-                dx = dx * drop["in"]  # backprop through the input dropout
-            grads.update(self.embedding.backward(self.params, caches["embed"], dx)[0])  # backprop into E
+        # BPTT through the layers, last first; a layer below which nothing is trained sends nothing back
+        trained = [any(k not in frozen for k in layer.param_shapes()) for layer in self.layers]
+        grads, dy, norms = {}, dlogits, []
+        for i in reversed(range(len(self.layers))):
+            layer, cache = self.layers[i], caches["layers"][i]
+            need_dx = any(trained[:i])
+            if not trained[i] and not need_dx:
+                break  # e.g. a frozen embedding: its backward pass is skipped
+            if isinstance(layer, stack.Recurrent):
+                out = layer.backward(self.params, cache, dy, need_dx=need_dx, step_norms=step_norms)
+                if step_norms:
+                    norms += out[2]
+            else:
+                out = layer.backward(self.params, cache, dy)
+            if trained[i]:
+                grads.update(out[0])
+            dy = out[1]
         extra = ()
         if step_norms:
-            extra += (out[2],)
+            extra += (stack.combine_norms(norms),)
         if return_state:
             xp = namespace(caches["states"])
             s_T = xp.asarray(caches["final"], copy=True)  # [B, S] or [L*K, B, S]

@@ -32,12 +32,15 @@ carried state (``[h, c]`` for the LSTM).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import _checks, _cpu, cells, recurrent
 from ._xp import namespace
+from .layers import FinalGrad
 
-__all__ = ["init", "forward", "backward", "param_names", "top_final"]
+__all__ = ["Recurrent", "levels", "init", "forward", "backward", "param_names", "top_final"]
 
 
 
@@ -54,12 +57,10 @@ def param_names(num_layers: int, bidirectional: bool, learn_s0: bool = False, ce
 def param_shapes(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
                  learn_s0: bool = False, cell: str = "rnn") -> dict:
     """Name -> shape of every parameter of the stack."""
-    K = 2 if bidirectional else 1
     shapes = {}
-    for sfx in _suffixes(num_layers, bidirectional):
-        D = input_size if sfx.startswith("l0") else K * hidden_size
-        for k, v in recurrent.param_shapes(cell, D, hidden_size, learn_s0).items():
-            shapes[f"{k}_{sfx}"] = v
+    for level in levels(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, cell=cell,
+                        learn_s0=learn_s0):
+        shapes.update(level.param_shapes())
     return shapes
 
 
@@ -75,12 +76,10 @@ def init(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectiona
          learn_s0: bool = False, cell: str = "rnn", rng: np.random.Generator, dtype=np.float32) -> dict:
     """New parameters for ``num_layers`` layers (two directions each if ``bidirectional``), each
     initialised as :func:`bptt.rnn.init` does; layer ``k > 0`` reads ``K * hidden_size`` inputs."""
-    L, K = _check_shape(num_layers, bidirectional)
     params = {}
-    for sfx in _suffixes(L, bidirectional):
-        D = input_size if sfx.startswith("l0") else K * hidden_size
-        for k, v in recurrent.init(D, hidden_size, cell=cell, learn_s0=learn_s0, rng=rng, dtype=dtype).items():
-            params[f"{k}_{sfx}"] = v
+    for level in levels(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, cell=cell,
+                        learn_s0=learn_s0):
+        params.update(level.init(rng, dtype))
     return params
 
 
@@ -89,6 +88,154 @@ def _layer_params(params: dict, sfx: str, cell: str = "rnn") -> dict:
     if "W_s" not in p or "b_s" not in p:
         raise KeyError(f"params has no 'W_s_{sfx}' / 'b_s_{sfx}' (see bptt.stack.init)")
     return p
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    """One level of a stack as a layer of a model (:mod:`bptt.layers`): the recurrence in one
+    direction, or in both side by side, over ``[B, T, D]`` -> ``[B, T, K*H]``.
+
+    ``level`` k names its parameters ``W_s_lk``, ``W_s_lk_reverse``, ...; ``plain=True`` (one
+    direction, level 0) keeps the tutorial's own names ``W_s``, ``b_s``, ``s0`` of a one-layer model.
+    ``forward(params, x, ctx)`` reads ``lengths``/``mask``, ``s_init`` (``[B, S]`` for a plain layer,
+    else ``[L*K, B, S]``, of which it takes its own ``K`` entries) and ``check`` from ``ctx``; the
+    cache holds ``finals``: each direction's state after it has read its whole sequence.
+    ``backward(params, cache, dy)`` takes dLoss/dy ``[B, T, K*H]``, or a :class:`bptt.layers.FinalGrad`
+    (dLoss/d(each direction's final ``h``), what a many-to-one head sends back, with or without dLoss/dy).
+    """
+
+    input_size: int
+    hidden_size: int
+    level: int = 0
+    bidirectional: bool = False
+    cell: str = "rnn"
+    activation: str = "tanh"
+    learn_s0: bool = False
+    plain: bool = False
+
+    def __post_init__(self):
+        if self.plain and (self.level or self.bidirectional):
+            raise ValueError("plain (the tutorial's unsuffixed names) is for level 0 in one direction")
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _suffix(self, d: int) -> str:
+        return "" if self.plain else f"_l{self.level}" + ("_reverse" if d else "")
+
+    def _params(self, params: dict, d: int) -> dict:
+        if self.plain:
+            keys = recurrent.param_shapes(self.cell, 1, 1, True)
+            p = {k: params[k] for k in keys if k in params}
+            if "W_s" not in p or "b_s" not in p:
+                raise KeyError("params has no 'W_s' / 'b_s' (see bptt.recurrent.init)")
+            return p
+        return _layer_params(params, self._suffix(d)[1:], self.cell)
+
+    def param_shapes(self) -> dict:
+        return {f"{k}{self._suffix(d)}": v for d in range(self.directions)
+                for k, v in recurrent.param_shapes(self.cell, self.input_size, self.hidden_size,
+                                                   self.learn_s0).items()}
+
+    def init(self, rng: np.random.Generator, dtype=np.float32) -> dict:
+        """Each direction initialised as :func:`bptt.recurrent.init` does, the forward one first."""
+        params = {}
+        for d in range(self.directions):
+            for k, v in recurrent.init(self.input_size, self.hidden_size, cell=self.cell, learn_s0=self.learn_s0,
+                                       rng=rng, dtype=dtype).items():
+                params[f"{k}{self._suffix(d)}"] = v
+        return params
+
+    def forward(self, params: dict, x, ctx: dict | None = None):
+        ctx = ctx or {}
+        lengths, mask, s_init, check = ctx.get("lengths"), ctx.get("mask"), ctx.get("s_init"), ctx.get("check", True)
+        if self.plain:
+            states, c = recurrent.forward(self._params(params, 0), x, lengths=lengths, mask=mask, cell=self.cell,
+                                          activation=self.activation, s_init=s_init, check=check)
+            return states, {"runs": [c], "finals": [recurrent.final_state(c)]}
+        xp = namespace(x)
+        K = self.directions
+        B, T = int(x.shape[0]), int(x.shape[1])
+        rmask = None
+        if K == 2:  # the reverse direction reads the time-reversed batch with the time-reversed mask
+            m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None
+            rmask = None if m is None else xp.flip(xp.permute_dims(m, (1, 0)), axis=1)  # [B, T], time reversed
+
+        def direction(d):
+            s0 = None if s_init is None else s_init[self.level * K + d]
+            if d == 0:  # forward: lengths keep the longest-first fast path; a mask goes as it is
+                states, c = recurrent.forward(self._params(params, 0), x, lengths=lengths if mask is None else None,
+                                              mask=mask, cell=self.cell, activation=self.activation, s_init=s0,
+                                              check=False)
+                return states, recurrent.final_state(c), c  # pads carry: the state after the last real step
+            states, c = recurrent.forward(self._params(params, 1), xp.flip(x, axis=1), mask=rmask, cell=self.cell,
+                                          activation=self.activation, s_init=s0, check=False)
+            return xp.flip(states, axis=1), recurrent.final_state(c), c  # reversed: after the first real step
+
+        runs = _both(xp, [lambda d=d: direction(d) for d in range(K)], B, self.cell, self.hidden_size)  # independent
+        y = runs[0][0] if K == 1 else xp.concat([r[0] for r in runs], axis=-1)  # [B, T, K*H]
+        return y, {"runs": [r[2] for r in runs], "finals": [r[1] for r in runs]}
+
+    def backward(self, params: dict, cache: dict, dy, *, need_dx: bool = True, step_norms: bool = False):
+        """``(grads, dx)``, and with ``step_norms`` a third item: per direction, the ``[T]`` norms of
+        dLoss/ds^t in the original time (None for a direction no gradient reached)."""
+        d_out, d_lasts = (dy.states, dy.parts) if isinstance(dy, FinalGrad) else (dy, (None,) * self.directions)
+        xp = namespace(*(v for v in (d_out,) + tuple(d_lasts) if v is not None))
+        K, H = self.directions, self.hidden_size
+
+        def direction(d):
+            d_states, d_last = None, d_lasts[d]
+            if d_out is not None:
+                d_states = d_out if K == 1 else d_out[:, :, d * H:(d + 1) * H]
+                if d == 1:
+                    d_states = xp.flip(d_states, axis=1)  # into the reverse run's own (reversed) time
+            if d_states is None and d_last is None:
+                return None
+            return recurrent.backward(self._params(params, d), cache["runs"][d], d_states, d_last=d_last,
+                                      need_dx=need_dx, step_norms=step_norms)
+
+        grads, dx, norms = {}, None, []
+        for d, res in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)], int(cache["runs"][0]["S"].shape[1]),
+                                      self.cell, H)):
+            if res is None:
+                for k, v in self._params(params, d).items():  # no gradient reached this direction
+                    grads[f"{k}{self._suffix(d)}"] = xp.zeros_like(v)
+                norms.append(None)
+                continue
+            for k, v in res[0].items():
+                grads[f"{k}{self._suffix(d)}"] = v
+            dxd = res[1]
+            if dxd is not None:
+                if d == 1:
+                    dxd = xp.flip(dxd, axis=1)  # back to the original time
+                dx = dxd if dx is None else dx + dxd  # both directions read the same input
+            if step_norms:
+                norms.append(xp.flip(res[2], axis=0) if d == 1 else res[2])  # the reverse run's steps in original time
+        if step_norms:
+            return grads, dx, norms
+        return grads, dx
+
+
+def levels(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
+           cell: str = "rnn", activation: str = "tanh", learn_s0: bool = False, plain: bool = False) -> list:
+    """The :class:`Recurrent` levels of a stack: level k > 0 reads ``K * hidden_size`` inputs."""
+    L, K = _check_shape(num_layers, bidirectional)
+    return [Recurrent(input_size if k == 0 else K * hidden_size, hidden_size, k, bidirectional, cell, activation,
+                      learn_s0, plain) for k in range(L)]
+
+
+def combine_norms(norms: list):
+    """``[T]`` step norms of every level and direction (a list of ``[T]`` arrays or None) as one:
+    the norm of dLoss/d(all their states) at each step."""
+    norms = [n for n in norms if n is not None]
+    if len(norms) == 1:
+        return norms[0]
+    xp = namespace(norms[0])
+    sq = None
+    for n in norms:
+        sq = n * n if sq is None else sq + n * n
+    return xp.sqrt(sq)
 
 
 def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bidirectional: bool = False,
@@ -108,39 +255,22 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     xp = namespace(x)
     _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
     B, T = int(x.shape[0]), int(x.shape[1])
-    m = _checks.lengths_to_mask(xp, lengths, mask, B, T)  # [T, B] bool or None: checked once here
-    rmask = None if m is None else xp.flip(xp.permute_dims(m, (1, 0)), axis=1)  # [B, T], time reversed
+    _checks.lengths_to_mask(xp, lengths, mask, B, T)  # checked once here
     if drop is not None and len(drop) != L - 1:
         raise ValueError(f"drop must hold one mask per connection between layers ({L - 1}), got {len(drop)}")
     if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
         raise ValueError(f"s_init must have shape [L*K, B, S] = [{L * K}, {B}, S], got {tuple(s_init.shape)}")
-    caches, finals, h = [], [], x
-    H_all = _hidden(params, cell)
-    for layer in range(L):
-        if layer > 0 and drop is not None:
-            h = h * drop[layer - 1]  # dropout on the connection from layer k-1 to layer k
-        def direction(d, layer=layer, h=h):
-            sfx = f"l{layer}" + ("_reverse" if d else "")
-            s0 = None if s_init is None else s_init[layer * K + d]
-            if d == 0:  # forward: lengths keep the longest-first fast path; a mask goes as it is
-                states, c = recurrent.forward(_layer_params(params, sfx, cell), h,
-                                              lengths=lengths if mask is None else None, mask=mask, cell=cell,
-                                              activation=activation, s_init=s0, check=False)
-                return states, recurrent.final_state(c), c  # pads carry: the state after the last real step
-            # reverse: the time-reversed batch and mask; flipped back to the original time
-            states, c = recurrent.forward(_layer_params(params, sfx, cell), xp.flip(h, axis=1), mask=rmask,
-                                          cell=cell, activation=activation, s_init=s0, check=False)
-            return xp.flip(states, axis=1), recurrent.final_state(c), c  # reversed: after the first real step
-
-        runs = _both(xp, [lambda d=d: direction(d) for d in range(K)], B, cell, H_all)  # independent
-        outs = [r[0] for r in runs]
-        finals += [r[1] for r in runs]
-        caches += [r[2] for r in runs]
-        h = outs[0] if K == 1 else xp.concat(outs, axis=-1)  # [B, T, K*H]
-    final = xp.stack(finals, axis=0)
-    cache = {"rnn": caches, "L": L, "K": K, "drop": drop, "B": B, "T": T, "H": int(outs[0].shape[-1]),
-             "cell": cell}
-    return h, final, cache
+    lv = levels(int(x.shape[-1]), _hidden(params, cell), num_layers=L, bidirectional=bidirectional, cell=cell,
+                activation=activation)
+    ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": False}
+    caches, h = [], x
+    for k, level in enumerate(lv):
+        if k > 0 and drop is not None:
+            h = h * drop[k - 1]  # dropout on the connection from layer k-1 to layer k
+        h, c = level.forward(params, h, ctx)
+        caches.append(c)
+    final = xp.stack([f for c in caches for f in c["finals"]], axis=0)
+    return h, final, {"levels": lv, "caches": caches, "drop": drop, "B": B, "T": T}
 
 
 def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bool = True,
@@ -152,7 +282,8 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     Returns ``(grads, dx)``: ``grads`` keyed like ``params``; ``dx`` ``[B, T, D]`` or None; with
     ``step_norms`` also ``[T]``: at each step the norm of dLoss/d(all layers' and directions' states).
     """
-    L, K, H = cache["L"], cache["K"], cache["H"]
+    lv = cache["levels"]
+    L, K, H = len(lv), lv[0].directions, lv[0].hidden_size
     if d_out is None and d_final is None:
         raise TypeError("give d_out [B, T, K*H] and/or d_final [L*K, B, H]")
     xp = namespace(d_out, d_final)
@@ -161,46 +292,30 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
         raise ValueError(f"d_out must have shape [B, T, K*H] = [{B}, {T}, {K * H}], got {tuple(d_out.shape)}")
     if d_final is not None and not isinstance(d_final, list) and tuple(d_final.shape) != (L * K, B, H):
         raise ValueError(f"d_final must have shape [L*K, B, H] = [{L * K}, {B}, {H}], got {tuple(d_final.shape)}")
-    grads, dh = {}, d_out  # dh: dLoss/d(this layer's output) [B, T, K*H], None when only finals feed the loss
-    sq = None  # the squared step norms, summed over layers and directions
-    for layer in reversed(range(L)):
-        def direction(d, layer=layer, dh=dh):
-            i = layer * K + d
-            sfx = f"l{layer}" + ("_reverse" if d else "")
-            d_states = None if dh is None else dh[:, :, d * H:(d + 1) * H]
-            if d == 1 and d_states is not None:
-                d_states = xp.flip(d_states, axis=1)  # into the reverse run's own (reversed) time
-            d_last = None if d_final is None else d_final[i]
-            if d_states is None and d_last is None:
-                return None
-            p = _layer_params(params, sfx, cache["cell"])
-            return sfx, recurrent.backward(p, cache["rnn"][i], d_states, d_last=d_last,
-                                           need_dx=need_dx or layer > 0, step_norms=step_norms)
-
-        dx_layer = None
-        for d, run in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)], B, cache["cell"], H)):
-            if run is None:
-                continue
-            sfx, res = run
-            g, dx = res[0], res[1]
-            if step_norms:
-                n2 = res[2] * res[2]
-                n2 = xp.flip(n2, axis=0) if d == 1 else n2  # the reverse run's steps in the original time
-                sq = n2 if sq is None else sq + n2
-            for k, v in g.items():
-                grads[f"{k}_{sfx}"] = v
-            if dx is not None:
-                if d == 1:
-                    dx = xp.flip(dx, axis=1)  # back to the original time
-                dx_layer = dx if dx_layer is None else dx_layer + dx  # both directions read the same input
-        if layer > 0 and dx_layer is not None and cache["drop"] is not None:
-            dx_layer = dx_layer * cache["drop"][layer - 1]  # backprop through the dropout between layers
-        dh = dx_layer
+    grads, dh, norms = {}, d_out, []  # dh: dLoss/d(this level's output) [B, T, K*H]
+    for k in reversed(range(L)):
+        parts = None if d_final is None else [d_final[k * K + d] for d in range(K)]
+        if parts is not None and all(p is None for p in parts):
+            parts = None
+        if dh is None and parts is None:  # nothing reaches this level or any below
+            for name, v in lv[k].param_shapes().items():
+                grads[name] = xp.zeros_like(params[name])
+            norms.append(None)
+            continue
+        res = lv[k].backward(params, cache["caches"][k], dh if parts is None else FinalGrad(tuple(parts), dh),
+                             need_dx=need_dx or k > 0, step_norms=step_norms)
+        grads.update(res[0])
+        if step_norms:
+            norms += res[2]
+        dx_level = res[1]
+        if k > 0 and dx_level is not None and cache["drop"] is not None:
+            dx_level = dx_level * cache["drop"][k - 1]  # backprop through the dropout between layers
+        dh = dx_level
     for name, v in params.items():  # a direction no gradient reached (e.g. only some finals used)
         if name not in grads:
             grads[name] = xp.zeros_like(v)
     if step_norms:
-        return grads, (dh if need_dx else None), xp.sqrt(sq)
+        return grads, (dh if need_dx else None), combine_norms(norms)
     return grads, (dh if need_dx else None)
 
 
