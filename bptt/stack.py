@@ -153,7 +153,7 @@ class Recurrent:
         if self.plain:
             states, c = recurrent.forward(self._params(params, 0), x, lengths=lengths, mask=mask, cell=self.cell,
                                           activation=self.activation, s_init=s_init, check=check)
-            return states, {"runs": [c], "finals": [recurrent.final_state(c)]}
+            return states, {"runs": [c], "finals": [recurrent.final_state(c)], "B": int(x.shape[0])}
         xp = namespace(x)
         K = self.directions
         B, T = int(x.shape[0]), int(x.shape[1])
@@ -175,7 +175,7 @@ class Recurrent:
 
         runs = _both(xp, [lambda d=d: direction(d) for d in range(K)], B, self.cell, self.hidden_size)  # independent
         y = runs[0][0] if K == 1 else xp.concat([r[0] for r in runs], axis=-1)  # [B, T, K*H]
-        return y, {"runs": [r[2] for r in runs], "finals": [r[1] for r in runs]}
+        return y, {"runs": [r[2] for r in runs], "finals": [r[1] for r in runs], "B": B}
 
     def backward(self, params: dict, cache: dict, dy, *, need_dx: bool = True, step_norms: bool = False):
         """``(grads, dx)``, and with ``step_norms`` a third item: per direction, the ``[T]`` norms of
@@ -196,8 +196,7 @@ class Recurrent:
                                       need_dx=need_dx, step_norms=step_norms)
 
         grads, dx, norms = {}, None, []
-        for d, res in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)], int(cache["runs"][0]["S"].shape[1]),
-                                      self.cell, H)):
+        for d, res in enumerate(_both(xp, [lambda d=d: direction(d) for d in range(K)], cache["B"], self.cell, H)):
             if res is None:
                 for k, v in self._params(params, d).items():  # no gradient reached this direction
                     grads[f"{k}{self._suffix(d)}"] = xp.zeros_like(v)
