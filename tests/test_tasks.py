@@ -2,6 +2,7 @@
 or the task's automaton written out state by state."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -103,3 +104,49 @@ def test_parse_lengths_ranges_and_lists():
             parse_lengths(bad)
     rows = make("parity", [41, 60], 50, seed=0)
     assert {len(t) for t, _ in rows} == {41, 60}
+
+
+def _tomita3(s):  # the runs written out: no odd run of 1s directly followed by an odd run of 0s
+    runs = [(c, len(list(g))) for c, g in itertools.groupby(s)]
+    return not any(a == "1" and b == "0" and la % 2 and lb % 2 for (a, la), (b, lb) in zip(runs, runs[1:]))
+
+
+TOMITA = {  # each grammar's definition, independent of its automaton
+    1: lambda s: set(s) <= {"1"},
+    2: lambda s: re.fullmatch("(10)*", s) is not None,
+    3: _tomita3,
+    4: lambda s: "000" not in s,
+    5: lambda s: s.count("0") % 2 == 0 and s.count("1") % 2 == 0,
+    6: lambda s: (s.count("0") - s.count("1")) % 3 == 0,
+    7: lambda s: re.fullmatch("0*1*0*1*", s) is not None,
+}
+
+
+@pytest.mark.parametrize("g", sorted(TOMITA))
+def test_tomita_automata_and_examples_match_the_grammars(g):
+    from bptt.tasks import tomita
+    for n in range(11):  # the automaton on every string up to length 10
+        for t in itertools.product("01", repeat=n):
+            s = "".join(t)
+            assert tomita.accepts(g, s) == TOMITA[g](s), s
+    rows = make(f"tomita{g}", (1, 60), 600, seed=3)
+    assert all(set(text) <= {"0", "1"} and label == str(int(TOMITA[g](text))) for text, label in rows)
+    # the labels balanced, though uniform strings of these lengths are mostly "no"
+    share = np.mean([label == "1" for _, label in rows])
+    odd_only_no = g in (2, 5)  # (10)* and even counts have no string of odd length
+    assert (0.18 < share < 0.32) if odd_only_no else (0.42 < share < 0.58), share
+    long = make(f"tomita{g}", [3000], 4, seed=1)  # thousands of symbols: the proportions kept in logs
+    assert all(len(t) == 3000 and label == str(int(TOMITA[g](t))) for t, label in long)
+
+
+def test_tomita_strings_are_uniform_among_those_of_their_length_and_label():
+    """Every accepted (and every rejected) string of length 6 of grammar 3 comes about equally often."""
+    from collections import Counter
+    rows = make("tomita3", [6], 20000, seed=5)
+    for label in ("0", "1"):
+        counts = Counter(text for text, y in rows if y == label)
+        expected = sum(1 for t in itertools.product("01", repeat=6) if str(int(_tomita3("".join(t)))) == label)
+        assert len(counts) == expected  # every string of the class appears
+        mean = sum(counts.values()) / expected
+        chi2 = sum((c - mean) ** 2 / mean for c in counts.values())
+        assert chi2 < expected + 5 * np.sqrt(2 * expected), (label, chi2, expected)  # ~ chi-square, dof expected-1

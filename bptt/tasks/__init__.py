@@ -38,6 +38,13 @@ Regular languages of bptt's own:
   number of times as a pair of neighbours.  The automaton remembers that
   parity and whether the last symbol was ``a`` (4 states).
 
+The seven Tomita grammars (Tomita 1982; :mod:`bptt.tasks.tomita`), ``tomita1`` ... ``tomita7``:
+strings over ``01``, label ``1`` when the string is in the language (``1*``; ``(10)*``; no odd
+run of 1s directly followed by an odd run of 0s; no ``000``; even counts of 0s and of 1s;
+#0 - #1 divisible by 3; ``0*1*0*1*``).  Unlike the tasks above, their examples are drawn by
+label, each with probability 1/2 (or the only one a length has), and then uniformly among the
+strings of that length and label: most of these languages are all "no" among uniform strings.
+
 Beyond the regular tier:
 
 * ``addition`` -- the tutorial's example.  Two decimal numbers of N digits,
@@ -54,10 +61,13 @@ Beyond the regular tier:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from . import tomita
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,11 @@ TASKS = {t.name: t for t in (
     Task("ab-parity", "classify", ("0", "1"), "a/b string; 1 when 'ab' occurs an odd number of times", _ab_parity),
     Task("reverse-string", "tag", ("_", "0", "1"), "bits then as many '='; tag the bits reversed (context-free)",
          _reverse_string),
+) + tuple(
+    Task(f"tomita{g}", "classify", ("0", "1"), f"Tomita grammar {g}, {text}; 1 when in it (labels balanced)",
+         functools.partial(tomita.example, g))
+    for g, text in ((1, "1*"), (2, "(10)*"), (3, "no odd run of 1s then an odd run of 0s"), (4, "no 000"),
+                    (5, "even 0s and even 1s"), (6, "#0 - #1 divisible by 3"), (7, "0*1*0*1*"))
 )}
 
 
