@@ -451,7 +451,7 @@ def cmd_train(args, out=print) -> int:
         if problem:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
-                            f"sequences shorter (for text to model token by token, --task lm reads windows)")
+                            "sequences shorter (for text to model token by token, --task lm reads windows)")
     model = Model(cfg, rng=rng)
     if E is not None:
         model.params["E"] = E.astype(cfg.dtype)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, _cpu, cells, recurrent, stack
+from . import _checks, _cpu, cells, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Dropout, Embedding, LastStates
