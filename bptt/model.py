@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, _cpu, cells, stack
+from . import _cpu, cells, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Dropout, Embedding, LastStates
@@ -218,15 +218,6 @@ class Model:
         """A recurrent weight matrix: its namespace and dtype are the model's."""
         return self.params["W_s_l0" if self.config.stacked else "W_s"]
 
-    @property
-    def embedding(self) -> Embedding | None:
-        c = self.config
-        return Embedding(c.vocab_size, c.embed_dim, c.pad_id) if c.vocab_size is not None else None
-
-    @property
-    def dense(self) -> Dense:
-        return Dense(self.config.directions * self.config.hidden_size, self.config.output_size)
-
     @_on_cores
     def forward(self, x, lengths=None, mask=None, s_init=None, check: bool = True, drop=None):
         """Logits ``[B, O]`` (many-to-one) or ``[B, T, O]`` (many-to-many), and the caches.
@@ -237,17 +228,12 @@ class Model:
         ``"out"`` (the shape of the head's input) on what the head reads.
         """
         c = self.config
-        if s_init is not None and c.stacked and (
-                tuple(getattr(s_init, "shape", ()))[:2] != (c.num_layers * c.directions, int(x.shape[0]))):
-            raise ValueError(f"s_init must have shape [L*K, B, S] = [{c.num_layers * c.directions}, "
-                             f"{int(x.shape[0])}, S], got {tuple(s_init.shape)}")
         ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
         caches, states, finals = [], None, []
         for layer in self.layers:
             if c.stacked and isinstance(layer, stack.Recurrent) and layer.level == 0:
-                xp = namespace(x)  # a stack checks its input and lengths once, at its first level
-                _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
-                _checks.lengths_to_mask(xp, lengths, mask, int(x.shape[0]), int(x.shape[1]))
+                # a stack's input, lengths and s_init are checked once, before its first level
+                stack.check_batch(namespace(x), x, lengths, mask, s_init, c.num_layers * c.directions, check)
                 ctx["check"] = False
             x, cache = layer.forward(self.params, x, ctx)
             caches.append(cache)

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import _checks, _cpu, cells, recurrent
 from ._xp import namespace
-from .layers import FinalGrad
+from .layers import FinalGrad, LastStates
 
 __all__ = ["Recurrent", "levels", "init", "forward", "backward", "param_names", "top_final"]
 
@@ -237,6 +237,19 @@ def combine_norms(norms: list):
     return xp.sqrt(sq)
 
 
+def check_batch(xp, x, lengths, mask, s_init, runs: int, check: bool = True) -> tuple:
+    """``(B, T)`` of a stack's input ``x`` ``[B, T, D]``, once its shape (and, with ``check``, its values),
+    its ``lengths`` or ``mask``, and ``s_init`` (``[runs, B, S]``, ``runs = L*K``) are checked: the
+    stack's levels then run with ``check=False``."""
+    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
+    B, T = int(x.shape[0]), int(x.shape[1])
+    _checks.lengths_to_mask(xp, lengths, mask, B, T)
+    if s_init is not None and tuple(getattr(s_init, "shape", ()))[:2] != (runs, B):
+        raise ValueError(f"s_init must have shape [L*K, B, S] = [{runs}, {B}, S], got "
+                         f"{tuple(getattr(s_init, 'shape', ()))}")
+    return B, T
+
+
 def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bidirectional: bool = False,
             cell: str = "rnn", activation: str = "tanh", s_init=None, drop=None, check: bool = True):
     """Run the stack over a padded batch ``x`` ``[B, T, D]``.
@@ -252,13 +265,9 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     """
     L, K = _check_shape(num_layers, bidirectional)
     xp = namespace(x)
-    _checks.float_array(xp, "x", x, 3, "[B, T, D]", finite=check)
-    B, T = int(x.shape[0]), int(x.shape[1])
-    _checks.lengths_to_mask(xp, lengths, mask, B, T)  # checked once here
+    B, T = check_batch(xp, x, lengths, mask, s_init, L * K, check)
     if drop is not None and len(drop) != L - 1:
         raise ValueError(f"drop must hold one mask per connection between layers ({L - 1}), got {len(drop)}")
-    if s_init is not None and tuple(s_init.shape)[:2] != (L * K, B):
-        raise ValueError(f"s_init must have shape [L*K, B, S] = [{L * K}, {B}, S], got {tuple(s_init.shape)}")
     lv = levels(int(x.shape[-1]), _hidden(params, cell), num_layers=L, bidirectional=bidirectional, cell=cell,
                 activation=activation)
     ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": False}
@@ -296,10 +305,7 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
         parts = None if d_final is None else [d_final[k * K + d] for d in range(K)]
         if parts is not None and all(p is None for p in parts):
             parts = None
-        if dh is None and parts is None:  # nothing reaches this level or any below
-            for name, v in lv[k].param_shapes().items():
-                grads[name] = xp.zeros_like(params[name])
-            norms.append(None)
+        if dh is None and parts is None:  # nothing reaches this level (its gradients are zeros, below)
             continue
         res = lv[k].backward(params, cache["caches"][k], dh if parts is None else FinalGrad(tuple(parts), dh),
                              need_dx=need_dx or k > 0, step_norms=step_norms)
@@ -344,9 +350,6 @@ def _hidden(params: dict, cell: str) -> int:
 def top_final(out, bidirectional: bool):
     """The top layer's ``final`` states side by side, ``[B, K*H]``, read from ``out``: the forward
     direction's state at the last step (pads carried it there) and the reverse direction's at the
-    first step.  What a many-to-one head reads."""
-    xp = namespace(out)
-    if not bidirectional:
-        return out[:, -1, :]
-    H = int(out.shape[-1]) // 2
-    return xp.concat([out[:, -1, :H], out[:, 0, H:]], axis=-1)
+    first step.  What a many-to-one head reads (:class:`bptt.layers.LastStates`)."""
+    K = 2 if bidirectional else 1
+    return LastStates(int(out.shape[-1]) // K, bidirectional).forward({}, out)[0]
