@@ -49,9 +49,50 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file
 
 
-def atomic_write_bytes(path: str, write) -> None:
-    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename it over ``path``."""
+class OutputPathError(ValueError):
+    """A path that bptt will not write to: a folder, a pipe or device, an unwritable folder, or one of
+    the run's own input files."""
+
+
+def output_problem(path) -> str | None:
+    """Why ``path`` cannot take an atomic write (None when it can): it is a folder, a pipe or a
+    device (a rename would replace it, even ``/dev/null``), a folder on its way is a file, or the
+    nearest existing folder on its way is not writable."""
     path = os.fspath(path)
+    if not path or path.endswith(os.sep):
+        return "is a folder name, not a file name"
+    if os.path.lexists(path):
+        if os.path.isdir(path):
+            return "is a folder"
+        if not os.path.isfile(path):
+            return "exists and is not a regular file (a pipe, a device or a broken link)"
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):  # atomic_write_bytes makes missing folders: the first existing one counts
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    if not os.path.isdir(folder):
+        return f"cannot be made: {folder!r} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot be written: the folder {folder!r} is not writable"
+    return None
+
+
+def check_output(path, what: str = "output") -> None:
+    """Raise :class:`OutputPathError`, naming ``what`` and ``path``, when ``path`` cannot be written."""
+    problem = output_problem(path)
+    if problem:
+        raise OutputPathError(f"{what} {os.fspath(path)!r} {problem}")
+
+
+def atomic_write_bytes(path: str, write) -> None:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename it over ``path``.
+
+    A ``path`` that is a folder, a pipe or a device is refused (OutputPathError) before anything
+    is written: the rename would replace it."""
+    path = os.fspath(path)
+    check_output(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
@@ -62,9 +103,11 @@ def atomic_write_bytes(path: str, write) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and not isinstance(e, OutputPathError) and e.filename is None:
+            e.filename = path  # a full disk says so without a name: this is the file it was for
         raise
 
 
@@ -149,6 +192,8 @@ def load(path) -> Checkpoint:
     allocate more than the config implies."""
     path = os.fspath(path)
     if not os.path.isfile(path):
+        if os.path.exists(path):
+            raise _bad(path, "is not a regular file (a folder, a pipe or a device)")
         raise FileNotFoundError(f"model file {path!r} does not exist")
     if not zipfile.is_zipfile(path):
         raise _bad(path, "is not a bptt model (not a zip/npz archive, or truncated)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import dataclasses
 import json
 import math
@@ -16,7 +18,7 @@ from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_toke
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
-from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
+from .train import (Terminated, CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
                     LSTM_SYMBOLIC_LR, default_cell, default_lr, use_curriculum)
 
 
@@ -182,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="sample text from a language model", formatter_class=HELP_FMT)
     gen.add_argument("--model", required=True)
-    gen.add_argument("--prompt", default="\n", help="text to start from")
+    gen.add_argument("--prompt", help="text to start from (default: a line break, or the training text's most "
+                                        "frequent token where it had no line breaks)")
     gen.add_argument("--length", type=int, default=300, help="tokens to sample")
     gen.add_argument("--temperature", type=float, default=0.8, help="0 = always the most likely token")
     gen.add_argument("--seed", type=_seed, default=None)
@@ -298,6 +301,56 @@ def _pretrained_embedding(args, vocab: Vocab, rng, out):
     return vocab, E
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (links and ``./`` followed)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _is_model_file(path: str) -> bool:
+    """Whether ``path`` looks like a file that bptt wrote (a zip archive with a ``__meta__`` entry)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "__meta__.npy" in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def _check_outputs(outputs, inputs, models=()) -> None:
+    """Refuse, before any work, an output that cannot be written or that would overwrite an input.
+
+    ``outputs``, ``inputs`` and ``models`` are ``(option, path)`` pairs (path None: not given).
+    Each output must be writable (not a folder, pipe or device: :func:`checkpoint.output_problem`),
+    must not be one of the inputs or another output, and a ``models`` path that exists must be
+    a model file bptt wrote (so ``--out notes.txt`` does not replace a user's file with a model)."""
+    outputs = [(o, p) for o, p in outputs if p]
+    inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
+    for k, (opt, path) in enumerate(outputs):
+        problem = checkpoint.output_problem(path)
+        if problem:
+            raise UserError(f"{opt} {path!r} {problem}")
+        if not os.path.exists(path):
+            continue
+        for iopt, ipath in inputs:
+            if _same_file(path, ipath):
+                raise UserError(f"{opt} {path!r} is the {iopt} file {ipath!r}: writing it would destroy it; "
+                                f"choose another {opt.split()[0]}")
+        for oopt, opath in outputs[:k]:
+            if os.path.exists(opath) and _same_file(path, opath):
+                raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
+        if (opt, path) in models and os.path.getsize(path) > 0 and not _is_model_file(path):
+            raise UserError(f"{opt} {path!r} exists and is not a model file written by bptt; "
+                            f"remove it or choose another {opt.split()[0]}")
+    for k, (opt, path) in enumerate(outputs):  # two outputs named alike, neither written yet
+        for oopt, opath in outputs[:k]:
+            if os.path.abspath(path) == os.path.abspath(opath):
+                raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
+
+
 def _layers_text(cfg) -> str:
     layers = f" x {cfg.num_layers} layers" if cfg.num_layers > 1 else ""
     cell = "" if cfg.cell == "rnn" else f"{cfg.cell.upper()} "
@@ -341,7 +394,21 @@ def _resumed(args):
         return None
 
 
+def _train_outputs(args):
+    """The files ``bptt train`` writes, as ``(option, path)`` pairs, and the ones it reads."""
+    o = args.out
+    outputs = [("--out", o), ("--out (its training state, OUT.last)", o + ".last"),
+               ("--out (its metrics, OUT.metrics.csv)", o + ".metrics.csv"),
+               ("--plot", args.plot), ("--grad-norms", args.grad_norms)]
+    outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", f"{o}.run{k + 1}{suf}")
+                for k in range(min(args.restarts, 1000) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
+    inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained)]
+    return outputs, inputs
+
+
 def cmd_train(args, out=print) -> int:
+    outputs, inputs = _train_outputs(args)
+    _check_outputs(outputs, inputs, models=outputs[:2])
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
         out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
@@ -666,6 +733,7 @@ def _evaluate_lm(ck, args, out) -> int:
 
 
 def cmd_evaluate(args, out=print) -> int:
+    _check_outputs([("--plot", args.plot)], [("--model", args.model), ("--data", args.data)])
     ck = _load(args.model)
     task, meta = ck.meta["task"], ck.meta
     _to_device(ck, args.device)
@@ -741,15 +809,17 @@ def cmd_generate(args, out=print) -> int:
     meta = ck.meta
     if meta["task"] != "lm":
         raise UserError(f"model {args.model!r} is a {meta['task']} model; generate needs one trained with --task lm")
+    if not 0 <= args.length <= MAX_GENERATE or not 0 <= args.temperature < float("inf"):
+        raise UserError(f"--length must be 0..{MAX_GENERATE:,} and --temperature a finite number >= 0, got "
+                        f"{args.length} and {args.temperature}")
     vocab = Vocab(meta["vocab"])
+    if args.prompt is None:  # a line break where the text had them, else its most frequent token
+        args.prompt = "\n" if "\n" in vocab.index or len(vocab) < 3 else vocab.tokens[2]
     prompt = _lm_tokens(args.prompt, meta["level"])
     known = [t for t in prompt if t in vocab.index]
     if not known:
         raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "
                         f"from its training text")
-    if not 0 <= args.length <= MAX_GENERATE or not 0 <= args.temperature < float("inf"):
-        raise UserError(f"--length must be 0..{MAX_GENERATE:,} and --temperature a finite number >= 0, got "
-                        f"{args.length} and {args.temperature}")
     _note_unknown(f"--prompt {_short(args.prompt)}", prompt, vocab)
     ids = generate(ck.model, vocab.encode(prompt), args.length, temperature=args.temperature,
                    rng=np.random.default_rng(args.seed))
@@ -761,6 +831,7 @@ def cmd_generate(args, out=print) -> int:
 def cmd_embeddings(args, out=print) -> int:
     from .data.vectors import nearest, write_vectors
 
+    _check_outputs([("--out", args.out)], [("--model", args.model)])
     ck = _load(args.model)
     if "E" not in ck.model.params:
         raise UserError(f"model {args.model!r} has no embedding layer")
@@ -802,15 +873,28 @@ def cmd_data_list(args, out=print) -> int:
 
 
 def cmd_data_make(args, out=print) -> int:
-    from .tasks import make, parse_lengths
+    import shutil
+
+    from .tasks import estimated_bytes, iter_examples, parse_lengths
 
     try:
-        rows = make(args.task, parse_lengths(args.lengths), args.n, args.seed)
+        lengths = parse_lengths(args.lengths)
+        rows = iter_examples(args.task, lengths, args.n, args.seed)  # drawn as they are written
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.out:
-        write_examples(args.out, rows)
-        out(f"wrote {len(rows)} {args.task} examples to {args.out}")
+        _check_outputs([("--out", args.out)], [])
+        need = estimated_bytes(args.task, lengths, args.n)
+        folder = os.path.dirname(os.path.abspath(args.out))
+        while not os.path.isdir(folder):
+            folder = os.path.dirname(folder)
+        free = shutil.disk_usage(folder).free
+        if need > 0.9 * free:
+            raise UserError(f"--n {args.n:,} {args.task} examples of lengths {args.lengths} take about "
+                            f"{need / 2**30:,.1f} GiB, and {folder!r} has {free / 2**30:,.1f} GiB free; "
+                            f"ask for fewer or shorter examples")
+        n = write_examples(args.out, rows)
+        out(f"wrote {n} {args.task} examples to {args.out}")
     else:
         out("text\tlabel")
         for s, t in rows:
@@ -818,7 +902,39 @@ def cmd_data_make(args, out=print) -> int:
     return 0
 
 
+_MACHINE_ERRORS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EIO", "EFBIG", "EACCES", "EPERM",
+                                                "EMFILE", "ENFILE", "ENAMETOOLONG") if hasattr(errno, n)}
+
+
+def _sigterm_as_interrupt() -> None:
+    """A SIGTERM (``kill``, a job scheduler's notice) stops a command the way Ctrl-C does: files
+    being written are removed rather than left half-written, and training saves its state between
+    batches (see ``bptt.train``).  Returns a context that puts the previous handler back.  Only where
+    signals can be set (the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+
+    def handler(signum, frame):
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover - signals unavailable here
+        return contextlib.nullcontext()
+    restore = contextlib.ExitStack()
+    restore.callback(signal.signal, signal.SIGTERM, previous)
+    return restore
+
+
 def main(argv=None) -> int:
+    with _sigterm_as_interrupt():  # the caller's handler is back when main returns
+        return _main(argv)
+
+
+def _main(argv) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     if args.command is None:
@@ -855,18 +971,29 @@ def main(argv=None) -> int:
             comm.abort(2)
         print(f"bptt {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        word, code = ("terminated", 143) if isinstance(e, Terminated) else ("interrupted", 130)
         comm = _JOB["comm"]
         if comm is not None and not comm.settle():  # a rank that did not stop with the others: end the job
-            print(f"interrupted (rank {comm.rank} of {comm.size}): the other ranks did not stop; aborting",
+            print(f"{word} (rank {comm.rank} of {comm.size}): the other ranks did not stop; aborting",
                   file=sys.stderr)
-            comm.abort(130)
+            comm.abort(code)
         if comm is None or comm.rank == 0:
-            print("interrupted", file=sys.stderr)
-        return 130
+            print(word, file=sys.stderr)
+        return code
     except BrokenPipeError:  # `bptt ... | head`: the reader is gone; stop quietly, as other Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as e:
+        if e.errno not in _MACHINE_ERRORS:
+            raise
+        # a full disk, a quota, a read-only or failing file system: the machine's, not a bug; every
+        # write is atomic, so what was there before (a model, OUT.last's state) is whole
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"bptt {args.command}: error: {where}{e.strerror or e}"
+              + ("; the files written before it are whole (--resume continues from OUT.last)"
+                 if args.command == "train" else ""), file=sys.stderr)
         return 1
     except Exception:
         comm = _JOB["comm"]

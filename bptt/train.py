@@ -372,6 +372,67 @@ def _score(metrics: dict | None, train_loss: float) -> tuple:
     return (metrics["accuracy"], -metrics["loss"])
 
 
+def data_digest(data) -> str | None:
+    """A SHA-256 of what a run trains or validates on (token ids, lengths, targets; a stream's window
+    and settings), so that ``--resume`` can tell other data from the data it was interrupted on."""
+    import hashlib
+
+    if data is None:
+        return None
+    data = getattr(data, "data", data)  # a data-parallel run's shards: the whole data behind them
+    h = hashlib.sha256(type(data).__name__.encode())
+    if isinstance(data, SeqData):
+        parts = [np.concatenate([np.asarray(i, np.int64).ravel() for i in data.ids]), data.lengths,
+                 np.concatenate([np.asarray(t, np.int64).ravel() for t in data.targets])]
+        h.update(data.task.encode())
+    else:
+        parts = [np.asarray(data.ids, np.int64)]
+        h.update(repr([getattr(data, k, None) for k in ("window", "bptt_steps", "stateful", "batch_size")]).encode())
+    for a in parts:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _sole_writer(out: str | None):
+    """Holds an exclusive lock (``flock``) on a hidden ``.OUT.lock`` beside ``out`` while a run writes
+    ``out``: a second run started on the same ``out`` is refused instead of removing the first's
+    temporary files and saving over its model.  The lock goes with the process (a killed run
+    leaves no lock held); the file is removed at the end."""
+    if not out:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX: no lock
+        yield
+        return
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "." + os.path.basename(out) + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, checkpoint.FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise ValueError(f"{out!r} is being written by another bptt train (pid {other or 'unknown'}); "
+                             f"wait for it to end or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            try:
+                os.unlink(path)  # still locked: no other run can be between this and the close
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
 def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
           out: str | None = None, meta: dict | None = None, resume: bool = False, log=print,
           progress: bool | None = None, device: str = "cpu", grad_norms: bool = False, comm=None) -> list:
@@ -393,6 +454,12 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     Ctrl-C, agreed after every step.
     Returns the history: one dict per finished epoch.
     """
+    with _sole_writer(out if comm is None or comm.rank == 0 else None):
+        return _train(model, train_data, valid_data, cfg, out=out, meta=meta, resume=resume, log=log,
+                      progress=progress, device=device, grad_norms=grad_norms, comm=comm)
+
+
+def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progress, device, grad_norms, comm):
     from .device import to_device
 
     model.to(device)
@@ -412,6 +479,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
              "initial_norms": None}
     last_path = out + ".last" if out else None
     writer = comm is None or comm.rank == 0  # in a data-parallel job, rank 0 alone writes
+    digests = (data_digest(train_data), data_digest(valid_data)) if out and writer else (None, None)
     if out and writer:
         for p in (out, last_path, out + ".metrics.csv"):
             for name in checkpoint.remove_stale_temps(p):
@@ -435,6 +503,11 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             if key in saved_cfg and saved_cfg[key] != now:
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
                                  f"resume with the same settings")
+        for key, data, opt_name in (("train_digest", train_data, "--data"), ("valid_digest", valid_data, "--valid")):
+            if key in ck.meta and ck.meta[key] != data_digest(data):
+                raise ValueError(f"--resume: {last_path!r} was interrupted on other data than this {opt_name} "
+                                 f"(its sequences, vocabulary or labels differ); resume with the files of that "
+                                 f"run, or start afresh without --resume")
         problem = _train_state_problem(ck.meta.get("train_state"), len(caps))
         if problem:
             raise ValueError(f"--resume: {last_path!r} has a damaged training state: {problem}")
@@ -450,6 +523,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
             m = dict(meta or {})
             m["train_state"] = state
             m["train_config"] = dataclasses.asdict(cfg)
+            m["train_digest"], m["valid_digest"] = digests
             ost = opt.state_dict()
             if carry is not None:
                 ost["carry"] = carry  # a stateful stream's state, for an exact resume
@@ -522,7 +596,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                     if comm is not None:  # every rank stops at the same batch, on rank 0's clock
                         state["elapsed"], stop_now = comm.agree(state["elapsed"], stop_now)
                     if stop_now:
-                        raise KeyboardInterrupt  # a Ctrl-C during the batch, acted on now that the batch is counted
+                        raise interrupted.error()  # a Ctrl-C during the batch, acted on now that the batch is counted
                     if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
                         stop_reason = f"reached --max-steps {cfg.max_steps}"
                         break
@@ -607,7 +681,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
                 stop_now = comm.agree(0.0, stop_now)[1]
             if stop_now:  # a Ctrl-C during validation or saving: the state just saved is whole
                 log(f"interrupted; state saved to {last_path} (continue with --resume)" if last_path else "interrupted")
-                raise KeyboardInterrupt
+                raise interrupted.error()
     if resume and state["history"]:
         write_metrics()  # a kill between saving OUT.last and the metrics left them one epoch short
     if stop_reason:
@@ -692,29 +766,45 @@ def _train_state_problem(ts, n_stages: int) -> str | None:
 
 @contextlib.contextmanager
 def _ctrl_c_between_batches():
-    """Yields ``interrupted()``: a Ctrl-C (SIGINT) during training is noted and acted on between
-    batches, so the state saved for ``--resume`` never holds weights updated by a batch it does not
-    count.  A second Ctrl-C stops at once.  Off the main thread (where no signal arrives) this
-    does nothing."""
+    """Yields ``interrupted()``: a Ctrl-C (SIGINT) or a SIGTERM (what ``kill`` and job schedulers
+    send) during training is noted and acted on between batches, so the state saved for
+    ``--resume`` never holds weights updated by a batch it does not count.  A second signal stops
+    at once.  Off the main thread (where no signal arrives) this does nothing."""
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+        yield _never
         return
     hits = []
 
     def handler(signum, frame):
         if hits:
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         hits.append(signum)
 
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # pragma: no cover - signals unavailable here
-        yield lambda: False
+        yield _never
         return
+    def interrupted():
+        return bool(hits)
+
+    interrupted.error = lambda: Terminated if hits and hits[0] == signal.SIGTERM else KeyboardInterrupt
     try:
-        yield lambda: bool(hits)
+        yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class Terminated(KeyboardInterrupt):
+    """A SIGTERM, raised where a Ctrl-C would raise KeyboardInterrupt (so cleanups run the same)."""
+
+
+def _never() -> bool:
+    return False
+
+
+_never.error = lambda: KeyboardInterrupt
 
 
 def _epoch_line(rec: dict, vm: dict | None, cap) -> str:

@@ -234,10 +234,10 @@ def _assert_same_files(a, b):
 
 @pytest.mark.parametrize("stops", [["--max-steps", "7"], ["--max-steps", "45"], ["--max-steps", "19", "ctrl-c"],
                                    ["--max-steps", "11", "curriculum"], ["--max-steps", "30", "curriculum"],
-                                   ["--max-steps", "8", "ctrl-c", "curriculum"]])
+                                   ["--max-steps", "8", "ctrl-c", "curriculum"], ["--max-steps", "23", "sigterm"]])
 def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkeypatch, stops):
-    """OUT, OUT.last and OUT.metrics.csv after stops mid-epoch (by --max-steps, or a Ctrl-C landing inside
-    the optimiser's step) and --resume equal those of a run that never stopped, with --patience,
+    """OUT, OUT.last and OUT.metrics.csv after stops mid-epoch (by --max-steps, or a Ctrl-C or a SIGTERM
+    landing inside the optimiser's step) and --resume equal those of a run that never stopped, with --patience,
     --lr-decay and the cosine schedule on."""
     import signal
     from bptt.optim import Adam
@@ -251,19 +251,21 @@ def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkey
     stops = [s for s in stops if s != "curriculum"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     assert run(capsys, *common, "--out", str(a))[0] == 0
-    if stops[-1] == "ctrl-c":
+    if stops[-1] in ("ctrl-c", "sigterm"):
         real_step, calls = Adam.step, []
+        sig = signal.SIGINT if stops[-1] == "ctrl-c" else signal.SIGTERM
 
-        def step_then_ctrl_c(self, params, grads):
+        def step_then_signal(self, params, grads):
             calls.append(1)
             if len(calls) == int(stops[1]):
-                os.kill(os.getpid(), signal.SIGINT)  # lands inside the step: half the parameters updated
+                os.kill(os.getpid(), sig)  # lands inside the step: half the parameters updated
             return real_step(self, params, grads)
 
-        monkeypatch.setattr(Adam, "step", step_then_ctrl_c)
-        rc, out, _ = run(capsys, *common, "--out", str(b))
+        monkeypatch.setattr(Adam, "step", step_then_signal)
+        rc, out, err = run(capsys, *common, "--out", str(b))
         monkeypatch.setattr(Adam, "step", real_step)
-        assert rc == 130 and "interrupted; state saved" in out
+        assert "interrupted; state saved" in out
+        assert (rc, err.strip()) == ((130, "interrupted") if sig == signal.SIGINT else (143, "terminated"))
         assert checkpoint.load(str(b) + ".last").meta["train_state"]["step"] == int(stops[1])
     else:
         assert run(capsys, *common, "--out", str(b), *stops)[0] == 0
@@ -583,3 +585,39 @@ def test_plateau_stops_a_run_whose_validation_accuracy_stalls_while_its_loss_cre
     best_at = accs.index(max(accs))
     assert len(hist) == best_at + 1 + 5 < 200, (len(hist), best_at)
     assert "(--plateau 5)" in log[-1], log[-1]
+
+
+def test_resume_on_other_data_is_refused(tmp_path, capsys):
+    """A resumed run must train on the data it was interrupted on: another --data (even one with as many
+    symbols, so every shape fits) or another --valid is refused by name, and the saved state is kept."""
+    files = {}
+    for name, task, seed in (("tr", "parity", "1"), ("other", "ab-parity", "1"), ("va", "parity", "2"),
+                             ("va2", "parity", "3")):
+        files[name] = str(tmp_path / f"{name}.tsv")
+        run(capsys, "data", "make", task, "--lengths", "1-8", "--n", "80", "--seed", seed, "--out", files[name])
+    common = ["train", "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet", "--no-curriculum",
+              "--cell", "rnn"]
+    out = str(tmp_path / "m.bptt")
+    assert run(capsys, *common, "--data", files["tr"], "--valid", files["va"], "--out", out, "--max-steps", "3")[0] == 0
+    before = open(out + ".last", "rb").read()
+    for data, valid, word in ((files["other"], files["va"], "--data"), (files["tr"], files["va2"], "--valid")):
+        rc, _, err = run(capsys, *common, "--data", data, "--valid", valid, "--out", out, "--resume")
+        assert rc == 2 and f"interrupted on other data than this {word}" in err
+    assert open(out + ".last", "rb").read() == before
+    assert run(capsys, *common, "--data", files["tr"], "--valid", files["va"], "--out", out, "--resume")[0] == 0
+
+
+def test_a_second_run_on_the_same_out_is_refused(tmp_path, capsys):
+    from bptt.train import _sole_writer
+
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "80", "--seed", "1", "--out", str(tr))
+    out = str(tmp_path / "m.bptt")
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--hidden", "4", "--quiet",
+              "--no-curriculum", "--out", out]
+    with _sole_writer(out):  # another run holds OUT (the lock is per open file, so this process counts as one)
+        rc, _, err = run(capsys, *common)
+        assert rc == 2 and "is being written by another bptt train" in err and f"pid {os.getpid()}" in err
+        assert not os.path.exists(out)
+    assert run(capsys, *common)[0] == 0
+    assert sorted(os.listdir(tmp_path)) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv", "tr.tsv"]  # no lock left

@@ -283,9 +283,24 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     return examples, skipped
 
 
-def write_examples(path, rows, *, atomic: bool = True) -> None:
-    """Write ``(sequence_text, target_text)`` rows as a TSV with a header line."""
+def write_examples(path, rows) -> int:
+    """Write ``(sequence_text, target_text)`` rows (any iterable, consumed as it is written) as a TSV
+    with a header line, atomically; returns the number of rows."""
     from ..checkpoint import atomic_write_bytes
 
-    body = "text\tlabel\n" + "".join(f"{s}\t{t}\n" for s, t in rows)
-    atomic_write_bytes(path, lambda f: f.write(body.encode("utf-8")))
+    count = 0
+
+    def write(f):
+        nonlocal count
+        f.write(b"text\tlabel\n")
+        chunk = []
+        for s, t in rows:
+            chunk.append(f"{s}\t{t}\n")
+            count += 1
+            if len(chunk) >= 4096:
+                f.write("".join(chunk).encode("utf-8"))
+                chunk = []
+        f.write("".join(chunk).encode("utf-8"))
+
+    atomic_write_bytes(path, write)
+    return count

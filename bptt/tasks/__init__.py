@@ -215,6 +215,13 @@ def parse_lengths(text: str) -> list[int]:
 def make(task: str, lengths, n: int, seed: int) -> list[tuple[str, str]]:
     """``n`` examples of ``task`` as ``(text, target)`` rows, each length drawn uniformly from
     ``lengths`` (a list of lengths, or an inclusive ``(lo, hi)`` pair)."""
+    return list(iter_examples(task, lengths, n, seed))
+
+
+def iter_examples(task: str, lengths, n: int, seed: int):
+    """:func:`make`'s rows one at a time (the same rows for the same arguments), so that a large
+    ``n`` is written as it is drawn instead of held in memory.  The arguments are checked on the
+    call, before the first row."""
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not known; choose one of {sorted(TASKS)}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -226,4 +233,16 @@ def make(task: str, lengths, n: int, seed: int) -> list[tuple[str, str]]:
         raise ValueError(f"lengths must be positive integers, got {lengths.tolist()[:10]}")
     rng = np.random.default_rng(seed)
     example = TASKS[task].example
-    return [example(rng, int(lengths[rng.integers(0, len(lengths))])) for _ in range(n)]
+    return (example(rng, int(lengths[rng.integers(0, len(lengths))])) for _ in range(n))
+
+
+def estimated_bytes(task: str, lengths, n: int) -> int:
+    """About how many bytes :func:`make`'s ``n`` rows take as TSV: a few rows drawn at a short and a
+    longer length give the bytes per row and per symbol, scaled to the mean of ``lengths``."""
+    lengths = np.asarray(list(lengths), dtype=np.int64)
+    rng = np.random.default_rng(0)
+    lo, hi = 1, 64
+    size = {L: sum(len(s) + len(t) + 2 for s, t in (TASKS[task].example(rng, L) for _ in range(8))) / 8
+            for L in (lo, hi)}
+    per_symbol = (size[hi] - size[lo]) / (hi - lo)
+    return int(n * (size[lo] + per_symbol * (float(lengths.mean()) - lo)))

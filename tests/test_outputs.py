@@ -1,0 +1,211 @@
+"""Where bptt writes: outputs that would destroy an input or a device, folders, unwritable places,
+outputs too large for the disk, and a SIGTERM in the middle of a write."""
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bptt import checkpoint
+from conftest import run
+
+
+@pytest.fixture
+def data(tmp_path, capsys):
+    tr, va = tmp_path / "train.tsv", tmp_path / "valid.tsv"
+    for path, seed in ((tr, "1"), (va, "2")):
+        assert run(capsys, "data", "make", "parity", "--lengths", "1-6", "--n", "60", "--seed", seed,
+                   "--out", str(path))[0] == 0
+    return tr, va
+
+
+TRAIN = ["--task", "classify", "--epochs", "1", "--hidden", "4", "--quiet", "--no-curriculum"]
+
+
+def _train(capsys, tr, *extra):
+    return run(capsys, "train", "--data", str(tr), *TRAIN, *extra)
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_out_that_names_an_input_is_refused_and_the_input_kept(tmp_path, capsys, data):
+    tr, va = data
+    before = tr.read_bytes(), va.read_bytes()
+    rc, out, err = _train(capsys, tr, "--out", str(tr))
+    assert rc == 2 and f"--out {str(tr)!r} is the --data file" in err and "epoch" not in out
+    (tmp_path / "link.tsv").symlink_to(tr)  # the same file by another name
+    rc, _, err = _train(capsys, tmp_path / "link.tsv", "--out", str(tr))
+    assert rc == 2 and "is the --data file" in err
+    rc, _, err = _train(capsys, tr, "--valid", str(va), "--out", str(tmp_path / "valid.tsv.x"),
+                        "--plot", str(va))
+    assert rc == 2 and f"--plot {str(va)!r} is the --valid file" in err
+    # OUT.metrics.csv is written too: a --valid file of that name would be lost
+    csv = tmp_path / "m.metrics.csv"
+    csv.write_bytes(va.read_bytes())
+    rc, _, err = _train(capsys, tr, "--valid", str(csv), "--out", str(tmp_path / "m"))
+    assert rc == 2 and "OUT.metrics.csv" in err and "is the --valid file" in err
+    assert (tr.read_bytes(), va.read_bytes()) == before and csv.read_bytes() == va.read_bytes()
+    assert not (tmp_path / "m").exists()
+
+
+def test_out_that_is_a_users_file_or_another_output_is_refused(tmp_path, capsys, data):
+    tr, _ = data
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    rc, _, err = _train(capsys, tr, "--out", str(notes))
+    assert rc == 2 and "exists and is not a model file written by bptt" in err
+    assert notes.read_text() == "my notes\n"
+    m = tmp_path / "m.bptt"
+    rc, _, err = _train(capsys, tr, "--out", str(m), "--plot", str(m))
+    assert rc == 2 and f"--plot {str(m)!r} is also --out" in err
+    assert _train(capsys, tr, "--out", str(m))[0] == 0  # a model file of bptt's own is replaced, as before
+    assert _train(capsys, tr, "--out", str(m))[0] == 0
+    empty = tmp_path / "empty.bptt"
+    empty.touch()  # an empty file loses nothing
+    assert _train(capsys, tr, "--out", str(empty))[0] == 0 and checkpoint.load(str(empty))
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "devnull", "file-on-the-way"])
+def test_out_that_is_not_a_regular_file_is_refused_before_training(tmp_path, capsys, data, kind, monkeypatch):
+    tr, _ = data
+    real_replace = os.replace
+
+    def guarded_replace(src, dst):  # were the check to fail, the test fails without replacing /dev/null
+        assert os.fspath(dst) != os.devnull, "a rename over /dev/null"
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", guarded_replace)
+    if kind == "folder":
+        out = tmp_path / "models"
+        out.mkdir()
+        want = "is a folder"
+    elif kind == "fifo":
+        out = tmp_path / "pipe"
+        os.mkfifo(out)
+        want = "is not a regular file"
+    elif kind == "devnull":
+        out = os.devnull  # a rename over it would replace the device (as root)
+        want = "is not a regular file"
+    else:
+        out = tr / "m.bptt"
+        want = "is a file, not a folder"
+    rc, stdout, err = _train(capsys, tr, "--out", str(out))
+    assert rc == 2 and want in err and "epoch" not in stdout
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    if kind == "folder":
+        assert _files(out) == []
+    rc, _, err = run(capsys, "data", "make", "parity", "--lengths", "1-3", "--n", "5", "--out", str(out))
+    assert rc == 2 and want in err
+    with pytest.raises(checkpoint.OutputPathError, match=want):
+        checkpoint.atomic_write_bytes(str(out), lambda f: f.write(b"x"))
+
+
+def test_out_in_an_unwritable_folder_is_refused_before_training(tmp_path, capsys, data, monkeypatch):
+    tr, _ = data
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.geteuid() == 0:  # root writes anywhere: the folder is made to read as unwritable instead
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(locked) else real(p, mode))
+    try:
+        rc, out, err = _train(capsys, tr, "--out", str(locked / "sub" / "m.bptt"))
+        assert rc == 2 and f"the folder {str(locked)!r} is not writable" in err and "epoch" not in out
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_missing_folder_for_out_is_made(tmp_path, capsys, data):
+    tr, _ = data
+    out = tmp_path / "new" / "deeper" / "m.bptt"
+    assert _train(capsys, tr, "--out", str(out))[0] == 0 and checkpoint.load(str(out))
+
+
+def test_evaluate_plot_and_embeddings_out_do_not_overwrite_inputs(tmp_path, capsys, data):
+    tr, va = data
+    m = tmp_path / "m.bptt"
+    assert _train(capsys, tr, "--out", str(m))[0] == 0
+    before = m.read_bytes()
+    rc, _, err = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--plot", str(va))
+    assert rc == 2 and "--plot" in err and "is the --data file" in err
+    rc, _, err = run(capsys, "embeddings", "--model", str(m), "--out", str(m))
+    assert rc == 2 and "is the --model file" in err
+    assert m.read_bytes() == before
+
+
+def test_a_model_path_that_is_not_a_file_is_named_as_such(tmp_path, capsys):
+    rc, _, err = run(capsys, "predict", "--model", str(tmp_path), "0101")
+    assert rc == 2 and "is not a regular file" in err and "does not exist" not in err
+
+
+def test_data_make_refuses_what_the_disk_cannot_hold_and_streams_the_rest(tmp_path, capsys, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from bptt.tasks import estimated_bytes, make
+
+    out = tmp_path / "d.tsv"
+    rc, _, err = run(capsys, "data", "make", "parity", "--lengths", "1-3", "--n", str(10**11), "--out", str(out))
+    assert rc == 2 and "GiB" in err and "free" in err and not out.exists() and _files(tmp_path) == []
+    # the estimate is close to what is written
+    for task, lengths in (("parity", "1-40"), ("addition", "5-9"), ("modular-arithmetic", "3-30")):
+        assert run(capsys, "data", "make", task, "--lengths", lengths, "--n", "400", "--out", str(out))[0] == 0
+        lo, hi = (int(x) for x in lengths.split("-"))
+        est = estimated_bytes(task, range(lo, hi + 1), 400)
+        assert 0.7 < est / out.stat().st_size < 1.3, (task, est, out.stat().st_size)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**6, 10**6 - 5000, 5000))
+    rc, _, err = run(capsys, "data", "make", "parity", "--lengths", "1-40", "--n", "400", "--out", str(out))
+    assert rc == 2 and "ask for fewer or shorter examples" in err
+    monkeypatch.undo()
+    # written as drawn: the rows are make()'s, in order
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-9", "--n", "5000", "--seed", "3",
+               "--out", str(out))[0] == 0
+    rows = [tuple(line.split("\t")) for line in out.read_text().splitlines()[1:]]
+    assert rows == make("parity", range(1, 10), 5000, 3)
+
+
+def test_sigterm_during_a_write_leaves_no_file(tmp_path):
+    """`kill PID` while `bptt data make` writes: exit status 143, "terminated", no temp file, no OUT."""
+    out = tmp_path / "d.tsv"
+    p = subprocess.Popen([sys.executable, "-m", "bptt", "data", "make", "parity", "--lengths", "200000-400000",
+                          "--n", "100000", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(n.endswith(".tmp") for n in os.listdir(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait until the temp file exists: the write has begun
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143 and err.decode().strip().endswith("terminated")
+    assert _files(tmp_path) == []
+
+
+def test_a_full_disk_during_training_is_one_line_and_leaves_the_last_state_whole(tmp_path, capsys, data,
+                                                                                   monkeypatch):
+    tr, _ = data
+    out = tmp_path / "m.bptt"
+    common = ["train", "--data", str(tr), "--task", "classify", "--epochs", "3", "--hidden", "4", "--quiet",
+              "--no-curriculum", "--stop-perfect", "0", "--out", str(out)]
+    assert run(capsys, *common, "--max-steps", "2")[0] == 0
+    saved = (tmp_path / "m.bptt.last").read_bytes()
+    real_fsync, calls = os.fsync, []
+
+    def full(fd):
+        calls.append(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    rc, _, err = run(capsys, *common[:-2], "--out", str(tmp_path / "n.bptt"))
+    assert rc == 1 and calls
+    assert err.strip().startswith(f"bptt train: error: {tmp_path / 'n.bptt'}") and "No space left on device" in err
+    assert "Traceback" not in err and _files(tmp_path) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv",
+                                                           "train.tsv", "valid.tsv"]
+    rc, _, err = run(capsys, *common, "--resume")  # fails at its first save: OUT.last as it was
+    assert rc == 1 and "No space left on device" in err and "--resume continues from OUT.last" in err
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert (tmp_path / "m.bptt.last").read_bytes() == saved
