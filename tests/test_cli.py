@@ -338,6 +338,12 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
                      "--seed", "1")
     greedy = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--temperature", "0", "--length", "5")[1]
     assert rc == 0 and out == greedy  # a denormal temperature samples as greedily as 0
+    # no --prompt: the text had no line break, so it starts from its most frequent token (was an error)
+    rc, out, err = run(capsys, "generate", "--model", str(lm), "--length", "5", "--seed", "1")
+    vocab = checkpoint.load(str(lm)).meta["vocab"]
+    assert rc == 0 and "\n" not in vocab and out.startswith(vocab[2]) and err == ""
+    rc, _, err = run(capsys, "generate", "--model", str(lm), "--length", "-1", "--prompt", "zzzz")
+    assert rc == 2 and "--length must be" in err  # the range is checked before the prompt
     for cmd in (["generate", "--model", str(lm), "--seed", "-1"], ["data", "make", "parity", "--lengths", "3",
                                                                     "--n", "2", "--seed", "-5"]):
         with pytest.raises(SystemExit) as e:
