@@ -98,6 +98,20 @@ def test_a_compression_bomb_is_not_inflated(tmp_path, model_file):
     tracemalloc.stop()
 
 
+@pytest.mark.parametrize("hidden", [300_000, 1_000_000])
+def test_a_config_larger_than_memory_is_refused_before_any_weight_is_read(tmp_path, model_file, hidden, monkeypatch):
+    """A config from elsewhere may declare weights of any size, each array's header agreeing with it (a
+    true compression bomb: every check of a shape passes): the config's total is checked first."""
+    path = _with_head(model_file, tmp_path / "big.bptt", lambda h: h["config"].update(hidden_size=hidden))
+    tracemalloc.start()
+    msg = _refused(path, "declares a model of", f"hidden_size {hidden}", "GiB free")
+    assert tracemalloc.get_traced_memory()[1] < 10 << 20
+    tracemalloc.stop()
+    assert checkpoint.load(model_file)  # the same model at its real size loads; and with too little memory, not:
+    monkeypatch.setattr(checkpoint.memory, "available_bytes", lambda device="cpu": 10)
+    _refused(model_file, "declares a model of", "this machine has 0.0 GiB free")
+
+
 def test_encrypted_and_unsupported_compression_entries(tmp_path, model_file):
     m = _members(model_file)
     raw = bytearray(open(_write(tmp_path / "plain.bptt", m), "rb").read())
