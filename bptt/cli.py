@@ -40,6 +40,9 @@ def _seed(text: str) -> int:
 MAX_GENERATE = 1_000_000  # tokens one `bptt generate` writes (one step each: more is a hang, not a sample)
 
 
+_LM_DEFAULTS = {"level": "char", "window": 64, "stateful": True}  # a language model's, when not given
+
+
 class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows each option's default, except where the default is decided later (None): its help says how."""
 
@@ -110,11 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, default=0.0,
                    help="drop units of the RNN's input and output (not the recurrence) with this probability")
     g = t.add_argument_group("language models (--task lm)")
-    g.add_argument("--level", choices=["char", "word"], default="char", help="tokens are characters or words")
-    g.add_argument("--window", type=int, default=64, help="k1: steps per training window")
+    # None until the task is known: refused for classify and tag data, the defaults of _LM_DEFAULTS for lm
+    g.add_argument("--level", choices=["char", "word"], help="tokens are characters or words (default: char)")
+    g.add_argument("--window", type=int, help="k1: steps per training window (default: 64)")
     g.add_argument("--bptt-steps", type=int, default=None, help="k2 <= k1: steps the gradient flows back (default: k1)")
-    g.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=True,
-                   help="carry the state from one window to the next (truncated BPTT)")
+    g.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=None,
+                   help="carry the state from one window to the next (truncated BPTT; default: on)")
     tc = TrainConfig()
     t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
     t.add_argument("--lr", type=float, default=None,
@@ -426,6 +430,14 @@ def cmd_train(args, out=print) -> int:
         except DataError as e:
             raise UserError(str(e)) from None
         out(f"task {args.task} ({args.data}: {why}); --task sets it")
+    lm_given = [opt for opt, key in (("--level", "level"), ("--window", "window"), ("--bptt-steps", "bptt_steps"),
+                                     ("--stateful / --no-stateful", "stateful")) if getattr(args, key) is not None]
+    if args.task != "lm" and lm_given:
+        raise UserError(f"{', '.join(lm_given)}: for language models (--task lm) only; {args.task} data reads "
+                        f"whole sequences")
+    for key, value in _LM_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.task == "lm":
         if args.bidirectional:
             raise UserError("--bidirectional is for classify and tag models: a language model predicts each token "

@@ -354,6 +354,10 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
     rc, _, err = run(capsys, "train", "--task", "lm", "--data", str(text), "--out", str(tmp_path / "x.bptt"),
                      "--word-dropout", "0.2")
     assert rc == 2 and "--word-dropout is for classify and tag" in err
+    for opt in (["--window", "8"], ["--bptt-steps", "4"], ["--no-stateful"], ["--level", "word"]):
+        rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--quiet",
+                           "--out", str(tmp_path / "c.bptt"), *opt)  # were silently ignored
+        assert rc == 2 and f"{opt[0]}" in err and "for language models (--task lm) only" in err and out == ""
     bad_valid = tmp_path / "v.tsv"
     bad_valid.write_text("0110\t0\nno label here\n111\t1\n")
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(bad_valid), "--task", "classify", "--skip-bad",
