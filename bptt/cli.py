@@ -26,6 +26,25 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
 
+def _layer_spec(text: str) -> dict:
+    """``KIND@POINT[:K=V,...]`` -> ``{"kind": KIND, "at": POINT, K: V, ...}`` (values read as JSON
+    where they parse, else as strings), for ModelConfig.extra_layers; checked there."""
+    head, _, rest = text.partition(":")
+    kind, at, point = head.partition("@")
+    if not kind or not at or not point:
+        raise argparse.ArgumentTypeError(f"{text!r} must look like KIND@POINT[:K=V,...], e.g. layer_norm@states")
+    spec = {"kind": kind, "at": point}
+    for item in filter(None, rest.split(",")):
+        k, eq, v = item.partition("=")
+        if not eq or not k:
+            raise argparse.ArgumentTypeError(f"{text!r}: {item!r} must look like K=V")
+        try:
+            spec[k] = json.loads(v)
+        except ValueError:
+            spec[k] = v
+    return spec
+
+
 def _seed(text: str) -> int:
     """argparse type of every --seed: an integer from 0 to 2**63 - 1."""
     try:
@@ -102,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bidirectional", action="store_true",
                    help="each layer also reads each sequence from its own last real step back to its first; a "
                         "classify head reads both directions' final states, a tag head both at every step")
+    t.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
+                   help="add a layer of another kind (bptt.layers.register) at a point of the chain: input (what "
+                        "the first recurrent layer reads), states (the top one's states) or head (what the output "
+                        "layer reads); e.g. layer_norm@states or layer_norm@head:eps=0.001; repeatable")
     t.add_argument("--min-count", type=int, default=None,
                    help="tokens seen fewer times in training are <unk> (default: 1; 3 for --task lm --level word)")
     t.add_argument("--pretrained", metavar="NAME_OR_PATH",
@@ -358,7 +381,8 @@ def _check_outputs(outputs, inputs, models=()) -> None:
 def _layers_text(cfg) -> str:
     layers = f" x {cfg.num_layers} layers" if cfg.num_layers > 1 else ""
     cell = "" if cfg.cell == "rnn" else f"{cfg.cell.upper()} "
-    return f"{cell}H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "")
+    extra = "".join(f", {e['kind']}@{e['at']}" for e in cfg.extra_layers)
+    return f"{cell}H={cfg.hidden_size}{layers}" + (", bidirectional" if cfg.bidirectional else "") + extra
 
 
 _JOB = {"comm": None}  # the MPI communicator of a data-parallel run (bptt.distributed), once made
@@ -508,7 +532,8 @@ def cmd_train(args, out=print) -> int:
         cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
                           hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
                           learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
-                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell, dtype=args.dtype)
+                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell, dtype=args.dtype,
+                          extra_layers=tuple(args.add_layer))
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.restarts < 1:

@@ -22,7 +22,7 @@ import numpy as np
 from . import _cpu, cells, stack
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
-from .layers import Dense, Dropout, Embedding, LastStates
+from .layers import Dense, Dropout, Embedding, FinalGrad, LastStates
 from .losses import LOSSES
 
 HEADS = ("many_to_one", "many_to_many")
@@ -50,8 +50,15 @@ class ModelConfig:
     num_layers: int = 1  # recurrent layers; layer k reads the states of layer k - 1 (bptt.stack)
     bidirectional: bool = False  # each layer also reads each sequence from its last real step back
     cell: str = "rnn"  # the tutorial's cell, or "gru" / "lstm" (bptt.cells)
+    #: layers of other kinds (bptt.layers.register), each a dict {"kind": ..., "at": ..., fields...};
+    #: "at" is a point of the chain (bptt.layers.POINTS): "input", "states" or "head"
+    extra_layers: tuple = ()
 
     def __post_init__(self):
+        if not isinstance(self.extra_layers, (tuple, list)):
+            raise ValueError(f"extra_layers must be a list of layer specs (dicts), got {self.extra_layers!r}")
+        object.__setattr__(self, "extra_layers", tuple(dict(s) if isinstance(s, dict) else s
+                                                       for s in self.extra_layers))
         for name in ("hidden_size", "output_size", "embed_dim"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -92,6 +99,26 @@ class ModelConfig:
             raise ValueError(f"dtype={self.dtype!r} must be 'float32' or 'float64'")
         if self.loss == "softmax" and self.output_size < 2:
             raise ValueError(f"output_size must be >= 2 for a softmax head, got {self.output_size}")
+        self._extras()  # each extra layer's kind, point and fields, checked now
+
+    def _extras(self) -> tuple:
+        """The extra layers by point, built: ``({point: [layer, ...]}, rnn_input_width, head_width)``."""
+        from .layers import POINTS, build_extra
+
+        width = {"input": self.embed_dim if self.vocab_size is not None else self.input_size,
+                 "states": self.directions * self.hidden_size}
+        width["head"] = width["states"]
+        for spec in self.extra_layers:
+            if not isinstance(spec, dict) or spec.get("at") not in POINTS:
+                build_extra(spec, 0, 0)  # says what an entry must be
+        built = {p: [] for p in POINTS}
+        for point in POINTS:  # in the order of the chain; within a point, in the order given
+            for spec in self.extra_layers:
+                if spec["at"] != point:
+                    continue
+                layer, width[point] = build_extra(spec, width[point], len(built[point]))
+                built[point].append(layer)
+        return built, width["input"], width["head"]
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -102,11 +129,18 @@ class ModelConfig:
         return cls(**d)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if not self.extra_layers:
+            del d["extra_layers"]  # a model without them writes the file it always wrote
+        else:
+            d["extra_layers"] = [dict(s) for s in self.extra_layers]
+        return d
 
     @property
     def rnn_input_size(self) -> int:
-        return self.embed_dim if self.vocab_size is not None else self.input_size
+        """The width the first recurrent level reads: the embedding's (or the input's), or what the
+        extra layers at ``"input"`` make of it."""
+        return self._extras()[1]
 
     @property
     def stacked(self) -> bool:
@@ -189,9 +223,11 @@ class Model:
     def build_layers(config: ModelConfig) -> list:
         """The layers of a model of this config, in the order they run (:mod:`bptt.layers`)."""
         c = config
+        extra, _, head_width = c._extras()
         layers = []
         if c.vocab_size is not None:
             layers.append(Embedding(c.vocab_size, c.embed_dim, c.pad_id))
+        layers += extra["input"]
         layers.append(Dropout("in"))  # on the input connection i^t
         for k, level in enumerate(stack.levels(c.rnn_input_size, c.hidden_size, num_layers=c.num_layers,
                                                bidirectional=c.bidirectional, cell=c.cell, activation=c.activation,
@@ -199,10 +235,12 @@ class Model:
             if k > 0:
                 layers.append(Dropout(("between", k - 1)))  # on the connection from level k-1 to level k
             layers.append(level)
+        layers += extra["states"]
         if c.head == "many_to_one":
             layers.append(LastStates(c.hidden_size, c.bidirectional))  # s^T (and r^1): what the head reads
         layers.append(Dropout("out"))  # on the output connection
-        layers.append(Dense(c.directions * c.hidden_size, c.output_size))
+        layers += extra["head"]
+        layers.append(Dense(head_width, c.output_size))
         return layers
 
     @staticmethod
@@ -317,6 +355,8 @@ class Model:
             need_dx = any(trained[:i])
             if not trained[i] and not need_dx:
                 break  # e.g. a frozen embedding: its backward pass is skipped
+            if isinstance(dy, FinalGrad) and not isinstance(layer, stack.Recurrent):
+                dy = dy.dense(caches["states"])  # a layer at "states" reads every step
             if isinstance(layer, stack.Recurrent):
                 out = layer.backward(self.params, cache, dy, need_dx=need_dx, step_norms=step_norms)
                 if step_norms:
