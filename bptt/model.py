@@ -237,7 +237,8 @@ class Model:
             layers.append(level)
         layers += extra["states"]
         if c.head == "many_to_one":
-            layers.append(LastStates(c.hidden_size, c.bidirectional))  # s^T (and r^1): what the head reads
+            # s^T (and r^1): what the head reads; at each row's real ends when a layer at "states" is between
+            layers.append(LastStates(c.hidden_size, c.bidirectional, real_ends=bool(extra["states"])))
         layers.append(Dropout("out"))  # on the output connection
         layers += extra["head"]
         layers.append(Dense(head_width, c.output_size))

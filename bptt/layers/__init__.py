@@ -145,16 +145,15 @@ class FinalGrad:
         head that reads every step)."""
         xp = namespace(like)
         d = xp.zeros_like(like) if self.states is None else xp.asarray(self.states, copy=True)
-        H = int(like.shape[-1]) // len(self.parts)
-        rows = xp.arange(int(like.shape[0]))
+        H, T = int(like.shape[-1]) // len(self.parts), int(like.shape[1])
         for k, part in enumerate(self.parts):
             if part is None:
                 continue
             at = self.last if k == 0 else self.first
             if at is None:
                 d[:, -1 if k == 0 else 0, k * H:(k + 1) * H] += part
-            else:
-                d[rows, xp.asarray(at), k * H:(k + 1) * H] += part  # one step per row: no repeated index
+            else:  # each row's part at the one step it was read from
+                d[:, :, k * H:(k + 1) * H] += _one_hot_steps(xp, at, T, to_numpy(part[:1, :1]).dtype) * part[:, None, :]
         return d
 
 
@@ -190,17 +189,24 @@ class Dropout:
         return {}, (dy if cache is None or dy is None else dy * cache)  # backprop through the dropout mask
 
 
+def _one_hot_steps(xp, at, T: int, dtype):
+    """``[B, T, 1]``: 1 at step ``at[b]`` of row b, else 0 (a gather or scatter along time that any
+    array namespace can do, exactly: the other steps add zeros)."""
+    return xp.asarray((np.arange(T)[None, :] == np.asarray(at)[:, None]).astype(dtype)[:, :, None])
+
+
 @dataclass(frozen=True)
 class LastStates:
     """What a many-to-one head reads from the top recurrent level's output ``[B, T, K*H]``: the
-    forward direction's state at each row's last real step and, for a bidirectional level, the
-    reverse direction's at its first real step (each direction's state after its whole
-    sequence): ``[B, K*H]``.  Pads carry the states, so without ``lengths``/``mask`` in ``ctx``
-    these are steps T and 1; reading the real steps keeps a layer at ``"states"`` (which sees the
-    two directions of one step side by side) from mixing a pad step's state in."""
+    forward direction's state after each row's last real step and, for a bidirectional level, the
+    reverse direction's after its first (each direction's state after its whole sequence):
+    ``[B, K*H]``.  Pads carry the states, so these are at steps T and 1.  With ``real_ends``
+    (a layer at ``"states"`` in between, which sees the two directions of one step side by side)
+    they are read at each row's own last and first real steps, so no pad step's state mixes in."""
 
     hidden_size: int
     bidirectional: bool = False
+    real_ends: bool = False
 
     def param_shapes(self) -> dict:
         return {}
@@ -225,13 +231,15 @@ class LastStates:
 
     def forward(self, params: dict, states, ctx: dict | None = None):
         xp = namespace(states)
-        H = self.hidden_size
-        first, last = self._ends(states, ctx)
-        rows = xp.arange(int(states.shape[0]))
-        fwd = states[:, -1, :H] if last is None else states[rows, xp.asarray(last), :H]
+        H, T = self.hidden_size, int(states.shape[1])
+        first, last = self._ends(states, ctx) if self.real_ends else (None, None)
+        dt = to_numpy(states[:1, :1, :1]).dtype
+        fwd = states[:, -1, :H] if last is None else \
+            xp.sum(states[:, :, :H] * _one_hot_steps(xp, last, T, dt), axis=1)  # each row's last real step
         if not self.bidirectional:
             return fwd, (first, last)
-        rev = states[:, 0, H:] if first is None else states[rows, xp.asarray(first), H:]
+        rev = states[:, 0, H:] if first is None else \
+            xp.sum(states[:, :, H:] * _one_hot_steps(xp, first, T, dt), axis=1)  # each row's first real step
         return xp.concat([fwd, rev], axis=-1), (first, last)
 
     def backward(self, params: dict, cache, dy, **_):
