@@ -7,7 +7,9 @@ two cores per run beyond the first run's two, runs go side by side in separate
 processes, each with its share of the cores; otherwise one after another, each
 with an equal share of what is left of ``max_time``, stopping as soon as one
 reaches 100% validation accuracy.  The winner's files become ``OUT``,
-``OUT.last`` and ``OUT.metrics.csv``; the others' are removed.
+``OUT.last`` and ``OUT.metrics.csv``; the others' are removed.  An interrupt (Ctrl-C,
+SIGTERM) of runs one after another keeps the best finished run, or the first run's own
+files when none has finished (it can be continued alone with ``--resume --seed S``).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
         return m
 
     width = parallel_runs(n, cores)
-    histories = {}
+    histories, pending = {}, None
     if width > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -93,8 +95,13 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
                 if budget <= 0:
                     break
             log(f"run {k + 1} of {n}: seed {seeds[k]}" + (f", {budget:.0f}s" if budget else ""))
-            histories[k] = _one_run(k, seeds[k], model_for(k), job,
-                                    dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True)
+            try:
+                histories[k] = _one_run(k, seeds[k], model_for(k), job,
+                                        dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True)
+            except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: keep what the finished runs give
+                _interrupted(e, k, seeds[k], histories, paths, out, log)
+                pending = e
+                break
             s = run_score(histories[k])
             log(f"run {k + 1}: best validation score {s[0]:.2%} accuracy, {-s[1]:.4f} loss" if job["valid"] is not None
                 else f"run {k + 1}: best training loss {-s[1]:.4f}")
@@ -113,4 +120,23 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
             else:
                 os.remove(src)
     log(f"kept run {best + 1} (seed {seeds[best]}) of {len(ran)}")
+    if pending is not None:
+        raise pending  # the command ends as an interrupted one does (status 130 or 143)
     return histories[best]
+
+
+def _interrupted(e, k, seed, histories, paths, out, log):
+    """Run ``k`` was interrupted.  With no run finished, its files (its best model and its state)
+    become ``out``'s, and it can be continued on its own; otherwise they are removed and the
+    finished runs' best is kept as usual.  Either way the interrupt is raised again afterwards."""
+    if not histories:
+        for suf in SUFFIXES:
+            if os.path.exists(paths[k] + suf):
+                os.replace(paths[k] + suf, out + suf)
+        log(f"interrupted in run {k + 1}, before any run finished; its state is in {out}.last: continue it "
+            f"with --resume --seed {seed} (without --restarts)")
+        raise e
+    for suf in SUFFIXES:
+        if os.path.exists(paths[k] + suf):
+            os.remove(paths[k] + suf)
+    log(f"interrupted in run {k + 1}; keeping the best of the {len(histories)} finished run(s)")

@@ -161,6 +161,48 @@ def test_restarts_keep_the_run_with_the_best_validation_score(tmp_path, monkeypa
     assert calls == [0]
 
 
+@pytest.mark.parametrize("stop_in_run", [1, 2])
+def test_an_interrupt_during_restarts_keeps_what_the_finished_runs_give(tmp_path, capsys, monkeypatch, stop_in_run):
+    """SIGTERM (or Ctrl-C) during run 2 of 3: the best finished run is kept as OUT, nothing else is left;
+    during run 1: its own files become OUT's, and --resume --seed continues it to the end."""
+    import signal
+
+    import bptt.restarts as R
+    from bptt.optim import Adam
+
+    monkeypatch.setattr(R, "parallel_runs", lambda n, cores=None: 1)  # one after another, on any machine
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "120", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "60", "--seed", "2", "--out", str(va))
+    out = tmp_path / "m.bptt"
+    common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--out", str(out), "--epochs", "2",
+              "--hidden", "4", "--quiet", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn"]
+    steps_per_run = 2 * 4  # 2 epochs of 120 rows in batches of 32
+    real_step, calls = Adam.step, []
+
+    def step_then_sigterm(self, params, grads):
+        calls.append(1)
+        if len(calls) == steps_per_run * (stop_in_run - 1) + 6:  # in the run's second epoch
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_step(self, params, grads)
+
+    monkeypatch.setattr(Adam, "step", step_then_sigterm)
+    rc, o, e = run(capsys, *common, "--restarts", "3")
+    monkeypatch.setattr(Adam, "step", real_step)
+    assert rc == 143 and e.strip() == "terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv",
+                                                          "tr.tsv", "va.tsv"]
+    ck = checkpoint.load(str(out) + ".last")
+    if stop_in_run == 2:
+        assert "keeping the best of the 1 finished run(s)" in o and "kept run 1 (seed 0) of 1" in o
+        assert ck.meta["train_state"]["epoch"] == 2 and ck.meta["seed"] == 0  # run 1, whole
+    else:
+        assert "continue it with --resume --seed 0 (without --restarts)" in o
+        assert ck.meta["train_state"]["step"] == 6
+        assert run(capsys, *common, "--resume", "--seed", "0")[0] == 0
+        assert checkpoint.load(str(out) + ".last").meta["train_state"]["epoch"] == 2
+
+
 def test_parallel_runs_use_two_cores_each():
     assert parallel_runs(5, cores=2) == 1 and parallel_runs(5, cores=3) == 1
     assert parallel_runs(5, cores=8) == 4 and parallel_runs(2, cores=16) == 2
