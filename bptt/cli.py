@@ -446,6 +446,7 @@ def cmd_train(args, out=print) -> int:
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
     found_tokenizer = None  # what the task's detection decided, for --tokenize auto
+    found_task = args.task is None
     if args.task is None:
         try:
             args.task, why, found_tokenizer = detect_task(
@@ -457,8 +458,9 @@ def cmd_train(args, out=print) -> int:
     lm_given = [opt for opt, key in (("--level", "level"), ("--window", "window"), ("--bptt-steps", "bptt_steps"),
                                      ("--stateful / --no-stateful", "stateful")) if getattr(args, key) is not None]
     if args.task != "lm" and lm_given:
-        raise UserError(f"{', '.join(lm_given)}: for language models (--task lm) only; {args.task} data reads "
-                        f"whole sequences")
+        raise UserError(f"{', '.join(lm_given)}: for language models (--task lm) only; " + (
+            f"{args.data} was read as {args.task} data ({why}); give --task lm to train a language model on it"
+            if found_task else f"{args.task} data reads whole sequences"))
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)

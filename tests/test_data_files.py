@@ -152,11 +152,14 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
     assert detect_task(tmp_path / "tag.tsv", tokenizer="chars")[0] == "classify"  # '0 1 1' is 5 characters
     for name in ("tag.tsv", "cls.tsv", "prose.txt"):
         m = tmp_path / (name + ".bptt")
-        rc, out, err = run(capsys, "train", "--data", str(tmp_path / name), "--epochs", "1", "--hidden", "4",
-                           "--quiet", "--out", str(m), "--window", "4")
         want = cases[name][1]
+        rc, out, err = run(capsys, "train", "--data", str(tmp_path / name), "--epochs", "1", "--hidden", "4",
+                           "--quiet", "--out", str(m), *(["--window", "4"] if want == "lm" else []))
         assert rc == 0, err
         assert out.startswith(f"task {want} ({tmp_path / name}: ") and "--task sets it" in out
         assert checkpoint.load(m).meta["task"] == want
+    rc, _, err = run(capsys, "train", "--data", str(tmp_path / "tag.tsv"), "--out", str(tmp_path / "x.bptt"),
+                     "--window", "4")  # a language model's option on data read as tagging: said, with the reading
+    assert rc == 2 and "--window: for language models (--task lm) only" in err and "read as tag data" in err
     rc, _, err = run(capsys, "train", "--data", str(tmp_path / "missing.tsv"), "--out", str(tmp_path / "x.bptt"))
     assert rc == 2 and "missing.tsv: no such file" in err
