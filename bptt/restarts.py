@@ -8,8 +8,9 @@ processes, each with its share of the cores; otherwise one after another, each
 with an equal share of what is left of ``max_time``, stopping as soon as one
 reaches 100% validation accuracy.  The winner's files become ``OUT``,
 ``OUT.last`` and ``OUT.metrics.csv``; the others' are removed.  An interrupt (Ctrl-C,
-SIGTERM) of runs one after another keeps the best finished run, or the first run's own
-files when none has finished (it can be continued alone with ``--resume --seed S``).
+SIGTERM) stops the runs between batches and keeps the best finished run, or, when none has
+finished, the first interrupted run's own files (it can be continued alone with
+``--resume --seed S``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,31 @@ def parallel_runs(n: int, cores: int | None = None) -> int:
     return max(1, min(n, cores // 2))
 
 
+_STOP = None  # in a worker process of runs side by side: the event that says "start no more runs"
+
+
+def _init_worker(threads: int, stop) -> None:
+    """A worker process of runs side by side: its share of the cores; a SIGTERM stops it as Ctrl-C
+    does (a run in training stops between batches and saves its state); ``stop`` set: no new run."""
+    import signal
+
+    from .train import Terminated
+
+    global _STOP
+    _STOP = stop
+    _limit_threads(threads)
+
+    def handler(signum, frame):
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _one_run(k, seed, model, job, tcfg, path, quiet_log):
+    if _STOP is not None and _STOP.is_set():
+        from .train import Terminated
+
+        raise Terminated  # the runs were interrupted before this one began
     def log(line):
         if not quiet_log:
             print(f"[run {k + 1}, seed {seed}] {line}", flush=True)
@@ -79,12 +104,20 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
 
         threads = max(1, (cores or os.cpu_count() or 1) // width)
         log(f"{n} restarts, {width} side by side ({threads} core(s) each)")
-        with cf.ProcessPoolExecutor(width, mp_context=mp.get_context("spawn"), initializer=_limit_threads,
-                                    initargs=(threads,)) as pool:
+        ctx = mp.get_context("spawn")
+        stop = ctx.Event()
+        with cf.ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
             futures = {pool.submit(_one_run, k, seeds[k], model_for(k), job,
                                    dataclasses.replace(tcfg, seed=seeds[k]), paths[k], False): k for k in range(n)}
-            for f in cf.as_completed(futures):
-                histories[futures[f]] = f.result()
+            try:
+                for f in cf.as_completed(futures):
+                    histories[futures[f]] = f.result()
+            except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: stop the runs, keep what the finished ones give
+                pending = e
+                _stop_runs(pool, futures, stop)
+                for f, k in futures.items():
+                    if k not in histories and not f.cancelled() and f.exception() is None:
+                        histories[k] = f.result()  # finished while the others stopped
     else:
         deadline = None if tcfg.max_time is None else time.monotonic() + tcfg.max_time
         log(f"{n} restarts, one after another" + (f", within --max-time {tcfg.max_time:g}s" if deadline else ""))
@@ -99,7 +132,6 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
                 histories[k] = _one_run(k, seeds[k], model_for(k), job,
                                         dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True)
             except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: keep what the finished runs give
-                _interrupted(e, k, seeds[k], histories, paths, out, log)
                 pending = e
                 break
             s = run_score(histories[k])
@@ -108,6 +140,8 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
             if job["valid"] is not None and s[0] >= 1.0:
                 log("100% validation accuracy: no more restarts needed")
                 break
+    if pending is not None:
+        _interrupted(pending, seeds, histories, paths, out, log)
     ran = sorted(histories)
     best = max(ran, key=lambda k: (run_score(histories[k]), -k))
     for k in ran:
@@ -125,18 +159,43 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
     return histories[best]
 
 
-def _interrupted(e, k, seed, histories, paths, out, log):
-    """Run ``k`` was interrupted.  With no run finished, its files (its best model and its state)
-    become ``out``'s, and it can be continued on its own; otherwise they are removed and the
-    finished runs' best is kept as usual.  Either way the interrupt is raised again afterwards."""
-    if not histories:
+def _stop_runs(pool, futures, stop) -> None:
+    """Runs side by side, interrupted: no run starts any more (``stop``, and the futures not yet
+    handed to a worker are cancelled), and the running ones get a SIGTERM (each stops between
+    batches and saves its state, as on Ctrl-C); then wait for them."""
+    import concurrent.futures as cf
+    import signal
+
+    stop.set()
+    for f in futures:
+        f.cancel()
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+        except OSError:  # already gone
+            pass
+    cf.wait([f for f in futures if not f.cancelled()])
+
+
+def _interrupted(e, seeds, histories, paths, out, log):
+    """Runs were interrupted.  With no run finished, the first interrupted run's files (its best
+    model and its state) become ``out``'s, and it can be continued on its own; otherwise the
+    interrupted runs' files are removed and the finished runs' best is kept as usual.  The
+    interrupt is raised again afterwards (here when no run finished, else by the caller)."""
+    stopped = [k for k in range(len(paths)) if k not in histories
+               and any(os.path.exists(paths[k] + suf) for suf in SUFFIXES)]
+    keep = stopped[0] if stopped and not histories else None
+    for k in stopped:
         for suf in SUFFIXES:
             if os.path.exists(paths[k] + suf):
-                os.replace(paths[k] + suf, out + suf)
-        log(f"interrupted in run {k + 1}, before any run finished; its state is in {out}.last: continue it "
-            f"with --resume --seed {seed} (without --restarts)")
-        raise e
-    for suf in SUFFIXES:
-        if os.path.exists(paths[k] + suf):
-            os.remove(paths[k] + suf)
-    log(f"interrupted in run {k + 1}; keeping the best of the {len(histories)} finished run(s)")
+                if k == keep:
+                    os.replace(paths[k] + suf, out + suf)
+                else:
+                    os.remove(paths[k] + suf)
+    if histories:
+        log(f"interrupted; keeping the best of the {len(histories)} finished run(s)")
+        return
+    if keep is not None:
+        log(f"interrupted in run {keep + 1}, before any run finished; its state is in {out}.last: continue it "
+            f"with --resume --seed {seeds[keep]} (without --restarts)")
+    raise e

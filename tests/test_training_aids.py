@@ -2,6 +2,7 @@
 score, the chance-level flag, the gradient-norm probe, and reading characters by default."""
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -201,6 +202,42 @@ def test_an_interrupt_during_restarts_keeps_what_the_finished_runs_give(tmp_path
         assert ck.meta["train_state"]["step"] == 6
         assert run(capsys, *common, "--resume", "--seed", "0")[0] == 0
         assert checkpoint.load(str(out) + ".last").meta["train_state"]["epoch"] == 2
+
+
+def test_an_interrupt_during_restarts_side_by_side_stops_them_and_keeps_a_resumable_run(tmp_path, capsys, monkeypatch):
+    """Runs side by side in their own processes: a SIGTERM to bptt stops them between batches (each
+    saves its state), and with no run finished the first run's files become OUT's, resumable alone."""
+    import signal
+    import threading
+
+    import bptt.restarts as R
+
+    monkeypatch.setattr(R, "parallel_runs", lambda n, cores=None: 2)  # two processes, on any machine
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "120", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "60", "--seed", "2", "--out", str(va))
+    out = tmp_path / "m.bptt"
+    common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--out", str(out),
+              "--epochs", "500", "--hidden", "4", "--quiet", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn"]
+
+    def sigterm_once_both_saved():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(
+                os.path.exists(f"{out}.run{k}.last") for k in (1, 2)):
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=sigterm_once_both_saved, daemon=True).start()
+    rc, o, e = run(capsys, *common, "--restarts", "3")
+    assert rc == 143 and e.strip().endswith("terminated"), (rc, e)
+    assert "continue it with --resume --seed 0 (without --restarts)" in o
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv",
+                                                          "tr.tsv", "va.tsv"]
+    state = checkpoint.load(str(out) + ".last").meta["train_state"]
+    assert checkpoint.load(str(out) + ".last").meta["seed"] == 0 and 1 <= state["epoch"] < 500
+    rc, _, e = run(capsys, *common, "--resume", "--seed", "0", "--max-steps", str(state["step"] + 5))
+    assert rc == 0, e  # the run continues alone
+    assert checkpoint.load(str(out) + ".last").meta["train_state"]["step"] == state["step"] + 5
 
 
 def test_parallel_runs_use_two_cores_each():
