@@ -10,25 +10,7 @@ import pytest
 from bptt import Batch, Model, ModelConfig, checkpoint, gradcheck
 from bptt.layers import LAYERS, register
 from bptt.layers.layer_norm import LayerNorm
-
-
-def _numeric(f, a, eps=1e-6):
-    """Central differences of the scalar f() in every entry of a (changed in place, then restored)."""
-    g = np.empty_like(a)
-    flat, gf = a.reshape(-1), g.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        hi = f()
-        flat[i] = old - eps
-        lo = f()
-        flat[i] = old
-        gf[i] = (hi - lo) / (2 * eps)
-    return g
-
-
-def _rel(a, b):
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
+from test_layers import _central as _numeric, _rel  # central differences in float64
 
 
 @pytest.mark.parametrize("shape", [(3, 5, 6), (4, 7)])
