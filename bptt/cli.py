@@ -366,16 +366,17 @@ def _check_outputs(outputs, inputs, models=()) -> None:
             if _same_file(path, ipath):
                 raise UserError(f"{opt} {path!r} is the {iopt} file {ipath!r}: writing it would destroy it; "
                                 f"choose another {opt.split()[0]}")
-        for oopt, opath in outputs[:k]:
+        for oopt, opath in outputs[:k]:  # the same file by two names (few outputs exist already)
             if os.path.exists(opath) and _same_file(path, opath):
                 raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
         if (opt, path) in models and os.path.getsize(path) > 0 and not _is_model_file(path):
             raise UserError(f"{opt} {path!r} exists and is not a model file written by bptt; "
                             f"remove it or choose another {opt.split()[0]}")
-    for k, (opt, path) in enumerate(outputs):  # two outputs named alike, neither written yet
-        for oopt, opath in outputs[:k]:
-            if os.path.abspath(path) == os.path.abspath(opath):
-                raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
+    seen = {}
+    for opt, path in outputs:  # two outputs named alike, neither written yet
+        other = seen.setdefault(os.path.abspath(path), opt)
+        if other != opt:
+            raise UserError(f"{opt} {path!r} is also {other}: choose another")
 
 
 def _layers_text(cfg) -> str:
