@@ -217,3 +217,20 @@ def test_the_command_line_adds_layers_by_name(tmp_path, capsys):
     for bad, words in (("nope@states", "'nope' is not known"), ("layer_norm@states:size=3", "no field(s) ['size']")):
         rc, _, err = run(capsys, *common, "--add-layer", bad)
         assert rc == 2 and words in err
+
+
+def test_layer_norms_run_on_any_array_namespace():
+    """The same loss and gradients through array_api_strict (the code CuPy runs on a GPU) as through NumPy."""
+    xs = pytest.importorskip("array_api_strict")
+    from bptt._xp import to_numpy
+
+    rng = np.random.default_rng(6)
+    cfg = _config("many_to_one", bidirectional=True)
+    m = Model(cfg, rng=rng)
+    b = _batch(rng, "many_to_one", pads="anywhere")
+    loss, grads = m.loss_and_grads(b)
+    strict = Model(cfg, {k: xs.asarray(v) for k, v in m.params.items()})
+    loss2, grads2 = strict.loss_and_grads(Batch(x=xs.asarray(b.x), y=xs.asarray(b.y), mask=xs.asarray(b.mask)))
+    assert abs(float(loss2) - float(loss)) < 1e-12
+    for k in grads:
+        np.testing.assert_allclose(to_numpy(grads2[k]), grads[k], rtol=0, atol=1e-12)

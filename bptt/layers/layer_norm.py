@@ -46,7 +46,7 @@ class LayerNorm:
             raise ValueError(f"x must have shape [..., {self.in_features}], got {tuple(x.shape)}")
         mu = xp.mean(x, axis=-1, keepdims=True)
         xc = x - mu
-        inv = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=-1, keepdims=True) + x.dtype.type(self.eps))  # 1 / sigma
+        inv = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=-1, keepdims=True) + self.eps)  # 1 / sigma (a Python float keeps x.dtype)
         xhat = xc * inv
         return xhat * g + b, {"xhat": xhat, "inv": inv}
 
