@@ -55,6 +55,25 @@ class OutputPathError(ValueError):
     the run's own input files."""
 
 
+def nearest_existing(path) -> str:
+    """The nearest existing path on the way to ``path``'s folder (the folder itself when it exists):
+    where a write to ``path`` lands once atomic_write_bytes has made the missing folders."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def is_model_file(path) -> bool:
+    """Whether ``path`` looks like a file that bptt wrote (a zip archive with a ``__meta__`` entry);
+    :func:`load` is what checks it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "__meta__.npy" in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
 def output_problem(path) -> str | None:
     """Why ``path`` cannot take an atomic write (None when it can): it is a folder, a pipe or a
     device (a rename would replace it, even ``/dev/null``), a folder on its way is a file, or the
@@ -67,12 +86,7 @@ def output_problem(path) -> str | None:
             return "is a folder"
         if not os.path.isfile(path):
             return "exists and is not a regular file (a pipe, a device or a broken link)"
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(folder):  # atomic_write_bytes makes missing folders: the first existing one counts
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
+    folder = nearest_existing(path)  # atomic_write_bytes makes missing folders: the first existing one counts
     if not os.path.isdir(folder):
         return f"cannot be made: {folder!r} is a file, not a folder"
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import dataclasses
 import json
 import math
 import os
+import signal
 import sys
 
 import numpy as np
@@ -18,7 +18,7 @@ from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_toke
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
-from .train import (Terminated, CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
+from .train import (Terminated, raise_on_sigterm, CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
                     LSTM_SYMBOLIC_LR, default_cell, default_lr, use_curriculum)
 
 
@@ -336,17 +336,6 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _is_model_file(path: str) -> bool:
-    """Whether ``path`` looks like a file that bptt wrote (a zip archive with a ``__meta__`` entry)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "__meta__.npy" in zf.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return False
-
-
 def _check_outputs(outputs, inputs, models=()) -> None:
     """Refuse, before any work, an output that cannot be written or that would overwrite an input.
 
@@ -369,7 +358,7 @@ def _check_outputs(outputs, inputs, models=()) -> None:
         for oopt, opath in outputs[:k]:  # the same file by two names (few outputs exist already)
             if os.path.exists(opath) and _same_file(path, opath):
                 raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
-        if (opt, path) in models and os.path.getsize(path) > 0 and not _is_model_file(path):
+        if (opt, path) in models and os.path.getsize(path) > 0 and not checkpoint.is_model_file(path):
             raise UserError(f"{opt} {path!r} exists and is not a model file written by bptt; "
                             f"remove it or choose another {opt.split()[0]}")
     seen = {}
@@ -925,9 +914,7 @@ def cmd_data_make(args, out=print) -> int:
     if args.out:
         _check_outputs([("--out", args.out)], [])
         need = estimated_bytes(args.task, lengths, args.n)
-        folder = os.path.dirname(os.path.abspath(args.out))
-        while not os.path.isdir(folder):
-            folder = os.path.dirname(folder)
+        folder = checkpoint.nearest_existing(args.out)  # a folder: _check_outputs said so
         free = shutil.disk_usage(folder).free
         if need > 0.9 * free:
             raise UserError(f"--n {args.n:,} {args.task} examples of lengths {args.lengths} take about "
@@ -946,32 +933,13 @@ _MACHINE_ERRORS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EIO
                                                 "EMFILE", "ENFILE", "ENAMETOOLONG") if hasattr(errno, n)}
 
 
-def _sigterm_as_interrupt() -> None:
-    """A SIGTERM (``kill``, a job scheduler's notice) stops a command the way Ctrl-C does: files
-    being written are removed rather than left half-written, and training saves its state between
-    batches (see ``bptt.train``).  Returns a context that puts the previous handler back.  Only where
-    signals can be set (the main thread)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return contextlib.nullcontext()
-
-    def handler(signum, frame):
-        raise Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except (ValueError, OSError):  # pragma: no cover - signals unavailable here
-        return contextlib.nullcontext()
-    restore = contextlib.ExitStack()
-    restore.callback(signal.signal, signal.SIGTERM, previous)
-    return restore
-
-
 def main(argv=None) -> int:
-    with _sigterm_as_interrupt():  # the caller's handler is back when main returns
+    previous = raise_on_sigterm()  # a SIGTERM stops a command as Ctrl-C does (bptt.train.raise_on_sigterm)
+    try:
         return _main(argv)
+    finally:
+        if previous is not None:  # the caller's handler is back when main returns
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv) -> int:

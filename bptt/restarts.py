@@ -44,18 +44,12 @@ _STOP = None  # in a worker process of runs side by side: the event that says "s
 def _init_worker(threads: int, stop) -> None:
     """A worker process of runs side by side: its share of the cores; a SIGTERM stops it as Ctrl-C
     does (a run in training stops between batches and saves its state); ``stop`` set: no new run."""
-    import signal
-
-    from .train import Terminated
+    from .train import raise_on_sigterm
 
     global _STOP
     _STOP = stop
     _limit_threads(threads)
-
-    def handler(signum, frame):
-        raise Terminated
-
-    signal.signal(signal.SIGTERM, handler)
+    raise_on_sigterm()
 
 
 def _one_run(k, seed, model, job, tcfg, path, quiet_log):

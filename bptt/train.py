@@ -800,6 +800,24 @@ class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where a Ctrl-C would raise KeyboardInterrupt (so cleanups run the same)."""
 
 
+def raise_on_sigterm():
+    """Make a SIGTERM (``kill``, a job scheduler's notice) raise :class:`Terminated` where a Ctrl-C
+    raises KeyboardInterrupt, so a command stops the same way: files being written are removed, and
+    training saves its state between batches (:func:`_ctrl_c_between_batches`).  Returns the
+    previous handler, to put back; None off the main thread (where no signal arrives) or where
+    signals cannot be set."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover - signals unavailable here
+        return None
+
+
 def _never() -> bool:
     return False
 

@@ -153,7 +153,7 @@ class FinalGrad:
             if at is None:
                 d[:, -1 if k == 0 else 0, k * H:(k + 1) * H] += part
             else:  # each row's part at the one step it was read from
-                d[:, :, k * H:(k + 1) * H] += _one_hot_steps(xp, at, T, to_numpy(part[:1, :1]).dtype) * part[:, None, :]
+                d[:, :, k * H:(k + 1) * H] += _one_hot_steps(xp, at, T, part.dtype) * part[:, None, :]
         return d
 
 
@@ -192,7 +192,7 @@ class Dropout:
 def _one_hot_steps(xp, at, T: int, dtype):
     """``[B, T, 1]``: 1 at step ``at[b]`` of row b, else 0 (a gather or scatter along time that any
     array namespace can do, exactly: the other steps add zeros)."""
-    return xp.asarray((np.arange(T)[None, :] == np.asarray(at)[:, None]).astype(dtype)[:, :, None])
+    return xp.astype(xp.arange(T)[None, :] == xp.asarray(at)[:, None], dtype)[:, :, None]
 
 
 @dataclass(frozen=True)
@@ -233,13 +233,12 @@ class LastStates:
         xp = namespace(states)
         H, T = self.hidden_size, int(states.shape[1])
         first, last = self._ends(states, ctx) if self.real_ends else (None, None)
-        dt = to_numpy(states[:1, :1, :1]).dtype
         fwd = states[:, -1, :H] if last is None else \
-            xp.sum(states[:, :, :H] * _one_hot_steps(xp, last, T, dt), axis=1)  # each row's last real step
+            xp.sum(states[:, :, :H] * _one_hot_steps(xp, last, T, states.dtype), axis=1)  # each row's last real step
         if not self.bidirectional:
             return fwd, (first, last)
         rev = states[:, 0, H:] if first is None else \
-            xp.sum(states[:, :, H:] * _one_hot_steps(xp, first, T, dt), axis=1)  # each row's first real step
+            xp.sum(states[:, :, H:] * _one_hot_steps(xp, first, T, states.dtype), axis=1)  # its first real step
         return xp.concat([fwd, rev], axis=-1), (first, last)
 
     def backward(self, params: dict, cache, dy, **_):
