@@ -30,6 +30,21 @@ def _weights(xp, mask, lead, dtype, check):
     return w, n
 
 
+def _targets_in(targets, mask, what: str, lo: float, hi: float):
+    """Refuse NaN/inf, or values outside [lo, hi], among the counted targets (``mask`` [...] of the lead axes)."""
+    host = np.asarray(to_numpy(targets))
+    if host.dtype == np.bool_:
+        return
+    if not (np.issubdtype(host.dtype, np.integer) or np.issubdtype(host.dtype, np.floating)):
+        raise TypeError(f"targets must be numbers ({what}), got dtype {host.dtype}")
+    bad = ~np.isfinite(host) | (host < lo) | (host > hi)
+    if mask is not None:
+        bad &= np.asarray(to_numpy(mask)).astype(bool)[..., None]
+    if np.any(bad):
+        where = "finite" if np.isinf(lo) and np.isinf(hi) else f"finite and in [{lo:g}, {hi:g}]"
+        raise ValueError(f"targets must be {where} ({what}), got {host[bad][0].item()!r}")
+
+
 def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     """``f_o`` = softmax; targets are class ids of shape ``logits.shape[:-1]``.
 
@@ -46,6 +61,14 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     w, n = _weights(xp, mask, lead, logits.dtype, check)
     if check:
         host_t = to_numpy(targets)
+        if not (np.issubdtype(host_t.dtype, np.integer) or np.issubdtype(host_t.dtype, np.bool_)):
+            if not np.issubdtype(host_t.dtype, np.floating):
+                raise TypeError(f"targets must be integer class ids, got dtype {host_t.dtype}")
+            odd = ~np.isfinite(host_t) | (np.mod(np.where(np.isfinite(host_t), host_t, 0), 1) != 0)
+            if mask is not None:
+                odd &= to_numpy(mask).astype(bool)
+            if np.any(odd):  # a NaN or 0.5 would match no class: a silent zero loss on that row
+                raise ValueError(f"targets must be integer class ids, got {float(host_t[odd][0])!r} (dtype {host_t.dtype})")
         out_of_range = (host_t < 0) | (host_t >= C)
         if mask is not None:
             out_of_range &= to_numpy(mask).astype(bool)
@@ -75,6 +98,8 @@ def sigmoid_binary_cross_entropy(logits, targets, mask=None, check: bool = True)
     lead, K = tuple(logits.shape[:-1]), int(logits.shape[-1])
     w, n = _weights(xp, mask, lead, logits.dtype, check)
     n = n * K
+    if check:
+        _targets_in(targets, mask, "a sigmoid output's 0/1 targets", 0.0, 1.0)
     y = xp.astype(xp.asarray(targets), logits.dtype)
     # log(1 + exp(-|z|)) + max(z, 0) - z*y, the stable form of BCE on logits
     per = xp.log1p(xp.exp(-xp.abs(logits))) + xp.maximum(logits, xp.zeros_like(logits)) - logits * y
@@ -95,6 +120,8 @@ def mean_squared_error(pred, targets, mask=None, check: bool = True):
     lead, K = tuple(pred.shape[:-1]), int(pred.shape[-1])
     w, n = _weights(xp, mask, lead, pred.dtype, check)
     n = n * K
+    if check:
+        _targets_in(targets, mask, "regression targets", -np.inf, np.inf)
     diff = pred - xp.astype(xp.asarray(targets), pred.dtype)
     if w is not None:
         diff = diff * w[..., None]

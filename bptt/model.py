@@ -267,6 +267,9 @@ class Model:
         ``"out"`` (the shape of the head's input) on what the head reads.
         """
         c = self.config
+        if not (hasattr(x, "shape") and hasattr(x, "dtype")):  # a list of lists, a string, None
+            raise TypeError(f"x must be an array ({'[B, T] token ids' if c.vocab_size else '[B, T, D] floats'}), "
+                            f"got {type(x).__name__}; convert it with np.asarray")
         ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
         caches, states, finals = [], None, []
         for layer in self.layers:

@@ -116,6 +116,38 @@ def test_loss_targets_checked(rng):
         m.loss_and_grads(Batch(x=x, y=np.array([0, 1, 2])))
 
 
+@pytest.mark.parametrize("y, words", [
+    (np.array([0.0, np.nan]), "integer class ids, got nan"),  # before: a row of zero loss, silently
+    (np.array([0.5, 1.0]), "integer class ids, got 0.5"),
+    (np.array(["0", "1"]), "integer class ids, got dtype <U1"),
+])
+def test_class_targets_that_are_not_class_ids_are_refused(rng, y, words):
+    m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=3), rng=rng)
+    x = rng.standard_normal((B, T, D)).astype(np.float32)
+    with pytest.raises((ValueError, TypeError), match=words):
+        m.loss_and_grads(Batch(x=x, y=y))
+    m.loss_and_grads(Batch(x=x, y=np.array([0.0, 2.0])))  # whole numbers in a float array are class ids
+
+
+@pytest.mark.parametrize("loss, y, words", [
+    ("sigmoid", [[0.0, np.nan]], r"finite and in \[0, 1\] \(a sigmoid output's 0/1 targets\), got nan"),
+    ("sigmoid", [[0.0, 2.0]], r"finite and in \[0, 1\].*got 2.0"),
+    ("mse", [[0.0, np.inf]], r"must be finite \(regression targets\), got inf"),
+])
+def test_sigmoid_and_regression_targets_checked(loss, y, words):
+    from bptt.losses import LOSSES
+    with pytest.raises(ValueError, match=words):
+        LOSSES[loss](np.zeros((1, 2)), np.array(y))
+    assert np.isfinite(float(LOSSES[loss](np.zeros((1, 2)), np.array([[0.0, 1.0]]))[0]))
+
+
+@pytest.mark.parametrize("x", [[[1, 2, 3]], "abc", None])
+def test_model_input_that_is_not_an_array_is_refused_by_name(rng, x):
+    m = Model(ModelConfig(vocab_size=10, embed_dim=4, hidden_size=H, output_size=2), rng=rng)
+    with pytest.raises(TypeError, match=r"x must be an array \(\[B, T\] token ids\), got (list|str|NoneType)"):
+        m.predict(x)
+
+
 def test_optimizer_arguments_checked():
     from bptt import SGD, Adam, clip_grad_norm
     with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
