@@ -73,6 +73,11 @@ def batch_indices(lengths, batch_size: int, *, mode: str = "bucket", seed: int |
         raise ValueError(f"lengths must be 1-D, got shape {lengths.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if lengths.size and not np.issubdtype(lengths.dtype, np.integer):
+        raise TypeError(f"lengths must be integers, got dtype {lengths.dtype}")
+    bad = np.flatnonzero(lengths < 1) if lengths.size else ()
+    if len(bad):
+        raise ValueError(f"lengths[{int(bad[0])}] = {int(lengths[bad[0]])}: every sequence needs at least one step")
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not known; choose one of {list(MODES)}")
     n = lengths.shape[0]

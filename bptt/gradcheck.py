@@ -36,6 +36,10 @@ def gradcheck(model: Model, batch: Batch, *, eps: float = 1e-6, max_entries: int
     ``max_entries`` caps the entries checked per parameter (chosen at random
     from ``seed``); ``None`` checks every entry.
     """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bptt.Model, got {type(model).__name__}")
+    if not isinstance(batch, Batch):
+        raise TypeError(f"batch must be a bptt.Batch (x, y, lengths or mask), got {type(batch).__name__}")
     config = dataclasses.replace(model.config, dtype="float64")
     params = {k: to_numpy(v).astype(np.float64) for k, v in model.params.items()}
     m = Model(config, params)

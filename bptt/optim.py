@@ -43,6 +43,13 @@ class _Optimizer:
         missing = [k for k in params if k not in grads and k not in self.frozen]
         if missing:
             raise KeyError(f"grads has no entry for parameter(s) {missing}")
+        unknown = [k for k in grads if k not in params]
+        if unknown:
+            raise KeyError(f"grads has entries for no parameter: {unknown}; the parameters are {sorted(params)}")
+        for k in params:
+            if k in grads and k not in self.frozen and tuple(grads[k].shape) != tuple(params[k].shape):
+                raise ValueError(f"grads[{k!r}] has shape {tuple(grads[k].shape)} but params[{k!r}] "
+                                 f"has {tuple(params[k].shape)}")
         self.state["t"] = int(self.state["t"]) + 1
         for k in params:
             if k not in self.frozen:

@@ -148,6 +148,29 @@ def test_model_input_that_is_not_an_array_is_refused_by_name(rng, x):
         m.predict(x)
 
 
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_optimizer_step_refuses_gradients_that_fit_no_parameter(opt):
+    import bptt
+    o = getattr(bptt, opt)(lr=0.1)
+    params = {"W_s": np.zeros((3, 2)), "b_s": np.zeros(2)}
+    with pytest.raises(ValueError, match=r"grads\['W_s'\] has shape \(2, 3\) but params\['W_s'\] has \(3, 2\)"):
+        o.step(params, {"W_s": np.zeros((2, 3)), "b_s": np.zeros(2)})  # before: a broadcast error, or a silent broadcast
+    with pytest.raises(KeyError, match=r"grads has entries for no parameter: \['W_x'\]"):
+        o.step(params, {"W_s": np.zeros((3, 2)), "b_s": np.zeros(2), "W_x": np.zeros(1)})  # a misspelt key
+    assert not params["W_s"].any()  # nothing was updated
+
+
+def test_batch_indices_and_gradcheck_arguments_checked(rng):
+    from bptt import batch_indices, gradcheck
+    with pytest.raises(ValueError, match=r"lengths\[1\] = -2: every sequence needs at least one step"):
+        batch_indices([1, -2], 2)
+    with pytest.raises(TypeError, match="lengths must be integers, got dtype float64"):
+        batch_indices([1.5, 2.0], 2)
+    m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=2), rng=rng)
+    with pytest.raises(TypeError, match="batch must be a bptt.Batch"):
+        gradcheck(m, None)
+
+
 def test_optimizer_arguments_checked():
     from bptt import SGD, Adam, clip_grad_norm
     with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
