@@ -56,7 +56,6 @@ def _seed(text: str) -> int:
     return v
 
 
-MAX_GENERATE = 1_000_000  # tokens one `bptt generate` writes (one step each: more is a hang, not a sample)
 
 
 _LM_DEFAULTS = {"level": "char", "window": 64, "stateful": True}  # a language model's, when not given
@@ -832,7 +831,7 @@ def cmd_predict(args, out=print) -> int:
 
 
 def cmd_generate(args, out=print) -> int:
-    from .lm import generate
+    from .lm import MAX_GENERATE, generate
 
     ck = _load(args.model)
     meta = ck.meta

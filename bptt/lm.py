@@ -169,16 +169,29 @@ def unigram_perplexity(counts, test_ids) -> float:
     return float(np.exp(-logp[np.asarray(test_ids)].mean()))
 
 
+MAX_GENERATE = 1_000_000  # tokens one call samples
+
+
 def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
              rng: np.random.Generator, skip_ids=(0, 1)) -> list:
     """Sample ``length`` token ids after ``prompt_ids`` (temperature 0: the most likely token).
 
     ``skip_ids`` (default: pad and unknown) are never sampled."""
-    if length < 0:
-        raise ValueError(f"length must be >= 0, got {length!r}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 0 <= length <= MAX_GENERATE:
+        raise ValueError(f"length must be an integer 0..{MAX_GENERATE:,} (one step each: more is a hang, "
+                         f"not a sample), got {length!r}")
     if not 0 <= temperature < math.inf:
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    logits, caches = model.forward(np.asarray(prompt_ids, dtype=np.int64)[None, :], check=False)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if model.config.head != "many_to_many" or model.config.vocab_size != model.config.output_size:
+        raise ValueError("model must be a language model (token ids in, the next token's logits at every step: "
+                         f"head='many_to_many', output_size = vocab_size), got head={model.config.head!r}, "
+                         f"vocab_size={model.config.vocab_size}, output_size={model.config.output_size}")
+    prompt = np.asarray(prompt_ids)
+    if prompt.ndim != 1 or prompt.size == 0 or not np.issubdtype(prompt.dtype, np.integer):
+        raise ValueError(f"prompt_ids must be a non-empty list of token ids, got {prompt_ids!r:.80}")
+    logits, caches = model.forward(prompt.astype(np.int64)[None, :])  # checks the ids against the vocabulary
     s = caches["final"]
     out = []
     last = to_numpy(logits)[0, -1].astype(np.float64)

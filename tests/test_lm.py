@@ -143,3 +143,26 @@ def test_stream_checks():
         TextStream(np.arange(5), window=8)
     with pytest.raises(ValueError, match="bptt_steps must be in 1..window = 1..8"):
         TextStream(np.arange(50), window=8, bptt_steps=9)
+
+
+@pytest.mark.parametrize("kw, exc, words", [
+    ({"length": 10**12}, ValueError, r"length must be an integer 0..1,000,000"),  # before: sampled for ever
+    ({"length": 2.5}, ValueError, r"length must be an integer"),
+    ({"prompt_ids": []}, ValueError, r"prompt_ids must be a non-empty list of token ids, got \[\]"),
+    ({"prompt_ids": "ab"}, ValueError, r"prompt_ids must be a non-empty list of token ids, got 'ab'"),
+    ({"prompt_ids": [12]}, ValueError, r"ids holds id 12, outside the vocabulary 0..9"),
+    ({"rng": None}, TypeError, r"rng must be a numpy.random.Generator, got NoneType"),
+    ({"model": "classify"}, ValueError, r"model must be a language model .* got head='many_to_one'"),
+])
+def test_generate_refuses_bad_arguments_by_name(kw, exc, words):
+    from bptt import Model, ModelConfig
+    from bptt.lm import generate
+    rng = np.random.default_rng(0)
+    lm_model = Model(ModelConfig(vocab_size=10, embed_dim=4, hidden_size=8, output_size=10, head="many_to_many"), rng=rng)
+    args = {"model": lm_model, "prompt_ids": [3, 4], "length": 5, "rng": np.random.default_rng(1)}
+    args.update(kw)
+    if args["model"] == "classify":
+        args["model"] = Model(ModelConfig(vocab_size=10, embed_dim=4, hidden_size=8, output_size=2), rng=rng)
+    with pytest.raises(exc, match=words):
+        generate(args.pop("model"), args.pop("prompt_ids"), args.pop("length"), **args)
+    assert len(generate(lm_model, [3, 4], 5, rng=np.random.default_rng(1))) == 5
