@@ -11,10 +11,14 @@ its own block of stacked steps for the large products (the input product, the
 sum over steps of dW, dx), with the BLAS at one thread: the cores meet once per
 loop.
 
-:func:`parallel` decides per batch: when the time loops' products are large
-enough (``MIN_PART_MACS``) the BLAS runs one thread per call inside it and
-:func:`workers` is the number of threads the BLAS had (``BPTT_CPU_THREADS``
-overrides it; ``BPTT_CPU_THREADS=1`` never splits).  A model's whole training
+:func:`parallel` runs the BLAS at one thread inside it, and decides per batch:
+when the time loops' products are large enough (``MIN_PART_MACS``) :func:`workers`
+is the number of threads the BLAS had (``BPTT_CPU_THREADS`` overrides it;
+``BPTT_CPU_THREADS=1`` never splits), else 1: a batch too small to split runs on
+one core.  A multi-threaded BLAS made such steps at most 1.22x faster alone on the
+machine (and the default models of ``bptt train`` slower), and when anything else
+held a core (a second training beside it) each of its meetings waited for the
+scheduler: 2-46x as long a step.  A model's whole training
 step runs inside, so that no multi-threaded product wakes the BLAS's own threads
 between two loops: OpenBLAS's idle threads spin for about 0.1 s after each
 multi-threaded product and take a core from the loops.  The BLAS's thread count
@@ -77,9 +81,9 @@ def parallel_for(xp, rows: int, width: int):
 @contextmanager
 def parallel(rows: int, width: int):
     """Run the enclosed NumPy work of a batch of ``rows`` sequences and state size
-    ``width`` with a one-thread BLAS and ``workers()`` threads of bptt's, when the
+    ``width`` with a one-thread BLAS, and ``workers()`` threads of bptt's when the
     time loops' products are large enough to gain (see ``MIN_PART_MACS``); otherwise
-    leave the BLAS as it is and split nothing.
+    on one thread, splitting nothing.
 
     Re-entrant: the outermost entry decides, sets the BLAS's thread count and
     restores it on exit.  Only the main thread splits: OpenBLAS ignores a thread
@@ -93,7 +97,13 @@ def parallel(rows: int, width: int):
         n = _wanted_workers(libs)
         if n > 1 and (rows // n) * width * width < MIN_PART_MACS:
             n = 1
-        if n > 1:
+        # The BLAS runs one thread inside, whether or not bptt splits: a multi-threaded BLAS meets its
+        # threads at every small product of the time loops, and when another process holds a core
+        # (a second training, anything busy) each meeting waits for the scheduler: two default
+        # processes side by side on 2 cores took 2-46x as long per step of a small model; alone, the BLAS's
+        # threads made such a step at most 1.22x faster, and bptt train's default models slower
+        # (``python benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log).
+        if any((lib.get_num_threads() or 1) != 1 for lib in libs):
             _state["saved"] = [(lib, lib.get_num_threads()) for lib in libs]
             for lib in libs:
                 lib.set_num_threads(1)

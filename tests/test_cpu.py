@@ -90,11 +90,18 @@ def test_blas_threads_set_inside_and_restored_after(controllable, monkeypatch):
     assert blas_threads() == before and _cpu.workers() == 1
 
 
-def test_small_work_leaves_the_blas_alone(controllable, monkeypatch):
+def test_small_work_runs_on_one_thread_blas_included(controllable, monkeypatch):
+    """A batch too small to split runs on one core: with the BLAS's own threads inside, a second
+    process beside it made each small product wait for the scheduler (benchmarks/blas_threads.py)."""
+    from threadpoolctl import threadpool_limits
+
     monkeypatch.setenv("BPTT_CPU_THREADS", "2")
-    before = blas_threads()
-    with _cpu.parallel(rows=8, width=16):  # 8/2 * 16 * 16 MACs per core and step: too small
-        assert _cpu.workers() == 1 and blas_threads() == before
+    with threadpool_limits(2, user_api="blas"):  # a BLAS with threads to hold back, on any machine
+        before = blas_threads()
+        assert max(before) == 2
+        with _cpu.parallel(rows=8, width=16):  # 8/2 * 16 * 16 MACs per core and step: too small
+            assert _cpu.workers() == 1 and blas_threads() == [1] * len(before)
+        assert blas_threads() == before  # and the BLAS is as it was after
 
 
 def test_other_threads_split_nothing_and_leave_the_blas_alone(controllable, monkeypatch):
