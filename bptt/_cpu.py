@@ -15,7 +15,7 @@ loop.
 when the time loops' products are large enough (``MIN_PART_MACS``) :func:`workers`
 is the number of threads the BLAS had (``BPTT_CPU_THREADS`` overrides it;
 ``BPTT_CPU_THREADS=1`` never splits), else 1: a batch too small to split runs on
-one core.  A multi-threaded BLAS made such steps at most 1.22x faster alone on the
+one core (``BPTT_BLAS_THREADS=N`` gives the BLAS N threads there instead).  A multi-threaded BLAS made such steps at most 1.22x faster alone on the
 machine (and the default models of ``bptt train`` slower), and when anything else
 held a core (a second training beside it) each of its meetings waited for the
 scheduler: 2-46x as long a step.  A model's whole training
@@ -60,15 +60,23 @@ def _blas_libs():
     return _state["blas"]
 
 
+def _env_count(name: str) -> int | None:
+    """A positive integer from the environment variable ``name``, or None when it is not set."""
+    env = os.environ.get(name, "").strip()
+    if not env:
+        return None
+    try:
+        n = int(env)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {env!r}") from None
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {env!r}")
+    return n
+
+
 def _wanted_workers(libs) -> int:
-    env = os.environ.get("BPTT_CPU_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"BPTT_CPU_THREADS must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"BPTT_CPU_THREADS must be a positive integer, got {env!r}")
+    n = _env_count("BPTT_CPU_THREADS")
+    if n is not None:
         return n if libs else 1
     return max((lib.get_num_threads() or 1 for lib in libs), default=1)
 
@@ -103,11 +111,14 @@ def parallel(rows: int, width: int):
         # processes side by side on 2 cores took 2-46x as long per step of a small model; alone, the BLAS's
         # threads made such a step at most 1.22x faster, and bptt train's default models slower
         # (``python benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log).
-        if any((lib.get_num_threads() or 1) != 1 for lib in libs):
+        # BPTT_BLAS_THREADS=N gives the BLAS N threads inside a step that bptt does not split (alone on
+        # the machine, a batch of 32 at H = 256 ran 1.3-1.7x faster with 2).
+        blas = 1 if n > 1 else (_env_count("BPTT_BLAS_THREADS") or 1)
+        if any((lib.get_num_threads() or 1) != blas for lib in libs):
             _state["saved"] = [(lib, lib.get_num_threads()) for lib in libs]
             for lib in libs:
-                lib.set_num_threads(1)
-            if any(lib.get_num_threads() != 1 for lib in libs):  # a BLAS that would not follow
+                lib.set_num_threads(blas)
+            if any(lib.get_num_threads() != blas for lib in libs):  # a BLAS that would not follow
                 _restore()
                 n = 1
         _state["workers"] = n

@@ -104,6 +104,22 @@ def test_small_work_runs_on_one_thread_blas_included(controllable, monkeypatch):
         assert blas_threads() == before  # and the BLAS is as it was after
 
 
+def test_blas_threads_setting_gives_the_blas_its_threads_where_bptt_does_not_split(controllable, monkeypatch):
+    monkeypatch.setenv("BPTT_CPU_THREADS", "2")
+    monkeypatch.setenv("BPTT_BLAS_THREADS", "2")
+    before = blas_threads()
+    with _cpu.parallel(rows=8, width=16):  # too small to split: the BLAS gets the threads asked for
+        assert _cpu.workers() == 1 and blas_threads() == [2] * len(before)
+    with _cpu.parallel(rows=1 << 20, width=1 << 10):  # split: bptt's threads, and the BLAS at one
+        assert _cpu.workers() == 2 and blas_threads() == [1] * len(before)
+    assert blas_threads() == before
+    monkeypatch.setenv("BPTT_BLAS_THREADS", "many")
+    with pytest.raises(ValueError, match="BPTT_BLAS_THREADS must be a positive integer, got 'many'"):
+        with _cpu.parallel(rows=8, width=16):
+            pass
+    assert blas_threads() == before
+
+
 def test_other_threads_split_nothing_and_leave_the_blas_alone(controllable, monkeypatch):
     """OpenBLAS ignores a thread count set off the main thread, so only the main thread splits."""
     monkeypatch.setenv("BPTT_CPU_THREADS", "2")
