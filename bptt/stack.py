@@ -324,19 +324,21 @@ def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bo
     return grads, (dh if need_dx else None)
 
 
-MIN_SIDE_MACS = 1 << 20  # a step's multiply-adds, rows * H * H * G, for the directions to run side by side.
-# Below it the two threads mostly wait for each other's turn on the interpreter lock between small NumPy
-# calls.  Measured by `python benchmarks/side_by_side_threshold.py` (two runs, log
-# benchmarks/results/cpu-side-by-side-threshold.log), a training step at B=32, side by side / one after the
-# other: the tutorial's cell at H=128 (0.5M) 1.26 and 1.30; the GRU at H=128 (1.6M) 0.92 and 1.02; the
-# tutorial's cell at H=256 and the LSTM at H=128 (2.1M each) 0.81, 0.81 and 0.95, 0.84.
+MIN_SIDE_MACS = {"rnn": 1 << 19, "gru": 1 << 20, "lstm": 1 << 20}  # a step's multiply-adds, rows * H * H * G,
+# for the directions to run side by side, per cell.  Below it the two threads mostly wait for each other's turn
+# on the interpreter lock between small NumPy calls; a gated cell makes more such calls per multiply-add.
+# Measured by `python benchmarks/side_by_side_threshold.py` (log benchmarks/results/cpu-side-by-side-threshold.log,
+# the runs since the BLAS runs one thread inside a step), a training step at B=32 unless given, side by side /
+# one after the other: the tutorial's cell at B=4, H=32 1.25; B=8, H=64 1.62; H=64 (0.13M) 1.12; H=128 (0.5M)
+# 0.74 and 0.65; H=256 (2.1M) 0.57 and 0.60; the LSTM at B=8, H=32 1.27; H=64 (0.5M) 1.06; H=128 (2.1M) 0.74
+# and 0.66; the GRU at H=64 (0.4M) 1.18; H=128 (1.6M) 0.90 and 0.80.
 
 
 def _both(xp, fns, rows: int, cell: str, H: int):
     """The directions of a layer: side by side on two cores for NumPy (bptt._cpu.side_by_side) when a
-    step's products are large enough to gain (``rows * H * H * G`` at least ``MIN_SIDE_MACS``), else one
-    after the other, as elsewhere (a GPU runs each direction's loop across its own cores)."""
-    if xp is np and rows * cells.step_width(cell, H) ** 2 >= MIN_SIDE_MACS:
+    step's products are large enough to gain (``rows * H * H * G`` at least ``MIN_SIDE_MACS[cell]``), else
+    one after the other, as elsewhere (a GPU runs each direction's loop across its own cores)."""
+    if xp is np and rows * cells.step_width(cell, H) ** 2 >= MIN_SIDE_MACS[cell]:
         return _cpu.side_by_side(fns)
     return [f() for f in fns]
 
