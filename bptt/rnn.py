@@ -394,20 +394,21 @@ def _backward_loop_numpy(S, dS, d_last, dA, W_hT, m, activation, step_norms, rea
         g = np.zeros((n, H), dtype=S.dtype) if d_last is None else d_last[lo:hi].copy()
         tmp = np.empty_like(g)
         sq = np.zeros(T, dtype=np.float64) if step_norms else None  # this part's share of |g|^2
+        if activation == "tanh":  # tanh'(a^t) = 1 - (s^t)^2 of every step at once, in the buffer that becomes
+            np.multiply(Sp[1:], Sp[1:], out=dAp)  # dA: two NumPy calls in all instead of two per step (a
+            np.subtract(1.0, dAp, out=dAp)  # step is a few small calls, each with the interpreter's cost)
         for t in range(T - 1, -1, -1):
             if dSp is not None:
                 g += dSp[t]  # total gradient on s^t: its own loss plus what flows back from t+1
             if step_norms:
                 sq[t] = np.vdot(g, g)
             k, s, da = ends[t], Sp[t + 1], dAp[t]
-            g_r, t_r = g, tmp
+            g_r = g
             if k < n:  # sorted lengths: rows k.. are pad steps, with no f_s; their rows keep g
                 da[k:] = 0.0
-                s, da, g_r, t_r = s[:k], da[:k], g[:k], tmp[:k]
+                s, da, g_r = s[:k], da[:k], g[:k]
             if activation == "tanh":
-                np.multiply(s, s, out=t_r)
-                np.subtract(1.0, t_r, out=t_r)  # tanh'(a) = 1 - s^2
-                np.multiply(g_r, t_r, out=da)  # backprop through tanh
+                np.multiply(g_r, da, out=da)  # backprop through tanh (da held tanh'(a^t), above)
             else:
                 np.multiply(g_r, f_prime(np, s), out=da)  # backprop through the f_s nonlinearity
             if real is None:
