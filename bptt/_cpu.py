@@ -15,10 +15,10 @@ loop.
 when the time loops' products are large enough (``MIN_PART_MACS``) :func:`workers`
 is the number of threads the BLAS had (``BPTT_CPU_THREADS`` overrides it;
 ``BPTT_CPU_THREADS=1`` never splits), else 1: a batch too small to split runs on
-one core (``BPTT_BLAS_THREADS=N`` gives the BLAS N threads there instead).  A multi-threaded BLAS made such steps at most 1.22x faster alone on the
-machine (and the default models of ``bptt train`` slower), and when anything else
-held a core (a second training beside it) each of its meetings waited for the
-scheduler: 2-46x as long a step.  A model's whole training
+one core (``BPTT_BLAS_THREADS=N`` gives the BLAS N threads there instead).  A
+multi-threaded BLAS made such steps at most 1.73x faster alone on the machine,
+and when anything else held a core (a second training beside it) each of its
+meetings waited for the scheduler: 1.1-29x as long a step.  A model's whole training
 step runs inside, so that no multi-threaded product wakes the BLAS's own threads
 between two loops: OpenBLAS's idle threads spin for about 0.1 s after each
 multi-threaded product and take a core from the loops.  The BLAS's thread count
@@ -108,8 +108,8 @@ def parallel(rows: int, width: int):
         # The BLAS runs one thread inside, whether or not bptt splits: a multi-threaded BLAS meets its
         # threads at every small product of the time loops, and when another process holds a core
         # (a second training, anything busy) each meeting waits for the scheduler: two default
-        # processes side by side on 2 cores took 2-46x as long per step of a small model; alone, the BLAS's
-        # threads made such a step at most 1.22x faster, and bptt train's default models slower
+        # processes side by side on 2 cores took 1.1-29x as long per step of a small model; alone, the BLAS's
+        # threads made such a step at most 1.73x faster (H = 256), bptt train's default models 1.04-1.12x
         # (``python benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log).
         # BPTT_BLAS_THREADS=N gives the BLAS N threads inside a step that bptt does not split (alone on
         # the machine, a batch of 32 at H = 256 ran 1.3-1.7x faster with 2).
