@@ -132,3 +132,21 @@ def test_the_gpu_scatter_add_sums_each_row_in_order(N, V, D):
     got = np.zeros((V, D), np.float32)
     got[np.asarray(rows)] = np.asarray(sums)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("N,V,D", [(0, 5, 3), (1, 5, 3), (1280, 4, 32), (2048, 10000, 8)])
+def test_the_cpu_scatter_add_equals_add_at(N, V, D):
+    """NumPy's scatter-add (an embedding's gradient) sorts the lookups and sums each row's run with
+    add.reduceat: the same sums as np.add.at, exactly on whole numbers, to float32 rounding on others."""
+    from bptt._xp import scatter_add_rows
+
+    rng = np.random.default_rng(N)
+    index = rng.integers(0, V, N)
+    for values in (rng.integers(-50, 50, (N, D)).astype(np.float32), rng.standard_normal((N, D)).astype(np.float32)):
+        want = np.zeros((V, D), np.float32)
+        np.add.at(want, index, values)
+        got = scatter_add_rows(np, V, index, values)
+        assert got.shape == (V, D) and got.dtype == np.float32
+        if np.all(values == np.round(values)):
+            assert np.array_equal(got, want)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
