@@ -86,8 +86,9 @@ def all_finite(xp, a) -> bool:
 def scatter_add_rows(xp, n_rows: int, index, values):
     """``out[index[i]] += values[i]`` for a [N] index and [N, D] values -> [n_rows, D].
 
-    NumPy sorts the rows by index (stable) and adds each index's run with ``add.reduceat``: 2-5x
-    as fast as ``add.at`` here (an embedding's gradient of 1,280 tokens: 166 against 789 us).  CuPy's ``add.at`` adds
+    NumPy sorts the rows by index (stable) and adds each index's run with ``add.reduceat``: 1.05-5.4x
+    as fast as ``add.at`` here, the most for small vocabularies (1,280 lookups in 4 rows: 157 against
+    852 us; ``python benchmarks/scatter_add.py``, log benchmarks/results/cpu-scatter-add.log).  CuPy's ``add.at`` adds
     with atomics, whose order, and so whose float rounding, changes from run to run: a training
     run on the GPU could not be repeated, nor resumed exactly.  On CuPy the rows are sorted by
     index (a deterministic radix sort) and each row's run of values is summed in order by one
