@@ -9,8 +9,9 @@ A row is a model that ``bptt train`` builds by default or one of ``bench_cpu.py`
 batch of 32 sequences (lengths drawn, sorted longest first), Adam and clipping.  Each variant runs
 ``--steps`` steps (the first 8 untimed) and reports the median.  "BLAS threads" hides the BLAS from
 bptt (``bptt._cpu._blas_libs`` returns none), so the step runs with the BLAS's thread count as the
-process started; "bptt" is the library as it is.  The two variants alternate, so the second process
-of the "pair" runs the other one at about the same time (both are reported, from each process).
+process started; "bptt" is the library as it is.  The two processes of the "pair" start together and
+run the rows and variants in the same order, so each mostly runs beside the same variant in the other
+(both are reported, from each process).
 """
 
 from __future__ import annotations

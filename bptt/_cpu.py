@@ -18,7 +18,8 @@ is the number of threads the BLAS had (``BPTT_CPU_THREADS`` overrides it;
 one core (``BPTT_BLAS_THREADS=N`` gives the BLAS N threads there instead).  A
 multi-threaded BLAS made such steps at most 1.73x faster alone on the machine,
 and when anything else held a core (a second training beside it) each of its
-meetings waited for the scheduler: 1.1-29x as long a step.  A model's whole training
+meetings waited for the scheduler: 1.1-29x as long a step (``python
+benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log).  A model's whole training
 step runs inside, so that no multi-threaded product wakes the BLAS's own threads
 between two loops: OpenBLAS's idle threads spin for about 0.1 s after each
 multi-threaded product and take a core from the loops.  The BLAS's thread count
@@ -105,14 +106,9 @@ def parallel(rows: int, width: int):
         n = _wanted_workers(libs)
         if n > 1 and (rows // n) * width * width < MIN_PART_MACS:
             n = 1
-        # The BLAS runs one thread inside, whether or not bptt splits: a multi-threaded BLAS meets its
-        # threads at every small product of the time loops, and when another process holds a core
-        # (a second training, anything busy) each meeting waits for the scheduler: two default
-        # processes side by side on 2 cores took 1.1-29x as long per step of a small model; alone, the BLAS's
-        # threads made such a step at most 1.73x faster (H = 256), bptt train's default models 1.04-1.12x
-        # (``python benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log).
-        # BPTT_BLAS_THREADS=N gives the BLAS N threads inside a step that bptt does not split (alone on
-        # the machine, a batch of 32 at H = 256 ran 1.3-1.7x faster with 2).
+        # The BLAS runs one thread inside whether or not bptt splits (see the module's docstring;
+        # ``python benchmarks/blas_threads.py``, log benchmarks/results/cpu-blas-threads.log), or
+        # BPTT_BLAS_THREADS where bptt does not split.
         blas = 1 if n > 1 else (_env_count("BPTT_BLAS_THREADS") or 1)
         if any((lib.get_num_threads() or 1) != blas for lib in libs):
             _state["saved"] = [(lib, lib.get_num_threads()) for lib in libs]
@@ -223,14 +219,13 @@ def matmul_tn(a_list, b: np.ndarray):
 
 def _cores() -> int:
     """The threads bptt may use: ``BPTT_CPU_THREADS``, else the BLAS's own thread count (as it was
-    before an enclosing :func:`parallel` set it to one)."""
+    before an enclosing :func:`parallel` set it)."""
     libs = _blas_libs()
     if not libs:
         return 1
-    env = os.environ.get("BPTT_CPU_THREADS", "").strip()
-    if env or not _state["saved"]:
-        return _wanted_workers(libs)
-    return max((n or 1 for _, n in _state["saved"]), default=1)
+    if _state["saved"] and _env_count("BPTT_CPU_THREADS") is None:
+        return max((n or 1 for _, n in _state["saved"]), default=1)
+    return _wanted_workers(libs)
 
 
 def side_by_side(fns) -> list:

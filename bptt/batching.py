@@ -75,8 +75,8 @@ def batch_indices(lengths, batch_size: int, *, mode: str = "bucket", seed: int |
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if lengths.size and not np.issubdtype(lengths.dtype, np.integer):
         raise TypeError(f"lengths must be integers, got dtype {lengths.dtype}")
-    bad = np.flatnonzero(lengths < 1) if lengths.size else ()
-    if len(bad):
+    bad = np.flatnonzero(lengths < 1)
+    if bad.size:
         raise ValueError(f"lengths[{int(bad[0])}] = {int(lengths[bad[0]])}: every sequence needs at least one step")
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not known; choose one of {list(MODES)}")

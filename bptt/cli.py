@@ -18,8 +18,8 @@ from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_toke
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
-from .train import (Terminated, raise_on_sigterm, CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SeqData, TrainConfig, by_length, evaluate, train,
-                    LSTM_SYMBOLIC_LR, default_cell, default_lr, use_curriculum)
+from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LSTM_SYMBOLIC_LR, SeqData, Terminated, TrainConfig,
+                    by_length, default_cell, default_lr, evaluate, raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -54,8 +54,6 @@ def _seed(text: str) -> int:
     if not 0 <= v < 2**63:
         raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**63 - 1, got {v}")
     return v
-
-
 
 
 _LM_DEFAULTS = {"level": "char", "window": 64, "stateful": True}  # a language model's, when not given

@@ -479,7 +479,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
              "initial_norms": None}
     last_path = out + ".last" if out else None
     writer = comm is None or comm.rank == 0  # in a data-parallel job, rank 0 alone writes
-    digests = (data_digest(train_data), data_digest(valid_data)) if out and writer else (None, None)
+    # the digests of the data: saved with the state (rank 0), compared on --resume (every rank)
+    digests = (data_digest(train_data), data_digest(valid_data)) if out and (writer or resume) else (None, None)
     if out and writer:
         for p in (out, last_path, out + ".metrics.csv"):
             for name in checkpoint.remove_stale_temps(p):
@@ -503,8 +504,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             if key in saved_cfg and saved_cfg[key] != now:
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
                                  f"resume with the same settings")
-        for key, data, opt_name in (("train_digest", train_data, "--data"), ("valid_digest", valid_data, "--valid")):
-            if key in ck.meta and ck.meta[key] != data_digest(data):
+        for key, digest, opt_name in zip(("train_digest", "valid_digest"), digests, ("--data", "--valid")):
+            if key in ck.meta and ck.meta[key] != digest:
                 raise ValueError(f"--resume: {last_path!r} was interrupted on other data than this {opt_name} "
                                  f"(its sequences, vocabulary or labels differ); resume with the files of that "
                                  f"run, or start afresh without --resume")
