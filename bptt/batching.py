@@ -33,9 +33,27 @@ def pad_sequences(seqs, *, pad_value=0, dtype=None, length: int | None = None):
     Returns:
         ``(x, lengths)``: ``x`` is ``[B, T]`` or ``[B, T, D]``, ``lengths`` ``[B]`` int64.
     """
-    seqs = [np.asarray(s) for s in seqs]
+    if isinstance(seqs, (str, bytes, dict)) or not hasattr(seqs, "__iter__"):
+        raise TypeError(f"seqs must be a list of sequences (arrays [T_i] or [T_i, D]), got {type(seqs).__name__}")
+    seqs = list(seqs)
     if not seqs:
         raise ValueError("seqs is empty: nothing to pad")
+    arrays = []
+    for i, s in enumerate(seqs):
+        if isinstance(s, (str, bytes)):
+            raise TypeError(f"seqs[{i}] is a {type(s).__name__} ({s[:20]!r}): pad token ids, not text "
+                            f"(bptt.data.Vocab turns tokens into ids)")
+        try:
+            a = np.asarray(s)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"seqs[{i}] is not a rectangular array: {e}") from None
+        if a.ndim == 0:
+            raise ValueError(f"seqs[{i}] is a scalar ({a!r}): each sequence needs a time axis, [T_i] or [T_i, D]")
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+            raise TypeError(f"seqs[{i}] holds {a.dtype} values: pad numbers (token ids or vectors), not text "
+                            f"or objects (bptt.data.Vocab turns tokens into ids)")
+        arrays.append(a)
+    seqs = arrays
     lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     empty = np.flatnonzero(lengths == 0)
     if empty.size:
@@ -44,10 +62,22 @@ def pad_sequences(seqs, *, pad_value=0, dtype=None, length: int | None = None):
     for i, s in enumerate(seqs):
         if s.shape[1:] != tail:
             raise ValueError(f"seqs[{i}] has step shape {s.shape[1:]} but seqs[0] has {tail}")
-    T = int(lengths.max()) if length is None else int(length)
+    if length is None:
+        T = int(lengths.max())
+    elif isinstance(length, bool) or not isinstance(length, (int, np.integer)):
+        raise TypeError(f"length must be an integer number of steps or None, got {length!r}")
+    else:
+        T = int(length)
     if T < lengths.max():
         raise ValueError(f"length={T} is shorter than the longest sequence ({int(lengths.max())} steps)")
-    x = np.full((len(seqs), T) + tail, pad_value, dtype=dtype or seqs[0].dtype)
+    try:
+        dtype = seqs[0].dtype if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy dtype or None, got {dtype!r}") from None
+    try:
+        x = np.full((len(seqs), T) + tail, pad_value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"pad_value must be a number of dtype {dtype}, got {pad_value!r}") from None
     for i, s in enumerate(seqs):
         x[i, : s.shape[0]] = s
     return x, lengths
