@@ -101,12 +101,21 @@ def check_output(path, what: str = "output") -> None:
         raise OutputPathError(f"{what} {os.fspath(path)!r} {problem}")
 
 
+def _fspath(name: str, path) -> str:
+    """``os.fspath(path)``, or a TypeError naming the argument (``None``, a number, a list)."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{name} must be a file name (str or os.PathLike), got {type(path).__name__} "
+                        f"{str(path)[:80]!r}") from None
+
+
 def atomic_write_bytes(path: str, write) -> None:
     """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename it over ``path``.
 
     A ``path`` that is a folder, a pipe or a device is refused (OutputPathError) before anything
     is written: the rename would replace it."""
-    path = os.fspath(path)
+    path = _fspath("path", path)
     check_output(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -150,6 +159,12 @@ def remove_stale_temps(path) -> list:
 
 def save(path, model: Model, *, meta: dict | None = None, opt_state: dict | None = None) -> None:
     """Write ``model`` (config and parameters), JSON ``meta`` and optimiser state to ``path`` atomically."""
+    path = _fspath("path", path)
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bptt.Model, got {type(model).__name__}")
+    for name, value in (("meta", meta), ("opt_state", opt_state)):
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict or None, got {type(value).__name__} {str(value)[:80]!r}")
     head = {"format": FORMAT, "version": VERSION, "config": model.config.to_dict(), "meta": meta or {}}
     scalars = {}
     arrays = {"param/" + k: to_numpy(v) for k, v in model.params.items()}
@@ -205,7 +220,7 @@ def load(path) -> Checkpoint:
     encryption, declared sizes), the metadata, and then each array's header against the shapes and
     dtype the config implies, before that array's bytes are inflated; a file never makes bptt
     allocate more than the config implies."""
-    path = os.fspath(path)
+    path = _fspath("path", path)
     if not os.path.isfile(path):
         if os.path.exists(path):
             raise _bad(path, "is not a regular file (a folder, a pipe or a device)")

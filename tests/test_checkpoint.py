@@ -127,3 +127,18 @@ def test_failed_write_keeps_old_file(tmp_path, model):
         checkpoint.atomic_write_bytes(path, boom)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.bptt"]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, p: checkpoint.load(None), "path must be a file name .* got NoneType"),
+    (lambda m, p: checkpoint.load(3), "path must be a file name .* got int"),
+    (lambda m, p: checkpoint.save(None, m), "path must be a file name .* got NoneType"),
+    (lambda m, p: checkpoint.save(p, None), "model must be a bptt.Model, got NoneType"),
+    (lambda m, p: checkpoint.save(p, m, meta="notes"), "meta must be a dict or None, got str 'notes'"),
+    (lambda m, p: checkpoint.save(p, m, opt_state=[1]), "opt_state must be a dict or None, got list"),
+])
+def test_bad_arguments_are_named_and_nothing_is_written(tmp_path, model, call, match):
+    path = str(tmp_path / "m.bptt")
+    with pytest.raises(TypeError, match=match):
+        call(model, path)
+    assert os.listdir(tmp_path) == []
