@@ -31,6 +31,7 @@ cannot set, nothing is split.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -168,7 +169,8 @@ def run(fn, spans: list[tuple[int, int]]) -> list:
     others on bptt's pool at the same time; an exception in any span is raised here."""
     if len(spans) == 1:
         return [fn(*spans[0])]
-    futures = [_pool(len(spans) - 1).submit(fn, lo, hi) for lo, hi in spans[1:]]
+    # each span in a copy of this thread's context: NumPy's errstate (a context variable) holds there too
+    futures = [_pool(len(spans) - 1).submit(contextvars.copy_context().run, fn, lo, hi) for lo, hi in spans[1:]]
     try:
         first = fn(*spans[0])
     finally:

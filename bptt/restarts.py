@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from .model import Model
-from .train import train
+from .train import Diverged, train
 
 SUFFIXES = ("", ".last", ".metrics.csv")
 
@@ -60,10 +60,13 @@ def _one_run(k, seed, model, job, tcfg, path, quiet_log):
     def log(line):
         if not quiet_log:
             print(f"[run {k + 1}, seed {seed}] {line}", flush=True)
-    history = train(model, job["train_data"], job["valid"], tcfg, out=path, meta=dict(job["meta"], seed=seed),
-                    log=log, progress=False if quiet_log else job["progress"], device=job["device"],
-                    grad_norms=job["grad_norms"])
-    return history
+    try:
+        return train(model, job["train_data"], job["valid"], tcfg, out=path, meta=dict(job["meta"], seed=seed),
+                     log=log, progress=False if quiet_log else job["progress"], device=job["device"],
+                     grad_norms=job["grad_norms"])
+    except Diverged as e:  # this seed's run ends here; the others go on, and its finished epochs still count
+        print(f"[run {k + 1}, seed {seed}] {e}", flush=True)
+        return e.history
 
 
 def _limit_threads(threads: int):
@@ -129,6 +132,9 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
                 pending = e
                 break
             s = run_score(histories[k])
+            if not histories[k]:
+                log(f"run {k + 1}: no epoch finished")
+                continue
             log(f"run {k + 1}: best validation score {s[0]:.2%} accuracy, {-s[1]:.4f} loss" if job["valid"] is not None
                 else f"run {k + 1}: best training loss {-s[1]:.4f}")
             if job["valid"] is not None and s[0] >= 1.0:
@@ -137,7 +143,15 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
     if pending is not None:
         _interrupted(pending, seeds, histories, paths, out, log)
     ran = sorted(histories)
-    best = max(ran, key=lambda k: (run_score(histories[k]), -k))
+    kept = [k for k in ran if os.path.exists(paths[k])]  # a run that diverged in its first epoch saved no model
+    if not kept:
+        for k in ran:
+            for suf in SUFFIXES:
+                if os.path.exists(paths[k] + suf):
+                    os.remove(paths[k] + suf)
+        raise Diverged(f"every run ({len(ran)}) diverged before it finished an epoch: try a smaller learning rate "
+                       f"(--lr, now {tcfg.lr:g}) or gradient clipping (--clip)", [])
+    best = max(kept, key=lambda k: (run_score(histories[k]), -k))
     for k in ran:
         for suf in SUFFIXES:
             src = paths[k] + suf

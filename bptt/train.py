@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checkpoint
-from ._xp import to_numpy
+from ._xp import is_numpy, namespace, to_numpy
 from .losses import LOSSES
 from .batching import batch_indices, pad_sequences
 from .model import Batch, Model
-from .optim import OPTIMIZERS, clip_grad_norm
+from .optim import OPTIMIZERS, clip_grad_norm, global_norm
 
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -357,6 +357,28 @@ class _Progress:
             sys.stderr.flush()
 
 
+class Diverged(ValueError):
+    """The training loss or gradient stopped being finite (a learning rate too large, no clipping).
+
+    ``history`` holds the epochs finished before it (their best model was saved as usual)."""
+
+    def __init__(self, message: str, history: list):
+        super().__init__(message)
+        self.history = history
+
+
+def _diverged(cfg, state, what: str, out, before: bool):
+    """The error for a run whose ``what`` ("the loss is nan") was found at the current step."""
+    lr = float(state["lr"])
+    clip = f"a smaller --clip (now {cfg.clip:g})" if cfg.clip else "gradient clipping (--clip 5; now off)"
+    kept = (f"the best model of the epochs before it is in {out}" if out and state["best"] is not None
+            else "no epoch had finished, so no model was saved")
+    where = f"at step {state['step'] + 1}" if before else f"by step {state['step']}"
+    weights = "the weights are as they were before that step" if before else "the weights are no longer finite"
+    return Diverged(f"training diverged {where} (epoch {state['epoch'] + 1}): {what}, and {weights}. Try a smaller "
+                    f"learning rate (--lr, now {lr:g}) or {clip}; {kept}", list(state["history"]))
+
+
 def _float64(x):
     """A 0-d array (NumPy or CuPy) as float64 on its own device (no host round-trip)."""
     return x.astype("float64") if hasattr(x, "astype") else float(x)
@@ -454,7 +476,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
     Ctrl-C, agreed after every step.
     Returns the history: one dict per finished epoch.
     """
-    with _sole_writer(out if comm is None or comm.rank == 0 else None):
+    # NumPy's overflow warnings are not shown: a loss or gradient that stops being finite ends the run
+    # with an error of its own (Diverged)
+    with _sole_writer(out if comm is None or comm.rank == 0 else None), \
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _train(model, train_data, valid_data, cfg, out=out, meta=meta, resume=resume, log=log,
                       progress=progress, device=device, grad_norms=grad_norms, comm=comm)
 
@@ -543,6 +568,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     stop_reason = None
     carry = resumed_carry if resume else None
     per_token = getattr(train_data, "per_token_loss", False)
+    on_host = is_numpy(namespace(*model.params.values()))  # a loss read back costs nothing there
 
     def train_step(desc, c):
         # dropout masks from a generator keyed on (seed, epoch, batch): a resumed run draws the same ones
@@ -574,12 +600,22 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
 
             def flush():
                 state["loss_sum"] = float(loss_acc)
+                if not math.isfinite(state["loss_sum"]):  # on a GPU, found here (a check per step would wait for it)
+                    raise _diverged(cfg, state, f"the epoch's training loss is {state['loss_sum']}", out, False)
 
             try:
                 while state["batch"] < len(batches):
                     loss, grads, carry, n_seq, n_tok = train_step(batches[state["batch"]], carry)
+                    norm = None
                     if cfg.clip:
-                        grads, _ = clip_grad_norm(grads, cfg.clip)
+                        grads, norm = clip_grad_norm(grads, cfg.clip)
+                    if on_host:  # a loss or gradient that is not finite stops the run before it reaches the weights
+                        if norm is None:
+                            norm = global_norm(grads)
+                        if not (math.isfinite(float(loss)) and math.isfinite(float(norm))):
+                            what = (f"the loss is {float(loss)}" if not math.isfinite(float(loss))
+                                    else f"the gradient's norm is {float(norm)}")
+                            raise _diverged(cfg, state, what, out, True)
                     opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
                     opt.step(model.params, grads)
                     state["batch"] += 1
