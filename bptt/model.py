@@ -271,13 +271,23 @@ class Model:
             raise TypeError(f"x must be an array ({'[B, T] token ids' if c.vocab_size else '[B, T, D] floats'}), "
                             f"got {type(x).__name__}; convert it with np.asarray")
         ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
+        if check:
+            self._check_finite_params()
+        x_in = x
         caches, states, finals = [], None, []
         for layer in self.layers:
             if c.stacked and isinstance(layer, stack.Recurrent) and layer.level == 0:
                 # a stack's input, lengths and s_init are checked once, before its first level
                 stack.check_batch(namespace(x), x, lengths, mask, s_init, c.num_layers * c.directions, check)
                 ctx["check"] = False
-            x, cache = layer.forward(self.params, x, ctx)
+            try:
+                x, cache = layer.forward(self.params, x, ctx)
+            except ValueError as e:
+                if x is not x_in and "NaN or inf" in str(e):  # in what a layer before made, not in the caller's x
+                    raise ValueError(f"the input of the {type(layer).__name__} layer holds NaN or inf, although x "
+                                     f"and the parameters are finite: the layers before it overflowed "
+                                     f"(activation='relu' or 'identity' with large weights?)") from None
+                raise
             caches.append(cache)
             if isinstance(layer, stack.Recurrent):
                 states = x  # [B, T, K*H]: the top level's output so far
@@ -285,6 +295,13 @@ class Model:
         xp = namespace(states)
         final = finals[0] if not c.stacked else xp.stack(finals, axis=0)  # [B, S], or [L*K, B, S] for a stack
         return x, {"layers": caches, "states": states, "final": final}
+
+    def _check_finite_params(self) -> None:
+        """A parameter holding NaN or inf would make every output NaN: refused by name."""
+        xp = namespace(self._w)
+        bad = [k for k, v in self.params.items() if not bool(xp.all(xp.isfinite(v)))]
+        if bad:
+            raise ValueError(f"params {bad} hold NaN or inf (a diverged training?), so every output would be NaN")
 
     def loss_mask(self, batch: Batch, T: int):
         """[B, T] bool of the steps that carry a loss (many-to-many), from lengths or mask."""

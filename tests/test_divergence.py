@@ -108,3 +108,21 @@ def test_restarts_that_all_diverge_leave_no_files(tmp_path):
     assert "every run (2) diverged before it finished an epoch" in r.stderr
     assert r.stdout.count("no epoch finished") == 2
     assert sorted(os.listdir(tmp_path)) == ["tr.tsv", "va.tsv"]
+
+
+@pytest.mark.parametrize("config, name", [
+    (dict(vocab_size=5, embed_dim=3, hidden_size=4, output_size=2), "E"),
+    (dict(vocab_size=5, embed_dim=3, hidden_size=4, output_size=2, num_layers=2), "W_s_l0"),
+    (dict(input_size=2, hidden_size=4, output_size=2, cell="lstm"), "W_o"),
+])
+def test_a_model_whose_weights_are_not_finite_is_named_not_its_input(config, name):
+    """Before, NaN weights gave "x contains NaN or inf values" (blaming the caller's data) or NaN outputs."""
+    from bptt import Batch
+    m = Model(ModelConfig(**config), rng=np.random.default_rng(0))
+    m.params[name].flat[0] = np.inf
+    x = np.ones((2, 3), int) if "vocab_size" in config else np.ones((2, 3, 2), np.float32)
+    for call in (lambda: m.forward(x), lambda: m.predict(x), lambda: m.loss_and_grads(Batch(x=x, y=np.array([0, 1])))):
+        with pytest.raises(ValueError, match=rf"params \['{name}'\] hold NaN or inf"):
+            call()
+    m.params[name].flat[0] = 0.0
+    m.forward(x)
