@@ -14,6 +14,8 @@ import sys
 import numpy as np
 
 from . import __version__, _cpu, checkpoint
+from ._xp import to_numpy
+from .batching import pad_sequences
 from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
@@ -806,25 +808,54 @@ def cmd_evaluate(args, out=print) -> int:
 
 
 def cmd_predict(args, out=print) -> int:
+    from .data.files import decode_utf8, text_lines
+    from .train import _eval_batches
+
     ck = _load(args.model)
     meta = ck.meta
     if meta["task"] == "lm":
         raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
-    texts = args.text if args.text else [line.rstrip("\n") for line in sys.stdin]
+    if args.text:
+        texts, where = args.text, "text"
+    else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
+        try:
+            stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put there by a program
+            raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+            texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
+        except DataError as e:
+            raise UserError(str(e)) from None
+    tokenizer = meta.get("tokenizer", "space")
+    ids, blank = [], []
     for n, text in enumerate(texts, 1):
-        tokens = tokenize(text, meta.get("tokenizer", "space"))
+        tokens = tokenize(text, tokenizer)
         if not tokens:
-            raise UserError(f"cannot label an empty sequence: {text!r}")
-        _note_unknown(f"text {n} {_short(text)}", tokens, vocab)
-        ids = vocab.encode(tokens)[None, :]
-        prob = np.asarray(ck.model.predict(ids))[0]
-        if meta["task"] == "classify":
-            k = int(prob.argmax())
-            out(f"{labels.names[k]}\t{prob[k]:.4f}")
-        else:
-            out(" ".join(labels.names[int(k)] for k in prob.argmax(-1)))
+            if args.text:
+                raise UserError(f"cannot label an empty sequence: text {n} is {text!r}")
+            blank.append(n)  # an empty line gets an empty line out, so that line k of the output is line k's
+            ids.append(None)
+            continue
+        _note_unknown(f"{where} {n} {_short(text)}", tokens, vocab)
+        ids.append(vocab.encode(tokens))
+    if blank:
+        shown = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
+        print(f"note: {len(blank)} empty line(s) ({shown}): an empty line out for each", file=sys.stderr)
+    real = [i for i, a in enumerate(ids) if a is not None]
+    results = [""] * len(ids)
+    lengths = np.array([len(ids[i]) for i in real], dtype=np.int64)
+    for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
+        rows = [real[k] for k in batch]
+        x, L = pad_sequences([ids[i] for i in rows])
+        prob = np.asarray(to_numpy(ck.model.predict(x, L)))
+        for r, i in enumerate(rows):
+            if meta["task"] == "classify":
+                k = int(prob[r].argmax())
+                results[i] = f"{labels.names[k]}\t{prob[r, k]:.4f}"
+            else:
+                results[i] = " ".join(labels.names[int(k)] for k in prob[r, :L[r]].argmax(-1))
+    for line in results:
+        out(line)
     return 0
 
 

@@ -119,6 +119,39 @@ def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     assert [len(line.split()) for line in lines] == [3, 2]
 
 
+def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypatch, parity):
+    """Lines of many lengths, more than one batch of them, CR LF endings and empty lines: line k of the
+    output is line k's label, as the model gives it to that line alone (the weights' equations)."""
+    import io
+    tr, _ = parity
+    model = tmp_path / "m.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--out", str(model), "--epochs", "1", "--quiet", "--cell", "lstm",
+               "--hidden", "8", "--no-curriculum")[0] == 0
+    rng = np.random.default_rng(0)
+    lines = ["".join(rng.choice(list("01"), size=n)) for n in rng.integers(1, 60, size=300)]
+    lines[5] = lines[77] = ""
+    lines[9] = "01x1"  # an unknown character
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\r\n".join(lines).encode() + b"\r\n")))
+    rc, out, err = run(capsys, "predict", "--model", str(model))
+    assert rc == 0
+    got = out.split("\n")[:-1]
+    assert len(got) == len(lines)
+    assert "note: 2 empty line(s) (6, 78): an empty line out for each" in err
+    assert "note: line 10 '01x1': 1 token(s)" in err
+    names = checkpoint.load(model).meta["labels"]
+    for text, line in zip(lines, got):
+        if not text:
+            assert line == ""
+            continue
+        ref = _reference_probs(model, list(text))[-1]
+        lab, p = line.split("\t")
+        assert lab == names[int(np.argmax(ref))] and float(p) == pytest.approx(ref.max(), abs=5e-5)
+    for data, message in ((b"01\n\x0010\n", "stdin:2: holds NUL bytes"), (b"01\n1\xff\n", "stdin:2: not valid UTF-8")):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+        rc, out, err = run(capsys, "predict", "--model", str(model))
+        assert rc == 2 and message in err and out == ""
+
+
 def test_resume_gives_the_same_weights(tmp_path, capsys, parity):
     tr, _ = parity
     common = ["train", "--data", str(tr), "--task", "classify", "--chars", "--epochs", "3", "--hidden", "8",

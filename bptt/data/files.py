@@ -118,14 +118,25 @@ def read_utf8(path) -> str:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    return decode_utf8(raw, path)
+
+
+def decode_utf8(raw: bytes, name: str) -> str:
+    """``raw`` as UTF-8 text (a BOM dropped); errors name ``name`` (a file, "stdin") and the line."""
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:
         line = raw[: max(raw.find(b"\x00"), 0)].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: holds NUL bytes: UTF-16 or a binary file, not UTF-8 text; save it as UTF-8")
+        raise DataError(f"{name}:{line}: holds NUL bytes: UTF-16 or a binary file, not UTF-8 text; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+        raise DataError(f"{name}:{line}: not valid UTF-8 (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+
+
+def text_lines(content: str) -> list:
+    """The lines of a text (line feeds, CR LF or lone carriage returns), without a final empty one."""
+    lines = _lines(content)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _lines(content: str) -> list:
