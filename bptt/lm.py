@@ -36,7 +36,10 @@ class TextStream:
     per_token_loss = True
 
     def __post_init__(self):
-        self.ids = np.asarray(self.ids, dtype=np.int64)
+        ids = np.asarray(self.ids)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"ids must be integer token ids, got dtype {ids.dtype}")
+        self.ids = ids.astype(np.int64, copy=False)
         if self.ids.ndim != 1:
             raise ValueError(f"ids must be a 1-D token stream, got shape {self.ids.shape}")
         if self.window < 1:
@@ -46,6 +49,21 @@ class TextStream:
         if self.ids.shape[0] < self.window + 1:
             raise ValueError(f"the text has {self.ids.shape[0]} tokens, too short for one window of "
                              f"{self.window} inputs and their next tokens; use a smaller --window")
+
+    def check(self, model: Model, name: str = "data") -> None:
+        """Refuse, by name, a text that does not fit ``model``: a language model reads each id as an
+        input and predicts it as a class, so every id must be inside its vocabulary and its outputs."""
+        c = model.config
+        if c.vocab_size is None or c.head != "many_to_many":
+            raise ValueError(f"{name} is a language model's text, which needs a model with a vocabulary and "
+                             f"head='many_to_many'")
+        size = min(c.vocab_size, c.output_size)
+        lo, hi = int(self.ids.min()), int(self.ids.max())
+        if lo < 0 or hi >= size:
+            bad = lo if lo < 0 else hi
+            at = int(np.argmax(self.ids == bad))
+            raise ValueError(f"{name} holds token id {bad} (at position {at}), outside 0..{size - 1} (the model's "
+                             f"vocabulary of {c.vocab_size} and {c.output_size} outputs)")
 
     # -- training protocol (see bptt.train.train) --------------------------------------
     def _streams(self, batch_size: int):

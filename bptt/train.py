@@ -218,6 +218,51 @@ class SeqData:
         _, _, norms = model.loss_and_grads(self.batch(idx), step_norms=True, check=False)
         return [float(v) for v in to_numpy(norms)]
 
+    def check(self, model: Model, name: str = "data") -> None:
+        """Refuse, by name, data that do not fit ``model``: token ids outside its vocabulary, float
+        inputs of another size or not finite, class ids outside its outputs, tags of another length
+        than their sequence.  (Training steps skip these checks: the data are checked once, here.)"""
+        c = model.config
+        n = len(self.ids)
+        if n == 0:
+            raise ValueError(f"{name} holds no sequences")
+        if len(self.targets) != n:
+            raise ValueError(f"{name} has {n} sequences but {len(self.targets)} targets")
+        if (self.task == "tag") != (c.head == "many_to_many"):
+            raise ValueError(f"{name} is {self.task} data, which a model with head={c.head!r} cannot learn "
+                             f"({'many_to_many' if self.task == 'tag' else 'many_to_one'} is needed)")
+        seqs = [np.asarray(s) for s in self.ids]
+        lengths = np.array([s.shape[0] if s.ndim else 0 for s in seqs])
+        if (lengths < 1).any():
+            raise ValueError(f"{name}: sequence {int(np.argmax(lengths < 1))} is empty")
+        if c.vocab_size is not None:
+            flat = np.concatenate([s.reshape(-1) for s in seqs])
+            if not np.issubdtype(flat.dtype, np.integer) or any(s.ndim != 1 for s in seqs):
+                raise TypeError(f"{name}: sequences must be 1-D integer token ids for a model with a vocabulary, "
+                                f"got dtype {flat.dtype}")
+            _in_range(flat, lengths, c.vocab_size, f"{name}: sequence", "token id", "the model's vocabulary")
+        else:
+            for i, s in enumerate(seqs):
+                if s.ndim != 2 or s.shape[1] != c.input_size or not np.issubdtype(s.dtype, np.floating):
+                    raise ValueError(f"{name}: sequence {i} must be floats of shape [T, {c.input_size}], got "
+                                     f"{s.dtype} {tuple(s.shape)}")
+                if not np.isfinite(s).all():
+                    raise ValueError(f"{name}: sequence {i} holds NaN or inf")
+        if c.loss != "softmax":
+            return
+        if self.task == "classify":
+            y, counts = np.asarray(self.targets), np.ones(n, dtype=np.int64)
+        else:
+            tags = [np.asarray(t).reshape(-1) for t in self.targets]
+            odd = [i for i, (t, L) in enumerate(zip(tags, lengths)) if len(t) != L]
+            if odd:
+                i = odd[0]
+                raise ValueError(f"{name}: sequence {i} has {lengths[i]} steps but {len(tags[i])} tags")
+            y, counts = np.concatenate(tags), lengths
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"{name}: targets must be integer class ids, got dtype {y.dtype}")
+        _in_range(y, counts, c.output_size, f"{name}: target of sequence", "class id", "the model's outputs")
+
     def subset(self, idx) -> "SeqData":
         return SeqData([self.ids[i] for i in idx], [self.targets[i] for i in idx], self.task)
 
@@ -256,6 +301,15 @@ class SeqData:
         else:
             y = pad_sequences([self.targets[i] for i in idx], length=x.shape[1])[0]
         return Batch(x=x, y=y, lengths=L)
+
+
+def _in_range(values, counts, size: int, where: str, what: str, of: str) -> None:
+    """Refuse a value of ``values`` (the concatenation of pieces of ``counts`` entries) outside 0..size-1,
+    naming its piece: "{where} 7 holds {what} 12, outside {of} 0..9"."""
+    bad = np.flatnonzero((values < 0) | (values >= size))
+    if bad.size:
+        piece = int(np.searchsorted(np.cumsum(counts), bad[0], side="right"))
+        raise ValueError(f"{where} {piece} holds {what} {int(values[bad[0]])}, outside {of} 0..{size - 1}")
 
 
 def shard_masks(masks: dict, lo: int, hi: int) -> dict:
@@ -487,6 +541,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
 def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progress, device, grad_norms, comm):
     from .device import to_device
 
+    for name, data in (("train_data", train_data), ("valid_data", valid_data)):
+        check = getattr(data, "check", None) if data is not None else None
+        if check is not None:  # once: the steps skip the checks of what they read
+            check(model, name)
     model.to(device)
     if progress is None:
         progress = sys.stderr.isatty()

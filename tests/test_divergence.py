@@ -1,5 +1,6 @@
 """A run whose loss or gradient stops being finite ends with one clear error (Diverged), before the
-bad step reaches the weights, with the best model of the finished epochs kept; restarts skip it."""
+bad step reaches the weights, with the best model of the finished epochs kept; restarts skip it.
+Weights that are not finite, and data that do not fit the model, are refused by name before any step."""
 
 import os
 import subprocess
@@ -126,3 +127,52 @@ def test_a_model_whose_weights_are_not_finite_is_named_not_its_input(config, nam
             call()
     m.params[name].flat[0] = 0.0
     m.forward(x)
+
+
+def _vocab_model(head="many_to_one", out=2, **kw):
+    return Model(ModelConfig(vocab_size=5, hidden_size=4, output_size=out, head=head, **kw),
+                 rng=np.random.default_rng(0))
+
+
+_ONE = [np.array([1, 2, 3])] * 4
+
+
+@pytest.mark.parametrize("make, error, match", [
+    # targets outside the outputs used to train silently: with the steps' checks off, no class matched them
+    (lambda: (_vocab_model(), SeqData(_ONE, np.full(4, 5), "classify")), ValueError,
+     r"train_data: target of sequence 0 holds class id 5, outside the model's outputs 0..1"),
+    (lambda: (_vocab_model(), SeqData(_ONE, np.array([0, 1, 0, -1]), "classify")), ValueError,
+     r"target of sequence 3 holds class id -1"),
+    (lambda: (_vocab_model(), SeqData(_ONE, np.full(4, 0.5), "classify")), TypeError,
+     r"targets must be integer class ids, got dtype float64"),
+    (lambda: (_vocab_model(), SeqData(_ONE[:3] + [np.array([1, 9])], np.zeros(4, int), "classify")), ValueError,
+     r"train_data: sequence 3 holds token id 9, outside the model's vocabulary 0..4"),
+    (lambda: (_vocab_model(), SeqData(_ONE, [np.array([0, 1, 1])] * 4, "tag")), ValueError,
+     r"train_data is tag data, which a model with head='many_to_one' cannot learn"),
+    (lambda: (_vocab_model("many_to_many"), SeqData(_ONE, [np.array([0, 1, 1])] * 3 + [np.array([0, 1])], "tag")),
+     ValueError, r"train_data: sequence 3 has 3 steps but 2 tags"),
+    (lambda: (_vocab_model("many_to_many"), SeqData(_ONE, [np.array([0, 1, 1])] * 3 + [np.array([0, 1, 2])], "tag")),
+     ValueError, r"target of sequence 3 holds class id 2"),
+    (lambda: (Model(ModelConfig(input_size=2, hidden_size=4, output_size=2), rng=np.random.default_rng(0)),
+              SeqData([np.ones((3, 2), np.float32)] * 3 + [np.full((3, 2), np.nan, np.float32)], np.zeros(4, int),
+                      "classify")), ValueError, r"train_data: sequence 3 holds NaN or inf"),
+])
+def test_train_refuses_data_that_do_not_fit_the_model(make, error, match):
+    model, data = make()
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(error, match=match):
+        train(model, data, None, TrainConfig(epochs=1), log=lambda s: None, progress=False)
+    assert all(np.array_equal(before[k], model.params[k]) for k in before)
+
+
+@pytest.mark.parametrize("bad", [7, -1])
+def test_a_text_with_ids_outside_the_model_is_refused(bad):
+    """An id that only appears as a target used to train silently (its row matched no class)."""
+    from bptt.lm import TextStream
+    ids = np.array([0, 1, 2, 3, 4] * 20 + [bad])
+    model = _vocab_model("many_to_many", out=5)
+    with pytest.raises(ValueError, match=rf"valid_data holds token id {bad} \(at position 100\), outside 0..4"):
+        train(model, TextStream(ids[:100], window=8), TextStream(ids, window=8), TrainConfig(epochs=1),
+              log=lambda s: None, progress=False)
+    with pytest.raises(TypeError, match="ids must be integer token ids, got dtype float64"):
+        TextStream(np.ones(30), window=4)
