@@ -12,6 +12,7 @@ relative error, which stays meaningful when single entries are near zero).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 
@@ -40,6 +41,11 @@ def gradcheck(model: Model, batch: Batch, *, eps: float = 1e-6, max_entries: int
         raise TypeError(f"model must be a bptt.Model, got {type(model).__name__}")
     if not isinstance(batch, Batch):
         raise TypeError(f"batch must be a bptt.Batch (x, y, lengths or mask), got {type(batch).__name__}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
+        raise ValueError(f"eps must be a number in (0, 1) (a central difference's step), got {eps!r}")
+    if max_entries is not None and (isinstance(max_entries, bool) or not isinstance(max_entries, numbers.Integral)
+                                    or max_entries < 1):
+        raise ValueError(f"max_entries must be a positive integer or None, got {max_entries!r}")
     config = dataclasses.replace(model.config, dtype="float64")
     params = {k: to_numpy(v).astype(np.float64) for k, v in model.params.items()}
     m = Model(config, params)

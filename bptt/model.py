@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,6 +202,41 @@ def _on_cores(method):
     return wrapped
 
 
+def _check_room(config: ModelConfig) -> None:
+    """A MemoryError that names the config when its new weights (and the float64 work of their
+    orthogonal initialisation) would not fit in the free memory, before anything is allocated."""
+    from .memory import _short_of
+
+    n = sum(math.prod(s) for s in config.param_shapes().values())
+    need = n * np.dtype(config.dtype).itemsize + 3 * config.hidden_size ** 2 * 8
+    short = _short_of(need, "cpu", None)
+    if short:
+        raise MemoryError(f"a model of {n:,} parameters (hidden_size {config.hidden_size}, vocab_size "
+                          f"{config.vocab_size}, {config.num_layers} layer(s)) needs about {need / 2**30:,.1f} GiB "
+                          f"to initialise, and {short}")
+
+
+def _check_params(config: ModelConfig, params) -> None:
+    """Refuse, by name, parameters that are not those of ``config``: missing or extra names, another
+    shape or dtype."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+    want = config.param_shapes()
+    missing, extra = sorted(set(want) - set(params)), sorted(set(params) - set(want))
+    if missing or extra:
+        raise ValueError(f"params do not match the config: {'missing ' + str(missing) if missing else ''}"
+                         f"{'; ' if missing and extra else ''}{'unknown ' + str(extra) if extra else ''} "
+                         f"(the config has {sorted(want)})")
+    for k, shape in want.items():
+        v = params[k]
+        if not (hasattr(v, "shape") and hasattr(v, "dtype")):
+            raise TypeError(f"params[{k!r}] must be an array, got {type(v).__name__}")
+        if tuple(v.shape) != tuple(shape):
+            raise ValueError(f"params[{k!r}] has shape {tuple(v.shape)}, the config needs {tuple(shape)}")
+        if str(v.dtype).rsplit(".", 1)[-1] != config.dtype:  # "float32", or "array_api_strict.float32"
+            raise TypeError(f"params[{k!r}] has dtype {v.dtype}, the config says {config.dtype!r}")
+
+
 class Model:
     """Config plus parameters, with ``loss_and_grads(batch)`` and ``predict(...)``.
 
@@ -216,7 +252,10 @@ class Model:
         if params is None:
             if rng is None:
                 raise TypeError("give params, or rng to initialise new ones (e.g. rng=np.random.default_rng(0))")
+            _check_room(config)
             params = self.init_params(config, rng)
+        else:
+            _check_params(config, params)
         self.params = params
 
     @staticmethod

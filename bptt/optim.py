@@ -8,6 +8,7 @@ same way.  Its state (moments, step count) is a dict of arrays that
 from __future__ import annotations
 
 import math
+import numbers
 
 from ._xp import namespace
 
@@ -23,8 +24,8 @@ def clip_grad_norm(grads: dict, max_norm: float):
 
     Written without a host round-trip: the scale is computed on the device.
     """
-    if not (max_norm > 0):
-        raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not 0 < max_norm < math.inf:
+        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
     xp = namespace(*grads.values())
     norm = global_norm(grads)
     scale = xp.minimum(xp.ones_like(norm), max_norm / (norm + 1e-6))
@@ -90,6 +91,8 @@ class Adam(_Optimizer):
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {b!r}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _update(self, k, params, g):

@@ -169,6 +169,13 @@ def test_batch_indices_and_gradcheck_arguments_checked(rng):
     m = Model(ModelConfig(input_size=D, hidden_size=H, output_size=2), rng=rng)
     with pytest.raises(TypeError, match="batch must be a bptt.Batch"):
         gradcheck(m, None)
+    b = Batch(x=np.ones((1, 2, D), np.float32), y=np.array([0]))
+    for kw, words in ((dict(eps=-1e-6), r"eps must be a number in \(0, 1\).*got -1e-06"),
+                      (dict(eps="1e-6"), "eps must be a number in"),
+                      (dict(max_entries=0), "max_entries must be a positive integer or None, got 0")):
+        with pytest.raises(ValueError, match=words):
+            gradcheck(m, b, **kw)
+    assert max(gradcheck(m, b, eps=np.float64(1e-6), max_entries=np.int64(5)).values()) < 1e-6  # NumPy numbers
 
 
 def test_optimizer_arguments_checked():
@@ -179,8 +186,35 @@ def test_optimizer_arguments_checked():
         SGD(lr=0.1, momentum=1.5)
     with pytest.raises(ValueError, match="beta2 must be in"):
         Adam(beta2=1.0)
-    with pytest.raises(ValueError, match="max_norm must be > 0, got 0"):
-        clip_grad_norm({"a": np.ones(2)}, 0)
+    for bad in (0, -1.0, float("nan"), float("inf"), "1", None, True):
+        with pytest.raises(ValueError, match=rf"max_norm must be a positive finite number, got {bad!r}"):
+            clip_grad_norm({"a": np.ones(2)}, bad)
+    assert float(clip_grad_norm({"a": np.ones(2)}, np.float32(1.0))[1]) == pytest.approx(2 ** 0.5)
+    for bad in (0, -1e-8, float("nan")):
+        with pytest.raises(ValueError, match=rf"eps must be a positive finite number, got {bad!r}"):
+            Adam(eps=bad)
+
+
+def test_model_params_that_do_not_match_the_config_are_refused_at_once(rng):
+    c = ModelConfig(input_size=D, hidden_size=H, output_size=2)
+    good = Model(c, rng=rng).params
+    for params, exc, words in (
+            ({}, ValueError, r"params do not match the config: missing \['W_o', 'W_s', 'b_o', 'b_s'\]"),
+            (dict(good, s0=np.zeros(H, np.float32)), ValueError, r"unknown \['s0'\]"),
+            (dict(good, W_o=np.zeros((H + 1, 2), np.float32)), ValueError,
+             r"params\['W_o'\] has shape \(6, 2\), the config needs \(5, 2\)"),
+            (dict(good, b_o=np.zeros(2)), TypeError, r"params\['b_o'\] has dtype float64, the config says 'float32'"),
+            (dict(good, b_o=[0.0, 0.0]), TypeError, r"params\['b_o'\] must be an array, got list"),
+            ([1], TypeError, "params must be a dict of arrays, got list")):
+        with pytest.raises(exc, match=words):
+            Model(c, params)
+    Model(c, dict(good))
+
+
+def test_a_model_too_large_to_initialise_is_refused_before_allocating(rng):
+    with pytest.raises(MemoryError, match=r"a model of 1,000,006,000,002 parameters \(hidden_size 1000000.*"
+                                          r"needs about [\d,.]+ GiB to initialise, and this machine has"):
+        Model(ModelConfig(input_size=3, hidden_size=10**6, output_size=2), rng=rng)
 
 
 @pytest.mark.parametrize("lengths", [None, np.array([3, 4]), np.array([4, 3])])
