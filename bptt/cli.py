@@ -715,15 +715,16 @@ def _short(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _note_unknown(where: str, tokens, vocab) -> None:
+def _note_unknown(where: str, tokens, vocab, quiet: bool = False) -> int:
     """On stderr (stdout carries the results, one line per input): the tokens of ``where`` that the
-    model does not know and reads as <unk>."""
+    model does not know and reads as <unk> (unless ``quiet``); returns how many."""
     unknown = [t for t in tokens if t not in vocab.index]
-    if unknown:
+    if unknown and not quiet:
         distinct = list(dict.fromkeys(unknown))
         shown = ", ".join(repr(t) for t in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
         print(f"note: {where}: {len(unknown)} token(s) not in the model's vocabulary were read as <unk>: {shown}",
               file=sys.stderr)
+    return len(unknown)
 
 
 def _to_device(ck, device: str):
@@ -807,6 +808,9 @@ def cmd_evaluate(args, out=print) -> int:
     return 0
 
 
+MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed one by one
+
+
 def cmd_predict(args, out=print) -> int:
     from .data.files import decode_utf8, text_lines
     from .train import _eval_batches
@@ -827,7 +831,7 @@ def cmd_predict(args, out=print) -> int:
         except DataError as e:
             raise UserError(str(e)) from None
     tokenizer = meta.get("tokenizer", "space")
-    ids, blank = [], []
+    ids, blank, noted, more_lines, more_tokens = [], [], 0, 0, 0
     for n, text in enumerate(texts, 1):
         tokens = tokenize(text, tokenizer)
         if not tokens:
@@ -836,8 +840,14 @@ def cmd_predict(args, out=print) -> int:
             blank.append(n)  # an empty line gets an empty line out, so that line k of the output is line k's
             ids.append(None)
             continue
-        _note_unknown(f"{where} {n} {_short(text)}", tokens, vocab)
+        k = _note_unknown(f"{where} {n} {_short(text)}", tokens, vocab, quiet=noted >= MAX_NOTES)
+        if k and noted >= MAX_NOTES:  # a long input: the first lines' notes, then a count
+            more_lines, more_tokens = more_lines + 1, more_tokens + k
+        noted += bool(k)
         ids.append(vocab.encode(tokens))
+    if more_lines:
+        print(f"note: {more_lines:,} more {where}(s) held tokens not in the model's vocabulary ({more_tokens:,} in "
+              f"all), read as <unk>", file=sys.stderr)
     if blank:
         shown = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
         print(f"note: {len(blank)} empty line(s) ({shown}): an empty line out for each", file=sys.stderr)

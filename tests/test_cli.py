@@ -146,6 +146,11 @@ def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypa
         ref = _reference_probs(model, list(text))[-1]
         lab, p = line.split("\t")
         assert lab == names[int(np.argmax(ref))] and float(p) == pytest.approx(ref.max(), abs=5e-5)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"0x1\n" * 15 + b"01\n" + b"xx\n" * 2)))
+    rc, out, err = run(capsys, "predict", "--model", str(model))  # a long input: 10 lines' notes, then a count
+    assert rc == 0 and len(out.split("\n")) == 19
+    assert err.count("note: line") == 10 and "note: line 10 '0x1'" in err and "note: line 11" not in err
+    assert "note: 7 more line(s) held tokens not in the model's vocabulary (9 in all), read as <unk>" in err
     for data, message in ((b"01\n\x0010\n", "stdin:2: holds NUL bytes"), (b"01\n1\xff\n", "stdin:2: not valid UTF-8")):
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
         rc, out, err = run(capsys, "predict", "--model", str(model))
