@@ -312,13 +312,17 @@ class Model:
         ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
         if check:
             self._check_finite_params()
-        x_in = x
+        x_in, T = x, int(x.shape[1]) if len(x.shape) > 1 else 0
         caches, states, finals = [], None, []
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             if c.stacked and isinstance(layer, stack.Recurrent) and layer.level == 0:
                 # a stack's input, lengths and s_init are checked once, before its first level
                 stack.check_batch(namespace(x), x, lengths, mask, s_init, c.num_layers * c.directions, check)
                 ctx["check"] = False
+            # a level whose states only a many-to-one head reads, at the ends it carried them to: its
+            # final states are all it needs to give (no [B, T, K*H] output is built)
+            nxt = self.layers[i + 1] if i + 1 < len(self.layers) else None
+            ctx["finals_only"] = isinstance(nxt, LastStates) and not nxt.real_ends
             try:
                 x, cache = layer.forward(self.params, x, ctx)
             except ValueError as e:
@@ -329,11 +333,12 @@ class Model:
                 raise
             caches.append(cache)
             if isinstance(layer, stack.Recurrent):
-                states = x  # [B, T, K*H]: the top level's output so far
+                states = x  # [B, T, K*H]: the top level's output so far (None: its finals only)
                 finals += cache["finals"]
-        xp = namespace(states)
+                ctx["finals"] = cache["finals"]
+        xp = namespace(finals[0])
         final = finals[0] if not c.stacked else xp.stack(finals, axis=0)  # [B, S], or [L*K, B, S] for a stack
-        return x, {"layers": caches, "states": states, "final": final}
+        return x, {"layers": caches, "states": states, "final": final, "T": T}
 
     def _check_finite_params(self) -> None:
         """A parameter holding NaN or inf would make every output NaN: refused by name."""
@@ -406,7 +411,7 @@ class Model:
         if drop is not None and order is not None:
             drop = {k: ([u[order] for u in v] if isinstance(v, list) else v[order]) for k, v in drop.items()}
         logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
-        T = int(caches["states"].shape[1])
+        T = caches["T"]
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
         loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
         # BPTT through the layers, last first; a layer below which nothing is trained sends nothing back
@@ -432,7 +437,7 @@ class Model:
         if step_norms:
             extra += (stack.combine_norms(norms),)
         if return_state:
-            xp = namespace(caches["states"])
+            xp = namespace(caches["final"])
             s_T = xp.asarray(caches["final"], copy=True)  # [B, S] or [L*K, B, S]
             if order is not None:  # back in the batch's order
                 back = np.argsort(order)

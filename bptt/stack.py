@@ -174,7 +174,12 @@ class Recurrent:
             return xp.flip(states, axis=1), recurrent.final_state(c), c  # reversed: after the first real step
 
         runs = _both(xp, [lambda d=d: direction(d) for d in range(K)], B, self.cell, self.hidden_size)  # independent
-        y = runs[0][0] if K == 1 else xp.concat([r[0] for r in runs], axis=-1)  # [B, T, K*H]
+        if K == 1:
+            y = runs[0][0]  # [B, T, H] (a view of the run's states)
+        elif ctx.get("finals_only"):
+            y = None  # only a many-to-one head reads this level, at its final states: no [B, T, 2H] copy
+        else:
+            y = xp.concat([r[0] for r in runs], axis=-1)  # [B, T, K*H]
         return y, {"runs": [r[2] for r in runs], "finals": [r[1] for r in runs], "B": B}
 
     def backward(self, params: dict, cache: dict, dy, *, need_dx: bool = True, step_norms: bool = False):

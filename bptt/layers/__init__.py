@@ -230,6 +230,11 @@ class LastStates:
         return (None if not first.any() else first), (None if np.all(last == T - 1) else last)
 
     def forward(self, params: dict, states, ctx: dict | None = None):
+        if states is None:  # the level gave its final states only (``ctx["finals"]``, each [B, S]; h first)
+            finals = ctx["finals"]
+            xp = namespace(finals[0])
+            H = self.hidden_size
+            return xp.concat([f[:, :H] for f in finals], axis=-1), (None, None)
         xp = namespace(states)
         H, T = self.hidden_size, int(states.shape[1])
         first, last = self._ends(states, ctx) if self.real_ends else (None, None)
