@@ -40,3 +40,10 @@ def test_mpi_benchmark_runs(tmp_path, monkeypatch, capsys):
     mpi.main()
     out = capsys.readouterr().out
     assert "updates/s" in out and "on paper" in out and "64 processes" in out
+
+
+def test_bidirectional_against_one_direction_runs(capsys):
+    from benchmarks.bi_vs_one import main
+    main(["--rows", "3,4,2,5", "--blocks", "1"])
+    out = capsys.readouterr().out
+    assert out.count("ratio") == 3 and "lstm" in out and "3,4,2,5" in out
