@@ -225,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
+    p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin; "
+                                                 "for a labelled file use `bptt evaluate`)")
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
 
     dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)
@@ -812,7 +814,7 @@ MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed 
 
 
 def cmd_predict(args, out=print) -> int:
-    from .data.files import decode_utf8, text_lines
+    from .data.files import decode_utf8, read_utf8, text_lines
     from .train import _eval_batches
 
     ck = _load(args.model)
@@ -821,13 +823,23 @@ def cmd_predict(args, out=print) -> int:
         raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    if args.text and args.data:
+        raise UserError("give the sequences as arguments or --data FILE, not both")
     if args.text:
         texts, where = args.text, "text"
     else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
         try:
-            stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put there by a program
-            raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
-            texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
+            if args.data:
+                texts, where = text_lines(read_utf8(args.data)), f"{args.data} line"
+                tabbed = next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
+                if tabbed is not None:  # a TSV of text and labels read as sequences would label the labels too
+                    raise UserError(f"{args.data}:{tabbed} holds a tab: --data is one sequence per line; for a "
+                                    f"file of sequences and labels use `bptt evaluate --data {args.data}`, or "
+                                    f"give its text column alone (cut -f1)")
+            else:
+                stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put there by a program
+                raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+                texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
         except DataError as e:
             raise UserError(str(e)) from None
     tokenizer = meta.get("tokenizer", "space")

@@ -155,6 +155,14 @@ def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypa
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
         rc, out, err = run(capsys, "predict", "--model", str(model))
         assert rc == 2 and message in err and out == ""
+    # --data FILE: the same lines from a file; a file of sequences and labels is sent to `bptt evaluate`
+    (tmp_path / "lines.txt").write_bytes("\r\n".join(lines).encode())
+    rc, out2, _ = run(capsys, "predict", "--model", str(model), "--data", str(tmp_path / "lines.txt"))
+    assert rc == 0 and out2.split("\n")[:-1] == got
+    rc, _, err = run(capsys, "predict", "--model", str(model), "--data", str(tr))
+    assert rc == 2 and ":1 holds a tab: --data is one sequence per line" in err and "bptt evaluate" in err
+    rc, _, err = run(capsys, "predict", "--model", str(model), "--data", str(tmp_path / "lines.txt"), "0110")
+    assert rc == 2 and "not both" in err
 
 
 def test_resume_gives_the_same_weights(tmp_path, capsys, parity):
