@@ -100,6 +100,36 @@ def test_a_repeated_header_and_unknown_column_names_are_refused(tmp_path):
     assert len(ex) == 2
 
 
+_ROWS = "".join(f"{'good fun' if k % 2 else 'dull mess'} {k}\t{'pos' if k % 2 else 'neg'}\n" for k in range(20))
+
+
+@pytest.mark.parametrize("name, content, task, hint", [
+    ("s.csv", "review,sentiment\n" + _ROWS.replace("\t", ","), "classify", "--text-col review --label-col sentiment"),
+    ("s.tsv", "Review Text\tsentiment\n" + _ROWS, "classify", "--text-col 'Review Text' --label-col sentiment"),
+    ("t.tsv", "words\ttags\n" + "".join(f"a b\tX Y\nb a b\tY X X\n" for _ in range(8)), "tag",
+     "--text-col words --label-col tags"),
+])
+def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name, content, task, hint):
+    """Before, 'review,sentiment' was read as an example of a third class, 'sentiment'."""
+    path = _write(tmp_path, name, content)
+    with pytest.raises(DataError, match=rf"{name}:1: .* reads as an example whose label is on no other line: is "
+                                        rf"it a header naming the columns\? Then say so: {hint}"):
+        read_examples(path, task)
+    cols = hint.split("--text-col ")[1].split(" --label-col ")
+    ex, _ = read_examples(path, task, text_col=cols[0].strip("'"), label_col=cols[1])  # named: read as a header
+    assert ex[0].line == 2 and len({str(e.target) for e in ex}) == 2
+
+
+def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path):
+    rows = "rare one\tspecial\n" + _ROWS
+    with pytest.raises(DataError, match="If it is an example, put a header line text<TAB>label above it"):
+        read_examples(_write(tmp_path, "a.tsv", rows), "classify")
+    ex, _ = read_examples(_write(tmp_path, "b.tsv", "text\tlabel\n" + rows), "classify")
+    assert ex[0].target == "special" and len(ex) == 21
+    unique = "".join(f"seq {k}\tv{k}\n" for k in range(20))  # labels that never repeat: nothing to tell apart
+    assert len(read_examples(_write(tmp_path, "c.tsv", unique), "classify")[0]) == 20
+
+
 def test_utf16_without_a_bom_is_refused(tmp_path):
     msg = _err(tmp_path, "u.tsv", "text\tlabel\nab\t1\n".encode("utf-16-le"))
     assert "UTF-16" in msg and "UTF-8" in msg

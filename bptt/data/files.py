@@ -165,12 +165,13 @@ def _header_names(cells):
     return [c.strip().lower() for c in cells]
 
 
-def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False):
+def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None):
     """Yield (line_number, text, label) or (line_number, None, error message).
 
     The header is the first non-blank line when its cells name both columns (any case); a line
     that repeats it later is an error, as is a ``text_col``/``label_col`` given but named by no
-    header (``names_given``)."""
+    header (``names_given``).  ``info`` (a dict) gets ``"first"``: the cells of the first non-blank
+    line of a TSV or CSV file that was not read as a header."""
     content = read_utf8(path)
     if fmt == "jsonl":
         for n, line in enumerate(content.replace("\r\n", "\n").split("\n"), 1):
@@ -223,6 +224,8 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
             if names_given:
                 raise DataError(f"{path}:{n}: the first line names no columns {text_col!r} and {label_col!r} "
                                 f"(found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
+            if info is not None:
+                info["first"] = (n, cells)
         elif (has_header and names == header) or (len(names) == 2 and set(names) == col_names):
             yield n, None, "repeats the header line (two files joined together?)"
             continue
@@ -269,7 +272,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     fmt = _format_of(path, fmt)
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
-    for n, text, label in _rows(path, fmt, text_col, label_col, names_given):
+    info = {}
+    for n, text, label in _rows(path, fmt, text_col, label_col, names_given, info):
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)
@@ -291,7 +295,32 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         examples.append(Example(tokens, label, n))
     if not examples:
         raise DataError(f"{path}: no usable examples" + (f" ({skipped} bad lines skipped)" if skipped else ""))
+    _unnamed_header(path, fmt, examples, info.get("first"))
     return examples, skipped
+
+
+def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
+    """Refuse a first line that reads as an example but looks like a header naming other columns than
+    "text" and "label" (``review,sentiment``): its label (or, for tags, every tag of it) is on no other
+    line, where the other lines' labels repeat.  Read as an example it would be a class of its own."""
+    if first is None or len(examples) < 11 or examples[0].line != first[0] or len(first[1]) != 2:
+        return
+    head, rest = examples[0].target, examples[1:]
+    if isinstance(head, str):
+        seen = [e.target for e in rest]
+        odd = head not in set(seen)
+    else:  # tags: one per token
+        seen = [t for e in rest for t in e.target]
+        odd = not set(head) & set(seen)
+    if not odd or len(set(seen)) > len(seen) / 2:  # labels that do not repeat: no header to tell apart
+        return
+    import shlex
+
+    a, b = (c.strip() for c in first[1])
+    sep = "<TAB>" if fmt == "tsv" else ","
+    raise DataError(f"{path}:{first[0]}: ({a!r}, {b!r}) reads as an example whose label is on no other line: is "
+                    f"it a header naming the columns? Then say so: --text-col {shlex.quote(a)} --label-col "
+                    f"{shlex.quote(b)}. If it is an example, put a header line text{sep}label above it")
 
 
 def write_examples(path, rows) -> int:
