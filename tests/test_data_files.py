@@ -120,6 +120,15 @@ def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name,
     assert ex[0].line == 2 and len({str(e.target) for e in ex}) == 2
 
 
+def test_a_first_line_of_more_columns_says_how_to_name_the_two(tmp_path):
+    msg = _err(tmp_path, "three.csv", "id,review,sentiment\n1,good fun,pos\n2,dull,neg\n")
+    assert ":1: has 3 column(s), expected 2 separated by a comma ('id', 'review', 'sentiment')" in msg
+    assert "give a header line that names them and --text-col NAME --label-col NAME" in msg
+    ex, _ = read_examples(_write(tmp_path, "three.csv", "id,review,sentiment\n1,good fun,pos\n2,dull,neg\n"),
+                          "classify", text_col="review", label_col="sentiment")
+    assert [e.target for e in ex] == ["pos", "neg"]
+
+
 def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path):
     rows = "rare one\tspecial\n" + _ROWS
     with pytest.raises(DataError, match="If it is an example, put a header line text<TAB>label above it"):

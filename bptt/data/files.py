@@ -231,7 +231,12 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
             continue
         if len(cells) != expected:
             sep = "tab" if fmt == "tsv" else "comma"
-            yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}"
+            hint = ""
+            if not has_header and names is header and len(cells) > 2:  # the first line: name the two columns
+                shown = ", ".join(repr(c.strip()[:30]) for c in cells[:6])
+                hint = (f" ({shown}): the sequence, then its label; for other columns give a header line that "
+                        f"names them and --text-col NAME --label-col NAME")
+            yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}{hint}"
             continue
         yield n, cells[ti], cells[li]
 
