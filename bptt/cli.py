@@ -479,6 +479,11 @@ def cmd_train(args, out=print) -> int:
         labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
         if args.task == "classify" and len(labels) < 2:
             raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
+        if args.task == "classify" and _measured_values(labels.names):
+            shown = ", ".join(labels.names[:4])
+            out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
+                f"and a value not seen in training cannot be predicted; bptt train classifies and does not "
+                f"regress (the library does: ModelConfig(loss='mse'))")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         valid = None
         if args.valid:
@@ -811,6 +816,18 @@ def cmd_evaluate(args, out=print) -> int:
 
 
 MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed one by one
+
+
+def _measured_values(names) -> bool:
+    """Labels that look like measurements rather than classes: more than 10, all numbers, some with a
+    fraction (``0.333``, ``2.5``)."""
+    if len(names) <= 10:
+        return False
+    try:
+        values = [float(n) for n in names]
+    except ValueError:
+        return False
+    return all(math.isfinite(v) for v in values) and any(v != int(v) for v in values)
 
 
 def cmd_predict(args, out=print) -> int:

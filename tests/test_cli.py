@@ -424,3 +424,17 @@ def test_data_fetch_takes_several_names(monkeypatch, capsys):
     monkeypatch.setattr(F, "fetch", lambda name, **kw: got.append(name))
     assert main(["data", "fetch", "movie-reviews", "glove-50d", "movie-reviews"]) == 0
     assert got == ["movie-reviews", "glove-50d"]
+
+
+def test_labels_that_are_measurements_get_a_note(tmp_path, capsys):
+    """A new user's regression data (fractions as labels) were silently read as 29 classes."""
+    rng = np.random.default_rng(0)
+    rows = ["".join(rng.choice(list("01"), size=n)) for n in rng.integers(1, 11, size=200)]
+    data = tmp_path / "reg.tsv"
+    data.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1') / len(s):.3f}\n" for s in rows))
+    rc, out, _ = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "r.bptt"), "--epochs", "1")
+    assert rc == 0 and "labels are numbers (0.000, " in out and "does not regress" in out
+    ints = tmp_path / "ints.tsv"  # class ids written as numbers are classes: no note
+    ints.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1')}\n" for s in rows))
+    rc, out, _ = run(capsys, "train", "--data", str(ints), "--out", str(tmp_path / "i.bptt"), "--epochs", "1")
+    assert rc == 0 and "labels are numbers" not in out
