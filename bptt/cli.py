@@ -774,6 +774,9 @@ def cmd_evaluate(args, out=print) -> int:
     task, meta = ck.meta["task"], ck.meta
     _to_device(ck, args.device)
     if task == "lm":
+        if args.by_length or args.plot:  # a language model's text is one stream, not sequences of lengths
+            raise UserError(f"--by-length and --plot are for classify and tag models (accuracy by sequence length); "
+                            f"{args.model!r} is a language model, whose text is one stream")
         return _evaluate_lm(ck, args, out)
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"))

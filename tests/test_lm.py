@@ -166,3 +166,16 @@ def test_generate_refuses_bad_arguments_by_name(kw, exc, words):
     with pytest.raises(exc, match=words):
         generate(args.pop("model"), args.pop("prompt_ids"), args.pop("length"), **args)
     assert len(generate(lm_model, [3, 4], 5, rng=np.random.default_rng(1))) == 5
+
+
+def test_evaluate_refuses_by_length_for_a_language_model(tmp_path, capsys):
+    from conftest import run
+    text = tmp_path / "t.txt"
+    text.write_text("to be or not to be, that is the question\n" * 20)
+    model = tmp_path / "lm.bptt"
+    assert run(capsys, "train", "--task", "lm", "--data", str(text), "--out", str(model), "--window", "8",
+               "--epochs", "1", "--quiet")[0] == 0
+    for opt in (["--by-length"], ["--plot", str(tmp_path / "a.png")]):
+        rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(text), *opt)
+        assert rc == 2 and "are for classify and tag models" in err and out == ""
+    assert not (tmp_path / "a.png").exists()
