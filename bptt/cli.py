@@ -479,7 +479,10 @@ def cmd_train(args, out=print) -> int:
         labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
         if args.task == "classify" and len(labels) < 2:
             raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
-        if args.task == "classify" and _measured_values(labels.names):
+        if args.task == "classify" and len(labels) == len(examples) > 10:
+            out(f"note: each of the {len(examples)} sequences has a label of its own ({', '.join(labels.names[:3])}, "
+                f"...): a class seen once cannot be learned; is the label column the right one (--label-col)?")
+        elif args.task == "classify" and _measured_values(labels.names):
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; bptt train classifies and does not "

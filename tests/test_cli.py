@@ -434,7 +434,11 @@ def test_labels_that_are_measurements_get_a_note(tmp_path, capsys):
     data.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1') / len(s):.3f}\n" for s in rows))
     rc, out, _ = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "r.bptt"), "--epochs", "1")
     assert rc == 0 and "labels are numbers (0.000, " in out and "does not regress" in out
+    ids = tmp_path / "ids.tsv"  # a label column of ids, one per line
+    ids.write_text("text\tlabel\n" + "".join(f"{s}\tid{k}\n" for k, s in enumerate(rows[:50])))
+    rc, out, _ = run(capsys, "train", "--data", str(ids), "--out", str(tmp_path / "d.bptt"), "--epochs", "1")
+    assert rc == 0 and "each of the 50 sequences has a label of its own" in out
     ints = tmp_path / "ints.tsv"  # class ids written as numbers are classes: no note
     ints.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1')}\n" for s in rows))
     rc, out, _ = run(capsys, "train", "--data", str(ints), "--out", str(tmp_path / "i.bptt"), "--epochs", "1")
-    assert rc == 0 and "labels are numbers" not in out
+    assert rc == 0 and "labels are numbers" not in out and "a label of its own" not in out
