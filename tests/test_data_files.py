@@ -137,6 +137,9 @@ def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path
     assert ex[0].target == "special" and len(ex) == 21
     unique = "".join(f"seq {k}\tv{k}\n" for k in range(20))  # labels that never repeat: nothing to tell apart
     assert len(read_examples(_write(tmp_path, "c.tsv", unique), "classify")[0]) == 20
+    for first in ("rare one\t7\n", "a whole sentence of a rare class\tspecial\n"):  # a number; not a name
+        ex, _ = read_examples(_write(tmp_path, "d.tsv", first + _ROWS), "classify")
+        assert ex[0].line == 1 and len(ex) == 21
 
 
 def test_utf16_without_a_bom_is_refused(tmp_path):

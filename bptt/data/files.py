@@ -310,6 +310,14 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
     line, where the other lines' labels repeat.  Read as an example it would be a class of its own."""
     if first is None or len(examples) < 11 or examples[0].line != first[0] or len(first[1]) != 2:
         return
+    a, b = (c.strip() for c in first[1])
+    try:
+        float(b)
+        return  # a number is a class id, not a column's name
+    except ValueError:
+        pass
+    if len(a.split()) > 3:  # a column's name is a word or a few, not a sentence
+        return
     head, rest = examples[0].target, examples[1:]
     if isinstance(head, str):
         seen = [e.target for e in rest]
@@ -321,7 +329,6 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
         return
     import shlex
 
-    a, b = (c.strip() for c in first[1])
     sep = "<TAB>" if fmt == "tsv" else ","
     raise DataError(f"{path}:{first[0]}: ({a!r}, {b!r}) reads as an example whose label is on no other line: is "
                     f"it a header naming the columns? Then say so: --text-col {shlex.quote(a)} --label-col "
