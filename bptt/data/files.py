@@ -330,7 +330,7 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
     import shlex
 
     sep = "<TAB>" if fmt == "tsv" else ","
-    raise DataError(f"{path}:{first[0]}: ({a!r}, {b!r}) reads as an example whose label is on no other line: is "
+    raise DataError(f"{path}:{first[0]}: ({a[:40]!r}, {b[:40]!r}) reads as an example whose label is on no other line: is "
                     f"it a header naming the columns? Then say so: --text-col {shlex.quote(a)} --label-col "
                     f"{shlex.quote(b)}. If it is an example, put a header line text{sep}label above it")
 
