@@ -142,6 +142,29 @@ def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path
         assert ex[0].line == 1 and len(ex) == 21
 
 
+def test_gzip_compressed_files_are_read_and_other_archives_named(tmp_path, monkeypatch):
+    import gzip
+    import zipfile
+
+    import bptt.data.files as files
+    csv_text = "text,label\n" + "".join(f"seq {k},{'ab'[k % 2]}\n" for k in range(30))
+    plain, _ = read_examples(_write(tmp_path, "p.csv", csv_text), "classify")
+    packed = _write(tmp_path, "p.csv.gz", gzip.compress(csv_text.encode()))  # the format from the name inside
+    ex, _ = read_examples(packed, "classify")
+    assert [(e.tokens, e.target, e.line) for e in ex] == [(e.tokens, e.target, e.line) for e in plain]
+    two = _write(tmp_path, "two.csv.gz", gzip.compress(csv_text.encode()) + gzip.compress(b"seq x,a\n"))
+    assert len(read_examples(two, "classify")[0]) == 31  # a concatenated gzip file: every member
+    assert "truncated gzip" in _err(tmp_path, "t.csv.gz", gzip.compress(csv_text.encode())[:-12])
+    assert "damaged gzip" in _err(tmp_path, "d.csv.gz", b"\x1f\x8b\x08\x00" + b"\xff" * 40)
+    monkeypatch.setattr(files, "_gunzip_limit", lambda: 1000)  # a file that unpacks to more than memory allows
+    bomb = _write(tmp_path, "b.tsv.gz", gzip.compress(b"text\tlabel\n" + b"0\t1\n" * 10_000))
+    assert "unpacks to more than" in _err(tmp_path, "b.tsv.gz", bomb.read_bytes())
+    zpath = tmp_path / "z.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr("train.csv", csv_text)
+    assert "is a zip archive, not text: unpack it first" in _err(tmp_path, "z.zip", zpath.read_bytes())
+
+
 def test_utf16_without_a_bom_is_refused(tmp_path):
     msg = _err(tmp_path, "u.tsv", "text\tlabel\nab\t1\n".encode("utf-16-le"))
     assert "UTF-16" in msg and "UTF-8" in msg

@@ -69,7 +69,7 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     them)."""
     path = os.fspath(path)
     _require_file(path)
-    ext = os.path.splitext(path)[1].lower()
+    ext = _ext(path)
     if fmt is None and ext not in (".tsv", ".csv", ".jsonl", ".json") and (text_col, label_col) == ("text", "label"):
         lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
         tabbed = sum("\t" in line for line in lines)
@@ -97,8 +97,13 @@ def _format_of(path: str, fmt: str | None) -> str:
         if fmt not in ("tsv", "csv", "jsonl"):
             raise ValueError(f"format={fmt!r} is not known; choose tsv, csv or jsonl")
         return fmt
-    ext = os.path.splitext(path)[1].lower()
-    return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(ext, "tsv")
+    return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(_ext(path), "tsv")
+
+
+def _ext(path: str) -> str:
+    """The extension that names a file's format, lower-cased: ``.csv`` for ``train.csv`` and ``train.csv.gz``."""
+    base = path[:-3] if path.lower().endswith(".gz") else path
+    return os.path.splitext(base)[1].lower()
 
 
 def _require_file(path: str) -> None:
@@ -118,7 +123,58 @@ def read_utf8(path) -> str:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw, path)
+    else:
+        for magic, what in _PACKED.items():
+            if raw.startswith(magic):
+                raise DataError(f"{path}: is {what}, not text: unpack it first (bptt reads UTF-8 text, plain or "
+                                f"gzip-compressed)")
     return decode_utf8(raw, path)
+
+
+_PACKED = {b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed", b"\xfd7zXZ\x00": "xz-compressed",
+           b"\x28\xb5\x2f\xfd": "zstd-compressed"}
+GUNZIP_CHUNK = 64 << 20
+
+
+def _gunzip_limit() -> int:
+    """The most bytes a gzip-compressed data file may unpack to: half the free memory (4 GiB when it cannot
+    be read), so that a small file that unpacks to far more (a zip bomb) is refused, not read."""
+    from ..memory import available_bytes
+
+    free = available_bytes("cpu")
+    return (4 << 30) if free is None else free // 2
+
+
+def _gunzip(raw: bytes, path: str) -> bytes:
+    """A gzip file's contents (every member of a concatenated one), unpacked a chunk at a time up to
+    :func:`_gunzip_limit`; a damaged or truncated file is refused by name."""
+    import zlib
+
+    limit, size, out, data = _gunzip_limit(), 0, [], raw
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a gzip header and trailer around the deflate stream
+    try:
+        while True:
+            chunk = d.decompress(data, GUNZIP_CHUNK)
+            size += len(chunk)
+            if size > limit:
+                raise DataError(f"{path}: unpacks to more than {limit / 2**30:.1f} GiB (half the free memory); "
+                                f"unpack it yourself if it is meant to be that large")
+            out.append(chunk)
+            data = d.unconsumed_tail
+            if data:
+                continue
+            if d.eof and d.unused_data.strip(b"\x00"):  # another member follows
+                data = d.unused_data
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                continue
+            break
+    except zlib.error as e:
+        raise DataError(f"{path}: a damaged gzip file ({e})") from None
+    if not d.eof:
+        raise DataError(f"{path}: a truncated gzip file (it ends before its data do)")
+    return b"".join(out)
 
 
 def decode_utf8(raw: bytes, name: str) -> str:
