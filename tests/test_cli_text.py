@@ -125,6 +125,26 @@ def test_bad_vectors_file_named(tmp_path, capsys):
     assert rc == 2 and "v.txt:2: 2 numbers, but the first vector has 3" in err
 
 
+def test_vectors_files_as_users_have_them(tmp_path):
+    """gzip-compressed, word2vec's count line, words with spaces (GloVe 840B has '. . .'), and a binary
+    word2vec file or a damaged gzip file named."""
+    import gzip
+    import struct
+
+    from bptt.data import DataError
+    from bptt.data.vectors import read_vectors
+    text = "the 0.1 0.2 0.3\n. . . 0.7 0.8 0.9\ndog 1 2 3\n"
+    (tmp_path / "v.txt.gz").write_bytes(gzip.compress(("3 3\n" + text).encode()))
+    words, M = read_vectors(tmp_path / "v.txt.gz")
+    assert words == ["the", ". . .", "dog"] and M.shape == (3, 3) and M[1, 2] == np.float32(0.9)
+    (tmp_path / "v.bin").write_bytes(b"2 3\nthe " + struct.pack("3f", 0.1, 0.2, 1e-30) + b"\n")
+    with pytest.raises(DataError, match=r"v.bin:2: not valid UTF-8 \(a binary word2vec file\?"):
+        read_vectors(tmp_path / "v.bin")
+    (tmp_path / "t.txt.gz").write_bytes(gzip.compress(text.encode())[:20])
+    with pytest.raises(DataError, match="t.txt.gz: cannot be read as gzip-compressed text"):
+        read_vectors(tmp_path / "t.txt.gz")
+
+
 def test_data_list_and_fetch_failure(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BPTT_DATA", str(tmp_path / "c"))
     rc, out, _ = run(capsys, "data", "list")

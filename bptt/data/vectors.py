@@ -6,7 +6,9 @@ spaces; word2vec's variant starts with a line ``"<count> <dim>"``.
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -22,32 +24,42 @@ def read_vectors(path, *, words: set | None = None, limit: int | None = None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such vectors file")
-    out_words, rows, dim = [], [], None
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\n").rstrip("\r")
-            except UnicodeDecodeError:
-                raise DataError(f"{path}:{n}: not valid UTF-8") from None
-            parts = line.rstrip(" ").split(" ")
-            if n == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                continue  # word2vec header "<count> <dim>"
-            if len(parts) < 2:
-                if not line.strip():
-                    continue
-                raise DataError(f"{path}:{n}: expected a word followed by numbers")
-            if dim is None:
-                dim = len(parts) - 1
-            elif len(parts) - 1 != dim:
-                raise DataError(f"{path}:{n}: {len(parts) - 1} numbers, but the first vector has {dim}")
-            if words is None or parts[0] in words:
+    out_words, rows, dim, header = [], [], None, False
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open  # a gzip-compressed file is read as it streams, a line at a time
+    try:
+        with opener(path, "rb") as f:
+            for n, raw in enumerate(f, 1):
                 try:
-                    rows.append(np.array(parts[1:], dtype=np.float32))
-                except ValueError:
-                    raise DataError(f"{path}:{n}: not a number among the values of {parts[0]!r}") from None
-                out_words.append(parts[0])
-            if limit is not None and n >= limit:
-                break
+                    line = raw.decode("utf-8").rstrip("\n").rstrip("\r")
+                except UnicodeDecodeError:
+                    hint = " (a binary word2vec file? bptt reads the text format)" if header else ""
+                    raise DataError(f"{path}:{n}: not valid UTF-8{hint}") from None
+                parts = line.rstrip(" ").split(" ")
+                if n == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    header = True
+                    continue  # word2vec header "<count> <dim>"
+                if len(parts) < 2:
+                    if not line.strip():
+                        continue
+                    raise DataError(f"{path}:{n}: expected a word followed by numbers")
+                if dim is None:
+                    dim = len(parts) - 1
+                elif len(parts) - 1 < dim:
+                    raise DataError(f"{path}:{n}: {len(parts) - 1} numbers, but the first vector has {dim}")
+                elif len(parts) - 1 > dim:  # a word with spaces in it (GloVe 840B has some): the last dim are numbers
+                    parts = [" ".join(parts[:len(parts) - dim])] + parts[len(parts) - dim:]
+                if words is None or parts[0] in words:
+                    try:
+                        rows.append(np.array(parts[1:], dtype=np.float32))
+                    except ValueError:
+                        raise DataError(f"{path}:{n}: not a number among the values of {parts[0]!r}") from None
+                    out_words.append(parts[0])
+                if limit is not None and n >= limit:
+                    break
+    except (OSError, EOFError, zlib.error) as e:  # a damaged or truncated gzip file
+        raise DataError(f"{path}: cannot be read as {'gzip-compressed ' if gz else ''}text ({e})") from None
     if dim is None:
         raise DataError(f"{path}: no vectors in the file")
     M = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
