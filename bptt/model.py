@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -363,8 +364,8 @@ class Model:
     def dropout_masks(self, batch: Batch, p: float, rng: np.random.Generator) -> dict:
         """Inverted-dropout masks for :meth:`forward`'s ``drop``: each unit kept with probability
         ``1 - p`` and scaled by ``1 / (1 - p)``, drawn from ``rng`` on the host."""
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {p!r}")
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout must be in [0, 1) (a number), got {p!r}")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"dropout needs rng, a numpy.random.Generator; got {type(rng).__name__}")
         c = self.config
@@ -404,6 +405,14 @@ class Model:
         batch's masks (bptt.distributed).
         """
         c = self.config
+        if not isinstance(batch, Batch):
+            raise TypeError(f"batch must be a bptt.Batch (x, y, lengths or mask), got {type(batch).__name__}")
+        frozen = (frozen,) if isinstance(frozen, str) else frozen  # one name, not its letters
+        if check and frozen:
+            unknown = sorted(set(frozen) - set(self.params))
+            if unknown:
+                raise ValueError(f"frozen names {unknown}, which are not parameters of this model "
+                                 f"({sorted(self.params)})")
         drop = drop_masks
         if drop is None and dropout:
             drop = self.dropout_masks(batch, dropout, rng)  # drawn for the rows as given

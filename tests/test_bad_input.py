@@ -283,3 +283,16 @@ def test_a_model_too_large_for_memory_is_refused_before_anything_is_allocated(tm
         assert f"--hidden {extra[extra.index('--hidden') + 1]}" in err and "use a smaller --hidden" in err
         assert peak < 50 << 20  # nothing of the model's size was allocated
         assert not list(tmp_path.glob("m.bptt*"))
+
+
+def test_loss_and_grads_arguments_named(rng):
+    m = Model(ModelConfig(vocab_size=6, hidden_size=4, output_size=2), rng=rng)
+    b = Batch(x=np.array([[1, 2, 3], [2, 3, 0]]), y=np.array([0, 1]), lengths=np.array([3, 2]))
+    with pytest.raises(TypeError, match="batch must be a bptt.Batch .* got tuple"):
+        m.loss_and_grads((b.x, b.y))
+    with pytest.raises(ValueError, match=r"frozen names \['W_x'\], which are not parameters of this model"):
+        m.loss_and_grads(b, frozen=("W_x",))  # a typo used to freeze nothing, silently
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\) \(a number\), got 'a'"):
+        m.loss_and_grads(b, dropout="a", rng=rng)
+    assert "E" not in m.loss_and_grads(b, frozen="E")[1]  # one name given as a str: not its letters
+    assert np.isfinite(float(m.loss_and_grads(b, dropout=np.float32(0.2), rng=rng)[0]))
