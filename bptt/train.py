@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import numbers
 import os
 import signal
 import sys
@@ -152,6 +153,15 @@ class TrainConfig:
     chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
 
     def __post_init__(self):
+        for name in ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time"):
+            v = getattr(self, name)
+            if not (v is None and name == "max_time") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+                raise ValueError(f"{name} must be a number, got {v!r}")
+        if isinstance(self.frozen, str):  # one name, not its letters
+            object.__setattr__(self, "frozen", (self.frozen,))
+        if not all(isinstance(k, str) for k in self.frozen):
+            raise ValueError(f"frozen must be parameter names (str), got {self.frozen!r}")
+        object.__setattr__(self, "frozen", tuple(self.frozen))
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer={self.optimizer!r} is not known; choose one of {sorted(OPTIMIZERS)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -541,6 +551,9 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
 def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progress, device, grad_norms, comm):
     from .device import to_device
 
+    unknown = sorted(set(cfg.frozen) - set(model.params))
+    if unknown:  # the steps do not check it (a typo would freeze nothing)
+        raise ValueError(f"frozen names {unknown}, which are not parameters of this model ({sorted(model.params)})")
     for name, data in (("train_data", train_data), ("valid_data", valid_data)):
         check = getattr(data, "check", None) if data is not None else None
         if check is not None:  # once: the steps skip the checks of what they read

@@ -176,3 +176,14 @@ def test_a_text_with_ids_outside_the_model_is_refused(bad):
               log=lambda s: None, progress=False)
     with pytest.raises(TypeError, match="ids must be integer token ids, got dtype float64"):
         TextStream(np.ones(30), window=4)
+
+
+def test_train_config_and_frozen_names_are_checked():
+    with pytest.raises(ValueError, match="lr must be a number, got '0.1'"):
+        TrainConfig(lr="0.1")
+    assert TrainConfig(frozen="E").frozen == ("E",)  # one name, not its letters
+    with pytest.raises(ValueError, match=r"frozen must be parameter names \(str\)"):
+        TrainConfig(frozen=[1])
+    data, model = _setup()
+    with pytest.raises(ValueError, match=r"frozen names \['W_x'\], which are not parameters of this model"):
+        train(model, data, None, TrainConfig(frozen=("W_x",)), log=lambda s: None, progress=False)
