@@ -42,8 +42,16 @@ class TextStream:
         self.ids = ids.astype(np.int64, copy=False)
         if self.ids.ndim != 1:
             raise ValueError(f"ids must be a 1-D token stream, got shape {self.ids.shape}")
-        if self.window < 1:
-            raise ValueError(f"window must be a positive integer, got {self.window!r}")
+        for name in ("window", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.bptt_steps is not None and (isinstance(self.bptt_steps, bool)
+                                            or not isinstance(self.bptt_steps, (int, np.integer))):
+            raise ValueError(f"bptt_steps must be an integer or None, got {self.bptt_steps!r}")
+        for name in ("stateful", "bits"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.bptt_steps is not None and not 1 <= self.bptt_steps <= self.window:
             raise ValueError(f"bptt_steps must be in 1..window = 1..{self.window}, got {self.bptt_steps!r}")
         if self.ids.shape[0] < self.window + 1:

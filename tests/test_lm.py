@@ -179,3 +179,16 @@ def test_evaluate_refuses_by_length_for_a_language_model(tmp_path, capsys):
         rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(text), *opt)
         assert rc == 2 and "are for classify and tag models" in err and out == ""
     assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(window="8"), "window must be a positive integer, got '8'"),
+    (dict(window=8.5), "window must be a positive integer, got 8.5"),
+    (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
+    (dict(stateful="no"), "stateful must be True or False, got 'no'"),
+    (dict(bptt_steps=2.0), "bptt_steps must be an integer or None, got 2.0"),
+])
+def test_text_stream_settings_named(kw, words):
+    from bptt.lm import TextStream
+    with pytest.raises(ValueError, match=words):
+        TextStream(np.arange(100) % 5, **kw)
