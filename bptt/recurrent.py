@@ -173,6 +173,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     final state).  Returns ``(grads, dx)`` (and ``[T]`` step norms of dLoss/ds^t, the
     whole carried state, with ``step_norms``).
     """
+    rnn._check_cache(cache, "bptt.recurrent.forward")
     cell = cache.get("cell", "rnn")
     c = cells.get(cell)
     if c is None:

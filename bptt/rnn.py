@@ -277,6 +277,13 @@ def _forward_loop_numpy(S, U, W_h, m, activation, real_rows=None, row_work=None)
     _cpu.run(rows, _cpu.ranges(B, _cpu.workers(), MIN_ROWS, row_work))
 
 
+def _check_cache(cache, made_by: str) -> None:
+    """A backward pass needs the cache its forward pass returned: anything else is named."""
+    if not isinstance(cache, dict) or not {"X", "S", "shape"} <= set(cache):
+        got = type(cache).__name__ if not isinstance(cache, dict) else f"a dict with keys {sorted(cache)[:8]}"
+        raise TypeError(f"cache must be the cache that {made_by} returned, got {got}")
+
+
 def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: bool = True,
              step_norms: bool = False):
     """Backpropagation through time.
@@ -295,6 +302,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
         ``(grads, dx)`` or ``(grads, dx, norms)``: ``grads`` keyed like ``params``
         (``W_s`` [H + D, H], ``b_s`` [H], ``s0`` [H]); ``dx`` is ``[B, T, D]`` or None.
     """
+    _check_cache(cache, "bptt.rnn.forward")
     X, S = cache["X"], cache["S"]
     B, T, D, H = cache["shape"]
     xp = namespace(S, d_states, d_last)

@@ -269,6 +269,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
     (``H``, or ``2H`` for the LSTM's ``[h, c]``).
     """
     L, K = _check_shape(num_layers, bidirectional)
+    _check_names(params, L, bidirectional, cell)
     xp = namespace(x)
     B, T = check_batch(xp, x, lengths, mask, s_init, L * K, check)
     if drop is not None and len(drop) != L - 1:
@@ -284,6 +285,23 @@ def forward(params: dict, x, lengths=None, mask=None, *, num_layers: int = 1, bi
         caches.append(c)
     final = xp.stack([f for c in caches for f in c["finals"]], axis=0)
     return h, final, {"levels": lv, "caches": caches, "drop": drop, "B": B, "T": T}
+
+
+def _check_names(params, L: int, bidirectional: bool, cell: str) -> None:
+    """Refuse, by name, parameters that are not those of a stack of ``L`` layers, ``bidirectional`` and
+    ``cell`` (another stack's, or a one-layer model's)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays (see bptt.stack.init), got {type(params).__name__}")
+    cells.get(cell)  # an unknown cell is named
+    optional = set(param_names(L, bidirectional, learn_s0=True, cell=cell)) - set(param_names(L, bidirectional,
+                                                                                              cell=cell))
+    need = set(param_names(L, bidirectional, cell=cell))
+    missing, extra = sorted(need - set(params)), sorted(set(params) - need - optional)
+    if missing or extra:
+        what = f"a stack of {L} layer(s), bidirectional={bidirectional}, cell={cell!r}"
+        raise ValueError(f"params are not those of {what}: " + "; ".join(
+            part for part in (f"missing {missing[:6]}" if missing else "", f"unknown {extra[:6]}" if extra else "")
+            if part) + " (give the num_layers, bidirectional and cell they were made with)")
 
 
 def backward(params: dict, cache: dict, d_out=None, *, d_final=None, need_dx: bool = True,

@@ -152,6 +152,21 @@ def test_bad_arguments_are_named():
         stack.forward(p, x, num_layers=2, bidirectional=True, s_init=np.zeros((2, B, H)))
     with pytest.raises(ValueError, match="one mask per connection between layers"):
         stack.forward(p, x, num_layers=2, bidirectional=True, drop=[])
-    with pytest.raises(KeyError, match="W_s_l2"):
+    with pytest.raises(ValueError, match=r"not those of a stack of 3 layer\(s\), bidirectional=True.*missing \['W_s_l2'"):
         stack.forward(p, x, num_layers=3, bidirectional=True)
+    with pytest.raises(ValueError, match=r"bidirectional=False, cell='rnn': unknown \['W_s_l0_reverse'"):
+        stack.forward(p, x, num_layers=2, bidirectional=False)  # before: an input-size error of layer 1
+    with pytest.raises(ValueError, match=r"cell='gru': missing \['b_hn_l0'"):
+        stack.forward(p, x, num_layers=2, bidirectional=True, cell="gru")
+    with pytest.raises(TypeError, match="params must be a dict of arrays"):
+        stack.forward(None, x, num_layers=2, bidirectional=True)
     assert stack.param_names(2, True, learn_s0=True)[:4] == ["W_s_l0", "b_s_l0", "s0_l0", "W_s_l0_reverse"]
+
+
+def test_a_backward_pass_names_a_cache_it_cannot_use():
+    from bptt import recurrent, rnn
+    p = rnn.init(D, H, rng=np.random.default_rng(0))
+    for f, made_by in ((rnn.backward, "bptt.rnn.forward"), (recurrent.backward, "bptt.recurrent.forward")):
+        for cache in (None, {}, {"X": 1}):
+            with pytest.raises(TypeError, match=f"cache must be the cache that {made_by} returned"):
+                f(p, cache, d_last=np.ones((B, H)))
