@@ -296,3 +296,17 @@ def test_loss_and_grads_arguments_named(rng):
         m.loss_and_grads(b, dropout="a", rng=rng)
     assert "E" not in m.loss_and_grads(b, frozen="E")[1]  # one name given as a str: not its letters
     assert np.isfinite(float(m.loss_and_grads(b, dropout=np.float32(0.2), rng=rng)[0]))
+
+
+def test_layer_sizes_and_inputs_named(rng):
+    from bptt import Dense, softmax_cross_entropy
+    for make, words in ((lambda: Embedding(0, 3), "Embedding: vocab_size must be a positive integer, got 0"),
+                        (lambda: Embedding("5", 3), "Embedding: vocab_size must be a positive integer, got '5'"),
+                        (lambda: Dense(3, 0), "Dense: out_features must be a positive integer, got 0")):
+        with pytest.raises(ValueError, match=words):
+            make()
+    d = Dense(3, 2)
+    with pytest.raises(TypeError, match="x must be an array, got list"):
+        d.forward(d.init(rng), [[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="logits must have shape"):
+        softmax_cross_entropy(np.float32(1.0), np.array(0))

@@ -30,6 +30,14 @@ from .. import _checks, _cpu
 from .._xp import is_numpy, namespace, scatter_add_rows, to_numpy, xavier_uniform
 
 
+def _sizes(layer, *names) -> None:
+    """Refuse, by name, a size of ``layer`` that is not a positive integer."""
+    for name in names:
+        v = getattr(layer, name)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{type(layer).__name__}: {name} must be a positive integer, got {v!r}")
+
+
 @dataclass(frozen=True)
 class Dense:
     """``y = x @ W_o + b_o`` on the last axis: x ``[..., I]`` -> y ``[..., O]``.
@@ -41,6 +49,9 @@ class Dense:
     in_features: int
     out_features: int
 
+    def __post_init__(self):
+        _sizes(self, "in_features", "out_features")
+
     def param_shapes(self) -> dict:
         return {"W_o": (self.in_features, self.out_features), "b_o": (self.out_features,)}
 
@@ -51,8 +62,9 @@ class Dense:
         }
 
     def forward(self, params: dict, x, ctx: dict | None = None):
+        _checks.array_like("x", x)
         xp = namespace(x, params["W_o"])
-        if x.shape[-1] != self.in_features:
+        if len(x.shape) < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"x must have shape [..., {self.in_features}], got {tuple(x.shape)}")
         _checks.same_dtype("x", x, "params['W_o']", params["W_o"])
         lead = tuple(x.shape[:-1])
@@ -85,6 +97,11 @@ class Embedding:
     vocab_size: int
     dim: int
     pad_id: int = 0
+
+    def __post_init__(self):
+        _sizes(self, "vocab_size", "dim")
+        if isinstance(self.pad_id, bool) or not isinstance(self.pad_id, (int, np.integer)):
+            raise ValueError(f"pad_id must be an integer, got {self.pad_id!r}")
 
     def param_shapes(self) -> dict:
         return {"E": (self.vocab_size, self.dim)}
