@@ -55,7 +55,7 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     xp = namespace(logits)
     _checks.array_like("logits", logits)
     if len(logits.shape) < 1:
-        raise ValueError(f"logits must have shape [..., C] (one score per class), got a 0-d array")
+        raise ValueError("logits must have shape [..., C] (one score per class), got a 0-d array")
     lead, C = tuple(logits.shape[:-1]), int(logits.shape[-1])
     _checks.array_like("targets", targets)
     if tuple(targets.shape) != lead:
