@@ -106,7 +106,7 @@ _ROWS = "".join(f"{'good fun' if k % 2 else 'dull mess'} {k}\t{'pos' if k % 2 el
 @pytest.mark.parametrize("name, content, task, hint", [
     ("s.csv", "review,sentiment\n" + _ROWS.replace("\t", ","), "classify", "--text-col review --label-col sentiment"),
     ("s.tsv", "Review Text\tsentiment\n" + _ROWS, "classify", "--text-col 'Review Text' --label-col sentiment"),
-    ("t.tsv", "words\ttags\n" + "".join(f"a b\tX Y\nb a b\tY X X\n" for _ in range(8)), "tag",
+    ("t.tsv", "words\ttags\n" + "a b\tX Y\nb a b\tY X X\n" * 8, "tag",
      "--text-col words --label-col tags"),
 ])
 def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name, content, task, hint):

@@ -104,7 +104,7 @@ def test_a_config_larger_than_memory_is_refused_before_any_weight_is_read(tmp_pa
     true compression bomb: every check of a shape passes): the config's total is checked first."""
     path = _with_head(model_file, tmp_path / "big.bptt", lambda h: h["config"].update(hidden_size=hidden))
     tracemalloc.start()
-    msg = _refused(path, "declares a model of", f"hidden_size {hidden}", "GiB free")
+    _refused(path, "declares a model of", f"hidden_size {hidden}", "GiB free")
     assert tracemalloc.get_traced_memory()[1] < 10 << 20
     tracemalloc.stop()
     assert checkpoint.load(model_file)  # the same model at its real size loads; and with too little memory, not:

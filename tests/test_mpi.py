@@ -110,7 +110,7 @@ def test_a_run_of_2_processes_resumes_on_3_exactly(files, capsys, monkeypatch):
 
 def test_one_allreduce_per_step(files, tmp_path):
     script = tmp_path / "count.py"
-    script.write_text(f"""
+    script.write_text("""
 import numpy as np
 from bptt import Model, ModelConfig, distributed
 from bptt.train import SeqData, TrainConfig, train
@@ -121,7 +121,7 @@ data = SeqData([rng.integers(2, 6, rng.integers(1, 9)) for _ in range(40)], [int
 m = Model(ModelConfig(vocab_size=6, hidden_size=5, dtype="float64"), rng=np.random.default_rng(1))
 hist = train(m, distributed.Sharded(data, comm), None, TrainConfig(epochs=3, batch_size=8, stop_perfect=0),
              log=lambda *a: None, comm=comm)
-open(f"count.{{comm.rank}}", "w").write(f"steps {{hist[-1]['step']}} allreduces {{comm.allreduce_calls}}")
+open(f"count.{comm.rank}", "w").write(f"steps {hist[-1]['step']} allreduces {comm.allreduce_calls}")
 """)
     r = mpi(2, cwd=tmp_path, shell=f"{sys.executable} {script}")
     assert r.returncode == 0, r.stderr
