@@ -824,6 +824,18 @@ def cmd_evaluate(args, out=print) -> int:
 MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed one by one
 
 
+def _check_out_dir(path: str) -> None:
+    """``bptt demo --out-dir``: a folder that exists or can be made, and that bptt may write in."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"--out-dir {path!r} is a file, not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--out-dir {path!r}: cannot make the folder: {e.strerror or e}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"--out-dir {path!r}: the folder is not writable")
+
+
 def _measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10, all numbers, some with a
     fraction (``0.333``, ``2.5``)."""
@@ -1043,7 +1055,11 @@ def _main(argv) -> int:
             ap.parse_args(["data", "--help"])
         if args.command == "demo":
             from .demo import run_demo
-            run_demo(out_dir=args.out_dir, seed=args.seed, progress=None if not args.quiet else False)
+            _check_out_dir(args.out_dir)
+            try:
+                run_demo(out_dir=args.out_dir, seed=args.seed, progress=None if not args.quiet else False)
+            except ValueError as e:  # an output inside it that is a folder or a device (OutputPathError)
+                raise UserError(str(e)) from None
             return 0
     except UserError as e:
         comm = _JOB["comm"]

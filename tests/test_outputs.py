@@ -209,3 +209,14 @@ def test_a_full_disk_during_training_is_one_line_and_leaves_the_last_state_whole
     assert rc == 1 and "No space left on device" in err and "--resume continues from OUT.last" in err
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert (tmp_path / "m.bptt.last").read_bytes() == saved
+
+
+def test_demo_out_dir_that_is_a_file_or_holds_a_folder_is_named(tmp_path, capsys):
+    from conftest import run
+    f = tmp_path / "notes.txt"
+    f.write_text("mine")
+    rc, _, err = run(capsys, "demo", "--out-dir", str(f), "--quiet")
+    assert rc == 2 and "is a file, not a folder" in err and f.read_text() == "mine"
+    (tmp_path / "d" / "addition.bptt").mkdir(parents=True)
+    rc, _, err = run(capsys, "demo", "--out-dir", str(tmp_path / "d"), "--quiet")
+    assert rc == 2 and "addition.bptt' is a folder" in err and "Traceback" not in err
