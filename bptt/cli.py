@@ -337,6 +337,20 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _cannot_create_in(folder: str) -> str | None:
+    """Why no file can be made in ``folder`` (None when one can), found by making and removing one:
+    write permission is not enough on a read-only or special file system (``/proc``)."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".bptt-probe-", dir=folder)
+    except OSError as e:
+        return f"cannot be written: no file can be made in {folder!r} ({e.strerror or e})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
 def _check_outputs(outputs, inputs, models=()) -> None:
     """Refuse, before any work, an output that cannot be written or that would overwrite an input.
 
@@ -347,7 +361,7 @@ def _check_outputs(outputs, inputs, models=()) -> None:
     outputs = [(o, p) for o, p in outputs if p]
     inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
     for k, (opt, path) in enumerate(outputs):
-        problem = checkpoint.output_problem(path)
+        problem = checkpoint.output_problem(path) or _cannot_create_in(checkpoint.nearest_existing(path))
         if problem:
             raise UserError(f"{opt} {path!r} {problem}")
         if not os.path.exists(path):
@@ -832,8 +846,9 @@ def _check_out_dir(path: str) -> None:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         raise UserError(f"--out-dir {path!r}: cannot make the folder: {e.strerror or e}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UserError(f"--out-dir {path!r}: the folder is not writable")
+    problem = _cannot_create_in(path) if os.access(path, os.W_OK | os.X_OK) else "the folder is not writable"
+    if problem:
+        raise UserError(f"--out-dir {path!r}: {problem}")
 
 
 def _measured_values(names) -> bool:

@@ -220,3 +220,22 @@ def test_demo_out_dir_that_is_a_file_or_holds_a_folder_is_named(tmp_path, capsys
     (tmp_path / "d" / "addition.bptt").mkdir(parents=True)
     rc, _, err = run(capsys, "demo", "--out-dir", str(tmp_path / "d"), "--quiet")
     assert rc == 2 and "addition.bptt' is a folder" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no file can be made")
+@pytest.mark.parametrize("argv", [
+    ["train", "--data", "TR", "--out", "/proc/m.bptt", "--epochs", "1", "--quiet"],
+    ["train", "--data", "TR", "--out", "OUT", "--plot", "/proc/loss.png", "--epochs", "1", "--quiet"],
+    ["embeddings", "--model", "MODEL", "--out", "/proc/vectors.txt"],
+    ["demo", "--out-dir", "/proc", "--quiet"],
+])
+def test_a_folder_where_no_file_can_be_made_is_named_before_any_work(tmp_path, capsys, argv):
+    """Write permission alone passed (root on /proc); the write failed at the end with a traceback."""
+    from conftest import run
+    tr = tmp_path / "tr.tsv"
+    tr.write_text("text\tlabel\n" + "".join(f"{'ab' * k}\t{k % 2}\n" for k in range(1, 9)))
+    model = tmp_path / "m.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--out", str(model), "--epochs", "1", "--quiet")[0] == 0
+    argv = [{"TR": str(tr), "OUT": str(tmp_path / "o.bptt"), "MODEL": str(model)}.get(a, a) for a in argv]
+    rc, _, err = run(capsys, *argv)
+    assert rc == 2 and "no file can be made in '/proc'" in err and "Traceback" not in err, err
