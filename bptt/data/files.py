@@ -54,7 +54,7 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
     path = os.fspath(path)
     _require_file(path)
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
-        if text is not None and any(ch.isspace() for ch in text.strip()):
+        if text is not None and len(text.split(None, 1)) > 1:  # whitespace between two characters
             return "space"
     return "chars"
 
@@ -270,7 +270,10 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
             raise DataError(f"{path}:{n}: {end}")
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
-        names = _header_names(cells)
+        # the lower-cased cells, needed only for the first line and for a line that may repeat a header
+        first = cells[0].strip().lower()
+        maybe_header = header is None or first in col_names or (has_header and first == header[0])
+        names = _header_names(cells) if maybe_header else None
         if header is None:
             header = names
             if col_names <= set(names):
@@ -282,7 +285,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                                 f"(found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
             if info is not None:
                 info["first"] = (n, cells)
-        elif (has_header and names == header) or (len(names) == 2 and set(names) == col_names):
+        elif names is not None and ((has_header and names == header) or (len(names) == 2 and set(names) == col_names)):
             yield n, None, "repeats the header line (two files joined together?)"
             continue
         if len(cells) != expected:
