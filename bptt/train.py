@@ -434,7 +434,7 @@ class Diverged(ValueError):
 def _diverged(cfg, state, what: str, out, before: bool):
     """The error for a run whose ``what`` ("the loss is nan") was found at the current step."""
     lr = float(state["lr"])
-    clip = f"a smaller --clip (now {cfg.clip:g})" if cfg.clip else "gradient clipping (--clip 5; now off)"
+    clip = f"a smaller --clip (now {cfg.clip:g})" if cfg.clip else "gradient clipping (--clip 1, the default; now off)"
     kept = (f"the best model of the epochs before it is in {out}" if out and state["best"] is not None
             else "no epoch had finished, so no model was saved")
     where = f"at step {state['step'] + 1}" if before else f"by step {state['step']}"

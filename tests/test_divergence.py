@@ -98,7 +98,7 @@ def test_the_command_line_says_so_in_one_line(tmp_path):
     r = _cli(tmp_path)
     assert r.returncode == 2
     assert "bptt train: error: training diverged at step" in r.stderr
-    assert "--lr, now 1e+30" in r.stderr and "--clip 5; now off" in r.stderr
+    assert "--lr, now 1e+30" in r.stderr and "--clip 1, the default; now off" in r.stderr
     assert "Traceback" not in r.stderr and "Warning" not in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["tr.tsv", "va.tsv"]  # nothing half-made left
 
