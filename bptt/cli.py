@@ -490,6 +490,7 @@ def cmd_train(args, out=print) -> int:
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
         vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
+        _vocab_not_empty(vocab, args.min_count, args.data)
         labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
         if args.task == "classify" and len(labels) < 2:
             raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
@@ -669,6 +670,8 @@ def _lm_data(args, out):
         raise UserError(str(e)) from None
     min_count = args.min_count or (3 if args.level == "word" else 1)
     vocab = Vocab.build([tokens], min_count=min_count)
+    _vocab_not_empty(vocab, min_count if args.min_count else f"{min_count} (the default for --level word)",
+                     args.data)
     labels = Labels(vocab.tokens)  # the output classes are the tokens themselves
     ids = vocab.encode(tokens)
     meta = {"task": "lm", "level": args.level, "vocab": vocab.tokens, "labels": labels.names,
@@ -849,6 +852,14 @@ def _check_out_dir(path: str) -> None:
     problem = _cannot_create_in(path) if os.access(path, os.W_OK | os.X_OK) else "the folder is not writable"
     if problem:
         raise UserError(f"--out-dir {path!r}: {problem}")
+
+
+def _vocab_not_empty(vocab, min_count, path) -> None:
+    """A vocabulary of <pad> and <unk> alone (every token rarer than --min-count) reads every token as
+    <unk>: nothing could be learned."""
+    if len(vocab) <= 2:
+        raise UserError(f"--min-count {min_count} leaves no token of {path} in the vocabulary (each occurs fewer "
+                        f"times), so every token would be read as <unk>; give a smaller --min-count")
 
 
 def _measured_values(names) -> bool:

