@@ -48,6 +48,8 @@ def lengths_to_mask(xp, lengths, mask, B: int, T: int):
         host = np.asarray(to_numpy(lengths))
         if host.ndim != 1 or host.shape[0] != B:
             raise ValueError(f"lengths must have shape [B] = [{B}], got shape {tuple(host.shape)}")
+        if host.dtype == np.bool_:  # True would read as length 1
+            raise TypeError("lengths must be integers, got dtype bool (a mask of real steps? give it as mask=)")
         if host.size and not np.issubdtype(host.dtype, np.integer):
             if not np.all(np.mod(host, 1) == 0):
                 raise TypeError(f"lengths must be integers, got dtype {host.dtype}")

@@ -310,3 +310,9 @@ def test_layer_sizes_and_inputs_named(rng):
         d.forward(d.init(rng), [[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="logits must have shape"):
         softmax_cross_entropy(np.float32(1.0), np.array(0))
+
+
+def test_bool_lengths_are_refused_not_read_as_ones(rng):
+    m = Model(ModelConfig(vocab_size=6, hidden_size=4, output_size=2), rng=rng)
+    with pytest.raises(TypeError, match=r"lengths must be integers, got dtype bool \(a mask of real steps\?"):
+        m.predict(np.array([[1, 2, 3], [2, 3, 0]]), lengths=np.array([True, True]))
