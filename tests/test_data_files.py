@@ -77,6 +77,13 @@ def test_jsonl_integer_labels_tag_lists_and_a_raw_line_separator(tmp_path):
     q = _write(tmp_path, "t.jsonl", json.dumps({"text": "x y", "label": ["N", 3]}) + "\n")
     ex, _ = read_examples(q, "tag")
     assert ex[0].target == ["N", "3"]
+    # whole numbers written as floats (pandas writes an integer column with a gap as 1.0) are those integers
+    f = _write(tmp_path, "f.jsonl", '{"text": "a", "label": 1.0}\n{"text": "b c", "label": [0.0, 2.0]}\n')
+    assert [e.target for e in read_examples(f, "classify")[0][:1]] == ["1"]
+    assert read_examples(_write(tmp_path, "g.jsonl", '{"text": "b c", "label": [0.0, 2.0]}\n'), "tag")[0][0].target \
+        == ["0", "2"]
+    assert "must be a string or a whole number (or a list of them), got float: 0.5" in _err(tmp_path, "h.jsonl",
+                                                                      '{"text": "a", "label": 0.5}\n')
 
 
 @pytest.mark.parametrize("content,first", [
