@@ -11,6 +11,13 @@ def _shape(a) -> tuple:
     return tuple(int(s) for s in a.shape)
 
 
+def positive_int(name: str, v) -> int:
+    """``v`` as an int when it is a positive integer (NumPy's too, not a bool); else a ValueError naming it."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
 def array_like(name: str, a):
     if a is None or not hasattr(a, "shape") or not hasattr(a, "dtype"):
         raise TypeError(f"{name} must be an array, got {type(a).__name__}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _checks
 from ._xp import to_numpy
 from .distributed import shard_range
 from .losses import softmax_cross_entropy
@@ -43,9 +44,7 @@ class TextStream:
         if self.ids.ndim != 1:
             raise ValueError(f"ids must be a 1-D token stream, got shape {self.ids.shape}")
         for name in ("window", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            _checks.positive_int(name, getattr(self, name))
         if self.bptt_steps is not None and (isinstance(self.bptt_steps, bool)
                                             or not isinstance(self.bptt_steps, (int, np.integer))):
             raise ValueError(f"bptt_steps must be an integer or None, got {self.bptt_steps!r}")

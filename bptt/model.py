@@ -341,6 +341,12 @@ class Model:
         final = finals[0] if not c.stacked else xp.stack(finals, axis=0)  # [B, S], or [L*K, B, S] for a stack
         return x, {"layers": caches, "states": states, "final": final, "T": T}
 
+    def check_frozen(self, frozen) -> None:
+        """Refuse names in ``frozen`` that are no parameter of this model (a typo would freeze nothing)."""
+        unknown = sorted(set(frozen) - set(self.params))
+        if unknown:
+            raise ValueError(f"frozen names {unknown}, which are not parameters of this model ({sorted(self.params)})")
+
     def _check_finite_params(self) -> None:
         """A parameter holding NaN or inf would make every output NaN: refused by name."""
         xp = namespace(self._w)
@@ -408,11 +414,8 @@ class Model:
         if not isinstance(batch, Batch):
             raise TypeError(f"batch must be a bptt.Batch (x, y, lengths or mask), got {type(batch).__name__}")
         frozen = (frozen,) if isinstance(frozen, str) else frozen  # one name, not its letters
-        if check and frozen:
-            unknown = sorted(set(frozen) - set(self.params))
-            if unknown:
-                raise ValueError(f"frozen names {unknown}, which are not parameters of this model "
-                                 f"({sorted(self.params)})")
+        if check:
+            self.check_frozen(frozen)
         drop = drop_masks
         if drop is None and dropout:
             drop = self.dropout_masks(batch, dropout, rng)  # drawn for the rows as given

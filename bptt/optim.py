@@ -13,6 +13,11 @@ import numbers
 from ._xp import namespace
 
 
+def _positive_finite(name: str, v) -> None:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < math.inf:
+        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+
+
 def global_norm(grads: dict):
     """sqrt of the sum of squares of every gradient entry (a 0-d device array)."""
     xp = namespace(*grads.values())
@@ -24,8 +29,7 @@ def clip_grad_norm(grads: dict, max_norm: float):
 
     Written without a host round-trip: the scale is computed on the device.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not 0 < max_norm < math.inf:
-        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+    _positive_finite("max_norm", max_norm)
     xp = namespace(*grads.values())
     norm = global_norm(grads)
     scale = xp.minimum(xp.ones_like(norm), max_norm / (norm + 1e-6))
@@ -91,8 +95,7 @@ class Adam(_Optimizer):
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {b!r}")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
-            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        _positive_finite("eps", eps)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _update(self, k, params, g):

@@ -42,7 +42,7 @@ def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool
     c = cells.get(cell)
     if c is None:
         return rnn.init(input_size, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype)
-    D, H = rnn._positive_int("input_size", input_size), rnn._positive_int("hidden_size", hidden_size)
+    D, H = _checks.positive_int("input_size", input_size), _checks.positive_int("hidden_size", hidden_size)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     dtype = np.dtype(dtype)

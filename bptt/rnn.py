@@ -52,7 +52,7 @@ def init(
     (gradients neither grow nor shrink through the linear part of a step), the
     input rows ``W_s[H:]`` are Glorot-uniform, ``b_s`` and ``s0`` start at zero.
     """
-    D, H = _positive_int("input_size", input_size), _positive_int("hidden_size", hidden_size)
+    D, H = _checks.positive_int("input_size", input_size), _checks.positive_int("hidden_size", hidden_size)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     dtype = np.dtype(dtype)
@@ -63,12 +63,6 @@ def init(
     if learn_s0:
         params["s0"] = np.zeros(H, dtype)
     return params
-
-
-def _positive_int(name, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 def _check_params(xp, params, D_expected=None):

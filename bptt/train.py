@@ -157,11 +157,10 @@ class TrainConfig:
             v = getattr(self, name)
             if not (v is None and name == "max_time") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
                 raise ValueError(f"{name} must be a number, got {v!r}")
-        if isinstance(self.frozen, str):  # one name, not its letters
-            object.__setattr__(self, "frozen", (self.frozen,))
-        if not all(isinstance(k, str) for k in self.frozen):
+        frozen = (self.frozen,) if isinstance(self.frozen, str) else tuple(self.frozen)  # one name, not its letters
+        if not all(isinstance(k, str) for k in frozen):
             raise ValueError(f"frozen must be parameter names (str), got {self.frozen!r}")
-        object.__setattr__(self, "frozen", tuple(self.frozen))
+        object.__setattr__(self, "frozen", frozen)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer={self.optimizer!r} is not known; choose one of {sorted(OPTIMIZERS)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -551,9 +550,7 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
 def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progress, device, grad_norms, comm):
     from .device import to_device
 
-    unknown = sorted(set(cfg.frozen) - set(model.params))
-    if unknown:  # the steps do not check it (a typo would freeze nothing)
-        raise ValueError(f"frozen names {unknown}, which are not parameters of this model ({sorted(model.params)})")
+    model.check_frozen(cfg.frozen)  # once: the steps do not check it
     for name, data in (("train_data", train_data), ("valid_data", valid_data)):
         check = getattr(data, "check", None) if data is not None else None
         if check is not None:  # once: the steps skip the checks of what they read
@@ -681,12 +678,11 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                     if cfg.clip:
                         grads, norm = clip_grad_norm(grads, cfg.clip)
                     if on_host:  # a loss or gradient that is not finite stops the run before it reaches the weights
-                        if norm is None:
-                            norm = global_norm(grads)
-                        if not (math.isfinite(float(loss)) and math.isfinite(float(norm))):
-                            what = (f"the loss is {float(loss)}" if not math.isfinite(float(loss))
-                                    else f"the gradient's norm is {float(norm)}")
-                            raise _diverged(cfg, state, what, out, True)
+                        lv, nv = float(loss), float(global_norm(grads) if norm is None else norm)
+                        if not math.isfinite(lv):
+                            raise _diverged(cfg, state, f"the loss is {lv}", out, True)
+                        if not math.isfinite(nv):
+                            raise _diverged(cfg, state, f"the gradient's norm is {nv}", out, True)
                     opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
                     opt.step(model.params, grads)
                     state["batch"] += 1

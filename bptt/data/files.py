@@ -201,21 +201,25 @@ def _lines(content: str) -> list:
     return content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def _whole(v):
+    """A float that is a whole number as that int; anything else as it is."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 def _json_value(v, what: str, many: bool):
     """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those."""
     if isinstance(v, str):
         return v
-    if what != "text" and isinstance(v, float) and v.is_integer():  # 1.0, as pandas writes an integer column
-        v = int(v)
-    if isinstance(v, int) and not isinstance(v, bool) and what != "text":
-        return str(v)
-    if many and isinstance(v, list) and all(isinstance(t, float) and t.is_integer() for t in v if isinstance(t, float)):
-        v = [int(t) if isinstance(t, float) else t for t in v]
-    if many and isinstance(v, list) and all(isinstance(t, str) or (isinstance(t, int) and not isinstance(t, bool))
-                                           for t in v):
-        if any(isinstance(t, str) and (not t or any(ch.isspace() for ch in t)) for t in v):
+    w = v  # 1.0, as pandas writes an integer column, is the integer 1
+    if what != "text":
+        w = [_whole(t) for t in v] if isinstance(v, list) else _whole(v)
+    if isinstance(w, int) and not isinstance(w, bool) and what != "text":
+        return str(w)
+    if many and isinstance(w, list) and all(isinstance(t, str) or (isinstance(t, int) and not isinstance(t, bool))
+                                           for t in w):
+        if any(isinstance(t, str) and (not t or any(ch.isspace() for ch in t)) for t in w):
             raise ValueError(f"{what} list holds an empty tag or one with a space")
-        return " ".join(str(t) for t in v)
+        return " ".join(str(t) for t in w)
     kind = "null" if v is None else type(v).__name__
     want = "a string" if what == "text" else "a string or a whole number" + (" (or a list of them)" if many else "")
     raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}")

@@ -33,9 +33,7 @@ from .._xp import is_numpy, namespace, scatter_add_rows, to_numpy, xavier_unifor
 def _sizes(layer, *names) -> None:
     """Refuse, by name, a size of ``layer`` that is not a positive integer."""
     for name in names:
-        v = getattr(layer, name)
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{type(layer).__name__}: {name} must be a positive integer, got {v!r}")
+        _checks.positive_int(f"{type(layer).__name__}: {name}", getattr(layer, name))
 
 
 @dataclass(frozen=True)
