@@ -106,9 +106,15 @@ def curriculum_caps(lengths) -> list[int]:
     return caps
 
 
-def chance_accuracy(data) -> float | None:
+def chance_accuracy(data, loss: str = "softmax", output_size: int = 1) -> float | None:
     """What always answering the most common label scores on ``data``: per sequence (classify) or
-    per token (tag); None for a language model."""
+    per token (tag); for ``loss="sigmoid"`` the most common value of each of the ``output_size``
+    outputs, all outputs right; None for a language model and for ``loss="mse"`` (no accuracy)."""
+    if loss == "mse":
+        return None
+    if loss == "sigmoid" and getattr(data, "task", None) in ("classify", "tag"):
+        y = np.concatenate([np.asarray(t, dtype=np.float64).reshape(-1, output_size) for t in data.targets]) > 0.5
+        return float((y == (y.mean(axis=0) >= 0.5)).all(axis=1).mean())
     if getattr(data, "task", None) == "classify":
         return float(np.bincount(np.asarray(data.targets, dtype=np.int64)).max() / len(data))
     if getattr(data, "task", None) == "tag":
@@ -121,6 +127,8 @@ def at_chance(metrics: dict, chance: float) -> bool:
     """Whether an accuracy is no better than ``chance`` (the majority label's share) up to twice
     its standard error (at least 2 points): the model has not learned anything yet."""
     acc = metrics.get("token_accuracy", metrics["accuracy"])
+    if acc is None:  # mse: no accuracy
+        return False
     n = metrics.get("n_tokens", metrics["n"])
     return acc < chance + max(0.02, 2 * math.sqrt(chance * (1 - chance) / max(n, 1)))
 
@@ -224,7 +232,7 @@ class SeqData:
         """``|dLoss/ds^t|`` for t = 1..T, the gradient reaching each step's state, on a fixed probe
         batch: the ``rows`` longest training sequences."""
         idx = np.argsort(-self.lengths, kind="stable")[:rows]
-        _, _, norms = model.loss_and_grads(self.batch(idx), step_norms=True, check=False)
+        _, _, norms = model.loss_and_grads(self.batch(idx, model), step_norms=True, check=False)
         return [float(v) for v in to_numpy(norms)]
 
     def check(self, model: Model, name: str = "data") -> None:
@@ -258,6 +266,7 @@ class SeqData:
                 if not np.isfinite(s).all():
                     raise ValueError(f"{name}: sequence {i} holds NaN or inf")
         if c.loss != "softmax":
+            self._check_vectors(c, lengths, name)
             return
         if self.task == "classify":
             y, counts = np.asarray(self.targets), np.ones(n, dtype=np.int64)
@@ -271,6 +280,28 @@ class SeqData:
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(f"{name}: targets must be integer class ids, got dtype {y.dtype}")
         _in_range(y, counts, c.output_size, f"{name}: target of sequence", "class id", "the model's outputs")
+
+    def _check_vectors(self, c, lengths, name: str) -> None:
+        """The targets of a sigmoid or mse output: ``output_size`` finite numbers per sequence (classify)
+        or per step (tag; ``[T_i, K]``), a scalar each when ``output_size`` is 1; 0 to 1 for a sigmoid."""
+        K = c.output_size
+        for i, t in enumerate(self.targets):
+            a = np.asarray(t)
+            if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+                raise TypeError(f"{name}: target of sequence {i} must be numbers for loss={c.loss!r}, got {a.dtype}")
+            if self.task == "classify":
+                ok, want = a.shape in ((K,), ()) if K == 1 else a.shape == (K,), f"[{K}]"
+            else:
+                L = int(lengths[i])
+                ok, want = a.shape in ((L, K), (L,)) if K == 1 else a.shape == (L, K), f"[{L}, {K}] (steps, outputs)"
+            if not ok:
+                raise ValueError(f"{name}: target of sequence {i} has shape {list(a.shape)}; a model with "
+                                 f"loss={c.loss!r} and output_size {K} needs {want}")
+            if a.dtype != np.bool_ and not np.isfinite(a).all():
+                raise ValueError(f"{name}: target of sequence {i} holds NaN or inf")
+            if c.loss == "sigmoid" and ((a < 0) | (a > 1)).any():
+                raise ValueError(f"{name}: target of sequence {i} holds {a[(a < 0) | (a > 1)].ravel()[0].item()!r}; "
+                                 f"a sigmoid output's targets are 0 to 1")
 
     def subset(self, idx) -> "SeqData":
         return SeqData([self.ids[i] for i in idx], [self.targets[i] for i in idx], self.task)
@@ -286,7 +317,7 @@ class SeqData:
         dropout drawn for the whole minibatch (so that the shards of N processes together draw
         what one process draws); the loss and gradients are the shard's mean."""
         idx, key, p = desc
-        b = self.batch(idx)  # ids, lengths and targets were validated when encoded
+        b = self.batch(idx, model)  # ids, lengths and targets were checked once (check)
         if p > 0:  # word dropout: each real token is read as <unk> (id 1) with probability p
             T = b.x.shape[1]
             drop = (np.random.default_rng(key).random(b.x.shape) < p) & (np.arange(T)[None, :] < b.lengths[:, None])
@@ -303,9 +334,19 @@ class SeqData:
     def evaluate(self, model: Model) -> dict:
         return evaluate(model, self)
 
-    def batch(self, idx) -> Batch:
+    def batch(self, idx, model: Model | None = None) -> Batch:
+        """The padded minibatch of the sequences ``idx``.  Targets are class ids (int64: ``[B]``, or
+        ``[B, T]`` for tags) unless ``model`` has a sigmoid or mse output, whose targets are vectors
+        of its ``output_size`` in its float dtype (``[B, K]``, or ``[B, T, K]``; a scalar per sequence
+        or step when ``K`` is 1)."""
         x, L = pad_sequences([self.ids[i] for i in idx])
-        if self.task == "classify":
+        loss = "softmax" if model is None else model.config.loss
+        if loss != "softmax":
+            K, dt = model.config.output_size, model.config.dtype
+            shape = (K,) if self.task == "classify" else (-1, K)
+            ys = [np.asarray(self.targets[i], dtype=dt).reshape(shape) for i in idx]
+            y = np.stack(ys) if self.task == "classify" else pad_sequences(ys, length=x.shape[1])[0]
+        elif self.task == "classify":
             y = np.array([self.targets[i] for i in idx], dtype=np.int64)
         else:
             y = pad_sequences([self.targets[i] for i in idx], length=x.shape[1])[0]
@@ -345,28 +386,32 @@ def _eval_batches(lengths, batch_size: int, max_steps: int = EVAL_MAX_STEPS) -> 
 def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, reduce=None) -> dict:
     """Loss, whole-sequence accuracy, per-token accuracy (tag) and per-example correctness.
 
+    A sigmoid output is right when every one of its outputs is on its target's side of 1/2; a
+    regression (``loss="mse"``) has the loss alone (``accuracy`` and ``correct`` None).
+
     ``part=(k, n)`` evaluates only the batches ``k, k + n, ...`` and ``reduce`` (an allreduce-sum of a
     float64 array, bptt.distributed) adds the parts of all ``n`` processes: the figures equal those
     of one process bit for bit (the per-batch sums are added in the same order)."""
     batches = _eval_batches(np.asarray(data.lengths), batch_size)
+    loss_name = model.config.loss
     correct = np.zeros(len(data), dtype=np.float64)
     sums = np.zeros((len(batches), 3))  # per batch: loss x count, tokens right, tokens
     for i, idx in enumerate(batches):
         if part is not None and i % part[1] != part[0]:
             continue
-        b = data.batch(idx)
+        b = data.batch(idx, model)
         logits, caches = model.forward(b.x, b.lengths)
         if data.task == "classify":
-            loss, _ = LOSSES[model.config.loss](logits, b.y)
+            loss, _ = LOSSES[loss_name](logits, b.y)
             sums[i, 0] = float(loss) * len(idx)
-            correct[idx] = to_numpy(logits).argmax(-1) == b.y
+            correct[idx] = _hits(to_numpy(logits), b.y, loss_name)
         else:
             m = model.loss_mask(b, b.x.shape[1])
-            loss, _ = LOSSES[model.config.loss](logits, b.y, m)
+            loss, _ = LOSSES[loss_name](logits, b.y, m)
             n_tok = int(b.lengths.sum())
             sums[i, 0] = float(loss) * n_tok
             m = to_numpy(m)
-            hit = (to_numpy(logits).argmax(-1) == b.y) | ~m
+            hit = _hits(to_numpy(logits), b.y, loss_name) | ~m
             correct[idx] = hit.all(axis=1)
             sums[i, 1:] = int((hit & m).sum()), n_tok
     if reduce is not None:
@@ -377,14 +422,25 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         loss_sum += float(v)
     tok_right, tok_total = int(sums[:, 1].sum()), int(sums[:, 2].sum())
     correct = correct > 0.5
-    out = {"n": len(data), "accuracy": float(correct.mean()), "correct": correct}
+    mse = loss_name == "mse"  # a regression: the loss alone, no accuracy
+    out = {"n": len(data), "accuracy": None if mse else float(correct.mean()), "correct": None if mse else correct}
     if data.task == "classify":
         out["loss"] = loss_sum / len(data)
     else:
         out["loss"] = loss_sum / tok_total
-        out["token_accuracy"] = tok_right / tok_total
+        out["token_accuracy"] = None if mse else tok_right / tok_total
         out["n_tokens"] = tok_total
     return out
+
+
+def _hits(logits, y, loss: str):
+    """Right answers, per sequence (classify) or per step (tag): the most likely class (softmax), every
+    output on the target's side of 1/2 (sigmoid); all False for mse (it has no right answer)."""
+    if loss == "softmax":
+        return logits.argmax(-1) == y
+    if loss == "sigmoid":
+        return ((logits > 0) == (np.asarray(y) > 0.5)).all(axis=-1)
+    return np.zeros(logits.shape[:-1], dtype=bool)
 
 
 def by_length(lengths, correct) -> dict:
@@ -452,7 +508,7 @@ def _score(metrics: dict | None, train_loss: float) -> tuple:
     training loss when no validation set."""
     if metrics is None:
         return (0.0, -train_loss)
-    if "perplexity" in metrics:
+    if "perplexity" in metrics or metrics.get("accuracy") is None:  # a language model, or mse: the loss
         return (0.0, -metrics["loss"])
     return (metrics["accuracy"], -metrics["loss"])
 
@@ -467,8 +523,7 @@ def data_digest(data) -> str | None:
     data = getattr(data, "data", data)  # a data-parallel run's shards: the whole data behind them
     h = hashlib.sha256(type(data).__name__.encode())
     if isinstance(data, SeqData):
-        parts = [np.concatenate([np.asarray(i, np.int64).ravel() for i in data.ids]), data.lengths,
-                 np.concatenate([np.asarray(t, np.int64).ravel() for t in data.targets])]
+        parts = [_digest_part(data.ids), data.lengths, _digest_part(data.targets)]
         h.update(data.task.encode())
     else:
         parts = [np.asarray(data.ids, np.int64)]
@@ -478,6 +533,15 @@ def data_digest(data) -> str | None:
         h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def _digest_part(arrays) -> np.ndarray:
+    """Token ids or class ids as one int64 array; float inputs or targets as float64 (not cut to
+    integers, so that other values of the same shapes digest otherwise)."""
+    arrays = [np.asarray(a) for a in arrays]
+    if all(np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_ for a in arrays):
+        return np.concatenate([a.astype(np.int64).ravel() for a in arrays])
+    return np.concatenate([a.astype(np.float64).ravel() for a in arrays])
 
 
 @contextlib.contextmanager
@@ -563,7 +627,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     if cfg.curriculum and getattr(train_data, "task", None) not in ("classify", "tag"):  # SeqData, or its shards
         raise ValueError("curriculum: a length curriculum is for classify and tag data, not a language model's text")
     caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
-    chance = chance_accuracy(valid_data) if valid_data is not None else None
+    chance = (chance_accuracy(valid_data, model.config.loss, model.config.output_size)
+              if valid_data is not None else None)
     state = {"epoch": 0, "batch": 0, "step": 0, "elapsed": 0.0, "best": None, "bad_epochs": 0,
              "history": [], "loss_sum": 0.0, "loss_n": 0,
              "lr": cfg.lr,  # the base rate, lowered by plateau decays; the schedule scales it per update
@@ -929,15 +994,22 @@ def _never() -> bool:
 _never.error = lambda: KeyboardInterrupt
 
 
+def _loss_str(v: float) -> str:
+    """A loss with 4 decimals, or 3 significant digits below 0.001 (a regression's 2.17e-05, not 0.0000)."""
+    return f"{v:.4f}" if not 0 < abs(v) < 1e-3 else f"{v:.3g}"
+
+
 def _epoch_line(rec: dict, vm: dict | None, cap) -> str:
-    line = f"epoch {rec['epoch']:.3g}  step {rec['step']}  {rec['time']:.1f}s  train loss {rec['train_loss']:.4f}"
+    line = f"epoch {rec['epoch']:.3g}  step {rec['step']}  {rec['time']:.1f}s  train loss {_loss_str(rec['train_loss'])}"
     if vm and "perplexity" in vm:
         line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
         if "bits_per_char" in vm:
             line += f"  {vm['bits_per_char']:.3f} bits/char"
     elif vm:
-        line += f"  valid loss {vm['loss']:.4f}  acc {vm['accuracy']:.2%}"
-        if "token_accuracy" in vm:
+        line += f"  valid loss {_loss_str(vm['loss'])}"
+        if vm.get("accuracy") is not None:  # (mse has none)
+            line += f"  acc {vm['accuracy']:.2%}"
+        if vm.get("token_accuracy") is not None:
             line += f"  token acc {vm['token_accuracy']:.2%}"
     if cap is not None:
         line += f"  lengths <= {cap}"
@@ -949,18 +1021,25 @@ CURRICULUM_PATIENCE = 3  # ... or after this many epochs at a stage without a be
 
 
 def _advance_curriculum(model, data, cfg, state, cap, next_cap, log):
-    """After an epoch of a curriculum stage: the training accuracy on (up to 1000 of) the admitted
-    sequences; admit the next stage's lengths once it saturates (reaches 99%, or has not improved
-    for 3 epochs)."""
+    """After an epoch of a curriculum stage: the training accuracy (a regression: R^2) on (up to 1000
+    of) the admitted sequences; admit the next stage's lengths once it saturates (reaches 0.99, or
+    has not improved for 3 epochs)."""
     keep = np.flatnonzero(data.lengths <= cap)
     rng = np.random.default_rng([cfg.seed, state["epoch"], 0x63757272])
     sample = keep if keep.size <= 1000 else rng.choice(keep, 1000, replace=False)
-    acc = evaluate(model, data.subset(sample))["accuracy"]
-    if acc > state["stage_best"]:
-        state["stage_best"], state["stage_bad"] = acc, 0
+    part = data.subset(sample)
+    m = evaluate(model, part)
+    score = m["accuracy"]
+    if score is None:  # mse: R^2, the share of the targets' variance explained (saturated at 0.99, too)
+        K = model.config.output_size
+        y = np.concatenate([np.asarray(t, dtype=np.float64).reshape(-1, K) for t in part.targets])
+        score = 1.0 - m["loss"] / max(float(y.var(axis=0).mean()), 1e-300)
+    if score > state["stage_best"]:
+        state["stage_best"], state["stage_bad"] = score, 0
     else:
         state["stage_bad"] += 1
-    if acc >= CURRICULUM_SATURATED or state["stage_bad"] >= CURRICULUM_PATIENCE:
+    if score >= CURRICULUM_SATURATED or state["stage_bad"] >= CURRICULUM_PATIENCE:
         state["stage"] += 1
         state["stage_best"], state["stage_bad"] = -1.0, 0
-        log(f"  curriculum: training accuracy {acc:.1%} on lengths <= {cap}; now admitting lengths <= {next_cap}")
+        what = f"training accuracy {score:.1%}" if m["accuracy"] is not None else f"training R^2 {score:.3f}"
+        log(f"  curriculum: {what} on lengths <= {cap}; now admitting lengths <= {next_cap}")

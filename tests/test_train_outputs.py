@@ -1,0 +1,121 @@
+"""bptt.train.train and evaluate with every output of ModelConfig: sigmoid (0/1 targets, one or more
+per sequence or step) and mse (a regression), not only softmax class ids.
+
+Before, train() assumed class ids: it died in its chance-level check on vector targets, and
+SeqData cut float targets to int64 (0.37 -> 0), so a regression learned to answer 0."""
+
+import numpy as np
+import pytest
+
+from bptt import Model, ModelConfig
+from bptt.train import SeqData, TrainConfig, chance_accuracy, data_digest, evaluate, train
+
+
+def _sums(n, lo, hi, seed):
+    """Sequences of floats in [-1, 1], each labelled with its sum / 10 (many-to-one regression)."""
+    rng = np.random.default_rng(seed)
+    xs = [rng.uniform(-1, 1, (int(rng.integers(lo, hi + 1)), 1)).astype(np.float32) for _ in range(n)]
+    return SeqData(xs, [np.array([x.sum() / 10], np.float32) for x in xs], "classify")
+
+
+def _sum_model(seed=0):
+    return Model(ModelConfig(input_size=1, hidden_size=8, output_size=1, loss="mse", activation="identity"),
+                 rng=np.random.default_rng(seed))
+
+
+def test_a_regression_trains_on_its_float_targets():
+    tr, va = _sums(600, 1, 10, 1), _sums(200, 1, 10, 2)
+    y = np.array([t[0] for t in va.targets], np.float64)
+    variance = float(y.var())  # the mse of answering the mean
+    model = _sum_model()
+    hist = train(model, tr, va, TrainConfig(epochs=15, lr=0.01), log=lambda *_: None, progress=False)
+    m = evaluate(model, va)
+    assert m["accuracy"] is None and m["correct"] is None  # a regression has no accuracy
+    assert m["loss"] < 0.05 * variance, (m["loss"], variance)
+    assert hist[-1]["valid_accuracy"] is None and hist[-1]["valid_loss"] == pytest.approx(m["loss"])
+    # the loss is the mean squared error of the model's own outputs, each sequence run alone
+    alone = [float(model.predict(x[None])[0, 0]) for x in va.ids]
+    assert m["loss"] == pytest.approx(np.mean((np.array(alone) - y) ** 2), rel=1e-5)
+
+
+def test_a_batch_keeps_float_targets_and_scalars_become_one_output():
+    model = _sum_model()
+    data = SeqData([np.zeros((2, 1), np.float32)] * 3, [0.37, np.float32(-2.5), np.array([1.25])], "classify")
+    data.check(model)
+    y = data.batch([0, 1, 2], model).y
+    assert y.dtype == np.float32 and y.shape == (3, 1)
+    np.testing.assert_array_equal(y[:, 0], np.array([0.37, -2.5, 1.25], np.float32))
+
+
+def test_sigmoid_outputs_train_and_score_every_output():
+    rng = np.random.default_rng(0)
+
+    def which(n, lo, hi):  # 4 outputs: which of the tokens 2..5 the sequence holds
+        ids = [rng.integers(2, 8, int(rng.integers(lo, hi + 1))) for _ in range(n)]
+        return SeqData(ids, [np.array([(s == k).any() for k in range(2, 6)], np.float32) for s in ids], "classify")
+
+    tr, va = which(800, 1, 8), which(200, 1, 8)
+    model = Model(ModelConfig(vocab_size=8, embed_dim=8, hidden_size=24, output_size=4, loss="sigmoid", cell="gru"),
+                  rng=np.random.default_rng(1))
+    train(model, tr, va, TrainConfig(epochs=12, lr=0.01), log=lambda *_: None, progress=False)
+    m = evaluate(model, va)
+    # right = every one of the 4 outputs on its target's side of 1/2, from predict's probabilities
+    right = [bool(((model.predict(s[None])[0] > 0.5) == (t > 0.5)).all()) for s, t in zip(va.ids, va.targets)]
+    np.testing.assert_array_equal(m["correct"], right)
+    assert m["accuracy"] == pytest.approx(np.mean(right)) and m["accuracy"] > 0.9
+
+
+def test_tag_regression_counts_real_steps_only():
+    rng = np.random.default_rng(3)
+    ids = [rng.integers(2, 4, int(L)) for L in rng.integers(1, 9, 30)]
+    data = SeqData(ids, [np.cumsum(s == 3).astype(np.float32) / 4 for s in ids], "tag")  # [T_i]: one output
+    model = Model(ModelConfig(vocab_size=4, embed_dim=4, hidden_size=8, output_size=1, loss="mse",
+                              head="many_to_many"), rng=np.random.default_rng(0))
+    train(model, data, data, TrainConfig(epochs=2), log=lambda *_: None, progress=False)
+    m = evaluate(model, data)
+    assert m["token_accuracy"] is None and m["n_tokens"] == sum(len(s) for s in ids)
+    err = np.concatenate([model.predict(s[None])[0, :, 0] - t for s, t in zip(ids, data.targets)])
+    assert m["loss"] == pytest.approx(float(np.mean(err.astype(np.float64) ** 2)), rel=1e-5)
+
+
+def test_mse_curriculum_advances_on_the_loss():
+    lines = []
+    train(_sum_model(), _sums(300, 1, 20, 4), _sums(50, 1, 20, 5), TrainConfig(epochs=12, curriculum=True),
+          log=lines.append, progress=False)
+    assert any(line.startswith("  curriculum: training R^2") for line in lines), lines
+
+
+def test_chance_accuracy_of_sigmoid_targets_is_the_majority_of_each_output():
+    d = SeqData([np.array([2])] * 4, [np.array(t, np.float32) for t in ([1, 0], [1, 1], [0, 0], [1, 0])], "classify")
+    assert chance_accuracy(d, "sigmoid", 2) == 0.5  # always [1, 0]: rows 0 and 3
+    assert chance_accuracy(d, "mse", 2) is None
+
+
+@pytest.mark.parametrize("loss, K, targets, match", [
+    ("mse", 1, [np.array([1.0, 2.0])], r"target of sequence 0 has shape \[2\].*output_size 1 needs \[1\]"),
+    ("mse", 2, [0.5], r"target of sequence 0 has shape \[\].*needs \[2\]"),
+    ("mse", 1, [float("nan")], "target of sequence 0 holds NaN or inf"),
+    ("sigmoid", 2, [np.array([1.0, 2.0])], "holds 2.0; a sigmoid output's targets are 0 to 1"),
+    ("sigmoid", 1, ["yes"], "must be numbers for loss='sigmoid'"),
+])
+def test_vector_targets_that_do_not_fit_are_refused_by_name(loss, K, targets, match):
+    model = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=K, loss=loss),
+                  rng=np.random.default_rng(0))
+    data = SeqData([np.array([2, 3])], targets, "classify")
+    with pytest.raises((ValueError, TypeError), match=match):
+        train(model, data, None, TrainConfig(epochs=1), log=lambda *_: None, progress=False)
+
+
+def test_tag_targets_of_another_length_are_refused():
+    model = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=2, loss="sigmoid",
+                              head="many_to_many"), rng=np.random.default_rng(0))
+    data = SeqData([np.array([2, 3, 2])], [np.zeros((2, 2))], "tag")
+    with pytest.raises(ValueError, match=r"has shape \[2, 2\].*needs \[3, 2\] \(steps, outputs\)"):
+        data.check(model, "train_data")
+
+
+def test_resume_digest_tells_float_data_apart():
+    a = SeqData([np.array([[0.25], [0.5]], np.float32)], [np.array([0.1], np.float32)], "classify")
+    b = SeqData([np.array([[0.75], [0.5]], np.float32)], [np.array([0.1], np.float32)], "classify")
+    c = SeqData([np.array([[0.25], [0.5]], np.float32)], [np.array([0.3], np.float32)], "classify")
+    assert len({data_digest(a), data_digest(b), data_digest(c)}) == 3  # (cut to int64 they were all one)
