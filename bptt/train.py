@@ -211,6 +211,15 @@ class SeqData:
     targets: list
     task: str  # "classify" or "tag"
 
+    def __post_init__(self):
+        if self.task not in ("classify", "tag"):
+            raise ValueError(f"task={self.task!r} is not known; choose 'classify' (one target per sequence) or "
+                             f"'tag' (one per step)")
+        for name in ("ids", "targets"):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__") or not hasattr(v, "__getitem__"):
+                raise TypeError(f"{name} must be a list (one entry per sequence), got {type(v).__name__}")
+
     def __len__(self):
         return len(self.ids)
 
@@ -392,6 +401,8 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
     ``part=(k, n)`` evaluates only the batches ``k, k + n, ...`` and ``reduce`` (an allreduce-sum of a
     float64 array, bptt.distributed) adds the parts of all ``n`` processes: the figures equal those
     of one process bit for bit (the per-batch sums are added in the same order)."""
+    if not len(data):
+        raise ValueError("data holds no sequences: there is nothing to evaluate")
     batches = _eval_batches(np.asarray(data.lengths), batch_size)
     loss_name = model.config.loss
     correct = np.zeros(len(data), dtype=np.float64)
@@ -614,6 +625,16 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
 def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progress, device, grad_norms, comm):
     from .device import to_device
 
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bptt.Model, got {type(model).__name__}")
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a bptt.train.TrainConfig, got {type(cfg).__name__}"
+                        + (" (TrainConfig(**it) makes one of a dict)" if isinstance(cfg, dict) else ""))
+    for name, data, needs in (("train_data", train_data, ("epoch_batches", "train_step", "evaluate")),
+                              ("valid_data", valid_data, ("evaluate",))):
+        if data is not None and not all(hasattr(data, k) for k in needs) or (data is None and name == "train_data"):
+            raise TypeError(f"{name} must be a bptt.train.SeqData (labelled sequences) or a bptt.lm.TextStream "
+                            f"(a language model's text), got {type(data).__name__}")
     model.check_frozen(cfg.frozen)  # once: the steps do not check it
     for name, data in (("train_data", train_data), ("valid_data", valid_data)):
         check = getattr(data, "check", None) if data is not None else None

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from bptt import checkpoint
+from bptt import ModelConfig, checkpoint
 from bptt.cli import main
 from conftest import run
 
@@ -327,6 +327,8 @@ def test_word_dropout_reads_some_tokens_as_unknown():
     seen = []
 
     class Spy:
+        config = ModelConfig(vocab_size=12, embed_dim=2, hidden_size=2, output_size=2)
+
         def loss_and_grads(self, b, **kw):
             seen.append(b.x.copy())
             return 0.0, {}

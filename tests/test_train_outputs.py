@@ -119,3 +119,19 @@ def test_resume_digest_tells_float_data_apart():
     b = SeqData([np.array([[0.75], [0.5]], np.float32)], [np.array([0.1], np.float32)], "classify")
     c = SeqData([np.array([[0.25], [0.5]], np.float32)], [np.array([0.3], np.float32)], "classify")
     assert len({data_digest(a), data_digest(b), data_digest(c)}) == 3  # (cut to int64 they were all one)
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda m, d: train(m, [([2, 3], 1)], None, TrainConfig(epochs=1)), TypeError,
+     "train_data must be a bptt.train.SeqData .* got list"),
+    (lambda m, d: train(m, d, d, {"epochs": 1}), TypeError, r"cfg must be a bptt.train.TrainConfig, got dict \(TrainConfig"),
+    (lambda m, d: train(m, d, "valid.tsv", TrainConfig(epochs=1)), TypeError, "valid_data must be .* got str"),
+    (lambda m, d: train(m.params, d, None, TrainConfig(epochs=1)), TypeError, "model must be a bptt.Model, got dict"),
+    (lambda m, d: SeqData([np.array([2, 3])], [1], "classification"), ValueError, "task='classification' is not known"),
+    (lambda m, d: SeqData("abc", [1], "classify"), TypeError, "ids must be a list .* got str"),
+    (lambda m, d: evaluate(m, SeqData([], [], "classify")), ValueError, "data holds no sequences"),
+])
+def test_library_training_calls_that_cannot_work_are_refused_by_name(call, err, match):
+    model = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=2), rng=np.random.default_rng(0))
+    with pytest.raises(err, match=match):
+        call(model, SeqData([np.array([2, 3])], [1], "classify"))
