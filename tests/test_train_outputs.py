@@ -135,3 +135,21 @@ def test_library_training_calls_that_cannot_work_are_refused_by_name(call, err, 
     model = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=2), rng=np.random.default_rng(0))
     with pytest.raises(err, match=match):
         call(model, SeqData([np.array([2, 3])], [1], "classify"))
+
+
+def test_vocab_and_labels_decode_what_they_encode():
+    from bptt.data import Labels, Vocab
+
+    v = Vocab.build([list("hello world")])
+    ids = v.encode(list("low") + ["?"])
+    assert v.decode(ids) == ["l", "o", "w", "<unk>"] and v.decode([]) == []
+    assert "".join(v.decode(v.encode(list("hello")))) == "hello"
+    with pytest.raises(ValueError, match=r"ids hold 99, outside this vocabulary's 0\.\.9"):
+        v.decode([2, 99])
+    with pytest.raises(TypeError, match="ids must be integer token ids, got dtype float64"):
+        v.decode([2.0])
+    labels = Labels.build(["pos", "neg", "pos"])
+    assert [labels.decode(labels.encode(x)) for x in ("neg", "pos")] == ["neg", "pos"]
+    assert labels.decode(np.int64(1)) == "pos"
+    with pytest.raises(ValueError, match=r"class_id 2 is outside this label set's 0\.\.1"):
+        labels.decode(2)

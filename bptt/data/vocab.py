@@ -34,6 +34,16 @@ class Vocab:
     def encode(self, tokens) -> np.ndarray:
         return np.array([self.index.get(t, 1) for t in tokens], dtype=np.int64)
 
+    def decode(self, ids) -> list:
+        """The tokens of ``ids`` (any int array or list), e.g. what ``bptt.lm.generate`` returns."""
+        a = np.asarray(ids)
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"ids must be integer token ids, got dtype {a.dtype}")
+        bad = (a < 0) | (a >= len(self.tokens))
+        if np.any(bad):
+            raise ValueError(f"ids hold {int(a[bad].ravel()[0])}, outside this vocabulary's 0..{len(self.tokens) - 1}")
+        return [self.tokens[i] for i in a.reshape(-1).tolist()]
+
     def n_unknown(self, tokens) -> int:
         return sum(1 for t in tokens if t not in self.index)
 
@@ -51,6 +61,14 @@ class Labels:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def decode(self, class_id) -> str:
+        """The label of a class id (e.g. ``model.predict(...).argmax(-1)[i]``)."""
+        if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)):
+            raise TypeError(f"class_id must be an integer, got {class_id!r}")
+        if not 0 <= class_id < len(self.names):
+            raise ValueError(f"class_id {int(class_id)} is outside this label set's 0..{len(self.names) - 1}")
+        return self.names[int(class_id)]
 
     def encode(self, label: str, where: str = "") -> int:
         try:
