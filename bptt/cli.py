@@ -501,7 +501,7 @@ def cmd_train(args, out=print) -> int:
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; bptt train classifies and does not "
-                f"regress (the library does: ModelConfig(loss='mse'))")
+                f"regress (the library does: ModelConfig(loss='mse') with bptt.train.train; README, 'Training in Python')")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         valid = None
         if args.valid:
