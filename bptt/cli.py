@@ -21,7 +21,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LSTM_SYMBOLIC_LR, SeqData, Terminated, TrainConfig,
-                    by_length, default_cell, default_lr, evaluate, raise_on_sigterm, train, use_curriculum)
+                    by_length, default_cell, default_lr, evaluate, per_class, raise_on_sigterm, train,
+                    use_curriculum)
 
 
 class UserError(Exception):
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", required=True)
     e.add_argument("--data", required=True)
     e.add_argument("--by-length", action="store_true", help="accuracy per sequence length")
+    e.add_argument("--per-class", action="store_true",
+                   help="precision, recall and F1 of each label (tag: of each token's label), their macro average, "
+                        "and the confusion matrix (up to 20 labels); --json always has them")
     e.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     e.add_argument("--plot", help="write accuracy against length to this PNG (training lengths shaded)")
     e.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None)
@@ -806,6 +810,10 @@ def cmd_evaluate(args, out=print) -> int:
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":
         res["token_accuracy"] = m["token_accuracy"]
+    pc = per_class(m["confusion"], labels.names)
+    if args.json:  # always there: a script reads what it needs
+        res["macro_f1"], res["per_class"] = pc["macro_f1"], pc["classes"]
+        res["confusion"] = m["confusion"].tolist()
     if skipped:
         res["skipped"] = skipped
     if n_unk:
@@ -828,6 +836,8 @@ def cmd_evaluate(args, out=print) -> int:
         line += f"  token accuracy {res['token_accuracy']:.2%}"
     out(line)
     _say_unknown(n_unk, out)
+    if args.per_class:
+        _print_per_class(pc, m["confusion"], labels.names, "tokens" if task == "tag" else "sequences", out)
     if args.by_length:
         tr = meta.get("train_lengths") or [0, 0]
         out(f"{'length':>7} {'n':>6} {'accuracy':>9}")
@@ -836,6 +846,30 @@ def cmd_evaluate(args, out=print) -> int:
     if args.plot:
         out(f"plot written to {res['plot']}")
     return 0
+
+
+MAX_CONFUSION = 20  # labels up to which bptt evaluate --per-class prints the confusion matrix
+
+
+def _print_per_class(pc: dict, confusion, names, unit: str, out) -> None:
+    """``bptt evaluate --per-class``: a table of each label's support, precision, recall and F1, the
+    macro F1, and the confusion matrix (rows: the true label, columns: the predicted one)."""
+    w = max([5] + [len(n) for n in names])
+    pct = (lambda v: "-" if v is None else f"{v:.2%}")
+    out(f"{'label':<{w}} {'support':>8} {'precision':>10} {'recall':>8} {'F1':>8}")
+    for name, c in pc["classes"].items():
+        out(f"{name:<{w}} {c['support']:>8} {pct(c['precision']):>10} {pct(c['recall']):>8} {c['f1']:>8.2%}")
+    out(f"macro F1 {pct(pc['macro_f1'])} (the mean over the labels that occur or are predicted; "
+        f"support counts {unit}; '-': never predicted)")
+    if len(names) > MAX_CONFUSION:
+        out(f"(the confusion matrix of {len(names)} labels is in --json)")
+        return
+    cm = np.asarray(confusion)
+    cw = max(w, max(len(str(int(v))) for v in cm.reshape(-1)) if cm.size else 1)
+    out("confusion (rows: true label, columns: predicted)")
+    out(" " * (w + 1) + " ".join(f"{n[:cw]:>{cw}}" for n in names))
+    for name, row in zip(names, cm):
+        out(f"{name:<{w}} " + " ".join(f"{int(v):>{cw}}" for v in row))
 
 
 MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed one by one

@@ -396,7 +396,10 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
     """Loss, whole-sequence accuracy, per-token accuracy (tag) and per-example correctness.
 
     A sigmoid output is right when every one of its outputs is on its target's side of 1/2; a
-    regression (``loss="mse"``) has the loss alone (``accuracy`` and ``correct`` None).
+    regression (``loss="mse"``) has the loss alone (``accuracy`` and ``correct`` None).  A softmax
+    output also gives ``confusion`` ``[C, C]``: how many sequences (tag: real steps) of each true
+    class (row) got each predicted class (column); :func:`per_class` turns it into precision,
+    recall and F1.
 
     ``part=(k, n)`` evaluates only the batches ``k, k + n, ...`` and ``reduce`` (an allreduce-sum of a
     float64 array, bptt.distributed) adds the parts of all ``n`` processes: the figures equal those
@@ -405,6 +408,8 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         raise ValueError("data holds no sequences: there is nothing to evaluate")
     batches = _eval_batches(np.asarray(data.lengths), batch_size)
     loss_name = model.config.loss
+    C = model.config.output_size if loss_name == "softmax" else 0
+    confusion = np.zeros((C, C), dtype=np.float64)  # [true class, predicted class] of counted positions
     correct = np.zeros(len(data), dtype=np.float64)
     sums = np.zeros((len(batches), 3))  # per batch: loss x count, tokens right, tokens
     for i, idx in enumerate(batches):
@@ -416,6 +421,8 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
             loss, _ = LOSSES[loss_name](logits, b.y)
             sums[i, 0] = float(loss) * len(idx)
             correct[idx] = _hits(to_numpy(logits), b.y, loss_name)
+            if C:
+                np.add.at(confusion, (b.y, to_numpy(logits).argmax(-1)), 1)
         else:
             m = model.loss_mask(b, b.x.shape[1])
             loss, _ = LOSSES[loss_name](logits, b.y, m)
@@ -425,9 +432,12 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
             hit = _hits(to_numpy(logits), b.y, loss_name) | ~m
             correct[idx] = hit.all(axis=1)
             sums[i, 1:] = int((hit & m).sum()), n_tok
+            if C:
+                np.add.at(confusion, (b.y[m], to_numpy(logits).argmax(-1)[m]), 1)
     if reduce is not None:
-        tot = reduce(np.concatenate([sums.reshape(-1), correct]))
-        sums, correct = tot[:sums.size].reshape(sums.shape), tot[sums.size:]
+        tot = reduce(np.concatenate([sums.reshape(-1), confusion.reshape(-1), correct]))
+        sums, rest = tot[:sums.size].reshape(sums.shape), tot[sums.size:]
+        confusion, correct = rest[:confusion.size].reshape(confusion.shape), rest[confusion.size:]
     loss_sum = 0.0
     for v in sums[:, 0]:  # in batch order, as the parts were computed
         loss_sum += float(v)
@@ -435,6 +445,8 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
     correct = correct > 0.5
     mse = loss_name == "mse"  # a regression: the loss alone, no accuracy
     out = {"n": len(data), "accuracy": None if mse else float(correct.mean()), "correct": None if mse else correct}
+    if C:  # softmax: counts of (true class, predicted class), per sequence (classify) or real step (tag)
+        out["confusion"] = confusion.astype(np.int64)
     if data.task == "classify":
         out["loss"] = loss_sum / len(data)
     else:
@@ -442,6 +454,26 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         out["token_accuracy"] = None if mse else tok_right / tok_total
         out["n_tokens"] = tok_total
     return out
+
+
+def per_class(confusion, names=None) -> dict:
+    """Precision, recall and F1 of each class from a confusion matrix ``[true, predicted]``, and their
+    macro average over the classes that occur or are predicted.  Precision is None for a class never
+    predicted, recall None for a class that never occurs; F1 is then 0 (as scikit-learn's
+    ``zero_division=0``).  Returns ``{"classes": {name: {...}}, "macro_f1": ...}``."""
+    cm = np.asarray(confusion, dtype=np.int64)
+    names = [str(i) for i in range(cm.shape[0])] if names is None else list(names)
+    tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
+    classes, f1s = {}, []
+    for k, name in enumerate(names):
+        p = float(tp[k] / predicted[k]) if predicted[k] else None
+        r = float(tp[k] / support[k]) if support[k] else None
+        f1 = 2 * p * r / (p + r) if p and r else 0.0
+        classes[name] = {"support": int(support[k]), "predicted": int(predicted[k]), "precision": p, "recall": r,
+                         "f1": f1}
+        if support[k] or predicted[k]:
+            f1s.append(f1)
+    return {"classes": classes, "macro_f1": float(np.mean(f1s)) if f1s else None}
 
 
 def _hits(logits, y, loss: str):

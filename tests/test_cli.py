@@ -84,6 +84,20 @@ def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
         assert v["n"] == len(mine) and v["accuracy"] == pytest.approx(np.mean(mine), abs=1e-12)
     assert sum(v["n"] for v in res["by_length"].values()) == 100
     assert (tmp_path / "acc.png").exists()
+    # the confusion matrix and per-label figures, against the reference forward's predictions
+    names = ck.meta["labels"]
+    pred = [names[int(np.argmax(p))] for p in probs]
+    cm = [[sum(1 for q, (_, y) in zip(pred, rows) if y == t and q == u) for u in names] for t in names]
+    assert res["confusion"] == cm
+    for k, name in enumerate(names):
+        c = res["per_class"][name]
+        assert c["support"] == sum(cm[k]) and c["predicted"] == sum(r[k] for r in cm)
+        if c["predicted"]:
+            assert c["precision"] == pytest.approx(cm[k][k] / c["predicted"])
+        assert c["recall"] == pytest.approx(cm[k][k] / c["support"])
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--per-class")
+    assert rc == 0 and "macro F1" in out and "confusion (rows: true label, columns: predicted)" in out
+    assert out.split("\n")[2].split()[:2] == [names[0], str(sum(cm[0]))]  # the table's first label and support
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(te), "--by-length")
     assert "length" in out and "accuracy" in out
     rc, out, _ = run(capsys, "predict", "--model", str(model), "0110", "1")

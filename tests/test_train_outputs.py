@@ -153,3 +153,33 @@ def test_vocab_and_labels_decode_what_they_encode():
     assert labels.decode(np.int64(1)) == "pos"
     with pytest.raises(ValueError, match=r"class_id 2 is outside this label set's 0\.\.1"):
         labels.decode(2)
+
+
+def test_per_class_figures_match_their_definitions():
+    from bptt.train import per_class
+
+    pc = per_class([[5, 1, 0], [2, 2, 0], [0, 0, 0]], ["a", "b", "c"])
+    a, b, c = (pc["classes"][k] for k in "abc")
+    assert (a["support"], a["predicted"], b["support"], b["predicted"]) == (6, 7, 4, 3)
+    assert a["precision"] == pytest.approx(5 / 7) and a["recall"] == pytest.approx(5 / 6)
+    assert a["f1"] == pytest.approx(10 / 13) and b["f1"] == pytest.approx(4 / 7)
+    assert c == {"support": 0, "predicted": 0, "precision": None, "recall": None, "f1": 0.0}
+    assert pc["macro_f1"] == pytest.approx((10 / 13 + 4 / 7) / 2)  # c neither occurs nor is predicted
+    never = per_class([[3, 0], [2, 0]])  # class 1 occurs but is never predicted: precision None, F1 0, counted
+    assert never["classes"]["1"]["precision"] is None and never["classes"]["1"]["f1"] == 0.0
+    assert never["macro_f1"] == pytest.approx((2 * 0.6 * 1.0 / 1.6) / 2)
+
+
+def test_tag_confusion_counts_real_steps_of_each_sequence_alone():
+    rng = np.random.default_rng(5)
+    ids = [rng.integers(2, 6, int(L)) for L in rng.integers(1, 12, 40)]
+    tags = [(s % 3).astype(np.int64) for s in ids]
+    model = Model(ModelConfig(vocab_size=6, embed_dim=4, hidden_size=8, output_size=3, head="many_to_many"),
+                  rng=np.random.default_rng(2))
+    m = evaluate(model, SeqData(ids, tags, "tag"))
+    want = np.zeros((3, 3), np.int64)
+    for s, t in zip(ids, tags):
+        np.add.at(want, (t, model.predict(s[None])[0].argmax(-1)), 1)
+    np.testing.assert_array_equal(m["confusion"], want)
+    assert m["confusion"].sum() == sum(len(s) for s in ids)
+    assert np.trace(want) / want.sum() == pytest.approx(m["token_accuracy"])
