@@ -401,6 +401,7 @@ def _mpi_comm(args):
     """The communicator when started by ``mpiexec -n N`` (N > 1), else None (MPI never imported)."""
     from . import distributed
 
+    _JOB["mpi_gpu"] = None
     try:
         comm = distributed.from_environment()
     except distributed.MPIMissing as e:
@@ -415,6 +416,11 @@ def _mpi_comm(args):
         import cupy
 
         cupy.cuda.Device(comm.local_rank % cupy.cuda.runtime.getDeviceCount()).use()
+        aware = comm.allgather(comm.cuda_aware())  # every rank must take the same path
+        comm.device_buffers = all(a for a, _ in aware)
+        _JOB["mpi_gpu"] = (f"the MPI is CUDA-aware ({aware[0][1]}): the gradients are reduced on the GPUs"
+                           if comm.device_buffers else
+                           f"the MPI is not CUDA-aware ({aware[0][1]}): the gradients are staged through the host")
     return comm
 
 
@@ -604,6 +610,8 @@ def cmd_train(args, out=print) -> int:
         out(f"data-parallel on {comm.size} processes (MPI): each global batch of {tcfg.batch_size} cut into "
             f"{comm.size} shards, one allreduce of the gradients per step; ranks' pids: "
             + ", ".join(f"{r}: {p}" for r, p in enumerate(pids)))
+        if _JOB.get("mpi_gpu"):
+            out(_JOB["mpi_gpu"])
         train_data = Sharded(train_data, comm)
         valid = None if valid is None else SplitEvaluation(valid, comm)
         job["progress"] = False if comm.rank else job["progress"]

@@ -17,9 +17,14 @@ rank waits for another that has stopped.
 MPI comes from ``mpi4py`` (``pip install 'bptt[mpi]'``, which also brings the
 ``mpich`` wheel and its ``mpiexec``).  ``bptt train`` imports it only when it
 was started by ``mpiexec`` with more than one process.  On a GPU each rank uses
-its local GPU (its local rank modulo the GPUs it sees); the gradients are staged
-through the host for the allreduce (bptt does not assume a CUDA-aware MPI:
-MPI has no portable way to ask for one).
+its local GPU (its local rank modulo the GPUs it sees).  The flat buffer is
+packed on the device; a CUDA-aware MPI reduces it there, any other MPI gets it
+staged through the host (one copy each way).  Whether the MPI is CUDA-aware is
+asked of the MPI library itself (:meth:`Comm.cuda_aware`): MPICH's
+``MPIX_GPU_query_support(MPIX_GPU_SUPPORT_CUDA)`` (MPICH >= 4.0.1, Cray MPICH),
+else Open MPI's ``MPIX_Query_cuda_support()``; ``BPTT_MPI_CUDA_AWARE=0/1``
+overrides the answer.  Neither query is part of the MPI standard, and an MPI
+with neither is taken as not CUDA-aware.
 """
 
 from __future__ import annotations
@@ -57,6 +62,31 @@ class Comm:
         self._c, self._MPI = mpi_comm, MPI
         self.rank, self.size = mpi_comm.Get_rank(), mpi_comm.Get_size()
         self.allreduce_calls = 0  # counted for the tests: one per training step
+        self.device_buffers = False  # reduce GPU buffers in place (a CUDA-aware MPI; see cuda_aware)
+
+    def cuda_aware(self) -> tuple[bool, str]:
+        """``(aware, how it was found)``: whether this MPI takes CUDA device buffers, asked of the MPI
+        library loaded in this process: MPICH's ``MPIX_GPU_query_support`` with
+        ``MPIX_GPU_SUPPORT_CUDA`` (0), else Open MPI's ``MPIX_Query_cuda_support()``; the environment
+        variable ``BPTT_MPI_CUDA_AWARE`` (0 or 1) overrides.  False when the library has neither."""
+        env = os.environ.get("BPTT_MPI_CUDA_AWARE", "").strip()
+        if env in ("0", "1"):
+            return env == "1", f"BPTT_MPI_CUDA_AWARE={env}"
+        import ctypes
+
+        for path in _loaded_mpi_libraries():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            if hasattr(lib, "MPIX_GPU_query_support"):  # MPICH >= 4.0.1
+                ok = ctypes.c_int(0)
+                if lib.MPIX_GPU_query_support(ctypes.c_int(0), ctypes.byref(ok)) == 0:
+                    return bool(ok.value), "MPIX_GPU_query_support(MPIX_GPU_SUPPORT_CUDA)"
+            if hasattr(lib, "MPIX_Query_cuda_support"):  # Open MPI's CUDA extension
+                lib.MPIX_Query_cuda_support.restype = ctypes.c_int
+                return bool(lib.MPIX_Query_cuda_support()), "MPIX_Query_cuda_support()"
+        return False, "the MPI library has no query for it"
 
     @property
     def local_rank(self) -> int:
@@ -90,6 +120,24 @@ class Comm:
 
     def allreduce_sum(self, buf: np.ndarray) -> np.ndarray:
         out = np.empty_like(buf)
+        self._c.Allreduce(buf, out, op=self._MPI.SUM)
+        self.allreduce_calls += 1
+        return out
+
+    def allreduce_sum_any(self, buf):
+        """The sum over the ranks of ``buf``, a NumPy or a device (CuPy) array, returned in its namespace:
+        a device array in place on the device when :attr:`device_buffers` (a CUDA-aware MPI; the
+        work queued on it is waited for first, since MPI reads the memory itself), else through the
+        host, one copy each way."""
+        xp = namespace(buf)
+        if xp is np:
+            return self.allreduce_sum(buf)
+        if not self.device_buffers:
+            return xp.asarray(self.allreduce_sum(to_numpy(buf)))
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()  # the packing kernels have written buf
+        out = xp.empty_like(buf)
         self._c.Allreduce(buf, out, op=self._MPI.SUM)
         self.allreduce_calls += 1
         return out
@@ -168,6 +216,16 @@ def from_environment() -> Comm | None:
     return Comm(comm, MPI)
 
 
+def _loaded_mpi_libraries() -> list:
+    """Paths of the MPI libraries (``libmpi*``) loaded in this process (Linux's /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "libmpi" in line}
+    except OSError:
+        return []
+    return sorted(p for p in paths if p.startswith("/"))
+
+
 def shard_range(rows: int, rank: int, size: int) -> tuple[int, int]:
     """Rank ``rank``'s contiguous share ``(lo, hi)`` of ``rows`` rows cut into ``size`` near-equal parts
     (empty when ``rows < size`` leaves it none)."""
@@ -217,29 +275,30 @@ class Sharded(_OnRanks):
             S = model.config.state_width
             carry_shape = model.config.state_shape_prefix + (rows, S)
         n_carry = 0 if carry_shape is None else int(np.prod(carry_shape))
-        buf = np.zeros(sum(sizes) + 4 + n_carry, dtype=dt)
+        # one flat buffer, packed where the gradients are (a GPU's: no copy per parameter)
+        buf = xp.zeros(sum(sizes) + 4 + n_carry, dtype=dt)
         at = 0
         for k, size in zip(keys, sizes):  # the sums of this shard: its mean times its count
             if k in grads:
-                np.multiply(to_numpy(grads[k]).reshape(-1), count, out=buf[at:at + size])
+                buf[at:at + size] = xp.reshape(grads[k], (-1,)) * count
             at += size
-        buf[at:at + 4] = [float(to_numpy(loss)) * count, count, n_seq, n_tok]
+        buf[at:at + 4] = xp.asarray(np.array([float(to_numpy(loss)) * count, count, n_seq, n_tok], dtype=dt))
         if c is not None and carry_shape is not None:  # this shard's streams, in their place among all
-            full = np.zeros(carry_shape, dtype=dt)
-            full[..., lo:hi, :] = to_numpy(c)
-            buf[at + 4:] = full.reshape(-1)
-        tot = self.comm.allreduce_sum(buf)
+            full = xp.zeros(carry_shape, dtype=dt)
+            full[..., lo:hi, :] = c
+            buf[at + 4:] = xp.reshape(full, (-1,))
+        tot = self.comm.allreduce_sum_any(buf)
         at = 0
-        total_count = float(tot[sum(sizes) + 1])
+        head = to_numpy(tot[sum(sizes):sum(sizes) + 4]).astype(np.float64)  # loss sum and counts: read back
+        total_count = float(head[1])
         g = {}
-        tot[:sum(sizes)] /= total_count  # the global mean, in place
-        for k, size in zip(keys, sizes):
-            g[k] = xp.asarray(tot[at:at + size].reshape(model.params[k].shape))
+        for k, size in zip(keys, sizes):  # the global mean
+            g[k] = xp.reshape(tot[at:at + size], model.params[k].shape) / dt.type(total_count)
             at += size
-        loss_sum, _, n_seq, n_tok = (float(v) for v in tot[at:at + 4])
+        loss_sum, _, n_seq, n_tok = (float(v) for v in head)
         carry_out = None
         if carry_shape is not None:
-            carry_out = xp.asarray(tot[at + 4:].reshape(carry_shape).astype(dt))
+            carry_out = xp.reshape(tot[at + 4:], carry_shape)
         return xp.asarray(np.asarray(loss_sum / total_count, dtype=dt)), g, carry_out, int(n_seq), int(n_tok)
 
     @property

@@ -245,3 +245,34 @@ open(f"share.{comm.rank}", "w").write(f"{n} {os.environ.get('BPTT_CPU_THREADS')}
                        env={**env, "BPTT_CPU_THREADS": "1"}, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "share.0").read_text().startswith("1 1 ")
+
+
+ASK = r"""
+import os, numpy as np
+from mpi4py import MPI
+from bptt.distributed import Comm
+c = Comm(MPI.COMM_WORLD, MPI)
+with open(f"rank{c.rank}.txt", "w") as f:  # a file each: the ranks' stdout lines would interleave
+    f.write(repr(c.cuda_aware()) + "\n" + repr(c.allreduce_sum_any(np.arange(5.0)).tolist()))
+"""
+
+
+@pytest.mark.parametrize("env, want", [(None, None), ("0", (False, "BPTT_MPI_CUDA_AWARE=0")),
+                                       ("1", (True, "BPTT_MPI_CUDA_AWARE=1"))])
+def test_the_mpi_is_asked_whether_it_is_cuda_aware(tmp_path, env, want):
+    e = dict(ENV)
+    e.pop("BPTT_MPI_CUDA_AWARE", None)
+    if env is not None:
+        e["BPTT_MPI_CUDA_AWARE"] = env
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", ASK], cwd=tmp_path, env=e, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    said = [(tmp_path / f"rank{k}.txt").read_text().split("\n") for k in range(2)]
+    answers = {line[0] for line in said}
+    assert len(answers) == 1  # every rank the same answer
+    aware, how = eval(answers.pop())
+    if want is not None:
+        assert (aware, how) == want
+    else:  # the mpich wheel: built without CUDA, and it says so through MPICH's query
+        assert aware is False and how in ("MPIX_GPU_query_support(MPIX_GPU_SUPPORT_CUDA)", "MPIX_Query_cuda_support()")
+    assert all(line[1] == "[0.0, 2.0, 4.0, 6.0, 8.0]" for line in said)  # a NumPy buffer summed over the 2 ranks
