@@ -276,15 +276,17 @@ class Sharded(_OnRanks):
             carry_shape = model.config.state_shape_prefix + (rows, S)
         n_carry = 0 if carry_shape is None else int(np.prod(carry_shape))
         # one flat buffer, packed where the gradients are (a GPU's: no copy per parameter)
-        buf = xp.zeros(sum(sizes) + 4 + n_carry, dtype=dt)
+        pdt = model.params[keys[0]].dtype if keys else dt  # the parameters' dtype, in their namespace
+        buf = xp.zeros(sum(sizes) + 4 + n_carry, dtype=pdt)
         at = 0
         for k, size in zip(keys, sizes):  # the sums of this shard: its mean times its count
             if k in grads:
                 buf[at:at + size] = xp.reshape(grads[k], (-1,)) * count
             at += size
-        buf[at:at + 4] = xp.asarray(np.array([float(to_numpy(loss)) * count, count, n_seq, n_tok], dtype=dt))
+        buf[at:at + 4] = xp.asarray([float(to_numpy(loss)) * count, float(count), float(n_seq), float(n_tok)],
+                                    dtype=pdt)
         if c is not None and carry_shape is not None:  # this shard's streams, in their place among all
-            full = xp.zeros(carry_shape, dtype=dt)
+            full = xp.zeros(carry_shape, dtype=pdt)
             full[..., lo:hi, :] = c
             buf[at + 4:] = xp.reshape(full, (-1,))
         tot = self.comm.allreduce_sum_any(buf)
@@ -293,13 +295,13 @@ class Sharded(_OnRanks):
         total_count = float(head[1])
         g = {}
         for k, size in zip(keys, sizes):  # the global mean
-            g[k] = xp.reshape(tot[at:at + size], model.params[k].shape) / dt.type(total_count)
+            g[k] = xp.reshape(tot[at:at + size], model.params[k].shape) / total_count  # (weak: stays pdt)
             at += size
         loss_sum, _, n_seq, n_tok = (float(v) for v in head)
         carry_out = None
         if carry_shape is not None:
             carry_out = xp.reshape(tot[at + 4:], carry_shape)
-        return xp.asarray(np.asarray(loss_sum / total_count, dtype=dt)), g, carry_out, int(n_seq), int(n_tok)
+        return xp.asarray(loss_sum / total_count, dtype=pdt), g, carry_out, int(n_seq), int(n_tok)
 
     @property
     def data_stateful(self) -> bool:

@@ -276,3 +276,41 @@ def test_the_mpi_is_asked_whether_it_is_cuda_aware(tmp_path, env, want):
     else:  # the mpich wheel: built without CUDA, and it says so through MPICH's query
         assert aware is False and how in ("MPIX_GPU_query_support(MPIX_GPU_SUPPORT_CUDA)", "MPIX_Query_cuda_support()")
     assert all(line[1] == "[0.0, 2.0, 4.0, 6.0, 8.0]" for line in said)  # a NumPy buffer summed over the 2 ranks
+
+
+STAGED = r"""
+import numpy as np, array_api_strict as xps
+from mpi4py import MPI
+from bptt import Model, ModelConfig
+from bptt.distributed import Comm, Sharded
+from bptt.train import SeqData, TrainConfig
+from bptt._xp import to_numpy
+comm = Comm(MPI.COMM_WORLD, MPI)
+rng = np.random.default_rng(0)
+ids = [rng.integers(2, 6, int(L)) for L in rng.integers(1, 9, 23)]
+data = SeqData(ids, [int(s.sum() % 2) for s in ids], "classify")
+cfg = ModelConfig(vocab_size=6, embed_dim=4, hidden_size=5, output_size=2, dtype="float64")
+m = Model(cfg, rng=np.random.default_rng(1))
+desc = data.epoch_batches(TrainConfig(batch_size=23), 0)[0]
+loss, g, _, n_seq, _ = Sharded(data, comm).train_step(m, desc)
+strict = Model(cfg, {k: xps.asarray(v) for k, v in m.params.items()})
+loss_s, g_s, _, n_seq_s, _ = Sharded(data, comm).train_step(strict, desc)
+whole, g1 = m.loss_and_grads(data.batch(desc[0], m))  # one process, the whole global batch
+rel = lambda a, b: float(np.max(np.abs(to_numpy(a) - to_numpy(b)))) / max(1e-300, float(np.max(np.abs(to_numpy(b)))))
+with open(f"rank{comm.rank}.txt", "w") as f:
+    f.write(repr([type(g_s["W_s"]).__module__.split(".")[0], n_seq, n_seq_s,
+                  max(rel(g_s[k], g[k]) for k in g), rel(loss_s, loss), max(rel(g[k], g1[k]) for k in g)]))
+"""
+
+
+def test_gradients_packed_in_another_namespace_are_staged_through_the_host(tmp_path):
+    """The path a GPU's gradients take to a MPI that is not CUDA-aware (packed in their own namespace,
+    one copy to the host and back), run here with array_api_strict arrays standing in for CuPy's."""
+    pytest.importorskip("array_api_strict")
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", STAGED], cwd=tmp_path, env=ENV,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for k in range(2):
+        module, n_seq, n_seq_s, g_rel, loss_rel, whole_rel = eval((tmp_path / f"rank{k}.txt").read_text())
+        assert module == "array_api_strict" and n_seq == n_seq_s == 23  # the global count, 23 rows in 2 shards
+        assert g_rel < 1e-12 and loss_rel < 1e-12 and whole_rel < 1e-12
