@@ -235,3 +235,13 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
     assert rc == 2 and "--window: for language models (--task lm) only" in err and "read as tag data" in err
     rc, _, err = run(capsys, "train", "--data", str(tmp_path / "missing.tsv"), "--out", str(tmp_path / "x.bptt"))
     assert rc == 2 and "missing.tsv: no such file" in err
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("e.tsv", b"", "no usable examples: the file is empty"),
+    ("b.tsv", "\n\n  \n", "no usable examples: the file holds no examples (blank lines or a header alone)"),
+    ("h.tsv", "text\tlabel\n", "no usable examples: the file holds no examples (blank lines or a header alone)"),
+    ("s.tsv", "0110\t\n", "1 bad lines skipped"),
+])
+def test_a_file_without_examples_says_why(tmp_path, name, data, says):
+    assert says in _err(tmp_path, name, data, skip_bad=name == "s.tsv")

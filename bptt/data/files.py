@@ -366,7 +366,10 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             raise DataError(f"{path}:{n}: {err} (use --skip-bad to skip such lines)")
         examples.append(Example(tokens, label, n))
     if not examples:
-        raise DataError(f"{path}: no usable examples" + (f" ({skipped} bad lines skipped)" if skipped else ""))
+        if skipped:
+            raise DataError(f"{path}: no usable examples ({skipped} bad lines skipped)")
+        what = "is empty" if os.path.getsize(path) == 0 else "holds no examples (blank lines or a header alone)"
+        raise DataError(f"{path}: no usable examples: the file {what}")
     _unnamed_header(path, fmt, examples, info.get("first"))
     return examples, skipped
 
