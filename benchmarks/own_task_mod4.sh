@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A regular-language task of a new-user try that bptt does not ship: over {a, b}, label "yes" when
+# (the number of a's - the number of b's) is divisible by 4 (a counter modulo 4: a 4-state automaton).
+# Train on lengths 1-40 (3000 examples), validate on 1-40 (500), test on 41-200 (1000), each set drawn
+# uniformly with neither label past half of it (odd lengths are always "no"); the defaults with each
+# cell, seeds 0-2, 150 s each, two runs at a time on one core each; the model kept is each run's best
+# on validation.
+#   bash benchmarks/own_task_mod4.sh [WORKDIR]        (CELLS=lstm runs one cell alone)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+W=${1:-$(mktemp -d)}
+mkdir -p "$W"
+cd "$W"
+echo "=== bash benchmarks/own_task_mod4.sh ($(date -u +%FT%TZ), commit $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+python - <<'PY'
+import random
+def make(n, lo, hi, seed, path):
+    r, rows, count = random.Random(seed), [], {True: 0, False: 0}
+    while len(rows) < n:
+        s = "".join(r.choice("ab") for _ in range(r.randint(lo, hi)))
+        y = (s.count("a") - s.count("b")) % 4 == 0
+        if count[y] < (n + 1) // 2:
+            count[y] += 1
+            rows.append(f"{s}\t{'yes' if y else 'no'}\n")
+    with open(path, "w") as f:
+        f.write("text\tlabel\n" + "".join(rows))
+make(3000, 1, 40, 1, "train.tsv"); make(500, 1, 40, 2, "valid.tsv"); make(1000, 41, 200, 3, "test.tsv")
+PY
+export OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1
+one() {  # cell seed
+  bptt train --data train.tsv --valid valid.tsv --out "$1-$2.bptt" --cell "$1" --seed "$2" --max-time 150 --quiet \
+    > "$1-$2.log" 2>&1
+  echo "cell $1 seed $2: $(grep -o 'epoch [0-9]* .*acc [0-9.]*%' "$1-$2.log" | tail -1 | cut -c1-12) best valid $(
+    python -c "import csv; print(max(float(r['valid_accuracy']) for r in csv.DictReader(open('$1-$2.bptt.metrics.csv'))))"
+  ); test (41-200) $(bptt evaluate --model "$1-$2.bptt" --data test.tsv | grep -o 'accuracy [0-9.]*%')"
+}
+for cell in ${CELLS:-lstm gru rnn}; do  # CELLS=lstm: one cell alone
+  one $cell 0 & one $cell 1 & wait
+  one $cell 2
+done
