@@ -6,6 +6,7 @@
 # cell, seeds 0-2, 150 s each, two runs at a time on one core each; the model kept is each run's best
 # on validation.
 #   bash benchmarks/own_task_mod4.sh [WORKDIR]        (CELLS=lstm runs one cell alone)
+#   VALID_LONG=1 CELLS=lstm bash benchmarks/own_task_mod4.sh   (validation on lengths 41-60 instead)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:-$(mktemp -d)}
@@ -25,10 +26,13 @@ def make(n, lo, hi, seed, path):
     with open(path, "w") as f:
         f.write("text\tlabel\n" + "".join(rows))
 make(3000, 1, 40, 1, "train.tsv"); make(500, 1, 40, 2, "valid.tsv"); make(1000, 41, 200, 3, "test.tsv")
+make(500, 41, 60, 4, "valid-long.tsv")
 PY
+V=valid.tsv
+if [ "${VALID_LONG:-0}" = 1 ]; then V=valid-long.tsv; echo "validation on lengths 41-60 ($V)"; fi
 export OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1
 one() {  # cell seed
-  bptt train --data train.tsv --valid valid.tsv --out "$1-$2.bptt" --cell "$1" --seed "$2" --max-time 150 --quiet \
+  bptt train --data train.tsv --valid "$V" --out "$1-$2.bptt" --cell "$1" --seed "$2" --max-time 150 --quiet \
     > "$1-$2.log" 2>&1
   echo "cell $1 seed $2: $(grep -o 'epoch [0-9]* .*acc [0-9.]*%' "$1-$2.log" | tail -1 | cut -c1-12) best valid $(
     python -c "import csv; print(max(float(r['valid_accuracy']) for r in csv.DictReader(open('$1-$2.bptt.metrics.csv'))))"
