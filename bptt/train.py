@@ -295,7 +295,10 @@ class SeqData:
         or per step (tag; ``[T_i, K]``), a scalar each when ``output_size`` is 1; 0 to 1 for a sigmoid."""
         K = c.output_size
         for i, t in enumerate(self.targets):
-            a = np.asarray(t)
+            try:
+                a = np.asarray(t)
+            except ValueError:  # ragged nested lists
+                raise ValueError(f"{name}: target of sequence {i} is not a rectangular array of numbers") from None
             if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
                 raise TypeError(f"{name}: target of sequence {i} must be numbers for loss={c.loss!r}, got {a.dtype}")
             if self.task == "classify":

@@ -112,6 +112,9 @@ def test_tag_targets_of_another_length_are_refused():
     data = SeqData([np.array([2, 3, 2])], [np.zeros((2, 2))], "tag")
     with pytest.raises(ValueError, match=r"has shape \[2, 2\].*needs \[3, 2\] \(steps, outputs\)"):
         data.check(model, "train_data")
+    ragged = SeqData([np.array([2, 3])], [[[0, 1], [1]]], "tag")
+    with pytest.raises(ValueError, match="target of sequence 0 is not a rectangular array of numbers"):
+        ragged.check(model, "train_data")
 
 
 def test_resume_digest_tells_float_data_apart():
