@@ -267,6 +267,7 @@ class SeqData:
                 raise TypeError(f"{name}: sequences must be 1-D integer token ids for a model with a vocabulary, "
                                 f"got dtype {flat.dtype}")
             _in_range(flat, lengths, c.vocab_size, f"{name}: sequence", "token id", "the model's vocabulary")
+            _no_pad_id(flat, lengths, f"{name}: sequence")
         else:
             for i, s in enumerate(seqs):
                 if s.ndim != 2 or s.shape[1] != c.input_size or not np.issubdtype(s.dtype, np.floating):
@@ -363,6 +364,22 @@ class SeqData:
         else:
             y = pad_sequences([self.targets[i] for i in idx], length=x.shape[1])[0]
         return Batch(x=x, y=y, lengths=L)
+
+
+PAD_ID = 0  # the embedding's pad row (bptt.layers.Embedding.pad_id): its vector stays zero and learns nothing
+
+
+def _no_pad_id(flat, counts, where: str) -> None:
+    """Refuse the pad id at a real step: its embedding is the fixed zero vector, so a token given id 0
+    (ids numbered from 0, or sequences passed with their padding) would silently learn nothing."""
+    at = np.flatnonzero(flat == PAD_ID)
+    if at.size:
+        ends = np.cumsum(counts)
+        i = int(np.searchsorted(ends, at[0], side="right"))
+        step = int(at[0] - (ends[i - 1] if i else 0))
+        raise ValueError(f"{where} {i} holds token id {PAD_ID} at step {step}: id {PAD_ID} is the pad, whose "
+                         f"embedding stays zero and learns nothing; number the tokens from 1 (bptt.data.Vocab "
+                         f"gives <unk> 1 and the tokens 2, 3, ...) and pass each sequence without its padding")
 
 
 def _in_range(values, counts, size: int, where: str, what: str, of: str) -> None:

@@ -186,3 +186,19 @@ def test_tag_confusion_counts_real_steps_of_each_sequence_alone():
     np.testing.assert_array_equal(m["confusion"], want)
     assert m["confusion"].sum() == sum(len(s) for s in ids)
     assert np.trace(want) / want.sum() == pytest.approx(m["token_accuracy"])
+
+
+def test_the_pad_id_at_a_real_step_is_refused():
+    """Token id 0 is the embedding's pad row, fixed at zero: a sequence numbered from 0, or passed with
+    its padding, would silently learn nothing from that token."""
+    from bptt.lm import TextStream
+
+    model = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=2), rng=np.random.default_rng(0))
+    data = SeqData([np.array([1, 2]), np.array([2, 3, 0, 0])], [0, 1], "classify")  # the second one padded
+    with pytest.raises(ValueError, match="train_data: sequence 1 holds token id 0 at step 2: id 0 is the pad"):
+        train(model, data, None, TrainConfig(epochs=1), log=lambda *_: None, progress=False)
+    lm = Model(ModelConfig(vocab_size=4, embed_dim=2, hidden_size=4, output_size=4, head="many_to_many"),
+               rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"train_data holds token id 0 \(at position 3\): id 0 is the pad"):
+        train(lm, TextStream(np.array([1, 2, 3, 0] * 10), window=4), None, TrainConfig(epochs=1),
+              log=lambda *_: None, progress=False)
