@@ -708,7 +708,10 @@ def _load(path):
         raise UserError(str(e)) from None
     for key in ("task", "vocab", "labels"):
         if key not in ck.meta:
-            raise UserError(f"model file {path!r} has no {key!r}: it was not saved by 'bptt train'")
+            raise UserError(f"model file {path!r} has no {key!r}: it was not saved by 'bptt train' (a model trained "
+                            f"in Python is read here when saved with meta={{'task': 'classify', 'tag' or 'lm', "
+                            f"'vocab': vocab.tokens, 'labels': labels.names, 'tokenizer': 'space' or 'chars'}}; "
+                            f"README, 'Training in Python')")
     problem = _meta_problem(ck.meta, ck.model.config)
     if problem:
         raise UserError(f"model file {path!r}: {problem}")

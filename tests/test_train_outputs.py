@@ -202,3 +202,25 @@ def test_the_pad_id_at_a_real_step_is_refused():
     with pytest.raises(ValueError, match=r"train_data holds token id 0 \(at position 3\): id 0 is the pad"):
         train(lm, TextStream(np.array([1, 2, 3, 0] * 10), window=4), None, TrainConfig(epochs=1),
               log=lambda *_: None, progress=False)
+
+
+def test_a_model_trained_in_python_is_read_by_the_command_line(tmp_path, capsys):
+    from bptt.data import Labels, Vocab
+    from conftest import run
+
+    v, lab = Vocab.build([list("01")]), Labels.build(["even", "odd"])
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("01"), int(rng.integers(1, 6)))) for _ in range(200)]
+    data = SeqData([v.encode(list(s)) for s in seqs], [lab.encode(["even", "odd"][s.count("1") % 2]) for s in seqs],
+                   "classify")
+    model = Model(ModelConfig(vocab_size=len(v), embed_dim=4, hidden_size=8, output_size=2), rng=rng)
+    path = str(tmp_path / "py.bptt")
+    train(model, data, None, TrainConfig(epochs=2), out=path, log=lambda *_: None, progress=False)
+    rc, _, err = run(capsys, "predict", "--model", path, "0110")
+    assert rc == 2 and "has no 'task'" in err and "meta={'task': 'classify', 'tag' or 'lm'" in err
+    train(model, data, None, TrainConfig(epochs=2), out=path, log=lambda *_: None, progress=False,
+          meta={"task": "classify", "vocab": v.tokens, "labels": lab.names, "tokenizer": "chars"})
+    rc, out, _ = run(capsys, "predict", "--model", path, "0110", "1")
+    from bptt import checkpoint
+    p = checkpoint.load(path).model.predict(np.array([v.encode(list("0110"))]))[0]  # the best epoch's, as saved
+    assert rc == 0 and out.split("\n")[0].split("\t")[0] == lab.names[int(np.argmax(p))]
