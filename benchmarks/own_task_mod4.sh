@@ -30,15 +30,5 @@ make(500, 41, 60, 4, "valid-long.tsv")
 PY
 V=valid.tsv
 if [ "${VALID_LONG:-0}" = 1 ]; then V=valid-long.tsv; echo "validation on lengths 41-60 ($V)"; fi
-export OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1
-one() {  # cell seed
-  bptt train --data train.tsv --valid "$V" --out "$1-$2.bptt" --cell "$1" --seed "$2" --max-time 150 --quiet \
-    > "$1-$2.log" 2>&1
-  echo "cell $1 seed $2: $(grep -o 'epoch [0-9]* .*acc [0-9.]*%' "$1-$2.log" | tail -1 | cut -c1-12) best valid $(
-    python -c "import csv; print(max(float(r['valid_accuracy']) for r in csv.DictReader(open('$1-$2.bptt.metrics.csv'))))"
-  ); test (41-200) $(bptt evaluate --model "$1-$2.bptt" --data test.tsv | grep -o 'accuracy [0-9.]*%')"
-}
-for cell in ${CELLS:-lstm gru rnn}; do  # CELLS=lstm: one cell alone
-  one $cell 0 & one $cell 1 & wait
-  one $cell 2
-done
+DEFAULT_CELLS="lstm gru rnn"
+. "$HERE/own_task_runs.sh"

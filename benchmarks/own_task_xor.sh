@@ -21,15 +21,5 @@ def make(n, lo, hi, seed, path):
             f.write(f"{s}\t{'yes' if (s.count('c') % 2 == 0) != ('ab' in s) else 'no'}\n")
 make(3000, 1, 40, 1, "train.tsv"); make(500, 1, 40, 2, "valid.tsv"); make(1000, 41, 200, 3, "test.tsv")
 PY
-export OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1
-one() {  # cell seed
-  bptt train --data train.tsv --valid valid.tsv --out "$1-$2.bptt" --cell "$1" --seed "$2" --max-time 150 --quiet \
-    > "$1-$2.log" 2>&1
-  echo "cell $1 seed $2: $(grep -o 'epoch [0-9]* .*acc [0-9.]*%' "$1-$2.log" | tail -1 | cut -c1-12) best valid $(
-    python -c "import csv; print(max(float(r['valid_accuracy']) for r in csv.DictReader(open('$1-$2.bptt.metrics.csv'))))"
-  ); test (41-200) $(bptt evaluate --model "$1-$2.bptt" --data test.tsv | grep -o 'accuracy [0-9.]*%')"
-}
-for cell in ${CELLS:-rnn gru lstm}; do  # CELLS=lstm: one cell alone
-  one $cell 0 & one $cell 1 & wait
-  one $cell 2
-done
+DEFAULT_CELLS="rnn gru lstm"
+. "$HERE/own_task_runs.sh"

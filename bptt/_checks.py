@@ -18,6 +18,12 @@ def positive_int(name: str, v) -> int:
     return int(v)
 
 
+def pad_id_text(pad_id: int) -> str:
+    """Why a pad id at a real step is refused (bptt.train.SeqData.check, bptt.lm.TextStream.check)."""
+    return (f"id {pad_id} is the pad, whose embedding stays zero and learns nothing; give the real tokens other "
+            f"ids (bptt.data.Vocab gives <pad> 0, <unk> 1 and the tokens 2, 3, ...)")
+
+
 def array_like(name: str, a):
     if a is None or not hasattr(a, "shape") or not hasattr(a, "dtype"):
         raise TypeError(f"{name} must be an array, got {type(a).__name__}")

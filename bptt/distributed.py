@@ -118,25 +118,18 @@ class Comm:
             pass
         return n
 
-    def allreduce_sum(self, buf: np.ndarray) -> np.ndarray:
-        out = np.empty_like(buf)
-        self._c.Allreduce(buf, out, op=self._MPI.SUM)
-        self.allreduce_calls += 1
-        return out
-
-    def allreduce_sum_any(self, buf):
+    def allreduce_sum(self, buf):
         """The sum over the ranks of ``buf``, a NumPy or a device (CuPy) array, returned in its namespace:
-        a device array in place on the device when :attr:`device_buffers` (a CUDA-aware MPI; the
+        a device array is reduced on the device when :attr:`device_buffers` (a CUDA-aware MPI; the
         work queued on it is waited for first, since MPI reads the memory itself), else through the
         host, one copy each way."""
         xp = namespace(buf)
-        if xp is np:
-            return self.allreduce_sum(buf)
-        if not self.device_buffers:
-            return xp.asarray(self.allreduce_sum(to_numpy(buf)))
-        import cupy
+        if xp is not np:
+            if not self.device_buffers:
+                return xp.asarray(self.allreduce_sum(to_numpy(buf)))
+            import cupy
 
-        cupy.cuda.get_current_stream().synchronize()  # the packing kernels have written buf
+            cupy.cuda.get_current_stream().synchronize()  # the packing kernels have written buf
         out = xp.empty_like(buf)
         self._c.Allreduce(buf, out, op=self._MPI.SUM)
         self.allreduce_calls += 1
@@ -289,7 +282,7 @@ class Sharded(_OnRanks):
             full = xp.zeros(carry_shape, dtype=pdt)
             full[..., lo:hi, :] = c
             buf[at + 4:] = xp.reshape(full, (-1,))
-        tot = self.comm.allreduce_sum_any(buf)
+        tot = self.comm.allreduce_sum(buf)
         at = 0
         head = to_numpy(tot[sum(sizes):sum(sizes) + 4]).astype(np.float64)  # loss sum and counts: read back
         total_count = float(head[1])

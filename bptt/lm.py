@@ -71,11 +71,10 @@ class TextStream:
             at = int(np.argmax(self.ids == bad))
             raise ValueError(f"{name} holds token id {bad} (at position {at}), outside 0..{size - 1} (the model's "
                              f"vocabulary of {c.vocab_size} and {c.output_size} outputs)")
-        if lo == 0:  # the pad's embedding stays zero: a token read as id 0 would learn nothing as an input
-            at = int(np.argmax(self.ids == 0))
-            raise ValueError(f"{name} holds token id 0 (at position {at}): id 0 is the pad, whose embedding stays "
-                             f"zero and learns nothing; number the tokens from 1 (bptt.data.Vocab gives <unk> 1 "
-                             f"and the tokens 2, 3, ...)")
+        pads = np.flatnonzero(self.ids == c.pad_id)  # the pad's embedding stays zero: as an input it learns nothing
+        if pads.size:
+            raise ValueError(f"{name} holds token id {c.pad_id} (at position {int(pads[0])}): "
+                             f"{_checks.pad_id_text(c.pad_id)}")
 
     # -- training protocol (see bptt.train.train) --------------------------------------
     def _streams(self, batch_size: int):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checkpoint
+from . import _checks, checkpoint
 from ._xp import is_numpy, namespace, to_numpy
 from .losses import LOSSES
 from .batching import batch_indices, pad_sequences
@@ -267,7 +267,7 @@ class SeqData:
                 raise TypeError(f"{name}: sequences must be 1-D integer token ids for a model with a vocabulary, "
                                 f"got dtype {flat.dtype}")
             _in_range(flat, lengths, c.vocab_size, f"{name}: sequence", "token id", "the model's vocabulary")
-            _no_pad_id(flat, lengths, f"{name}: sequence")
+            _no_pad_id(flat, lengths, c.pad_id, f"{name}: sequence")
         else:
             for i, s in enumerate(seqs):
                 if s.ndim != 2 or s.shape[1] != c.input_size or not np.issubdtype(s.dtype, np.floating):
@@ -366,20 +366,22 @@ class SeqData:
         return Batch(x=x, y=y, lengths=L)
 
 
-PAD_ID = 0  # the embedding's pad row (bptt.layers.Embedding.pad_id): its vector stays zero and learns nothing
+def _piece(counts, at: int) -> tuple[int, int]:
+    """``(piece, offset)`` of entry ``at`` of a concatenation of pieces of ``counts`` entries."""
+    ends = np.cumsum(counts)
+    piece = int(np.searchsorted(ends, at, side="right"))
+    return piece, int(at - (ends[piece - 1] if piece else 0))
 
 
-def _no_pad_id(flat, counts, where: str) -> None:
-    """Refuse the pad id at a real step: its embedding is the fixed zero vector, so a token given id 0
-    (ids numbered from 0, or sequences passed with their padding) would silently learn nothing."""
-    at = np.flatnonzero(flat == PAD_ID)
+def _no_pad_id(flat, counts, pad_id: int, where: str) -> None:
+    """Refuse the model's pad id at a real step of ``flat`` (the concatenated sequences): its embedding
+    is the fixed zero vector, so a token given that id (ids numbered from 0, or sequences passed with
+    their padding) would silently learn nothing."""
+    at = np.flatnonzero(flat == pad_id)
     if at.size:
-        ends = np.cumsum(counts)
-        i = int(np.searchsorted(ends, at[0], side="right"))
-        step = int(at[0] - (ends[i - 1] if i else 0))
-        raise ValueError(f"{where} {i} holds token id {PAD_ID} at step {step}: id {PAD_ID} is the pad, whose "
-                         f"embedding stays zero and learns nothing; number the tokens from 1 (bptt.data.Vocab "
-                         f"gives <unk> 1 and the tokens 2, 3, ...) and pass each sequence without its padding")
+        i, step = _piece(counts, at[0])
+        raise ValueError(f"{where} {i} holds token id {pad_id} at step {step}: {_checks.pad_id_text(pad_id)}, "
+                         f"and pass each sequence without its padding")
 
 
 def _in_range(values, counts, size: int, where: str, what: str, of: str) -> None:
@@ -387,7 +389,7 @@ def _in_range(values, counts, size: int, where: str, what: str, of: str) -> None
     naming its piece: "{where} 7 holds {what} 12, outside {of} 0..9"."""
     bad = np.flatnonzero((values < 0) | (values >= size))
     if bad.size:
-        piece = int(np.searchsorted(np.cumsum(counts), bad[0], side="right"))
+        piece = _piece(counts, bad[0])[0]
         raise ValueError(f"{where} {piece} holds {what} {int(values[bad[0]])}, outside {of} 0..{size - 1}")
 
 
@@ -437,23 +439,26 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
             continue
         b = data.batch(idx, model)
         logits, caches = model.forward(b.x, b.lengths)
+        host = to_numpy(logits)  # read back once: the hits and the confusion counts both need it
+        pred = host.argmax(-1) if C else None
+        hits = pred == b.y if C else _hits(host, b.y, loss_name)  # per sequence, or per step of a tagger
         if data.task == "classify":
             loss, _ = LOSSES[loss_name](logits, b.y)
             sums[i, 0] = float(loss) * len(idx)
-            correct[idx] = _hits(to_numpy(logits), b.y, loss_name)
+            correct[idx] = hits
             if C:
-                np.add.at(confusion, (b.y, to_numpy(logits).argmax(-1)), 1)
+                np.add.at(confusion, (b.y, pred), 1)
         else:
             m = model.loss_mask(b, b.x.shape[1])
             loss, _ = LOSSES[loss_name](logits, b.y, m)
             n_tok = int(b.lengths.sum())
             sums[i, 0] = float(loss) * n_tok
             m = to_numpy(m)
-            hit = _hits(to_numpy(logits), b.y, loss_name) | ~m
+            hit = hits | ~m
             correct[idx] = hit.all(axis=1)
             sums[i, 1:] = int((hit & m).sum()), n_tok
             if C:
-                np.add.at(confusion, (b.y[m], to_numpy(logits).argmax(-1)[m]), 1)
+                np.add.at(confusion, (b.y[m], pred[m]), 1)
     if reduce is not None:
         tot = reduce(np.concatenate([sums.reshape(-1), confusion.reshape(-1), correct]))
         sums, rest = tot[:sums.size].reshape(sums.shape), tot[sums.size:]
@@ -497,10 +502,9 @@ def per_class(confusion, names=None) -> dict:
 
 
 def _hits(logits, y, loss: str):
-    """Right answers, per sequence (classify) or per step (tag): the most likely class (softmax), every
-    output on the target's side of 1/2 (sigmoid); all False for mse (it has no right answer)."""
-    if loss == "softmax":
-        return logits.argmax(-1) == y
+    """Right answers of a sigmoid or mse output, per sequence (classify) or per step (tag): every output
+    on the target's side of 1/2 (sigmoid); all False for mse (it has no right answer).  (A softmax
+    output's are its most likely class, compared in :func:`evaluate`.)"""
     if loss == "sigmoid":
         return ((logits > 0) == (np.asarray(y) > 0.5)).all(axis=-1)
     return np.zeros(logits.shape[:-1], dtype=bool)
@@ -684,7 +688,9 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                         + (" (TrainConfig(**it) makes one of a dict)" if isinstance(cfg, dict) else ""))
     for name, data, needs in (("train_data", train_data, ("epoch_batches", "train_step", "evaluate")),
                               ("valid_data", valid_data, ("evaluate",))):
-        if data is not None and not all(hasattr(data, k) for k in needs) or (data is None and name == "train_data"):
+        if data is None and name == "valid_data":  # no validation: allowed
+            continue
+        if not all(hasattr(data, k) for k in needs):  # (None has none of them)
             raise TypeError(f"{name} must be a bptt.train.SeqData (labelled sequences) or a bptt.lm.TextStream "
                             f"(a language model's text), got {type(data).__name__}")
     model.check_frozen(cfg.frozen)  # once: the steps do not check it

@@ -253,7 +253,7 @@ from mpi4py import MPI
 from bptt.distributed import Comm
 c = Comm(MPI.COMM_WORLD, MPI)
 with open(f"rank{c.rank}.txt", "w") as f:  # a file each: the ranks' stdout lines would interleave
-    f.write(repr(c.cuda_aware()) + "\n" + repr(c.allreduce_sum_any(np.arange(5.0)).tolist()))
+    f.write(repr(c.cuda_aware()) + "\n" + repr(c.allreduce_sum(np.arange(5.0)).tolist()))
 """
 
 

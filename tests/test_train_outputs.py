@@ -224,3 +224,11 @@ def test_a_model_trained_in_python_is_read_by_the_command_line(tmp_path, capsys)
     from bptt import checkpoint
     p = checkpoint.load(path).model.predict(np.array([v.encode(list("0110"))]))[0]  # the best epoch's, as saved
     assert rc == 0 and out.split("\n")[0].split("\t")[0] == lab.names[int(np.argmax(p))]
+
+
+def test_the_pad_id_refused_is_the_models_own():
+    model = Model(ModelConfig(vocab_size=5, embed_dim=2, hidden_size=3, output_size=2, pad_id=4),
+                  rng=np.random.default_rng(0))
+    SeqData([np.array([0, 1, 2])], [1], "classify").check(model, "train_data")  # 0 is a token of this model
+    with pytest.raises(ValueError, match="sequence 0 holds token id 4 at step 2: id 4 is the pad"):
+        SeqData([np.array([0, 1, 4])], [1], "classify").check(model, "train_data")

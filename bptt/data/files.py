@@ -123,7 +123,7 @@ def read_utf8(path) -> str:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
-    if raw[:2] == b"\x1f\x8b":
+    if raw[:2] == GZIP_MAGIC:
         raw = _gunzip(raw, path)
     else:
         for magic, what in _PACKED.items():
@@ -133,6 +133,7 @@ def read_utf8(path) -> str:
     return decode_utf8(raw, path)
 
 
+GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of a gzip file (bptt.data.vectors reads them too)
 _PACKED = {b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed", b"\xfd7zXZ\x00": "xz-compressed",
            b"\x28\xb5\x2f\xfd": "zstd-compressed"}
 GUNZIP_CHUNK = 64 << 20

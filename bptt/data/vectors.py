@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from .files import DataError
+from .files import GZIP_MAGIC, DataError
 
 
 def read_vectors(path, *, words: set | None = None, limit: int | None = None):
@@ -26,7 +26,7 @@ def read_vectors(path, *, words: set | None = None, limit: int | None = None):
         raise DataError(f"{path}: no such vectors file")
     out_words, rows, dim, header = [], [], None, False
     with open(path, "rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
+        gz = probe.read(2) == GZIP_MAGIC
     opener = gzip.open if gz else open  # a gzip-compressed file is read as it streams, a line at a time
     try:
         with opener(path, "rb") as f:
