@@ -24,7 +24,13 @@ A cell module has:
 * ``step_back(xp, g, saved, s_prev, s_new) -> (du, dp, g_direct)``: ``g``
   ``[n, STATE_PARTS*H]`` dLoss/ds^t; returns dLoss/du, dLoss/dp (``None``: equal to
   ``du``) and the part of dLoss/ds^{t-1} that does not pass through ``p``;
-* ``hidden_bias_grads(dP) -> dict``: gradients of biases that act on ``p`` (may be empty).
+* ``hidden_bias_grads(dP) -> dict``: gradients of biases that act on ``p`` (may be empty);
+* NumPy's fast path, ``step_numpy(u, a, s_prev, s_new, z, params)`` and
+  ``step_back_numpy(g, z, s_prev, s_new, du, dp, g_direct)`` with ``out=`` into the
+  layer's buffers, ``SAVED_NUMPY`` numbers per unit in ``z``, and ``HALVED`` (blocks whose
+  columns of ``u`` and ``p`` the layer halves beforehand).  ``step_numpy`` may overwrite
+  ``u`` (the step's row of the layer's U, which no other step reads) and the backward then
+  finds what it left there in ``du``, the same buffer, on entry.
 
 The tutorial's cell ``s^t = f_s([s^{t-1}, i^t] @ W_s + b_s)`` is ``"rnn"``; its layer is
 :mod:`bptt.rnn`, with loops (and CUDA kernels) of its own.

@@ -116,11 +116,14 @@ template <typename F> __device__ __forceinline__ void lstm_backward(int j, int H
 """
 
 
-# NumPy's fast path: the same step with ``out=`` into the layer's buffers (no step allocates
-# more than one temporary).  bptt.recurrent uses it on NumPy arrays; the functions above are
-# the array-API reference, and the tests compare the two.
+# NumPy's fast path: the same step with ``out=`` into the layer's buffers.  bptt.recurrent uses it
+# on NumPy arrays; the functions above are the array-API reference, and the tests compare the two.
+# The gates are kept where the step's input part was (the layer's U, whose row of step t is read
+# by that step only, and which the backward reuses for dLoss/d(pre-activation)): contiguous rows
+# that the step has just read, where a separate buffer would be written cold and strided.  Only
+# tanh(c^t) needs a buffer of its own (``z``, [n, H]).
 
-SAVED_NUMPY = 5  # i, f, g, o and tanh(c^t)
+SAVED_NUMPY = 1  # tanh(c^t); i, f, g, o stay in the step's row of U
 HALVED = (0, 1, 3)  # the sigmoid blocks i, f, o: the layer halves their columns of u and p beforehand
 _AFFINE = {}  # (H, dtype) -> (scale, shift) turning tanh into sigmoid on the blocks i, f, o
 
@@ -135,30 +138,32 @@ def _affine(H, dtype):
 
 
 def step_numpy(u, a, s_prev, s_new, z, params):
-    """``u`` and ``a`` (which holds ``p`` and is overwritten) [n, 4H] come with the blocks i, f, o
-    halved (``HALVED``); writes ``s_new`` [n, 2H] and ``z`` [n, 5H]."""
+    """``u`` and ``a`` [n, 4H] (the input part and ``p``) come with the blocks i, f, o halved
+    (``HALVED``); writes the gates i, f, g, o into ``u``, ``s_new`` [n, 2H] and tanh(c^t) into
+    ``z`` [n, H]; ``a`` is scratch."""
     H = s_prev.shape[1] // 2
-    np.add(a, u, out=a)  # the pre-activations (halved on i, f, o)
-    gates = z[:, :4 * H]
-    np.tanh(a, out=gates)
-    scale, shift = _affine(H, a.dtype)
-    gates *= scale  # sigmoid(x) = tanh(x / 2) / 2 + 1 / 2 on i, f, o; tanh as it is on g
-    gates += shift
-    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    np.add(u, a, out=u)  # the pre-activations (halved on i, f, o)
+    np.tanh(u, out=u)
+    scale, shift = _affine(H, u.dtype)
+    u *= scale  # sigmoid(x) = tanh(x / 2) / 2 + 1 / 2 on i, f, o; tanh as it is on g
+    u += shift
+    i, f, g, o = u[:, :H], u[:, H:2 * H], u[:, 2 * H:3 * H], u[:, 3 * H:]
     c = s_new[:, H:]
     np.multiply(f, s_prev[:, H:], out=c)  # f c^{t-1}
-    c += i * g  # + i g
-    tc = z[:, 4 * H:]
-    np.tanh(c, out=tc)
-    np.multiply(o, tc, out=s_new[:, :H])  # h^t = o tanh(c^t)
+    ig = np.multiply(i, g, out=a[:, :H])
+    c += ig  # + i g
+    np.tanh(c, out=z)
+    np.multiply(o, z, out=s_new[:, :H])  # h^t = o tanh(c^t)
 
 
 def step_back_numpy(gs, z, s_prev, s_new, du, dp, g_direct):
-    """Writes dLoss/d(pre-activation) into ``du`` (``dp`` is ``du``: the LSTM's state and input parts
-    enter alike) and the part of dLoss/ds^{t-1} that skips ``p`` into ``g_direct`` [n, 2H]."""
+    """``du`` (``dp`` is ``du``: the LSTM's state and input parts enter alike) holds the step's
+    gates on entry (:func:`step_numpy`) and dLoss/d(pre-activation) on return; writes the part of
+    dLoss/ds^{t-1} that skips ``p`` into ``g_direct`` [n, 2H]."""
     H = s_prev.shape[1] // 2
-    gates, tc = z[:, :4 * H], z[:, 4 * H:]
-    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    n = du.shape[0]
+    i, f, g, o = du[:, :H], du[:, H:2 * H], du[:, 2 * H:3 * H], du[:, 3 * H:]
+    tc = z
     gh, gc = gs[:, :H], gs[:, H:]
     dc = g_direct[:, H:]  # dLoss/dc^t first, then times f
     np.multiply(tc, tc, out=dc)
@@ -166,15 +171,17 @@ def step_back_numpy(gs, z, s_prev, s_new, du, dp, g_direct):
     dc *= o
     dc *= gh
     dc += gc  # total dLoss/dc^t: carried from t+1 plus through h^t = o tanh(c^t)
-    np.multiply(dc, g, out=du[:, :H])  # through i g
-    np.multiply(dc, s_prev[:, H:], out=du[:, H:2 * H])  # through f c^{t-1}
-    np.multiply(dc, i, out=du[:, 2 * H:3 * H])  # through i g
-    np.multiply(gh, tc, out=du[:, 3 * H:])  # through o tanh(c^t)
-    d = 1.0 - gates
-    d *= gates  # sigmoid' = s (1 - s) on i, f, o
+    d = 1.0 - du
+    d *= du  # sigmoid' = s (1 - s) on i, f, o
     dg = d[:, 2 * H:3 * H]
     np.multiply(g, g, out=dg)
     np.subtract(1.0, dg, out=dg)  # tanh' = 1 - g^2 on g
-    du *= d  # backprop through the gates' nonlinearities
-    dc *= f  # c^{t-1} reaches c^t through f c^{t-1}
+    d[:, :H] *= g  # i: through i g
+    d[:, H:2 * H] *= s_prev[:, H:]  # f: through f c^{t-1}
+    d[:, 2 * H:3 * H] *= i  # g: through i g
+    np.multiply(d[:, 3 * H:], tc, out=du[:, 3 * H:])  # o: through o tanh(c^t) (o is read no more)
+    du[:, 3 * H:] *= gh
+    cf = np.multiply(dc, f, out=d[:, 3 * H:])  # c^{t-1} reaches c^t through f c^{t-1} (before f is overwritten)
+    np.multiply(d.reshape(n, 4, H)[:, :3], dc[:, None, :], out=du.reshape(n, 4, H)[:, :3])  # times dLoss/dc^t
+    np.copyto(dc, cf)
     g_direct[:, :H] = 0.0
