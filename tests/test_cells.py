@@ -274,14 +274,17 @@ def test_bad_arguments_are_named():
         ModelConfig(input_size=3, cell="lstm", activation="relu")
 
 
-def test_lstm_forward_keeps_the_gates_in_the_input_products():
-    """What the LSTM's NumPy forward keeps for BPTT: the inputs X [T*B, D], U [T, B, 4H] (which
-    holds the gates after the step), the states S [T+1, B, 2H] and tanh(c^t) [T, B, H] alone,
-    counted by tracemalloc (a separate gate buffer, as before 2026-12-01, held 4 T B H more)."""
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_forward_keeps_the_gates_in_the_input_products(cell):
+    """What a gated cell's NumPy forward keeps for BPTT: the inputs X [T*B, D], U [T, B, G*H]
+    (which holds the gates after the step), the states S [T+1, B, S] and one [T, B, H] buffer
+    (the LSTM's tanh(c^t), the GRU's p_n + b_hn), counted by tracemalloc: a separate gate
+    buffer, as before 2026-12-01, held 4 T B H (LSTM) or 3 T B H (GRU) more."""
     from benchmarks.lstm_memory import measure
 
     B, T, D, H = 16, 40, 24, 64
-    measure("lstm", B, T, D, H)  # the first call imports what the layer imports lazily
-    held, _ = measure("lstm", B, T, D, H)
-    want = 4 * (T * B * D + T * B * 4 * H + (T + 1) * B * 2 * H + T * B * H)
+    G, SW = (4, 2 * H) if cell == "lstm" else (3, H)
+    measure(cell, B, T, D, H)  # the first call imports what the layer imports lazily
+    held, _ = measure(cell, B, T, D, H)
+    want = 4 * (T * B * D + T * B * G * H + (T + 1) * B * SW + T * B * H)
     assert want <= held < want + 4 * T * B * H // 2, (held, want)

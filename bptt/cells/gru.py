@@ -108,26 +108,30 @@ template <typename F> __device__ __forceinline__ void gru_backward(int j, int H,
 
 # NumPy's fast path: the same step with ``out=`` into the layer's buffers.  bptt.recurrent uses
 # it on NumPy arrays; the functions above are the array-API reference, and the tests compare them.
+# As the LSTM's, the step keeps its gates r, z, n where its input part was (the step's row of the
+# layer's U, contiguous and just read; the backward writes dLoss/du there), and only p_n + b_hn
+# in a buffer of its own (``z``, [n, H]).
 
-SAVED_NUMPY = SAVED
+SAVED_NUMPY = 1  # p_n + b_hn; r, z, n stay in the step's row of U
 HALVED = (0, 1)  # the sigmoid blocks r, z: the layer halves their columns of u and p beforehand
 
 
 def step_numpy(u, a, s_prev, s_new, z, params):
-    """``u`` and ``a`` (which holds ``p`` and is overwritten) [n, 3H] come with the blocks r, z
-    halved (``HALVED``); writes ``s_new`` [n, H] and ``z`` [n, 4H]."""
+    """``u`` and ``a`` [n, 3H] (the input part and ``p``) come with the blocks r, z halved
+    (``HALVED``); writes the gates r, z, n into ``u``, ``s_new`` [n, H] and p_n + b_hn into
+    ``z`` [n, H]."""
     H = s_prev.shape[1]
-    rz = z[:, :2 * H]
-    np.add(u[:, :2 * H], a[:, :2 * H], out=rz)  # halved pre-activations of r, z
+    rz = u[:, :2 * H]
+    np.add(rz, a[:, :2 * H], out=rz)  # halved pre-activations of r, z
     np.tanh(rz, out=rz)
     rz *= 0.5  # sigmoid(x) = tanh(x / 2) / 2 + 1 / 2
     rz += 0.5
     r, zg = rz[:, :H], rz[:, H:]
-    hn = z[:, 3 * H:]
+    hn = z
     np.add(a[:, 2 * H:], params["b_hn"], out=hn)  # the state part of n, with its own bias
-    n = z[:, 2 * H:3 * H]
-    np.multiply(r, hn, out=n)
-    n += u[:, 2 * H:]
+    n = u[:, 2 * H:]
+    rh = np.multiply(r, hn, out=a[:, :H])
+    n += rh  # the input part of n plus r (p_n + b_hn)
     np.tanh(n, out=n)
     np.subtract(s_prev, n, out=s_new)
     s_new *= zg
@@ -135,24 +139,25 @@ def step_numpy(u, a, s_prev, s_new, z, params):
 
 
 def step_back_numpy(g, z, s_prev, s_new, du, dp, g_direct):
+    """``du`` holds the step's gates r, z, n on entry (:func:`step_numpy`) and dLoss/du on
+    return; writes dLoss/dp into ``dp`` and the part of dLoss/ds^{t-1} that skips ``p`` into
+    ``g_direct``."""
     H = s_prev.shape[1]
-    r, zg, n, hn = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    r, zg, n, hn = du[:, :H], du[:, H:2 * H], du[:, 2 * H:], z
+    np.multiply(g, zg, out=g_direct)  # h^{t-1} reaches h^t through z h^{t-1}
     one_minus_z = 1.0 - zg
-    dn = du[:, 2 * H:]
+    dz = np.subtract(s_prev, n, out=dp[:, H:2 * H])  # dp's block z as scratch, filled below
+    dz *= g
+    dz *= one_minus_z
+    zg *= dz  # dz: through z (h - n), then the sigmoid
+    dn = n
     np.multiply(n, n, out=dn)
     np.subtract(1.0, dn, out=dn)  # tanh'
     dn *= g
-    dn *= one_minus_z  # through (1 - z) n, then tanh
-    dz = du[:, H:2 * H]
-    np.subtract(s_prev, n, out=dz)
-    dz *= g
-    dz *= zg
-    dz *= one_minus_z  # through z (h - n), then the sigmoid
-    dr = du[:, :H]
-    np.multiply(dn, hn, out=dr)
-    dr *= r
-    np.subtract(1.0, r, out=one_minus_z)
-    dr *= one_minus_z  # through r (p_n + b_hn), then the sigmoid
-    dp[:, :2 * H] = du[:, :2 * H]
+    dn *= one_minus_z  # dn: through (1 - z) n, then tanh
     np.multiply(dn, r, out=dp[:, 2 * H:])  # the state part of n is scaled by r
-    np.multiply(g, zg, out=g_direct)  # h^{t-1} reaches h^t through z h^{t-1}
+    np.subtract(1.0, r, out=one_minus_z)
+    r *= one_minus_z
+    r *= dn
+    r *= hn  # dr: through r (p_n + b_hn), then the sigmoid
+    dp[:, :2 * H] = du[:, :2 * H]
