@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                         f"gain for 3 epochs).  Default: on for classify and tag data over at most {CURRICULUM_MAX_VOCAB} "
                         "distinct tokens (sequences of symbols) without --pretrained, off for text with a word "
                         "vocabulary and for language models")
+    t.add_argument("--init", metavar="MODEL",
+                   help="start from the weights of a model file (fine-tuning, or going on with other settings): "
+                        "its task, vocabulary, labels and layers are kept, the optimiser and the schedule start "
+                        "afresh; tokens it does not know are read as <unk>")
     t.add_argument("--restarts", type=int, default=1, metavar="N",
                    help="train N models (seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
                         "on a machine with enough cores, else one after another within --max-time; stops early "
@@ -424,6 +428,55 @@ def _mpi_comm(args):
     return comm
 
 
+def _init_model(args):
+    """With --init: the model file, read once, and the options set from it (its task, tokenizer or level,
+    and layers); an option given with another value than the model's is refused by name."""
+    if args.pretrained:
+        raise UserError(f"--pretrained {args.pretrained!r} and --init {args.init!r}: the vocabulary and the "
+                        f"embedding come from the model of --init")
+    if args.min_count is not None:
+        raise UserError(f"--min-count {args.min_count} and --init {args.init!r}: the vocabulary comes from the "
+                        f"model of --init (tokens it does not know are read as <unk>)")
+    if args.restarts > 1:
+        raise UserError("--init starts one run from one model; it cannot be combined with --restarts")
+    ck = _load(args.init)
+    cfg, meta = ck.model.config, ck.meta
+    if args.task is not None and args.task != meta["task"]:
+        raise UserError(f"--task {args.task}: the model of --init {args.init!r} is a {meta['task']} model")
+    args.task = meta["task"]
+    d = ModelConfig(input_size=1)
+    layers = (("--hidden", "hidden", d.hidden_size, cfg.hidden_size), ("--embed", "embed", d.embed_dim, cfg.embed_dim),
+              ("--cell", "cell", None, cfg.cell), ("--activation", "activation", d.activation, cfg.activation),
+              ("--learn-s0", "learn_s0", False, cfg.learn_s0), ("--dtype", "dtype", d.dtype, cfg.dtype),
+              ("--layers", "layers", d.num_layers, cfg.num_layers),
+              ("--bidirectional", "bidirectional", False, cfg.bidirectional),
+              ("--add-layer", "add_layer", [], list(cfg.extra_layers)))
+    for opt, key, default, theirs in layers:
+        given = getattr(args, key)
+        if given != default and given != theirs:
+            if isinstance(given, bool):
+                what = f"{opt}: the model of --init {args.init!r} was trained without it"
+            else:
+                shown = lambda v: " ".join(map(str, v)) if isinstance(v, list) else v  # noqa: E731
+                what = f"{opt} {shown(given)}: the model of --init {args.init!r} has {shown(theirs)!r}"
+            raise UserError(f"{what}; its layers are kept (leave {opt} out, or train a new model without --init)")
+        setattr(args, key, theirs)
+    if args.task == "lm":
+        if args.level is not None and args.level != meta["level"]:
+            raise UserError(f"--level {args.level}: the model of --init {args.init!r} is a {meta['level']}-level "
+                            f"language model")
+        args.level = meta["level"]
+        args.window = meta.get("window", 64) if args.window is None else args.window
+        args.stateful = meta.get("stateful", True) if args.stateful is None else args.stateful
+    else:
+        tok = meta.get("tokenizer", "space")
+        if args.tokenize not in ("auto", tok):
+            raise UserError(f"--tokenize {args.tokenize}: the model of --init {args.init!r} reads its sequences "
+                            f"with {tok!r}")
+        args.tokenize = tok
+    return ck
+
+
 def _resumed(args):
     """With --resume: the interrupted run's state file (``OUT.last``), read once, for the defaults it
     keeps (its cell, which may have been chosen before the default was decided by the data, and its
@@ -445,7 +498,7 @@ def _train_outputs(args):
                ("--plot", args.plot), ("--grad-norms", args.grad_norms)]
     outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", f"{o}.run{k + 1}{suf}")
                 for k in range(min(args.restarts, 1000) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
-    inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained)]
+    inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained), ("--init", args.init)]
     return outputs, inputs
 
 
@@ -461,6 +514,7 @@ def cmd_train(args, out=print) -> int:
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
     found_tokenizer = None  # what the task's detection decided, for --tokenize auto
+    init = _init_model(args) if args.init else None
     found_task = args.task is None
     if args.task is None:
         try:
@@ -486,7 +540,7 @@ def cmd_train(args, out=print) -> int:
         if args.word_dropout:
             raise UserError("--word-dropout is for classify and tag data; a language model's inputs are its targets "
                             "(use --dropout)")
-        train_data, valid, vocab, labels, meta = _lm_data(args, out)
+        train_data, valid, vocab, labels, meta = _lm_data(args, out, init)
     else:
         if args.tokenize == "auto":
             try:
@@ -499,9 +553,13 @@ def cmd_train(args, out=print) -> int:
         examples, skipped = _read(args.data, args.task, args)
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
-        vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
-        _vocab_not_empty(vocab, args.min_count, args.data)
-        labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
+        if init is not None:  # the model's vocabulary and labels, as bptt evaluate reads new data
+            vocab, labels = Vocab(init.meta["vocab"]), Labels(init.meta["labels"])
+            _say_unknown(sum(vocab.n_unknown(ex.tokens) for ex in examples), out)
+        else:
+            vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
+            _vocab_not_empty(vocab, args.min_count, args.data)
+            labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
         if args.task == "classify" and len(labels) < 2:
             raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
         if args.task == "classify" and len(labels) == len(examples) > 10:
@@ -562,6 +620,8 @@ def cmd_train(args, out=print) -> int:
                           extra_layers=tuple(args.add_layer))
     except ValueError as e:
         raise UserError(str(e)) from None
+    if init is not None:
+        cfg = init.model.config  # the same as the options give (_init_model set them), with its own pad id
     if args.restarts < 1:
         raise UserError(f"--restarts must be a positive integer, got {args.restarts}")
     if args.restarts > 1 and args.resume:
@@ -585,6 +645,10 @@ def cmd_train(args, out=print) -> int:
     model = Model(cfg, rng=rng)
     if E is not None:
         model.params["E"] = E.astype(cfg.dtype)
+    if init is not None:
+        model.params = {k: np.array(v, copy=True) for k, v in init.model.params.items()}
+        out(f"starting from the weights of {args.init} (its task, vocabulary, labels and layers; the optimiser "
+            f"and the learning-rate schedule start afresh)")
     n_params = sum(v.size for v in model.params.values())
     if args.task == "lm":
         out(f"{train_data.ids.shape[0]:,} training tokens ({args.level} level), vocabulary {len(vocab)}; "
@@ -671,7 +735,7 @@ def _lm_stream(path, vocab, meta, window, bptt_steps=None, stateful=True, batch_
         raise UserError(f"{path}: {e}" if not str(e).startswith(os.fspath(path)) else str(e)) from None
 
 
-def _lm_data(args, out):
+def _lm_data(args, out, init=None):
     from .lm import read_text
 
     if args.window < 1:
@@ -680,10 +744,14 @@ def _lm_data(args, out):
         tokens = _lm_tokens(read_text(args.data), args.level)
     except DataError as e:
         raise UserError(str(e)) from None
-    min_count = args.min_count or (3 if args.level == "word" else 1)
-    vocab = Vocab.build([tokens], min_count=min_count)
-    _vocab_not_empty(vocab, min_count if args.min_count else f"{min_count} (the default for --level word)",
-                     args.data)
+    if init is not None:  # the model's vocabulary: tokens it does not know are <unk>
+        vocab = Vocab(init.meta["vocab"])
+        _say_unknown(vocab.n_unknown(tokens), out)
+    else:
+        min_count = args.min_count or (3 if args.level == "word" else 1)
+        vocab = Vocab.build([tokens], min_count=min_count)
+        _vocab_not_empty(vocab, min_count if args.min_count else f"{min_count} (the default for --level word)",
+                         args.data)
     labels = Labels(vocab.tokens)  # the output classes are the tokens themselves
     ids = vocab.encode(tokens)
     meta = {"task": "lm", "level": args.level, "vocab": vocab.tokens, "labels": labels.names,
