@@ -457,8 +457,7 @@ def _init_model(args):
             if isinstance(given, bool):
                 what = f"{opt}: the model of --init {args.init!r} was trained without it"
             else:
-                shown = lambda v: " ".join(map(str, v)) if isinstance(v, list) else v  # noqa: E731
-                what = f"{opt} {shown(given)}: the model of --init {args.init!r} has {shown(theirs)!r}"
+                what = f"{opt} {_shown(given)}: the model of --init {args.init!r} has {_shown(theirs)!r}"
             raise UserError(f"{what}; its layers are kept (leave {opt} out, or train a new model without --init)")
         setattr(args, key, theirs)
     if args.task == "lm":
@@ -475,6 +474,17 @@ def _init_model(args):
                             f"with {tok!r}")
         args.tokenize = tok
     return ck
+
+
+def _shown(value):
+    """An option's value as it is written on the command line (a list of --add-layer specs as KIND@POINT[:K=V])."""
+    if not isinstance(value, list):
+        return value
+    specs = []
+    for spec in value:
+        extra = ",".join(f"{k}={v}" for k, v in spec.items() if k not in ("kind", "at"))
+        specs.append(f"{spec['kind']}@{spec['at']}" + (f":{extra}" if extra else ""))
+    return " ".join(specs) or "none"
 
 
 def _resumed(args):

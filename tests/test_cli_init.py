@@ -75,6 +75,7 @@ def test_init_then_resume_is_exact(tmp_path, capsys, trained):
     (["--layers", "2"], "--layers 2: the model of --init"),
     (["--bidirectional"], "--bidirectional: the model of --init"),
     (["--learn-s0"], "--learn-s0: the model of --init"),
+    (["--add-layer", "layer_norm@head:eps=0.001"], "--add-layer layer_norm@head:eps=0.001: the model of --init"),
     (["--task", "tag"], "--task tag: the model of --init"),
     (["--tokenize", "space"], "--tokenize space: the model of --init"),
     (["--min-count", "2"], "--min-count 2 and --init"),
