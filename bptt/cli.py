@@ -622,16 +622,17 @@ def cmd_train(args, out=print) -> int:
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr)
-    try:
-        cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
-                          hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
-                          learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
-                          num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell, dtype=args.dtype,
-                          extra_layers=tuple(args.add_layer))
-    except ValueError as e:
-        raise UserError(str(e)) from None
     if init is not None:
-        cfg = init.model.config  # the same as the options give (_init_model set them), with its own pad id
+        cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
+    else:
+        try:
+            cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
+                              hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
+                              learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
+                              num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell,
+                              dtype=args.dtype, extra_layers=tuple(args.add_layer))
+        except ValueError as e:
+            raise UserError(str(e)) from None
     if args.restarts < 1:
         raise UserError(f"--restarts must be a positive integer, got {args.restarts}")
     if args.restarts > 1 and args.resume:
@@ -652,13 +653,14 @@ def cmd_train(args, out=print) -> int:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
                             "sequences shorter (for text to model token by token, --task lm reads windows)")
-    model = Model(cfg, rng=rng)
-    if E is not None:
-        model.params["E"] = E.astype(cfg.dtype)
     if init is not None:
-        model.params = {k: np.array(v, copy=True) for k, v in init.model.params.items()}
+        model = init.model  # read from the file for this run alone: its weights are the starting point
         out(f"starting from the weights of {args.init} (its task, vocabulary, labels and layers; the optimiser "
             f"and the learning-rate schedule start afresh)")
+    else:
+        model = Model(cfg, rng=rng)
+    if E is not None:
+        model.params["E"] = E.astype(cfg.dtype)
     n_params = sum(v.size for v in model.params.values())
     if args.task == "lm":
         out(f"{train_data.ids.shape[0]:,} training tokens ({args.level} level), vocabulary {len(vocab)}; "
