@@ -18,6 +18,32 @@ def positive_int(name: str, v) -> int:
     return int(v)
 
 
+def plain_numbers(obj, ints: tuple, reals: tuple) -> None:
+    """Make NumPy scalars in a frozen dataclass's fields plain ``int`` / ``float`` (``np.int64(10)``,
+    as ``x.max() + 1`` gives, is as good a size as ``10``, and model files and resume states are JSON);
+    a NumPy bool is left alone, to be refused by the field's own check."""
+    for name in ints:
+        v = getattr(obj, name)
+        if isinstance(v, np.integer) and not isinstance(v, np.bool_):
+            object.__setattr__(obj, name, int(v))
+    for name in reals:
+        v = getattr(obj, name)
+        if isinstance(v, (np.integer, np.floating)) and not isinstance(v, np.bool_):
+            object.__setattr__(obj, name, float(v) if isinstance(v, np.floating) else int(v))
+
+
+def as_rng(rng, name: str = "rng"):
+    """``rng`` as a ``numpy.random.Generator``: a Generator as it is, or an int seed given to
+    ``np.random.default_rng``; anything else is a TypeError naming it."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
+        if rng < 0:
+            raise ValueError(f"{name} must be a numpy.random.Generator or a seed >= 0, got {rng!r}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, got {type(rng).__name__}")
+
+
 def pad_id_text(pad_id: int) -> str:
     """Why a pad id at a real step is refused (bptt.train.SeqData.check, bptt.lm.TextStream.check)."""
     return (f"id {pad_id} is the pad, whose embedding stays zero and learns nothing; give the real tokens other "
@@ -63,6 +89,8 @@ def lengths_to_mask(xp, lengths, mask, B: int, T: int):
             raise ValueError(f"lengths must have shape [B] = [{B}], got shape {tuple(host.shape)}")
         if host.dtype == np.bool_:  # True would read as length 1
             raise TypeError("lengths must be integers, got dtype bool (a mask of real steps? give it as mask=)")
+        if not (np.issubdtype(host.dtype, np.integer) or np.issubdtype(host.dtype, np.floating)):
+            raise TypeError(f"lengths must be integers, got dtype {host.dtype}")
         if host.size and not np.issubdtype(host.dtype, np.integer):
             if not np.all(np.mod(host, 1) == 0):
                 raise TypeError(f"lengths must be integers, got dtype {host.dtype}")

@@ -211,8 +211,7 @@ def generate(model: Model, prompt_ids, length: int, *, temperature: float = 1.0,
                          f"not a sample), got {length!r}")
     if not 0 <= temperature < math.inf:
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = _checks.as_rng(rng)
     if model.config.head != "many_to_many" or model.config.vocab_size != model.config.output_size:
         raise ValueError("model must be a language model (token ids in, the next token's logits at every step: "
                          f"head='many_to_many', output_size = vocab_size), got head={model.config.head!r}, "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _cpu, cells, stack
+from ._checks import as_rng, plain_numbers
 from ._xp import namespace, to_numpy
 from .activations import ACTIVATIONS
 from .layers import Dense, Dropout, Embedding, FinalGrad, LastStates
@@ -57,6 +58,8 @@ class ModelConfig:
     extra_layers: tuple = ()
 
     def __post_init__(self):
+        plain_numbers(self, ("hidden_size", "output_size", "input_size", "vocab_size", "embed_dim", "pad_id",
+                             "num_layers"), ())
         if not isinstance(self.extra_layers, (tuple, list)):
             raise ValueError(f"extra_layers must be a list of layer specs (dicts), got {self.extra_layers!r}")
         object.__setattr__(self, "extra_layers", tuple(dict(s) if isinstance(s, dict) else s
@@ -253,6 +256,7 @@ class Model:
         if params is None:
             if rng is None:
                 raise TypeError("give params, or rng to initialise new ones (e.g. rng=np.random.default_rng(0))")
+            rng = as_rng(rng)  # a Generator, or an int seed
             _check_room(config)
             params = self.init_params(config, rng)
         else:

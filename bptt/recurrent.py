@@ -43,8 +43,7 @@ def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool
     if c is None:
         return rnn.init(input_size, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype)
     D, H = _checks.positive_int("input_size", input_size), _checks.positive_int("hidden_size", hidden_size)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = _checks.as_rng(rng)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
@@ -156,7 +155,7 @@ def forward(params: dict, x, lengths=None, mask=None, *, cell: str = "rnn", acti
     states = xp.permute_dims(S[1:, :, :H], (1, 0, 2))  # [B, T, H]: the h part after each step
     cache = {"cell": cell, "X": X, "S": S, "U": U, "Z": Z, "mask": m, "shape": (B, T, D, H), "fast": fast, "fused": fused,
              "learn_s0": s_init is None and all(k in params for k in c.INITIAL),
-             "real_rows": real_rows, "row_work": row_work}
+             "real_rows": real_rows, "row_work": row_work, "check": check}
     return states, cache
 
 
@@ -182,7 +181,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     B, T, D, H = cache["shape"]
     G, SW = c.GATES, c.STATE_PARTS * H
     xp = namespace(S, d_states, d_last)
-    rnn._check_output_grads(d_states, d_last, B, T, H, S)
+    rnn._check_output_grads(d_states, d_last, B, T, H, S, cache.get("check", True))
     W_s = params["W_s"]
     W_hT = xp.permute_dims(W_s[:H, :], (1, 0))
     if is_numpy(xp):

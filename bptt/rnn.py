@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks, _cpu, _cuda_rnn
-from ._xp import is_numpy, namespace, orthogonal, to_numpy, xavier_uniform
+from ._xp import all_finite, is_numpy, namespace, orthogonal, to_numpy, xavier_uniform
 from .activations import get as get_activation
 
 __all__ = ["init", "forward", "backward", "step"]
@@ -53,8 +53,7 @@ def init(
     input rows ``W_s[H:]`` are Glorot-uniform, ``b_s`` and ``s0`` start at zero.
     """
     D, H = _checks.positive_int("input_size", input_size), _checks.positive_int("hidden_size", hidden_size)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = _checks.as_rng(rng)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
@@ -146,6 +145,7 @@ def forward(params: dict, x, lengths=None, mask=None, activation: str = "tanh", 
         "work": U,  # no longer needed: backward reuses its memory for dA
         "shape": (B, T, D, H), "learn_s0": "s0" in params and s_init is None, "fused": fused,
         "real_rows": real_rows, "row_work": row_work,
+        "check": check,  # backward checks dLoss/dstates for NaN too, as forward checked x
     }
     return states, cache
 
@@ -300,7 +300,7 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     X, S = cache["X"], cache["S"]
     B, T, D, H = cache["shape"]
     xp = namespace(S, d_states, d_last)
-    _check_output_grads(d_states, d_last, B, T, H, S)
+    _check_output_grads(d_states, d_last, B, T, H, S, cache.get("check", True))
     W_s = params["W_s"]
     with _cpu.parallel_for(xp, B, H):  # NumPy: each core may take its own rows / steps (bptt._cpu)
         g, dA, norms = _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms)
@@ -330,8 +330,9 @@ def backward(params: dict, cache: dict, d_states=None, *, d_last=None, need_dx: 
     return grads, dx
 
 
-def _check_output_grads(d_states, d_last, B, T, H, S):
-    """``d_states`` [B, T, H] and/or ``d_last`` [B, H], of the states' dtype."""
+def _check_output_grads(d_states, d_last, B, T, H, S, finite: bool = True):
+    """``d_states`` [B, T, H] and/or ``d_last`` [B, H], of the states' dtype, and with ``finite``
+    (the forward's ``check``) free of NaN and inf."""
     if d_states is None and d_last is None:
         raise TypeError("give d_states [B, T, H] and/or d_last [B, H]")
     for name, a, dims, shape in (("d_states", d_states, "[B, T, H]", (B, T, H)), ("d_last", d_last, "[B, H]", (B, H))):
@@ -340,6 +341,8 @@ def _check_output_grads(d_states, d_last, B, T, H, S):
             if tuple(a.shape) != shape:
                 raise ValueError(f"{name} must have shape {dims} = {list(shape)}, got {tuple(a.shape)}")
             _checks.same_dtype(name, a, "states", S)
+            if finite and not all_finite(namespace(a), a):
+                raise ValueError(f"{name} holds NaN or inf values (a diverged loss upstream?)")
 
 
 def _bptt_loop(xp, W_s, cache, d_states, d_last, step_norms):

@@ -161,6 +161,9 @@ class TrainConfig:
     chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
 
     def __post_init__(self):
+        _checks.plain_numbers(self, ("batch_size", "epochs", "max_steps", "patience", "plateau", "seed", "warmup",
+                             "stop_perfect", "chance_epochs"),
+                      ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time"))
         for name in ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time"):
             v = getattr(self, name)
             if not (v is None and name == "max_time") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
@@ -181,6 +184,8 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         for name in ("max_steps", "patience"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -263,8 +268,12 @@ class SeqData:
             raise ValueError(f"{name}: sequence {int(np.argmax(lengths < 1))} is empty")
         if c.vocab_size is not None:
             flat = np.concatenate([s.reshape(-1) for s in seqs])
-            if not np.issubdtype(flat.dtype, np.integer) or any(s.ndim != 1 for s in seqs):
-                raise TypeError(f"{name}: sequences must be 1-D integer token ids for a model with a vocabulary, "
+            odd = [i for i, s in enumerate(seqs) if s.ndim != 1]
+            if odd:
+                raise ValueError(f"{name}: sequences must be 1-D token ids [T_i] for a model with a vocabulary, "
+                                 f"sequence {odd[0]} has shape {tuple(seqs[odd[0]].shape)}")
+            if not np.issubdtype(flat.dtype, np.integer):
+                raise TypeError(f"{name}: sequences must be integer token ids for a model with a vocabulary, "
                                 f"got dtype {flat.dtype}")
             _in_range(flat, lengths, c.vocab_size, f"{name}: sequence", "token id", "the model's vocabulary")
             _no_pad_id(flat, lengths, c.pad_id, f"{name}: sequence")
@@ -353,6 +362,8 @@ class SeqData:
         of its ``output_size`` in its float dtype (``[B, K]``, or ``[B, T, K]``; a scalar per sequence
         or step when ``K`` is 1)."""
         x, L = pad_sequences([self.ids[i] for i in idx])
+        if model is not None and np.issubdtype(x.dtype, np.floating) and x.dtype != model.config.dtype:
+            x = x.astype(model.config.dtype)  # float vectors in the model's dtype, as the targets below
         loss = "softmax" if model is None else model.config.loss
         if loss != "softmax":
             K, dt = model.config.output_size, model.config.dtype

@@ -29,6 +29,7 @@ def x(rng):
     (dict(lengths=np.array([2, 5])), ValueError, ["lengths[1] = 5", "1..4"]),
     (dict(lengths=np.array([2, 3, 4])), ValueError, ["lengths", "[B] = [2]"]),
     (dict(lengths=np.array([1.5, 2.0])), TypeError, ["lengths", "integers"]),
+    (dict(lengths=["3", "2"]), TypeError, ["lengths must be integers", "<U1"]),
     (dict(mask=np.array([[True, True, False, False], [False] * 4])), ValueError, ["mask row 1", "no real step"]),
     (dict(mask=np.ones((B, T + 1), bool)), ValueError, ["mask", "[B, T] = [2, 4]", "(2, 5)"]),
     (dict(mask=np.ones((B, T))), TypeError, ["mask", "bool", "float64"]),
@@ -63,6 +64,23 @@ def test_backward_rejects_wrong_gradient_shape_and_dtype(p, x):
         rnn.backward(p, cache)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("which", ["d_states", "d_last"])
+def test_backward_rejects_nan_upstream_gradients_unless_forward_skipped_checks(p, x, cell, which):
+    """A NaN in dLoss/dstates is refused by name (the gradients came back NaN); a forward run with
+    check=False (a training loop whose data were checked once) skips this check as well."""
+    from bptt import recurrent
+    params = p if cell == "rnn" else recurrent.init(D, H, cell=cell, rng=np.random.default_rng(0), dtype=np.float64)
+    g = {"d_states": np.zeros((B, T, H)), "d_last": np.zeros((B, H))}
+    g[which].flat[3] = np.nan
+    _, cache = recurrent.forward(params, x, cell=cell)
+    with pytest.raises(ValueError, match=f"{which} holds NaN or inf values"):
+        recurrent.backward(params, cache, **g)
+    _, cache = recurrent.forward(params, x, cell=cell, check=False)
+    grads, _ = recurrent.backward(params, cache, **g)
+    assert np.isnan(grads["W_s"]).any()
+
+
 def test_params_checked(p, x):
     with pytest.raises(ValueError, match=r"params\['b_s'\] must have shape \[H\] = \[5\]"):
         rnn.forward({**p, "b_s": np.zeros(4)}, x)
@@ -70,8 +88,41 @@ def test_params_checked(p, x):
         rnn.forward({"W": 1}, x)
     with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
         rnn.init(3, 0, rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
-        rnn.init(3, 4, rng=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed, got str"):
+        rnn.init(3, 4, rng="0")
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator or a seed >= 0, got -1"):
+        rnn.init(3, 4, rng=-1)
+
+
+def test_an_int_seed_is_as_good_as_a_generator():
+    """rng=0 is np.random.default_rng(0), in the layers and in Model (which raised AttributeError)."""
+    from bptt import Model, ModelConfig
+    a, b = rnn.init(3, 4, rng=0), rnn.init(3, 4, rng=np.random.default_rng(0))
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    cfg = ModelConfig(vocab_size=7, hidden_size=5, output_size=3)
+    m, n = Model(cfg, rng=np.int64(3)), Model(cfg, rng=np.random.default_rng(3))
+    assert m.params.keys() == n.params.keys() and all(np.array_equal(m.params[k], n.params[k]) for k in m.params)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed, got float"):
+        Model(cfg, rng=3.0)
+
+
+def test_numpy_integers_are_sizes_and_saved_as_plain_ints(tmp_path):
+    """vocab_size=ids.max() + 1 is an np.int64: the configs take it (they refused it) as an int, so
+    the model file's JSON can hold it; a NumPy bool is still no size."""
+    from bptt import Model, ModelConfig, checkpoint
+    from bptt.train import TrainConfig
+    cfg = ModelConfig(vocab_size=np.int64(10), hidden_size=np.int32(4), output_size=np.uint8(3), num_layers=np.int64(2))
+    assert cfg == ModelConfig(vocab_size=10, hidden_size=4, output_size=3, num_layers=2)
+    assert type(cfg.vocab_size) is int and type(cfg.num_layers) is int
+    checkpoint.save(tmp_path / "m.bptt", Model(cfg, rng=0))
+    assert checkpoint.load(tmp_path / "m.bptt").model.config == cfg
+    tc = TrainConfig(batch_size=np.int64(8), lr=np.float32(0.5), seed=np.int64(2))
+    assert (type(tc.batch_size), type(tc.lr), type(tc.seed)) == (int, float, int) and tc.lr == 0.5
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got np.True_"):
+        ModelConfig(vocab_size=10, hidden_size=np.True_)
+    for bad in (-1, 1.5, "0", True):
+        with pytest.raises(ValueError, match=f"seed must be an integer >= 0, got {bad!r}"):
+            TrainConfig(seed=bad)
 
 
 def test_embedding_ids_checked(rng):

@@ -151,7 +151,7 @@ def test_stream_checks():
     ({"prompt_ids": []}, ValueError, r"prompt_ids must be a non-empty list of token ids, got \[\]"),
     ({"prompt_ids": "ab"}, ValueError, r"prompt_ids must be a non-empty list of token ids, got 'ab'"),
     ({"prompt_ids": [12]}, ValueError, r"ids holds id 12, outside the vocabulary 0..9"),
-    ({"rng": None}, TypeError, r"rng must be a numpy.random.Generator, got NoneType"),
+    ({"rng": None}, TypeError, r"rng must be a numpy.random.Generator or an int seed, got NoneType"),
     ({"model": "classify"}, ValueError, r"model must be a language model .* got head='many_to_one'"),
 ])
 def test_generate_refuses_bad_arguments_by_name(kw, exc, words):

@@ -47,6 +47,28 @@ def test_a_batch_keeps_float_targets_and_scalars_become_one_output():
     np.testing.assert_array_equal(y[:, 0], np.array([0.37, -2.5, 1.25], np.float32))
 
 
+def test_float64_sequences_train_a_float32_model_as_their_float32_copies():
+    """np.random gives float64; a float32 model reads such data in its own dtype (it raised a dtype
+    error that named neither the data nor the fix), exactly as if the user had cast it."""
+    tr, va = _sums(64, 1, 6, 1), _sums(16, 1, 6, 2)
+    wide = SeqData([x.astype(np.float64) for x in tr.ids], tr.targets, "classify")
+    runs = []
+    for data in (tr, wide):
+        model = _sum_model()
+        train(model, data, va, TrainConfig(epochs=2, lr=0.01), log=lambda *_: None, progress=False)
+        runs.append(model.params)
+    assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])
+    assert wide.batch([0, 1], _sum_model()).x.dtype == np.float32
+
+
+def test_token_ids_of_the_wrong_rank_are_named_by_shape():
+    model = Model(ModelConfig(vocab_size=5, embed_dim=2, hidden_size=4, output_size=2), rng=np.random.default_rng(0))
+    data = SeqData([np.array([2, 3]), np.array([[2, 3, 4]])], [0, 1], "classify")
+    with pytest.raises(ValueError, match=r"train_data: sequences must be 1-D token ids \[T_i\] .* sequence 1 has "
+                                         r"shape \(1, 3\)"):
+        train(model, data, None, TrainConfig(epochs=1), log=lambda *_: None, progress=False)
+
+
 def test_sigmoid_outputs_train_and_score_every_output():
     rng = np.random.default_rng(0)
 
