@@ -1239,9 +1239,13 @@ def _main(argv) -> int:
         # a full disk, a quota, a read-only or failing file system: the machine's, not a bug; every
         # write is atomic, so what was there before (a model, OUT.last's state) is whole
         where = f"{e.filename}: " if e.filename else ""
-        print(f"bptt {args.command}: error: {where}{e.strerror or e}"
-              + ("; the files written before it are whole (--resume continues from OUT.last)"
-                 if args.command == "train" else ""), file=sys.stderr)
+        said = ""
+        if args.command == "train":
+            last = f"{args.out}.last" if getattr(args, "out", None) else None
+            said = (f"; the files written before it are whole (--resume continues from {last})"
+                    if last and os.path.isfile(last) else "; the files written before it are whole (no "
+                    "training state was saved yet: --resume has nothing to continue from)")
+        print(f"bptt {args.command}: error: {where}{e.strerror or e}{said}", file=sys.stderr)
         return 1
     except Exception:
         comm = _JOB["comm"]

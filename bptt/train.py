@@ -647,9 +647,12 @@ def _sole_writer(out: str | None):
             other = os.pread(fd, 32, 0).decode(errors="replace").strip()
             raise ValueError(f"{out!r} is being written by another bptt train (pid {other or 'unknown'}); "
                              f"wait for it to end or choose another --out") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
+            os.ftruncate(fd, 0)
+            try:
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except OSError as e:  # a full disk: said with the file's name, and the lock goes all the same
+                raise OSError(e.errno, e.strerror, path) from None
             yield
         finally:
             try:

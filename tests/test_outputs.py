@@ -203,12 +203,30 @@ def test_a_full_disk_during_training_is_one_line_and_leaves_the_last_state_whole
     rc, _, err = run(capsys, *common[:-2], "--out", str(tmp_path / "n.bptt"))
     assert rc == 1 and calls
     assert err.strip().startswith(f"bptt train: error: {tmp_path / 'n.bptt'}") and "No space left on device" in err
+    assert "no training state was saved yet: --resume has nothing to continue from" in err  # no n.bptt.last
     assert "Traceback" not in err and _files(tmp_path) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv",
                                                            "train.tsv", "valid.tsv"]
     rc, _, err = run(capsys, *common, "--resume")  # fails at its first save: OUT.last as it was
-    assert rc == 1 and "No space left on device" in err and "--resume continues from OUT.last" in err
+    assert rc == 1 and "No space left on device" in err and f"--resume continues from {out}.last" in err
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert (tmp_path / "m.bptt.last").read_bytes() == saved
+
+
+def test_a_full_disk_at_the_lock_file_is_named_and_leaves_no_lock_behind(tmp_path, capsys, data, monkeypatch):
+    """The run's first write is its pid into .OUT.lock; on a full disk that failed with a message that
+    named no file, and the lock file stayed."""
+    tr, _ = data
+    real = os.pwrite
+
+    def full(fd, data, offset):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--hidden", "4",
+                     "--quiet", "--out", str(tmp_path / "m.bptt"))
+    monkeypatch.setattr(os, "pwrite", real)
+    assert rc == 1 and err.startswith(f"bptt train: error: {tmp_path / '.m.bptt.lock'}: No space left on device")
+    assert "Traceback" not in err and _files(tmp_path) == ["train.tsv", "valid.tsv"]
 
 
 def test_demo_out_dir_that_is_a_file_or_holds_a_folder_is_named(tmp_path, capsys):
