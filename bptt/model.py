@@ -62,8 +62,9 @@ class ModelConfig:
                              "num_layers"), ())
         if not isinstance(self.extra_layers, (tuple, list)):
             raise ValueError(f"extra_layers must be a list of layer specs (dicts), got {self.extra_layers!r}")
-        object.__setattr__(self, "extra_layers", tuple(dict(s) if isinstance(s, dict) else s
-                                                       for s in self.extra_layers))
+        object.__setattr__(self, "extra_layers", tuple(  # NumPy scalars as Python's (the file's JSON)
+            {k: v.item() if isinstance(v, np.generic) else v for k, v in s.items()} if isinstance(s, dict) else s
+            for s in self.extra_layers))
         for name in ("hidden_size", "output_size", "embed_dim"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:

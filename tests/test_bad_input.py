@@ -118,6 +118,10 @@ def test_numpy_integers_are_sizes_and_saved_as_plain_ints(tmp_path):
     assert checkpoint.load(tmp_path / "m.bptt").model.config == cfg
     tc = TrainConfig(batch_size=np.int64(8), lr=np.float32(0.5), seed=np.int64(2))
     assert (type(tc.batch_size), type(tc.lr), type(tc.seed)) == (int, float, int) and tc.lr == 0.5
+    ln = ModelConfig(vocab_size=10, extra_layers=({"kind": "layer_norm", "at": "states", "eps": np.float32(0.5)},))
+    assert type(ln.extra_layers[0]["eps"]) is float  # a field of an extra layer too
+    checkpoint.save(tmp_path / "ln.bptt", Model(ln, rng=0))
+    assert checkpoint.load(tmp_path / "ln.bptt").model.config == ln
     with pytest.raises(ValueError, match="hidden_size must be a positive integer, got np.True_"):
         ModelConfig(vocab_size=10, hidden_size=np.True_)
     for bad in (-1, 1.5, "0", True):
