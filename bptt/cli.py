@@ -94,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train an RNN (embedding -> RNN -> output) on a TSV/CSV/JSONL file.")
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
-    t.add_argument("--task", choices=["classify", "tag", "lm"], default=None,
-                   help="classify: one label from the final state; tag: one label per token; "
+    t.add_argument("--task", choices=["classify", "tag", "regress", "lm"], default=None,
+                   help="classify: one label from the final state; tag: one label per token; regress: one number "
+                        "(or several, space separated) from the final state, by mean squared error on targets "
+                        "standardised by the training file's mean and sd; "
                         "lm: a language model on a plain text file (the next token at every step) "
                         "(default: from --data: lm for plain text, tag when every label has one part per "
                         "token, else classify; the first line of the run says which)")
@@ -282,7 +284,7 @@ def _encode(examples, vocab, labels, task, path):
         ids, targets = encode(examples, vocab, labels, task, path)
     except ValueError as e:
         raise UserError(str(e)) from None
-    return SeqData(ids, targets, task)
+    return SeqData(ids, targets, "classify" if task == "regress" else task)  # regress: a number per sequence
 
 
 def _train_config(args, frozen=()) -> TrainConfig:
@@ -563,13 +565,17 @@ def cmd_train(args, out=print) -> int:
         examples, skipped = _read(args.data, args.task, args)
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
+        if args.task == "regress":
+            labels, standard = _regress_targets(examples, init, args, out)
         if init is not None:  # the model's vocabulary and labels, as bptt evaluate reads new data
             vocab, labels = Vocab(init.meta["vocab"]), Labels(init.meta["labels"])
             _say_unknown(sum(vocab.n_unknown(ex.tokens) for ex in examples), out)
         else:
             vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
             _vocab_not_empty(vocab, args.min_count, args.data)
-            labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify" else ex.target))
+            if args.task != "regress":
+                labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify"
+                                                                     else ex.target))
         if args.task == "classify" and len(labels) < 2:
             raise UserError(f"{args.data}: classify needs at least 2 different labels, found {labels.names}")
         if args.task == "classify" and len(labels) == len(examples) > 10:
@@ -578,18 +584,25 @@ def cmd_train(args, out=print) -> int:
         elif args.task == "classify" and _measured_values(labels.names):
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
-                f"and a value not seen in training cannot be predicted; bptt train classifies and does not "
-                f"regress (the library does: ModelConfig(loss='mse') with bptt.train.train; README, 'Training in Python')")
+                f"and a value not seen in training cannot be predicted; --task regress predicts numbers")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         valid = None
         if args.valid:
             vex, vskipped = _read(args.valid, args.task, args)
             if vskipped:
                 out(f"{args.valid}: skipped {vskipped} bad line(s)")
+            if args.task == "regress":
+                _same_outputs(vex, len(labels), args.valid, "the training file")
             valid = _encode(vex, vocab, labels, args.task, args.valid)
+        if args.task == "regress":  # the model learns the standardised targets; evaluate and predict undo it
+            for data in (train_data, valid):
+                if data is not None:
+                    data.targets = [(t - standard[0]) / standard[1] for t in data.targets]
         L = train_data.lengths
         meta = {"task": args.task, "tokenizer": args.tokenize, "vocab": vocab.tokens, "labels": labels.names,
                 "train_lengths": [int(L.min()), int(L.max())]}
+        if args.task == "regress":
+            meta["target_mean"], meta["target_sd"] = standard[0].tolist(), standard[1].tolist()
     meta["bptt_version"] = __version__
     E = None
     if args.pretrained:
@@ -626,9 +639,11 @@ def cmd_train(args, out=print) -> int:
         cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
     else:
         try:
+            regress = args.task == "regress"
             cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
-                              hidden_size=args.hidden, output_size=max(len(labels), 2), activation=args.activation,
-                              learn_s0=args.learn_s0, head="many_to_one" if args.task == "classify" else "many_to_many",
+                              hidden_size=args.hidden, output_size=len(labels) if regress else max(len(labels), 2),
+                              activation=args.activation, loss="mse" if regress else "softmax", learn_s0=args.learn_s0,
+                              head="many_to_one" if args.task in ("classify", "regress") else "many_to_many",
                               num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell,
                               dtype=args.dtype, extra_layers=tuple(args.add_layer))
         except ValueError as e:
@@ -669,8 +684,9 @@ def cmd_train(args, out=print) -> int:
             + (", stateful" if train_data.stateful else ""))
     else:
         L = train_data.lengths
+        what = (f"{len(labels)} number(s) each" if args.task == "regress" else f"{len(labels)} labels")
         out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
-            f"{len(labels)} labels; {_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters")
+            f"{what}; {_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters")
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
     if comm is not None:
@@ -730,6 +746,40 @@ def cmd_train(args, out=print) -> int:
         except RuntimeError as e:
             raise UserError(str(e)) from None
     return 0
+
+
+def _same_outputs(examples, k: int, path: str, whose: str) -> None:
+    """Regress data must have ``k`` numbers on every line, as the model has outputs."""
+    if examples and len(examples[0].target) != k:
+        raise UserError(f"{path}:{examples[0].line}: {len(examples[0].target)} number(s) per line where {whose} has "
+                        f"{k} (one per output)")
+
+
+def _regress_targets(examples, init, args, out):
+    """``(labels, (mean, sd))`` of regress data: one output per number on a line, named ``label`` (or
+    ``label1``, ``label2``, ...), and the standardisation the model learns under: the training file's mean
+    and standard deviation of each output, or those of the model of ``--init``."""
+    Y = np.array([ex.target for ex in examples], dtype=np.float64)  # [N, K]; read_examples checked K
+    K = Y.shape[1]
+    if init is not None:
+        labels = Labels(init.meta["labels"])
+        _same_outputs(examples, len(labels), args.data, f"the model of --init {args.init!r}")
+        mean, sd = np.array(init.meta["target_mean"]), np.array(init.meta["target_sd"])
+        return labels, (mean, sd)
+    mean, sd = Y.mean(axis=0), Y.std(axis=0)
+    flat = np.flatnonzero(~(sd > 0))
+    if flat.size:
+        k = int(flat[0])
+        raise UserError(f"{args.data}: every target{f' of output {k + 1}' if K > 1 else ''} is {Y[0, k]:g}: there is "
+                        f"nothing to learn (a regression needs targets that differ)")
+    if not np.all(np.isfinite(sd)):
+        raise UserError(f"{args.data}: the targets are too large to standardise (their spread overflows float64)")
+    labels = Labels(["label"] if K == 1 else [f"label{k + 1}" for k in range(K)])
+    shown = ", ".join(f"{m:.4g} and {s:.4g}" for m, s in zip(mean, sd))
+    out(f"targets standardised by their mean and sd in {args.data} ({shown}): the losses shown are mean squared "
+        f"errors in units of sd^2 (1.0: no better than always answering the mean); evaluate and predict give numbers "
+        f"in the data's units")
+    return labels, (mean, sd)
 
 
 def _lm_tokens(text: str, level: str) -> list:
@@ -801,8 +851,8 @@ def _load(path):
 def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
     """What in a model file's metadata disagrees with its config or with what 'bptt train' writes."""
     task = meta["task"]
-    if task not in ("classify", "tag", "lm"):
-        return f"task {task!r} is not classify, tag or lm"
+    if task not in ("classify", "tag", "regress", "lm"):
+        return f"task {task!r} is not classify, tag, regress or lm"
     vocab, labels = meta["vocab"], meta["labels"]
     for name, v in (("vocab", vocab), ("labels", labels)):
         if not isinstance(v, list) or not all(isinstance(t, str) for t in v) or len(set(v)) != len(v):
@@ -811,9 +861,20 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
         return f"vocab does not start with '<pad>', '<unk>': {vocab[:2]!r}"
     if cfg.vocab_size != len(vocab):
         return f"vocab has {len(vocab)} tokens but the embedding has {cfg.vocab_size} rows"
-    if not 1 <= len(labels) <= cfg.output_size or cfg.output_size != max(len(labels), 2):
+    if task == "regress":
+        if len(labels) != cfg.output_size or cfg.head != "many_to_one" or cfg.loss != "mse":
+            return (f"a regress model needs an mse head on the final state with one output per name in labels; this "
+                    f"one has head {cfg.head!r}, loss {cfg.loss!r}, {cfg.output_size} output(s), {len(labels)} name(s)")
+        for key in ("target_mean", "target_sd"):
+            v = meta.get(key)
+            if (not isinstance(v, list) or len(v) != cfg.output_size or not all(
+                    isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v)
+                    or (key == "target_sd" and not all(t > 0 for t in v))):
+                return f"{key} is not a list of {cfg.output_size} finite number(s)" + (
+                    " > 0" if key == "target_sd" else "")
+    elif not 1 <= len(labels) <= cfg.output_size or cfg.output_size != max(len(labels), 2):
         return f"labels has {len(labels)} names but the output layer has {cfg.output_size} units"
-    if cfg.head != ("many_to_one" if task == "classify" else "many_to_many") or cfg.loss != "softmax":
+    elif cfg.head != ("many_to_one" if task == "classify" else "many_to_many") or cfg.loss != "softmax":
         return f"a {task} model needs a softmax head {'on the final state' if task == 'classify' else 'at every step'}, " \
                f"this one has head {cfg.head!r} and loss {cfg.loss!r}"
     tok = meta.get("tokenizer", "space")
@@ -894,9 +955,16 @@ def cmd_evaluate(args, out=print) -> int:
                             f"{args.model!r} is a language model, whose text is one stream")
         return _evaluate_lm(ck, args, out)
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    if task == "regress" and (args.per_class or args.plot):
+        raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
+                        f"{args.model!r} is a regress model (--by-length gives its error by length)")
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"))
+    if task == "regress":
+        _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
     data = _encode(examples, vocab, labels, task, args.data)
     n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
+    if task == "regress":
+        return _evaluate_regress(ck, data, labels, skipped, n_unk, args, out)
     m = evaluate(ck.model, data)
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":
@@ -940,6 +1008,62 @@ def cmd_evaluate(args, out=print) -> int:
 
 
 MAX_CONFUSION = 20  # labels up to which bptt evaluate --per-class prints the confusion matrix
+
+
+def regress_outputs(ck, ids) -> np.ndarray:
+    """A regress model's numbers for the token id sequences ``ids``, in the data's units ``[N, K]``: the
+    model's outputs (standardised targets) times the training targets' sd plus their mean (model file's meta)."""
+    from .train import _eval_batches
+
+    lengths = np.array([len(i) for i in ids], dtype=np.int64)
+    y = np.empty((len(ids), ck.model.config.output_size), dtype=np.float64)
+    for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
+        x, L = pad_sequences([ids[i] for i in batch])
+        y[batch] = np.asarray(to_numpy(ck.model.predict(x, L)), dtype=np.float64)
+    return y * np.array(ck.meta["target_sd"]) + np.array(ck.meta["target_mean"])
+
+
+def _errors(pred, y) -> dict:
+    """Mean squared error, its root, mean absolute error and R^2 (1 - SSE / the targets' own sum of squares
+    about their mean; averaged over outputs) of ``pred`` against ``y`` ``[N, K]``."""
+    err = pred - y
+    sst = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    r2 = [1.0 - float((e ** 2).sum()) / float(t) if t > 0 else None for e, t in zip(err.T, sst)]
+    return {"mse": float((err ** 2).mean()), "rmse": float(np.sqrt((err ** 2).mean())),
+            "mae": float(np.abs(err).mean()), "r2": None if None in r2 else float(np.mean(r2))}
+
+
+def _evaluate_regress(ck, data, labels, skipped, n_unk, args, out) -> int:
+    """``bptt evaluate`` of a regress model: errors in the data's units, overall and with --by-length by length."""
+    y = np.array([np.asarray(t, dtype=np.float64) for t in data.targets])  # [N, K], the file's numbers
+    pred = regress_outputs(ck, data.ids)
+    res = {"n": len(y), **_errors(pred, y)}
+    if len(labels) > 1:
+        res["per_output"] = {name: _errors(pred[:, [k]], y[:, [k]]) for k, name in enumerate(labels.names)}
+    if skipped:
+        res["skipped"] = skipped
+    if n_unk:
+        res["unknown_tokens"] = n_unk
+    if args.by_length:
+        L = data.lengths
+        res["by_length"] = {str(int(n)): {"n": int((L == n).sum()), **_errors(pred[L == n], y[L == n])}
+                            for n in np.unique(L)}
+    if args.json:
+        out(json.dumps(res))
+        return 0
+    r2 = "n/a (every target is the same)" if res["r2"] is None else f"{res['r2']:.4f}"
+    out(f"n {res['n']}  mse {res['mse']:.6g}  rmse {res['rmse']:.6g}  mae {res['mae']:.6g}  r2 {r2}")
+    for name, e in res.get("per_output", {}).items():
+        out(f"  {name}: mse {e['mse']:.6g}  rmse {e['rmse']:.6g}  mae {e['mae']:.6g}  r2 "
+            + ("n/a" if e["r2"] is None else f"{e['r2']:.4f}"))
+    _say_unknown(n_unk, out)
+    if args.by_length:
+        tr = ck.meta.get("train_lengths") or [0, 0]
+        out(f"{'length':>7} {'n':>6} {'rmse':>10}")
+        for k, v in res["by_length"].items():
+            seen = " (trained)" if tr[0] <= int(k) <= tr[1] else ""
+            out(f"{k:>7} {v['n']:>6} {v['rmse']:>10.4g}{seen}")
+    return 0
 
 
 def _print_per_class(pc: dict, confusion, names, unit: str, out) -> None:
@@ -1055,6 +1179,10 @@ def cmd_predict(args, out=print) -> int:
     for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
         rows = [real[k] for k in batch]
         x, L = pad_sequences([ids[i] for i in rows])
+        if meta["task"] == "regress":  # numbers in the data's units, space separated
+            for i, y in zip(rows, regress_outputs(ck, [ids[i] for i in rows])):
+                results[i] = " ".join(f"{v:.6g}" for v in y)
+            continue
         prob = np.asarray(to_numpy(ck.model.predict(x, L)))
         for r, i in enumerate(rows):
             if meta["task"] == "classify":

@@ -449,7 +449,7 @@ def test_labels_that_are_measurements_get_a_note(tmp_path, capsys):
     data = tmp_path / "reg.tsv"
     data.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1') / len(s):.3f}\n" for s in rows))
     rc, out, _ = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "r.bptt"), "--epochs", "1")
-    assert rc == 0 and "labels are numbers (0.000, " in out and "does not regress" in out
+    assert rc == 0 and "labels are numbers (0.000, " in out and "--task regress predicts numbers" in out
     ids = tmp_path / "ids.tsv"  # a label column of ids, one per line
     ids.write_text("text\tlabel\n" + "".join(f"{s}\tid{k}\n" for k, s in enumerate(rows[:50])))
     rc, out, _ = run(capsys, "train", "--data", str(ids), "--out", str(tmp_path / "d.bptt"), "--epochs", "1")

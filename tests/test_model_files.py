@@ -182,7 +182,8 @@ def test_optimiser_state_is_checked(tmp_path, model_file):
 
 
 @pytest.mark.parametrize("change,words", [
-    (lambda h: h["meta"].update({"task": "regress"}), ["task 'regress'"]),
+    (lambda h: h["meta"].update({"task": "regression"}), ["task 'regression'"]),
+    (lambda h: h["meta"].update({"task": "regress"}), ["a regress model needs an mse head", "loss 'softmax'"]),
     (lambda h: h["meta"].update({"vocab": h["meta"]["vocab"] + ["2", "3"]}), ["embedding has"]),
     (lambda h: h["meta"].update({"vocab": ["a", "b"] + h["meta"]["vocab"][2:]}), ["<pad>"]),
     (lambda h: h["meta"].update({"labels": ["0", "1", "2"]}), ["output layer"]),

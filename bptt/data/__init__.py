@@ -12,12 +12,15 @@ __all__ = ["TASKS", "TOKENIZERS", "DataError", "Example", "read_examples", "dete
 
 
 def encode(examples, vocab: Vocab, labels: Labels, task: str, path: str = ""):
-    """Examples -> ``(ids, targets)``: lists of int64 arrays ``[T_i]`` and class ids (int or ``[T_i]``)."""
+    """Examples -> ``(ids, targets)``: lists of int64 arrays ``[T_i]`` and class ids (int or ``[T_i]``),
+    or for ``regress`` float64 arrays ``[K]`` (``labels`` unused)."""
     ids, targets = [], []
     for ex in examples:
         ids.append(vocab.encode(ex.tokens))
         where = f"{path}:{ex.line}: " if path else ""
-        if task == "classify":
+        if task == "regress":  # the numbers as they are (the command line standardises them)
+            targets.append(np.array(ex.target, dtype=np.float64))
+        elif task == "classify":
             targets.append(labels.encode(ex.target, where))
         else:
             targets.append(np.array([labels.encode(t, where) for t in ex.target], dtype=np.int64))

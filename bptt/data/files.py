@@ -3,8 +3,9 @@
 One column holds the sequence -- tokens separated by spaces, single
 characters (``tokenizer="chars"``) or English words and punctuation
 (``tokenizer="english"``: lower-cased, punctuation split off) -- and another the target: one label
-(``classify``, the tutorial's many-to-one) or one label per token (``tag``,
-space separated).  A header line is optional: it is recognised when its cells
+(``classify``, the tutorial's many-to-one), one label per token (``tag``,
+space separated) or one number per sequence (``regress``; several, space separated, for
+several outputs).  A header line is optional: it is recognised when its cells
 are the column names (``text`` and ``label`` by default).  Bad lines are
 reported with file and line number, or skipped and counted with ``skip_bad``.
 """
@@ -12,12 +13,13 @@ reported with file and line number, or skipped and counted with ``skip_bad``.
 from __future__ import annotations
 
 import csv
-import re
 import json
+import math
 import os
+import re
 from dataclasses import dataclass
 
-TASKS = ("classify", "tag")
+TASKS = ("classify", "tag", "regress")
 
 
 class DataError(ValueError):
@@ -27,7 +29,7 @@ class DataError(ValueError):
 @dataclass
 class Example:
     tokens: list
-    target: object  # str (classify) or list[str] (tag)
+    target: object  # str (classify), list[str] (tag) or list[float] (regress)
     line: int
 
 
@@ -207,10 +209,17 @@ def _whole(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-def _json_value(v, what: str, many: bool):
-    """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those."""
+def _json_value(v, what: str, many: bool, numbers: bool = False):
+    """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those.
+    With ``numbers`` (regress) a label may be any finite number, or a list of them."""
     if isinstance(v, str):
         return v
+    if numbers and what != "text":
+        vals = v if isinstance(v, list) and v else [v]
+        if all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in vals):
+            return " ".join(repr(t) for t in vals)
+        raise ValueError(f"{what} must be a finite number or a list of them (regress), got "
+                         f"{'null' if v is None else type(v).__name__}: {json.dumps(v)[:40]}")
     w = v  # 1.0, as pandas writes an integer column, is the integer 1
     if what != "text":
         w = [_whole(t) for t in v] if isinstance(v, list) else _whole(v)
@@ -230,7 +239,8 @@ def _header_names(cells):
     return [c.strip().lower() for c in cells]
 
 
-def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None):
+def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None,
+          numbers: bool = False):
     """Yield (line_number, text, label) or (line_number, None, error message).
 
     The header is the first non-blank line when its cells name both columns (any case); a line
@@ -257,7 +267,8 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 yield n, None, f"needs an object with keys {text_col!r} and {label_col!r}"
                 continue
             try:
-                text, label = _json_value(obj[text_col], "text", False), _json_value(obj[label_col], "label", True)
+                text = _json_value(obj[text_col], "text", False)
+                label = _json_value(obj[label_col], "label", True, numbers)
                 (text + label).encode("utf-8")
             except UnicodeEncodeError:  # (a ValueError too: caught first)
                 yield n, None, "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not text"
@@ -346,12 +357,19 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
     info = {}
-    for n, text, label in _rows(path, fmt, text_col, label_col, names_given, info):
+    for n, text, label in _rows(path, fmt, text_col, label_col, names_given, info, numbers=task == "regress"):
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)
             if not tokens:
                 err = "empty sequence"
+            elif task == "regress":
+                label, err = _numbers(label)
+                first = info.get("first")
+                if err and first is not None and first[0] == n and len(first[1]) == 2 and not examples:
+                    a, b = (c.strip() for c in first[1])  # review,score: a header naming other columns
+                    err += (f"; if line {n} is a header naming the columns, say so: --text-col {_quoted(a)} "
+                            f"--label-col {_quoted(b)}")
             elif task == "classify":
                 label = label.strip()
                 if not label:
@@ -371,8 +389,39 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             raise DataError(f"{path}: no usable examples ({skipped} bad lines skipped)")
         what = "is empty" if os.path.getsize(path) == 0 else "holds no examples (blank lines or a header alone)"
         raise DataError(f"{path}: no usable examples: the file {what}")
-    _unnamed_header(path, fmt, examples, info.get("first"))
+    if task == "regress":
+        k = len(examples[0].target)
+        odd = next((e for e in examples if len(e.target) != k), None)
+        if odd is not None:
+            raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) where line {examples[0].line} has {k} "
+                            f"(regress needs as many on every line: one per output)")
+    else:
+        _unnamed_header(path, fmt, examples, info.get("first"))
     return examples, skipped
+
+
+def _numbers(label: str):
+    """A regress target: ``(list of floats, None)``, or ``(None, why not)``."""
+    parts = label.split()
+    if not parts:
+        return None, "empty label"
+    vals = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            return None, f"label {label.strip()[:40]!r} is not a number (regress reads one number per sequence, " \
+                         f"or several separated by spaces)"
+        if not math.isfinite(v):
+            return None, f"label {label.strip()[:40]!r} is not a finite number"
+        vals.append(v)
+    return vals, None
+
+
+def _quoted(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)
 
 
 def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:

@@ -1,0 +1,50 @@
+"""Regression tasks a user might bring (a number per sequence), for choosing the defaults of
+``bptt train --task regress``: 3,000 training and 300 validation sequences of lengths 1-40, 500 test
+sequences of lengths 41-200, written as a new user would (text<TAB>number).
+
+  frac-a   a/b strings; the fraction of a's (a mean: needs the length as well as the count)
+  filter   digits 0-9; sum_k 0.5^k d_(T-k) / 10 (a linear filter of the last digits, any length)
+  last-b   a/b/x strings; how many steps ago the last b was, capped at 10, over 10 (1 when none)
+
+Usage: python benchmarks/regress_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+import os
+import random
+import sys
+
+
+def frac_a(s):
+    return s.count("a") / len(s)
+
+
+def filt(s):
+    v = 0.0
+    for c in s:
+        v = 0.5 * v + int(c)
+    return v / 10
+
+
+def last_b(s):
+    for k, c in enumerate(reversed(s)):
+        if c == "b":
+            return min(k, 10) / 10
+    return 1.0
+
+
+TASKS = {"frac-a": ("ab", frac_a), "filter": ("0123456789", filt), "last-b": ("abxx", last_b)}
+
+
+def write(path, alpha, f, n, lo, hi, rng):
+    with open(path, "w") as fh:
+        for _ in range(n):
+            s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
+            fh.write(f"{s}\t{f(s):.6f}\n")
+
+
+if __name__ == "__main__":
+    name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    alpha, f = TASKS[name]
+    rng = random.Random(seed)
+    os.makedirs(name, exist_ok=True)
+    write(f"{name}/train.tsv", alpha, f, 3000, 1, 40, rng)
+    write(f"{name}/valid.tsv", alpha, f, 300, 1, 40, rng)
+    write(f"{name}/test.tsv", alpha, f, 500, 41, 200, rng)

@@ -1,0 +1,198 @@
+"""`bptt train --task regress`: one number (or several) per sequence, learned under standardised targets,
+evaluated and predicted in the data's units; checked against the model's own equations and NumPy."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from bptt.data import Vocab, tokenize
+from conftest import run
+
+
+def _fraction_file(path, n, lo, hi, seed, k=1):
+    """Strings over a/b labelled with the fraction of a's (and, with k=2, also 10 x the fraction of b's + 3)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    with open(path, "w") as f:
+        for _ in range(n):
+            s = "".join(rng.choice(list("ab"), int(rng.integers(lo, hi + 1))))
+            y = [s.count("a") / len(s)] + ([10 * s.count("b") / len(s) + 3] if k == 2 else [])
+            y = [float(f"{v:.6f}") for v in y]  # the numbers as the file holds them
+            rows.append((s, y))
+            f.write(s + "\t" + " ".join(f"{v:.6f}" for v in y) + "\n")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A regress model of the fraction of a's, trained on lengths 1-10."""
+    from bptt.cli import main
+
+    tmp = tmp_path_factory.mktemp("regress")
+    tr, va, te = tmp / "train.tsv", tmp / "valid.tsv", tmp / "test.tsv"
+    rows = _fraction_file(tr, 400, 1, 10, 1)
+    _fraction_file(va, 100, 1, 10, 2)
+    test_rows = _fraction_file(te, 60, 1, 12, 3)
+    rc = main(["train", "--data", str(tr), "--valid", str(va), "--task", "regress", "--out", str(tmp / "m.bptt"),
+               "--hidden", "16", "--epochs", "60", "--no-curriculum", "--quiet", "--seed", "0"])
+    assert rc == 0
+    return tmp, rows, test_rows, None
+
+
+def _model_numbers(path, texts):
+    """The model file's numbers for ``texts``, each run alone through the library: output * sd + mean."""
+    ck = checkpoint.load(str(path))
+    vocab = Vocab(ck.meta["vocab"])
+    out = []
+    for t in texts:
+        ids = vocab.encode(tokenize(t, ck.meta["tokenizer"]))[None]
+        z = np.asarray(ck.model.predict(ids), dtype=np.float64)[0]
+        out.append(z * np.array(ck.meta["target_sd"]) + np.array(ck.meta["target_mean"]))
+    return np.array(out)
+
+
+def test_the_targets_are_standardised_by_the_training_files_mean_and_sd(trained):
+    tmp, rows, _, _ = trained
+    ck = checkpoint.load(str(tmp / "m.bptt"))
+    y = np.array([r[1][0] for r in rows])
+    assert ck.meta["task"] == "regress" and ck.model.config.loss == "mse" and ck.model.config.output_size == 1
+    assert ck.meta["target_mean"] == pytest.approx([y.mean()], rel=1e-12)
+    assert ck.meta["target_sd"] == pytest.approx([y.std()], rel=1e-12)
+
+
+def test_evaluate_gives_errors_in_the_datas_units_of_the_models_own_numbers(trained, capsys):
+    tmp, _, test_rows, _ = trained
+    rc, out, _ = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "test.tsv"), "--json",
+                     "--by-length")
+    assert rc == 0
+    res = json.loads(out)
+    y = np.array([r[1] for r in test_rows])
+    pred = _model_numbers(tmp / "m.bptt", [r[0] for r in test_rows])
+    err = pred - y
+    assert res["n"] == len(y)
+    assert res["mse"] == pytest.approx(float((err ** 2).mean()), rel=1e-5)
+    assert res["mae"] == pytest.approx(float(np.abs(err).mean()), rel=1e-5)
+    assert res["r2"] == pytest.approx(1 - float((err ** 2).sum()) / float(((y - y.mean()) ** 2).sum()), rel=1e-5)
+    assert res["r2"] > 0.9, res  # it learned the fraction (answering the mean scores 0)
+    L = np.array([len(r[0]) for r in test_rows])
+    for n, v in res["by_length"].items():
+        assert v["n"] == int((L == int(n)).sum())
+        assert v["rmse"] == pytest.approx(float(np.sqrt((err[L == int(n)] ** 2).mean())), rel=1e-4)
+    rc, out, _ = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "test.tsv"))
+    assert rc == 0 and re.match(r"n 60  mse \S+  rmse \S+  mae \S+  r2 0\.9", out), out
+
+
+def test_predict_prints_the_models_numbers_line_for_line(trained, capsys, monkeypatch):
+    tmp, _, test_rows, _ = trained
+    texts = [r[0] for r in test_rows[:7]]
+    rc, out, _ = run(capsys, "predict", "--model", str(tmp / "m.bptt"), *texts)
+    assert rc == 0
+    got = np.array([float(v) for v in out.split()])
+    np.testing.assert_allclose(got, _model_numbers(tmp / "m.bptt", texts)[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_several_numbers_per_line_are_several_outputs(tmp_path, capsys):
+    tr = tmp_path / "two.tsv"
+    rows = _fraction_file(tr, 120, 1, 8, 4, k=2)
+    m = tmp_path / "two.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(m), "--hidden", "8",
+                       "--epochs", "3", "--no-curriculum", "--quiet")
+    assert rc == 0, err
+    ck = checkpoint.load(str(m))
+    y = np.array([r[1] for r in rows])
+    assert ck.model.config.output_size == 2 and ck.meta["labels"] == ["label1", "label2"]
+    assert ck.meta["target_mean"] == pytest.approx(y.mean(axis=0).tolist(), rel=1e-12)
+    rc, out, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(tr), "--json")
+    res = json.loads(out)
+    assert set(res["per_output"]) == {"label1", "label2"}
+    pred = _model_numbers(m, [r[0] for r in rows])
+    for k, name in enumerate(("label1", "label2")):
+        assert res["per_output"][name]["mse"] == pytest.approx(float(((pred[:, k] - y[:, k]) ** 2).mean()), rel=1e-5)
+    rc, out, _ = run(capsys, "predict", "--model", str(m), "aab")
+    assert len(out.split()) == 2
+
+
+@pytest.mark.parametrize("lines, words", [
+    (["ab\t0.5", "b\tlots"], ["two.tsv:2: label 'lots' is not a number"]),
+    (["ab\t0.5", "b\tnan"], ["two.tsv:2: label 'nan' is not a finite number"]),
+    (["ab\t0.5", "b\t1 2"], ["two.tsv:2: 2 number(s) where line 1 has 1"]),
+    (["review\tscore"] + ["ab\t0.5", "b\t0.25"] * 6, ["two.tsv:1: label 'score' is not a number",
+                                                    "--text-col review --label-col score"]),
+    (["ab\t0.5", "b\t0.5", "a\t0.5"], ["two.tsv: every target is 0.5: there is nothing to learn"]),
+])
+def test_regress_data_that_cannot_be_learned_is_named(tmp_path, capsys, lines, words):
+    f = tmp_path / "two.tsv"
+    f.write_text("\n".join(lines) + "\n")
+    rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and "Traceback" not in err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_jsonl_numbers_are_targets_and_other_values_are_named(tmp_path, capsys):
+    good = [{"text": "ab" * (i % 5 + 1), "label": i / 7} for i in range(20)]
+    f = tmp_path / "d.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in good) + "\n")
+    rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "m.bptt"),
+                     "--epochs", "1", "--hidden", "4", "--quiet")
+    assert rc == 0, err
+    assert checkpoint.load(str(tmp_path / "m.bptt")).meta["target_mean"] == pytest.approx(
+        [np.mean([r["label"] for r in good])])
+    f.write_text("\n".join(json.dumps(r) for r in good + [{"text": "ab", "label": True}]) + "\n")
+    rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "n.bptt"))
+    assert rc == 2 and "d.jsonl:21: label must be a finite number or a list of them (regress), got bool" in err
+
+
+def test_options_for_labels_are_refused_for_a_regress_model(trained, capsys, tmp_path):
+    tmp, _, _, _ = trained
+    rc, _, err = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "test.tsv"),
+                     "--per-class")
+    assert rc == 2 and "is a regress model" in err
+    two = tmp_path / "two.tsv"
+    two.write_text("ab\t0.5 1\nb\t0.25 2\n")
+    rc, _, err = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(two))
+    assert rc == 2 and "2 number(s) per line where the model" in err and "has 1" in err
+
+
+def test_init_keeps_the_models_standardisation(trained, capsys, tmp_path):
+    tmp, _, _, _ = trained
+    more = tmp_path / "more.tsv"
+    _fraction_file(more, 50, 1, 10, 9)
+    b = tmp_path / "b.bptt"
+    rc, out, err = run(capsys, "train", "--init", str(tmp / "m.bptt"), "--data", str(more), "--out", str(b),
+                       "--epochs", "1", "--quiet")
+    assert rc == 0, err
+    a, b = checkpoint.load(str(tmp / "m.bptt")), checkpoint.load(str(b))
+    assert (b.meta["target_mean"], b.meta["target_sd"]) == (a.meta["target_mean"], a.meta["target_sd"])
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m.pop("target_sd"), "target_sd is not a list of 1 finite number(s) > 0"),
+    (lambda m: m.update(target_sd=[0.0]), "target_sd is not a list of 1 finite number(s) > 0"),
+    (lambda m: m.update(target_mean=["0.5"]), "target_mean is not a list of 1 finite number(s)"),
+    (lambda m: m.update(labels=["a", "b"]), "a regress model needs an mse head"),
+])
+def test_a_regress_model_file_with_bad_metadata_is_refused_by_name(trained, capsys, tmp_path, change, words):
+    tmp, _, _, _ = trained
+    ck = checkpoint.load(str(tmp / "m.bptt"))
+    meta = dict(ck.meta)
+    change(meta)
+    bad = tmp_path / "bad.bptt"
+    checkpoint.save(str(bad), ck.model, meta=meta)
+    rc, _, err = run(capsys, "predict", "--model", str(bad), "ab")
+    assert rc == 2 and words in err, err
+
+
+def test_symbols_get_the_lstm_and_the_curriculum_by_default(tmp_path, capsys):
+    """As for classify data: measured on benchmarks/regress_tasks.py (results/regress-defaults.log)."""
+    tr = tmp_path / "t.tsv"
+    _fraction_file(tr, 60, 1, 20, 5)
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "m.bptt"),
+                       "--epochs", "1", "--hidden", "4", "--quiet")
+    assert rc == 0, err
+    assert "cell lstm (regress data over 2 distinct tokens" in out and "length curriculum on" in out
+    assert checkpoint.load(str(tmp_path / "m.bptt")).model.config.cell == "lstm"
+    assert "targets standardised by their mean and sd" in out
