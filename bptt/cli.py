@@ -766,14 +766,16 @@ def _regress_targets(examples, init, args, out):
         _same_outputs(examples, len(labels), args.data, f"the model of --init {args.init!r}")
         mean, sd = np.array(init.meta["target_mean"]), np.array(init.meta["target_sd"])
         return labels, (mean, sd)
-    mean, sd = Y.mean(axis=0), Y.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # a spread too large for float64: named below
+        mean, sd = Y.mean(axis=0), Y.std(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+        raise UserError(f"{args.data}: the targets are too large to standardise (their mean or spread overflows "
+                        f"float64)")
     flat = np.flatnonzero(~(sd > 0))
     if flat.size:
         k = int(flat[0])
         raise UserError(f"{args.data}: every target{f' of output {k + 1}' if K > 1 else ''} is {Y[0, k]:g}: there is "
                         f"nothing to learn (a regression needs targets that differ)")
-    if not np.all(np.isfinite(sd)):
-        raise UserError(f"{args.data}: the targets are too large to standardise (their spread overflows float64)")
     labels = Labels(["label"] if K == 1 else [f"label{k + 1}" for k in range(K)])
     shown = ", ".join(f"{m:.4g} and {s:.4g}" for m, s in zip(mean, sd))
     out(f"targets standardised by their mean and sd in {args.data} ({shown}): the losses shown are mean squared "

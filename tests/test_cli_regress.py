@@ -122,6 +122,9 @@ def test_several_numbers_per_line_are_several_outputs(tmp_path, capsys):
     (["review\tscore"] + ["ab\t0.5", "b\t0.25"] * 6, ["two.tsv:1: label 'score' is not a number",
                                                     "--text-col review --label-col score"]),
     (["ab\t0.5", "b\t0.5", "a\t0.5"], ["two.tsv: every target is 0.5: there is nothing to learn"]),
+    (["ab\t1e400", "b\t0.5"], ["two.tsv:1: label '1e400' is not a finite number (use"]),
+    (["ab\t1e300", "b\t-1e300"], ["two.tsv: the targets are too large to standardise"]),
+    (["ab\t1.7e308", "b\t1.7e308"], ["two.tsv: the targets are too large to standardise"]),
 ])
 def test_regress_data_that_cannot_be_learned_is_named(tmp_path, capsys, lines, words):
     f = tmp_path / "two.tsv"
@@ -144,6 +147,9 @@ def test_jsonl_numbers_are_targets_and_other_values_are_named(tmp_path, capsys):
     f.write_text("\n".join(json.dumps(r) for r in good + [{"text": "ab", "label": True}]) + "\n")
     rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "n.bptt"))
     assert rc == 2 and "d.jsonl:21: label must be a finite number or a list of them (regress), got bool" in err
+    f.write_text("\n".join([json.dumps(r) for r in good] + ['{"text": "ab", "label": 1' + "0" * 400 + "}"]) + "\n")
+    rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "n.bptt"))
+    assert rc == 2 and "d.jsonl:21: label must be a finite number" in err and "Traceback" not in err  # it overflowed
 
 
 def test_options_for_labels_are_refused_for_a_regress_model(trained, capsys, tmp_path):

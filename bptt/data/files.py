@@ -209,6 +209,14 @@ def _whole(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
+def _finite(t) -> bool:
+    """Whether a JSON number is a finite float (an integer of 400 digits is not: it overflows)."""
+    try:
+        return math.isfinite(float(t))
+    except OverflowError:
+        return False
+
+
 def _json_value(v, what: str, many: bool, numbers: bool = False):
     """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those.
     With ``numbers`` (regress) a label may be any finite number, or a list of them."""
@@ -216,8 +224,8 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
         return v
     if numbers and what != "text":
         vals = v if isinstance(v, list) and v else [v]
-        if all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in vals):
-            return " ".join(repr(t) for t in vals)
+        if all(isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t) for t in vals):
+            return " ".join(repr(float(t)) for t in vals)
         raise ValueError(f"{what} must be a finite number or a list of them (regress), got "
                          f"{'null' if v is None else type(v).__name__}: {json.dumps(v)[:40]}")
     w = v  # 1.0, as pandas writes an integer column, is the integer 1
@@ -366,7 +374,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             elif task == "regress":
                 label, err = _numbers(label)
                 first = info.get("first")
-                if err and first is not None and first[0] == n and len(first[1]) == 2 and not examples:
+                if (err and "is not a number" in err and first is not None and first[0] == n and len(first[1]) == 2
+                        and not examples):
                     a, b = (c.strip() for c in first[1])  # review,score: a header naming other columns
                     err += (f"; if line {n} is a header naming the columns, say so: --text-col {_quoted(a)} "
                             f"--label-col {_quoted(b)}")
