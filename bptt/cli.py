@@ -781,6 +781,9 @@ def _regress_targets(examples, init, args, out):
     out(f"targets standardised by their mean and sd in {args.data} ({shown}): the losses shown are mean squared "
         f"errors in units of sd^2 (1.0: no better than always answering the mean); evaluate and predict give numbers "
         f"in the data's units")
+    if args.max_time is None and args.patience is None:
+        out("a regression has no accuracy to stop at: it runs all its epochs unless --max-time or --patience ends "
+            "it sooner (Ctrl-C stops it with the best model so far saved)")
     return labels, (mean, sd)
 
 

@@ -202,3 +202,4 @@ def test_symbols_get_the_lstm_and_the_curriculum_by_default(tmp_path, capsys):
     assert "cell lstm (regress data over 2 distinct tokens" in out and "length curriculum on" in out
     assert checkpoint.load(str(tmp_path / "m.bptt")).model.config.cell == "lstm"
     assert "targets standardised by their mean and sd" in out
+    assert "a regression has no accuracy to stop at: it runs all its epochs" in out
