@@ -1183,11 +1183,11 @@ def cmd_predict(args, out=print) -> int:
     lengths = np.array([len(ids[i]) for i in real], dtype=np.int64)
     for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
         rows = [real[k] for k in batch]
-        x, L = pad_sequences([ids[i] for i in rows])
         if meta["task"] == "regress":  # numbers in the data's units, space separated
             for i, y in zip(rows, regress_outputs(ck, [ids[i] for i in rows])):
                 results[i] = " ".join(f"{v:.6g}" for v in y)
             continue
+        x, L = pad_sequences([ids[i] for i in rows])
         prob = np.asarray(to_numpy(ck.model.predict(x, L)))
         for r, i in enumerate(rows):
             if meta["task"] == "classify":
