@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
     t.add_argument("--cell", choices=list(CELLS), default=None,
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
-                        "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify data over at most "
+                        "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
                         "the tutorial's cell missed; rnn for tag data, language models and text with word vectors; "
                         "the first line of the run says which)")
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"curriculum, whose early epochs pass over the short sequences only)")
     t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
                    help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; without "
-                        "--valid: a training loss at most --perfect-loss; 0: never)")
+                        "--valid: a training loss at most --perfect-loss; 0: never; a regression never stops so)")
     t.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
                    help="--stop-perfect counts an epoch only when the validation loss is at most this too: a margin "
                         "that carries the rule to far longer inputs")

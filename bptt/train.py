@@ -934,6 +934,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 perfect = vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
             else:  # no validation data: the training loss of the epoch, once every length is admitted
                 perfect = train_loss <= cfg.perfect_loss and final_stage
+            if model.config.loss == "mse":  # a regression has no accuracy, and a stop on its loss alone cost
+                perfect = False  # length generalisation (benchmarks/results/regress-defaults-stop1e-4.log)
             state["perfect"] = state["perfect"] + 1 if perfect else 0
             state["epoch"] += 1
             state["batch"] = 0

@@ -203,3 +203,14 @@ def test_symbols_get_the_lstm_and_the_curriculum_by_default(tmp_path, capsys):
     assert checkpoint.load(str(tmp_path / "m.bptt")).model.config.cell == "lstm"
     assert "targets standardised by their mean and sd" in out
     assert "a regression has no accuracy to stop at: it runs all its epochs" in out
+
+
+def test_a_regression_without_validation_data_runs_all_its_epochs(tmp_path, capsys):
+    """Without --valid a classifier stops at a training loss of --perfect-loss; a regression does not (a stop on
+    its loss alone cost length generalisation, regress-defaults-stop1e-4.log), even with a loose --perfect-loss."""
+    tr = tmp_path / "t.tsv"
+    _fraction_file(tr, 40, 1, 6, 7)
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "m.bptt"),
+                       "--epochs", "6", "--hidden", "4", "--no-curriculum", "--perfect-loss", "100", "--quiet")
+    assert rc == 0, err
+    assert len(re.findall(r"^epoch \d+ ", out, flags=re.M)) == 6 and "stopped:" not in out
