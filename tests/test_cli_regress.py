@@ -39,7 +39,7 @@ def trained(tmp_path_factory):
     rc = main(["train", "--data", str(tr), "--valid", str(va), "--task", "regress", "--out", str(tmp / "m.bptt"),
                "--hidden", "16", "--epochs", "60", "--no-curriculum", "--quiet", "--seed", "0"])
     assert rc == 0
-    return tmp, rows, test_rows, None
+    return tmp, rows, test_rows
 
 
 def _model_numbers(path, texts):
@@ -55,7 +55,7 @@ def _model_numbers(path, texts):
 
 
 def test_the_targets_are_standardised_by_the_training_files_mean_and_sd(trained):
-    tmp, rows, _, _ = trained
+    tmp, rows, _ = trained
     ck = checkpoint.load(str(tmp / "m.bptt"))
     y = np.array([r[1][0] for r in rows])
     assert ck.meta["task"] == "regress" and ck.model.config.loss == "mse" and ck.model.config.output_size == 1
@@ -64,7 +64,7 @@ def test_the_targets_are_standardised_by_the_training_files_mean_and_sd(trained)
 
 
 def test_evaluate_gives_errors_in_the_datas_units_of_the_models_own_numbers(trained, capsys):
-    tmp, _, test_rows, _ = trained
+    tmp, _, test_rows = trained
     rc, out, _ = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "test.tsv"), "--json",
                      "--by-length")
     assert rc == 0
@@ -86,7 +86,7 @@ def test_evaluate_gives_errors_in_the_datas_units_of_the_models_own_numbers(trai
 
 
 def test_predict_prints_the_models_numbers_line_for_line(trained, capsys, monkeypatch):
-    tmp, _, test_rows, _ = trained
+    tmp, _, test_rows = trained
     texts = [r[0] for r in test_rows[:7]]
     rc, out, _ = run(capsys, "predict", "--model", str(tmp / "m.bptt"), *texts)
     assert rc == 0
@@ -153,7 +153,7 @@ def test_jsonl_numbers_are_targets_and_other_values_are_named(tmp_path, capsys):
 
 
 def test_options_for_labels_are_refused_for_a_regress_model(trained, capsys, tmp_path):
-    tmp, _, _, _ = trained
+    tmp, _, _ = trained
     rc, _, err = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "test.tsv"),
                      "--per-class")
     assert rc == 2 and "is a regress model" in err
@@ -164,7 +164,7 @@ def test_options_for_labels_are_refused_for_a_regress_model(trained, capsys, tmp
 
 
 def test_init_keeps_the_models_standardisation(trained, capsys, tmp_path):
-    tmp, _, _, _ = trained
+    tmp, _, _ = trained
     more = tmp_path / "more.tsv"
     _fraction_file(more, 50, 1, 10, 9)
     b = tmp_path / "b.bptt"
@@ -182,7 +182,7 @@ def test_init_keeps_the_models_standardisation(trained, capsys, tmp_path):
     (lambda m: m.update(labels=["a", "b"]), "a regress model needs an mse head"),
 ])
 def test_a_regress_model_file_with_bad_metadata_is_refused_by_name(trained, capsys, tmp_path, change, words):
-    tmp, _, _, _ = trained
+    tmp, _, _ = trained
     ck = checkpoint.load(str(tmp / "m.bptt"))
     meta = dict(ck.meta)
     change(meta)

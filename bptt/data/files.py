@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import shlex
 from dataclasses import dataclass
 
 TASKS = ("classify", "tag", "regress")
@@ -376,9 +377,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
                 first = info.get("first")
                 if (err and "is not a number" in err and first is not None and first[0] == n and len(first[1]) == 2
                         and not examples):
-                    a, b = (c.strip() for c in first[1])  # review,score: a header naming other columns
-                    err += (f"; if line {n} is a header naming the columns, say so: --text-col {_quoted(a)} "
-                            f"--label-col {_quoted(b)}")
+                    # review,score: a header naming other columns
+                    err += f"; if line {n} is a header naming the columns, say so: {_column_options(first[1])}"
             elif task == "classify":
                 label = label.strip()
                 if not label:
@@ -427,10 +427,10 @@ def _numbers(label: str):
     return vals, None
 
 
-def _quoted(s: str) -> str:
-    import shlex
-
-    return shlex.quote(s)
+def _column_options(cells) -> str:
+    """The options that read a first line of two cells as the header naming the columns."""
+    a, b = (shlex.quote(c.strip()) for c in cells)
+    return f"--text-col {a} --label-col {b}"
 
 
 def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
@@ -456,12 +456,10 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
         odd = not set(head) & set(seen)
     if not odd or len(set(seen)) > len(seen) / 2:  # labels that do not repeat: no header to tell apart
         return
-    import shlex
-
     sep = "<TAB>" if fmt == "tsv" else ","
     raise DataError(f"{path}:{first[0]}: ({a[:40]!r}, {b[:40]!r}) reads as an example whose label is on no other line: is "
-                    f"it a header naming the columns? Then say so: --text-col {shlex.quote(a)} --label-col "
-                    f"{shlex.quote(b)}. If it is an example, put a header line text{sep}label above it")
+                    f"it a header naming the columns? Then say so: {_column_options(first[1])}. If it is an "
+                    f"example, put a header line text{sep}label above it")
 
 
 def write_examples(path, rows) -> int:
