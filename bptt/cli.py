@@ -233,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--near", metavar="WORD", help="print the words nearest to WORD by cosine")
     em.add_argument("-k", type=int, default=10, help="how many neighbours")
 
+    ex = sub.add_parser("export", help="write a model for PyTorch: a safetensors file that bptt/torch_net.py loads",
+                        formatter_class=HELP_FMT,
+                        description="Write the model's weights in PyTorch's names (torch.nn.Embedding -> RNN / GRU / "
+                                    "LSTM -> Linear) with its config, vocabulary and labels, as a safetensors file "
+                                    "(no pickle). bptt/torch_net.py, which needs PyTorch alone, loads it as a "
+                                    "torch.nn.Module: from bptt.torch_net import load; net = load(FILE).")
+    ex.add_argument("--model", required=True)
+    ex.add_argument("--out", required=True, help="the file to write (.safetensors)")
+
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
     p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin; "
@@ -1249,6 +1258,32 @@ def cmd_embeddings(args, out=print) -> int:
     return 0
 
 
+def cmd_export(args, out=print) -> int:
+    from . import export
+
+    if args.out.endswith(".bptt"):
+        raise UserError(f"--out {args.out!r}: an export is not a bptt model file; name it .safetensors")
+    _check_outputs([("--out", args.out)], [("--model", args.model)])
+    if os.path.isfile(args.out) and os.path.getsize(args.out) > 0 and not export.is_export_file(args.out):
+        raise UserError(f"--out {args.out!r} exists and is not a file that bptt export wrote; remove it or choose "
+                        f"another --out")
+    try:
+        ck = checkpoint.load(args.model)
+    except (FileNotFoundError, ValueError) as e:
+        raise UserError(str(e)) from None
+    try:
+        tensors = export.write_torch(args.out, ck.model, ck.meta)
+    except ValueError as e:
+        raise UserError(f"model {args.model!r} cannot be exported: {e}") from None
+    c = ck.model.config
+    what = f"{c.num_layers} {'bidirectional ' if c.bidirectional else ''}{c.cell.upper()} layer(s) of {c.hidden_size}"
+    here = os.path.join(os.path.dirname(os.path.abspath(export.__file__)), "torch_net.py")
+    out(f"wrote {args.out}: {len(tensors)} tensors ({what}, {c.dtype}) with the model's config and metadata")
+    out(f"in PyTorch: from bptt.torch_net import load; net = load({args.out!r})  "
+        f"(that file needs PyTorch alone; copy it from {here})")
+    return 0
+
+
 def cmd_data_fetch(args, out=print) -> int:
     from .data.fetch import FetchError, fetch
 
@@ -1329,6 +1364,8 @@ def _main(argv) -> int:
             return cmd_generate(args)
         if args.command == "embeddings":
             return cmd_embeddings(args)
+        if args.command == "export":
+            return cmd_export(args)
         if args.command == "data":
             if args.data_command == "make":
                 return cmd_data_make(args)

@@ -35,7 +35,8 @@ def test_odd_option_values_never_give_a_traceback(tmp_path, monkeypatch):
     base = {"train": ["--data", "tr.tsv", "--task", "classify", "--out", "o.bptt", "--max-steps", "2", "--quiet",
                       "--hidden", "4"],
             "evaluate": ["--model", "m.bptt", "--data", "tr.tsv"], "predict": ["--model", "m.bptt", "0110"],
-            "generate": ["--model", "lm.bptt", "--length", "5"], "embeddings": ["--model", "m.bptt", "--near", "1"]}
+            "generate": ["--model", "lm.bptt", "--length", "5"], "embeddings": ["--model", "m.bptt", "--near", "1"],
+            "export": ["--model", "m.bptt", "--out", "e.safetensors"]}
     rng = random.Random(0)
 
     def hang(*_):

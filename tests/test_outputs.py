@@ -245,6 +245,7 @@ def test_demo_out_dir_that_is_a_file_or_holds_a_folder_is_named(tmp_path, capsys
     ["train", "--data", "TR", "--out", "/proc/m.bptt", "--epochs", "1", "--quiet"],
     ["train", "--data", "TR", "--out", "OUT", "--plot", "/proc/loss.png", "--epochs", "1", "--quiet"],
     ["embeddings", "--model", "MODEL", "--out", "/proc/vectors.txt"],
+    ["export", "--model", "MODEL", "--out", "/proc/m.safetensors"],
     ["demo", "--out-dir", "/proc", "--quiet"],
 ])
 def test_a_folder_where_no_file_can_be_made_is_named_before_any_work(tmp_path, capsys, argv):

@@ -1,0 +1,174 @@
+"""A bptt model as a ``torch.nn.Module``, from the safetensors file that ``bptt export`` writes.
+
+This file needs PyTorch alone (not bptt, not the safetensors package): copy it into a project
+that uses PyTorch, or import it as ``bptt.torch_net`` where bptt is installed (bptt itself never
+imports it; PyTorch is no dependency of bptt)::
+
+    from bptt.torch_net import load
+    net = load("model.safetensors")                 # eval mode, the model's dtype
+    ids, lengths = net.encode(["0110", "10"])       # the model's tokenizer and vocabulary
+    logits, state = net(ids, lengths)               # [B, O] (classify) or [B, T, O] (tag, lm)
+    probs = net.output(logits)                      # f_o: softmax / sigmoid, or regress's numbers
+
+``Net`` is ``torch.nn.Embedding`` -> ``torch.nn.RNN`` / ``GRU`` / ``LSTM`` (``batch_first``,
+``num_layers``, ``bidirectional``) -> ``torch.nn.Linear``.  Rows of different lengths are run
+through ``pack_padded_sequence``, so each row's outputs and final states are those of its
+sequence alone, as in bptt.  A many-to-one head reads the top layer's ``h_n``: the forward
+direction's state after each row's last real step and, for a bidirectional layer, the reverse
+direction's after its first.  ``s0`` / ``c0`` (``[L*K, H]``) are the learned initial states, when
+the model has them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+__all__ = ["Net", "load", "read_safetensors"]
+
+FORMAT = "bptt-torch"
+_DTYPES = {"F32": torch.float32, "F64": torch.float64}
+_ENGLISH = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")  # bptt.data.files' "english"
+MAX_HEADER = 100 << 20
+
+
+def read_safetensors(path) -> tuple[dict, dict]:
+    """``(tensors, metadata)`` of a safetensors file holding float32/float64 arrays, checked before use."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if len(blob) < 8:
+        raise ValueError(f"{path!r} is not a safetensors file (shorter than its 8-byte header size)")
+    n = int.from_bytes(blob[:8], "little")
+    if n > min(MAX_HEADER, len(blob) - 8):
+        raise ValueError(f"{path!r} is not a safetensors file, or is truncated (header of {n} bytes)")
+    try:
+        header = json.loads(blob[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path!r} has a damaged safetensors header: {e}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path!r} has a damaged safetensors header (not a JSON object)")
+    data, meta, tensors = memoryview(blob)[8 + n:], header.pop("__metadata__", {}) or {}, {}
+    for name, spec in header.items():
+        try:
+            dtype, shape, (start, end) = _DTYPES[spec["dtype"]], [int(s) for s in spec["shape"]], spec["data_offsets"]
+            count = 1
+            for s in shape:
+                count *= s
+            ok = min(shape, default=0) >= 0 and 0 <= start <= end <= len(data) \
+                and end - start == count * (8 if dtype == torch.float64 else 4)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path!r}: tensor {name!r} has a damaged entry {spec!r} (bptt exports float32 "
+                             f"or float64 arrays)") from None
+        if not ok:
+            raise ValueError(f"{path!r}: tensor {name!r} ({spec}) does not fit the file's {len(data)} data bytes")
+        t = torch.frombuffer(bytearray(data[start:end]), dtype=dtype) if count else torch.zeros(0, dtype=dtype)
+        tensors[name] = t.reshape(shape)
+    return tensors, meta
+
+
+class Net(nn.Module):
+    """bptt's model of ``config`` (a ``ModelConfig`` as a dict) in PyTorch's layers; ``meta``: the
+    model file's metadata (``vocab``, ``labels``, ``tokenizer``, ``target_mean`` / ``target_sd``, ...)."""
+
+    def __init__(self, config: dict, meta: dict | None = None):
+        super().__init__()
+        c = self.config = dict(config)
+        self.meta = dict(meta or {})
+        dtype = _DTYPES["F64" if c.get("dtype") == "float64" else "F32"]
+        if c.get("extra_layers"):
+            raise ValueError("a model with layers of other kinds (extra_layers) is not a Net")
+        H, L, K = c["hidden_size"], c["num_layers"], 2 if c["bidirectional"] else 1
+        self.embedding = None
+        if c.get("vocab_size") is not None:
+            self.embedding = nn.Embedding(c["vocab_size"], c["embed_dim"], padding_idx=c["pad_id"], dtype=dtype)
+        D = c["embed_dim"] if self.embedding is not None else c["input_size"]
+        kind = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[c["cell"]]
+        kw = {"nonlinearity": c["activation"]} if c["cell"] == "rnn" else {}
+        self.rnn = kind(D, H, num_layers=L, bidirectional=K == 2, batch_first=True, dtype=dtype, **kw)
+        self.s0 = self.c0 = None
+        if c["learn_s0"]:
+            self.s0 = nn.Parameter(torch.zeros(L * K, H, dtype=dtype))
+            if c["cell"] == "lstm":
+                self.c0 = nn.Parameter(torch.zeros(L * K, H, dtype=dtype))
+        self.out = nn.Linear(K * H, c["output_size"], dtype=dtype)
+
+    def forward(self, x, lengths=None, state=None):
+        """``x``: token ids ``[B, T]`` (or floats ``[B, T, D]``), ``lengths`` ``[B]`` (None: every row
+        ``T`` long), ``state``: ``h_0`` ``[L*K, B, H]`` (a tuple ``(h_0, c_0)`` for the LSTM; None: the
+        learned ``s0`` / ``c0``, or zeros).  Returns ``(outputs, state)``: the head's logits ``[B, O]``
+        for a many-to-one model, ``[B, T, O]`` for a many-to-many one (rows past their length hold
+        the output of a zero state), and ``h_n`` (``(h_n, c_n)``) to carry on."""
+        c = self.config
+        B, T = int(x.shape[0]), int(x.shape[1])
+        h = self.embedding(x) if self.embedding is not None else x
+        if state is None and self.s0 is not None:
+            state = self.s0[:, None, :].expand(-1, B, -1).contiguous()
+            if self.c0 is not None:
+                state = (state, self.c0[:, None, :].expand(-1, B, -1).contiguous())
+        seq = h
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
+            seq = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+        y, state = self.rnn(seq, state)
+        if c["head"] == "many_to_one":
+            h_n = state[0] if isinstance(state, tuple) else state
+            K = 2 if c["bidirectional"] else 1
+            z = h_n[-K:].transpose(0, 1).reshape(B, K * c["hidden_size"])  # the top layer's [s^T, r^1]
+        else:
+            z = pad_packed_sequence(y, batch_first=True, total_length=T)[0] if lengths is not None else y
+        return self.out(z), state
+
+    def output(self, logits):
+        """``f_o`` of the model's loss: softmax probabilities, sigmoid probabilities, or for a
+        regression (``bptt train --task regress``) the numbers in the data's units."""
+        loss = self.config["loss"]
+        if loss == "softmax":
+            return torch.softmax(logits, dim=-1)
+        if loss == "sigmoid":
+            return torch.sigmoid(logits)
+        if "target_mean" in self.meta:  # the targets were standardised for training
+            mean = torch.as_tensor(self.meta["target_mean"], dtype=logits.dtype)
+            sd = torch.as_tensor(self.meta["target_sd"], dtype=logits.dtype)
+            return logits * sd + mean
+        return logits
+
+    def tokens(self, text: str) -> list:
+        mode = self.meta.get("tokenizer", "space")
+        if mode == "chars":
+            return list(text)
+        if mode == "english":
+            return _ENGLISH.findall(text.lower().replace("''", '"').replace("``", '"'))
+        return text.split()
+
+    def encode(self, texts) -> tuple:
+        """``(ids [B, T], lengths [B])`` of ``texts`` by the model's tokenizer and vocabulary (an
+        unknown token is ``<unk>``); padded with ``pad_id``."""
+        vocab = self.meta.get("vocab")
+        if not vocab:
+            raise ValueError("this model has no vocabulary in its metadata (it reads float vectors)")
+        index = {t: i for i, t in enumerate(vocab)}
+        unk = index.get("<unk>", 1)
+        rows = [[index.get(t, unk) for t in self.tokens(s)] for s in texts]
+        for i, r in enumerate(rows):
+            if not r:
+                raise ValueError(f"text {i} ({texts[i]!r}) has no tokens")
+        T = max(len(r) for r in rows)
+        ids = torch.full((len(rows), T), self.config["pad_id"], dtype=torch.int64)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.tensor(r, dtype=torch.int64)
+        return ids, torch.tensor([len(r) for r in rows], dtype=torch.int64)
+
+
+def load(path) -> Net:
+    """The :class:`Net` of a file written by ``bptt export`` (``bptt.export.write_torch``), in eval mode."""
+    tensors, meta = read_safetensors(path)
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is a safetensors file but not one that bptt export wrote "
+                         f"(metadata format {meta.get('format')!r})")
+    net = Net(json.loads(meta["bptt_config"]), json.loads(meta.get("bptt_meta", "{}")))
+    net.load_state_dict(tensors, strict=True)
+    return net.eval()

@@ -1,0 +1,217 @@
+"""`bptt export` and bptt/torch_net.py: a model leaves bptt as a safetensors file that PyTorch's own
+layers run.  Checked against bptt's forward pass (float64 1e-10, float32 1e-5), read back with the
+`safetensors` package (an independent reader of the format), and refused by name where PyTorch's
+layers cannot express the model or a file is damaged."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+safetensors_numpy = pytest.importorskip("safetensors.numpy")
+
+from bptt import Model, ModelConfig, checkpoint  # noqa: E402
+from bptt.export import torch_tensors, write_torch  # noqa: E402
+from bptt.torch_net import load, read_safetensors  # noqa: E402
+from conftest import run  # noqa: E402
+
+V, D, H, O = 9, 4, 5, 3
+LENGTHS = np.array([7, 3, 1, 5])  # rows of different lengths: packed in PyTorch, padded in bptt
+
+
+def _model(rng, cell="rnn", L=1, bi=False, head="many_to_one", learn_s0=False, vocab=True, dtype="float64",
+           activation="tanh", loss="softmax"):
+    cfg = ModelConfig(hidden_size=H, output_size=O, vocab_size=V if vocab else None, input_size=None if vocab else D,
+                      embed_dim=D, cell=cell, num_layers=L, bidirectional=bi, head=head, learn_s0=learn_s0,
+                      dtype=dtype, activation=activation, loss=loss)
+    m = Model(cfg, rng=rng)
+    for v in m.params.values():  # no parameter left at 0 or 1, where a wrong mapping would not show
+        v += (0.3 * rng.standard_normal(v.shape)).astype(v.dtype)
+    return m
+
+
+def _inputs(rng, vocab, dtype="float64"):
+    B, T = len(LENGTHS), int(LENGTHS.max()) + 2  # two pad steps past the longest row too
+    if vocab:
+        x = rng.integers(1, V, (B, T))
+        x[np.arange(T)[None, :] >= LENGTHS[:, None]] = 0  # pad id at the pads
+    else:
+        x = rng.standard_normal((B, T, D)).astype(dtype)
+    return x
+
+
+def _torch_out(path, x, lengths, state=None):
+    net = load(path)
+    with torch.no_grad():
+        y, state = net(torch.from_numpy(x), torch.from_numpy(lengths) if lengths is not None else None, state)
+    return net, y.numpy(), state
+
+
+def _real(y, head, lengths):
+    return y if head == "many_to_one" else np.concatenate([y[i, :n] for i, n in enumerate(lengths)])
+
+
+@pytest.mark.parametrize("cell,L,bi", [(c, L, bi) for c in ("rnn", "gru", "lstm") for L in (1, 2) for bi in (False, True)])
+def test_torch_module_gives_bptt_outputs(tmp_path, cell, L, bi):
+    """Every cell x 1-2 layers x one or two directions x head x learned s0 x ids or floats, rows of
+    different lengths: the exported module's outputs equal bptt's at every real step (float64, 1e-10)."""
+    rng = np.random.default_rng(hash((cell, L, bi)) % 2**32)
+    for head, learn_s0, vocab in itertools.product(("many_to_one", "many_to_many"), (False, True), (True, False)):
+        m = _model(rng, cell, L, bi, head, learn_s0, vocab)
+        x = _inputs(rng, vocab)
+        want, _ = m.forward(x, lengths=LENGTHS)
+        path = tmp_path / "m.safetensors"
+        write_torch(path, m, {"vocab": ["<pad>", "<unk>"] + list("abcdefg")})
+        _, got, _ = _torch_out(path, x, LENGTHS)
+        err = np.abs(_real(got, head, LENGTHS) - _real(want, head, LENGTHS)).max()
+        assert err < 1e-10, (head, learn_s0, vocab, err)
+
+
+def test_relu_float32_and_full_rows(tmp_path):
+    """The tutorial's cell with relu, in float32 (1e-5), and rows all of full length (no packing)."""
+    rng = np.random.default_rng(5)
+    m = _model(rng, "rnn", 2, True, "many_to_many", True, True, dtype="float32", activation="relu")
+    x = _inputs(rng, True)
+    write_torch(tmp_path / "m.safetensors", m)
+    want, _ = m.forward(x, lengths=LENGTHS)
+    net, got, _ = _torch_out(tmp_path / "m.safetensors", x, LENGTHS)
+    assert net.out.weight.dtype == torch.float32
+    assert np.abs(_real(got, "many_to_many", LENGTHS) - _real(want, "many_to_many", LENGTHS)).max() < 1e-5
+    full = rng.integers(1, V, (3, 6))
+    want, _ = m.forward(full)
+    _, got, _ = _torch_out(tmp_path / "m.safetensors", full, None)
+    assert np.abs(got - want).max() < 1e-5
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_carried_state_of_a_language_model(tmp_path, cell):
+    """A stateful language model reads its text in windows, carrying the state: the module's state
+    out of one window, given to the next, gives bptt's outputs with s_init."""
+    rng = np.random.default_rng(7)
+    m = _model(rng, cell, 2, False, "many_to_many", False, True)
+    x1, x2 = rng.integers(1, V, (3, 5)), rng.integers(1, V, (3, 5))
+    y1, c1 = m.forward(x1)
+    y2, _ = m.forward(x2, s_init=c1["final"])
+    write_torch(tmp_path / "lm.safetensors", m)
+    net, got1, state = _torch_out(tmp_path / "lm.safetensors", x1, None)
+    _, got2, _ = _torch_out(tmp_path / "lm.safetensors", x2, None, state)
+    assert np.abs(got1 - y1).max() < 1e-10 and np.abs(got2 - y2).max() < 1e-10
+
+
+def test_file_is_standard_safetensors(tmp_path):
+    """The `safetensors` package reads the file: the tensors in PyTorch's names and shapes, and the
+    config and metadata as JSON strings."""
+    rng = np.random.default_rng(1)
+    m = _model(rng, "gru", 2, True, "many_to_one", True, True)
+    meta = {"task": "classify", "vocab": ["<pad>", "<unk>", "é", "b"], "labels": ["x", "y", "z"]}
+    path = tmp_path / "m.safetensors"
+    written = write_torch(path, m, meta)
+    got = safetensors_numpy.load_file(str(path))
+    assert sorted(got) == sorted(written)
+    for k, v in written.items():
+        np.testing.assert_array_equal(got[k], v)
+    assert got["rnn.weight_hh_l1_reverse"].shape == (3 * H, H) and got["rnn.weight_ih_l1"].shape == (3 * H, 2 * H)
+    np.testing.assert_array_equal(got["rnn.weight_ih_l0"], m.params["W_s_l0"][H:].T)  # the documented mapping
+    np.testing.assert_array_equal(got["rnn.bias_hh_l0"][2 * H:], m.params["b_hn_l0"])
+    np.testing.assert_array_equal(got["s0"][1], m.params["s0_l0_reverse"])
+    from safetensors import safe_open
+
+    with safe_open(str(path), "np") as f:
+        md = f.metadata()
+    assert json.loads(md["bptt_meta"]) == meta and json.loads(md["bptt_config"]) == m.config.to_dict()
+
+
+def test_refused_by_name():
+    rng = np.random.default_rng(2)
+    with pytest.raises(ValueError, match="activation='sigmoid'"):
+        torch_tensors(_model(rng, activation="sigmoid"))
+    cfg = ModelConfig(hidden_size=H, vocab_size=V, extra_layers=({"kind": "layer_norm", "at": "states"},))
+    with pytest.raises(ValueError, match="layer_norm@states"):
+        torch_tensors(Model(cfg, rng=rng))
+    with pytest.raises(TypeError, match="bptt.Model"):
+        torch_tensors({"W_s": np.zeros((3, 3))})
+
+
+def test_damaged_files_are_refused(tmp_path):
+    rng = np.random.default_rng(3)
+    path = tmp_path / "m.safetensors"
+    write_torch(path, _model(rng))
+    blob = path.read_bytes()
+    cases = {"empty": b"", "short": blob[:5], "truncated": blob[:-7], "huge header": (1 << 40).to_bytes(8, "little"),
+             "not json": (4).to_bytes(8, "little") + b"{{{{", "a list": (2).to_bytes(8, "little") + b"[]"}
+    head = json.loads(blob[8:8 + int.from_bytes(blob[:8], "little")])
+    name = next(k for k in head if k != "__metadata__")
+    for what, change in (("int dtype", {"dtype": "I64"}), ("offsets", {"data_offsets": [0, 10**12]}),
+                         ("shape", {"shape": [10**6, 10**6]}), ("negative", {"shape": [-1, 4]})):
+        h = dict(head, **{name: dict(head[name], **change)})
+        hb = json.dumps(h).encode()
+        cases[what] = len(hb).to_bytes(8, "little") + hb + blob[8 + int.from_bytes(blob[:8], "little"):]
+    for what, data in cases.items():
+        bad = tmp_path / "bad.safetensors"
+        bad.write_bytes(data)
+        with pytest.raises(ValueError):
+            read_safetensors(bad)
+            raise AssertionError(what)
+    other = tmp_path / "other.safetensors"
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(3, np.float32)}, str(other), metadata={"format": "pt"})
+    with pytest.raises(ValueError, match="not one that bptt export wrote"):
+        load(other)
+
+
+def test_english_tokenizer_is_bptts():
+    from bptt.data import files
+    from bptt.torch_net import _ENGLISH
+
+    assert _ENGLISH.pattern == files._ENGLISH.pattern
+
+
+def test_cli_export_and_predict_in_torch(tmp_path, capsys):
+    """`bptt export` of a model file; the module's encode + output give what `bptt predict` prints,
+    for a classifier and for a regression (numbers in the data's units)."""
+    rng = np.random.default_rng(4)
+    vocab = ["<pad>", "<unk>", "a", "b", "c"]
+    texts = ["abca", "b", "ccab", "aq"]  # q is unknown: <unk> in both
+    for task, loss, meta in (("classify", "softmax", {"labels": ["neg", "pos", "mid"]}),
+                             ("regress", "mse", {"labels": ["y0", "y1", "y2"], "target_mean": [1.0, -2.0, 0.5],
+                                                 "target_sd": [2.0, 0.5, 3.0]})):
+        cfg = ModelConfig(hidden_size=H, output_size=O, vocab_size=len(vocab), embed_dim=D, cell="lstm", loss=loss)
+        m = Model(cfg, rng=rng)
+        model = tmp_path / f"{task}.bptt"
+        checkpoint.save(model, m, meta={"task": task, "vocab": vocab, "tokenizer": "chars", **meta})
+        out = tmp_path / f"{task}.safetensors"
+        rc, so, err = run(capsys, "export", "--model", str(model), "--out", str(out))
+        assert rc == 0 and "wrote" in so and "load(" in so, err
+        net = load(out)
+        ids, lengths = net.encode(texts)
+        with torch.no_grad():
+            got = net.output(net(ids, lengths)[0]).numpy()
+        rc, so, err = run(capsys, "predict", "--model", str(model), *texts)
+        assert rc == 0, err
+        lines = so.strip().splitlines()
+        if task == "classify":
+            assert [ln.split("\t")[0] for ln in lines] == [meta["labels"][i] for i in got.argmax(1)]
+            np.testing.assert_allclose([float(ln.split("\t")[1]) for ln in lines], got.max(1), atol=1e-4)
+        else:
+            np.testing.assert_allclose([[float(v) for v in ln.split()] for ln in lines], got, rtol=1e-4, atol=1e-4)
+
+
+def test_cli_refusals(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    model = tmp_path / "m.bptt"
+    checkpoint.save(model, _model(rng, activation="identity", dtype="float32"), meta={})
+    data = tmp_path / "notes.txt"
+    data.write_text("mine\n")
+    for argv, match in (([str(model), str(tmp_path / "x.safetensors")], "activation='identity'"),
+                        ([str(model), str(data)], "not a file that bptt export wrote"),
+                        ([str(model), str(tmp_path / "y.bptt")], "name it .safetensors"),
+                        ([str(model), str(model)], "bptt model file"),
+                        ([str(data), str(tmp_path / "x.safetensors")], "not a bptt model"),
+                        ([str(tmp_path / "none.bptt"), str(tmp_path / "x.safetensors")], "does not exist"),
+                        ([str(model), str(tmp_path)], "folder")):
+        rc, so, err = run(capsys, "export", "--model", argv[0], "--out", argv[1])
+        assert rc == 2 and match in err, (argv, err)
+    assert data.read_text() == "mine\n" and not (tmp_path / "x.safetensors").exists()
