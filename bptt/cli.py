@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import errno
 import dataclasses
 import json
@@ -233,14 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--near", metavar="WORD", help="print the words nearest to WORD by cosine")
     em.add_argument("-k", type=int, default=10, help="how many neighbours")
 
-    ex = sub.add_parser("export", help="write a model for PyTorch: a safetensors file that bptt/torch_net.py loads",
-                        formatter_class=HELP_FMT,
-                        description="Write the model's weights in PyTorch's names (torch.nn.Embedding -> RNN / GRU / "
+    ex = sub.add_parser("export", help="write a model for PyTorch (safetensors) or ONNX", formatter_class=HELP_FMT,
+                        description="torch: the model's weights in PyTorch's names (torch.nn.Embedding -> RNN / GRU / "
                                     "LSTM -> Linear) with its config, vocabulary and labels, as a safetensors file "
-                                    "(no pickle). bptt/torch_net.py, which needs PyTorch alone, loads it as a "
-                                    "torch.nn.Module: from bptt.torch_net import load; net = load(FILE).")
+                                    "(no pickle); bptt/torch_net.py, which needs PyTorch alone, loads it as a "
+                                    "torch.nn.Module: from bptt.torch_net import load; net = load(FILE). onnx: the "
+                                    "same network as an ONNX graph in float32 (inputs x and lengths, output logits), "
+                                    "for ONNX Runtime; needs pip install 'bptt[onnx]'.")
     ex.add_argument("--model", required=True)
-    ex.add_argument("--out", required=True, help="the file to write (.safetensors)")
+    ex.add_argument("--out", required=True, help="the file to write (.safetensors, or .onnx)")
+    ex.add_argument("--format", choices=("torch", "onnx"), default=None,
+                    help="default: onnx for an --out ending .onnx, else torch")
 
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
@@ -1261,9 +1265,22 @@ def cmd_embeddings(args, out=print) -> int:
 def cmd_export(args, out=print) -> int:
     from . import export
 
+    fmt = args.format or ("onnx" if args.out.lower().endswith(".onnx") else "torch")
+    for ext, other in ((".onnx", "torch"), (".safetensors", "onnx")):
+        if args.out.lower().endswith(ext) and fmt == other:
+            raise UserError(f"--out {args.out!r} ends {ext}, but --format {fmt} writes "
+                            f"{'a safetensors file' if fmt == 'torch' else 'an ONNX graph'}; name it "
+                            f"{'.safetensors' if fmt == 'torch' else '.onnx'}")
     if args.out.endswith(".bptt"):
-        raise UserError(f"--out {args.out!r}: an export is not a bptt model file; name it .safetensors")
+        raise UserError(f"--out {args.out!r}: an export is not a bptt model file; name it "
+                        f"{'.onnx' if fmt == 'onnx' else '.safetensors'}")
     _check_outputs([("--out", args.out)], [("--model", args.model)])
+    if fmt == "onnx":
+        try:
+            importlib.import_module("onnx")
+        except ImportError:
+            raise UserError("--format onnx needs the onnx package: pip install 'bptt[onnx]' (or pip install onnx)") \
+                from None
     if os.path.isfile(args.out) and os.path.getsize(args.out) > 0 and not export.is_export_file(args.out):
         raise UserError(f"--out {args.out!r} exists and is not a file that bptt export wrote; remove it or choose "
                         f"another --out")
@@ -1271,12 +1288,19 @@ def cmd_export(args, out=print) -> int:
         ck = checkpoint.load(args.model)
     except (FileNotFoundError, ValueError) as e:
         raise UserError(str(e)) from None
+    c = ck.model.config
+    what = f"{c.num_layers} {'bidirectional ' if c.bidirectional else ''}{c.cell.upper()} layer(s) of {c.hidden_size}"
     try:
+        if fmt == "onnx":
+            m = export.write_onnx(args.out, ck.model, ck.meta)
+            out(f"wrote {args.out}: an ONNX graph of {len(m.graph.node)} operators ({what}, float32"
+                f"{'; the float64 weights rounded to float32' if c.dtype == 'float64' else ''}), opset 17")
+            x = "x: token ids [B, T] int64" if c.vocab_size is not None else f"x: [B, T, {c.input_size}] float32"
+            out(f"inputs {x}, lengths: [B] int64; output logits; the config and metadata in its metadata_props")
+            return 0
         tensors = export.write_torch(args.out, ck.model, ck.meta)
     except ValueError as e:
         raise UserError(f"model {args.model!r} cannot be exported: {e}") from None
-    c = ck.model.config
-    what = f"{c.num_layers} {'bidirectional ' if c.bidirectional else ''}{c.cell.upper()} layer(s) of {c.hidden_size}"
     here = os.path.join(os.path.dirname(os.path.abspath(export.__file__)), "torch_net.py")
     out(f"wrote {args.out}: {len(tensors)} tensors ({what}, {c.dtype}) with the model's config and metadata")
     out(f"in PyTorch: from bptt.torch_net import load; net = load({args.out!r})  "

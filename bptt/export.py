@@ -18,6 +18,15 @@ with ``_lk`` PyTorch's suffix of layer k (``_l0_reverse`` its reverse direction)
 ``W_s``, ``b_s``, ``s0`` are ``_l0``'s.  What PyTorch's layers cannot express is refused by name:
 ``activation`` sigmoid or identity (``torch.nn.RNN`` has tanh and relu) and layers of other kinds
 (``extra_layers``).  Dropout is a training-time matter and is not part of the file.
+
+``write_onnx(path, model, meta)`` writes the same network as an ONNX graph (opset 17: ``Gather``
+-> ``RNN`` / ``GRU`` / ``LSTM`` with ``sequence_lens`` -> ``MatMul`` + ``Add``), in float32 (ONNX
+Runtime's recurrent operators have no float64), for ONNX Runtime and the tools around ONNX.  It
+needs the ``onnx`` package (``pip install 'bptt[onnx]'``); bptt never needs it otherwise.  Its
+inputs are ``x`` (token ids ``[B, T]`` int64, or floats ``[B, T, D]``) and ``lengths`` ``[B]``
+int64; its output ``logits`` ``[B, O]`` or ``[B, T, O]``.  ONNX's gate orders differ from
+PyTorch's: the LSTM's blocks i, f, g, o are written as ONNX's i, o, f, c, the GRU's r, z, n as
+z, r, h (``linear_before_reset=1``: PyTorch's formulation).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from ._xp import to_numpy
 from .checkpoint import atomic_write_bytes
 from .model import Model
 
-__all__ = ["torch_tensors", "write_torch", "is_export_file", "FORMAT"]
+__all__ = ["torch_tensors", "write_torch", "onnx_model", "write_onnx", "is_export_file", "FORMAT"]
 
 FORMAT = "bptt-torch"  # the safetensors metadata's "format": what bptt/torch_net.py reads
 _DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
@@ -120,13 +129,106 @@ def write_torch(path, model: Model, meta: dict | None = None) -> dict:
 
 
 def is_export_file(path) -> bool:
-    """Whether ``path`` is a safetensors file that :func:`write_torch` wrote (what an export may replace)."""
+    """Whether ``path`` is a file that :func:`write_torch` or :func:`write_onnx` wrote (what an export
+    may replace)."""
     try:
         with open(path, "rb") as f:
-            n = int.from_bytes(f.read(8), "little")
-            if not 2 <= n <= 100 << 20:
-                return False
-            header = json.loads(f.read(n).decode("utf-8"))
-        return isinstance(header, dict) and (header.get("__metadata__") or {}).get("format") == FORMAT
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            head = f.read(8)
+            n = int.from_bytes(head, "little")
+            if 2 <= n <= 100 << 20:  # a safetensors header
+                header = json.loads(f.read(n).decode("utf-8"))
+                return isinstance(header, dict) and (header.get("__metadata__") or {}).get("format") == FORMAT
+        import onnx
+
+        m = onnx.load_model(path, load_external_data=False)
+        return any(p.key == "format" and p.value == FORMAT for p in m.metadata_props)
+    except Exception:  # anything that is not such a file (onnx raises its own kinds of errors)
         return False
+
+# ONNX's gate blocks, as indices into bptt's (= PyTorch's) blocks
+_ONNX_ORDER = {"rnn": [0], "gru": [1, 0, 2], "lstm": [0, 3, 1, 2]}
+
+
+def onnx_model(model: Model, meta: dict | None = None):
+    """``model`` as an ``onnx.ModelProto`` (module docstring); ImportError names the extra to install."""
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise ImportError("writing ONNX needs the onnx package: pip install 'bptt[onnx]' (or pip install onnx)") \
+            from None
+    t = {k: v.astype(np.float32) for k, v in torch_tensors(model).items()}  # float32: see the docstring
+    c = model.config
+    H, K = c.hidden_size, c.directions
+    order = _ONNX_ORDER[c.cell]
+    nodes, inits = [], []
+
+    def const(name, array):
+        inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(op, ins, outs, **attrs):
+        nodes.append(helper.make_node(op, ins, outs, name=f"{op}_{len(nodes)}", **attrs))
+        return outs[0] if len(outs) == 1 else outs
+
+    def blocks(a):  # [G*H, ...] in PyTorch's gate order -> ONNX's
+        return np.concatenate([a[g * H:(g + 1) * H] for g in order], axis=0)
+
+    if c.vocab_size is not None:
+        x_info = helper.make_tensor_value_info("x", TensorProto.INT64, ["batch", "time"])
+        h = node("Gather", [const("embedding.weight", t["embedding.weight"]), "x"], ["embedded"])  # [B, T, D]
+    else:
+        x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "time", c.input_size])
+        h = "x"
+    lens_info = helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
+    lens = node("Cast", ["lengths"], ["lengths_int32"], to=TensorProto.INT32)
+    seq = node("Transpose", [h], ["time_major"], perm=[1, 0, 2])  # [T, B, D]: ONNX's layout 0
+    if c.learn_s0:
+        batch = node("Shape", ["x"], ["batch_size"], start=0, end=1)
+        one = const("one", np.array([1], np.int64))
+        bcast = node("Concat", [one, batch, one], ["state_shape"], axis=0)  # [1, B, 1]
+    suffixes = stack._suffixes(c.num_layers, c.bidirectional)
+    Y_h = None
+    for k in range(c.num_layers):
+        sfx = suffixes[k * K:(k + 1) * K]
+        W = np.stack([blocks(t[f"rnn.weight_ih_{s}"]) for s in sfx])  # [K, G*H, D_in]
+        R = np.stack([blocks(t[f"rnn.weight_hh_{s}"]) for s in sfx])  # [K, G*H, H]
+        B = np.stack([np.concatenate([blocks(t[f"rnn.bias_ih_{s}"]), blocks(t[f"rnn.bias_hh_{s}"])]) for s in sfx])
+        ins = [seq, const(f"W_l{k}", W), const(f"R_l{k}", R), const(f"B_l{k}", B), lens]
+        if c.learn_s0:
+            for part in ("s0", "c0") if c.cell == "lstm" else ("s0",):
+                init = const(f"{part}_l{k}", t[part][k * K:(k + 1) * K][:, None, :])  # [K, 1, H]
+                ins.append(node("Expand", [init, bcast], [f"{part}_l{k}_rows"]))  # [K, B, H]
+        attrs = {"hidden_size": H, "direction": "bidirectional" if K == 2 else "forward"}
+        if c.cell == "rnn":
+            attrs["activations"] = [c.activation.capitalize()] * K
+        if c.cell == "gru":
+            attrs["linear_before_reset"] = 1
+        Y, Y_h = node(c.cell.upper(), ins, [f"Y_l{k}", f"Y_h_l{k}"], **attrs)  # [T, K, B, H], [K, B, H]
+        both = node("Transpose", [Y], [f"Y_l{k}_tbkh"], perm=[0, 2, 1, 3])
+        seq = node("Reshape", [both, const(f"tb_shape_l{k}", np.array([0, 0, -1], np.int64))], [f"states_l{k}"])
+    if c.head == "many_to_one":  # the top layer's [s^T, r^1]
+        z = node("Transpose", [Y_h], ["finals_bkh"], perm=[1, 0, 2])
+        z = node("Reshape", [z, const("bk_shape", np.array([0, -1], np.int64))], ["finals"])
+        out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", c.output_size])
+    else:
+        z = node("Transpose", [seq], ["states"], perm=[1, 0, 2])  # [B, T, K*H]
+        out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "time", c.output_size])
+    zw = node("MatMul", [z, const("out.weight_t", t["out.weight"].T.copy())], ["head"])
+    node("Add", [zw, const("out.bias", t["out.bias"])], ["logits"])
+    graph = helper.make_graph(nodes, "bptt", [x_info, lens_info], [out_info], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="bptt")
+    m.ir_version = 8  # readable by ONNX Runtime 1.10 and later
+    for key, value in (("format", FORMAT), ("bptt_config", json.dumps(model.config.to_dict(), allow_nan=False)),
+                       ("bptt_meta", json.dumps(meta or {}, ensure_ascii=False, allow_nan=False))):
+        m.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(m)
+    return m
+
+
+def write_onnx(path, model: Model, meta: dict | None = None):
+    """Write :func:`onnx_model` to ``path`` atomically; returns the ``onnx.ModelProto``."""
+    m = onnx_model(model, meta)
+    blob = m.SerializeToString()
+    atomic_write_bytes(path, lambda f: f.write(blob))
+    return m

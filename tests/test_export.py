@@ -215,3 +215,80 @@ def test_cli_refusals(tmp_path, capsys):
         rc, so, err = run(capsys, "export", "--model", argv[0], "--out", argv[1])
         assert rc == 2 and match in err, (argv, err)
     assert data.read_text() == "mine\n" and not (tmp_path / "x.safetensors").exists()
+
+
+# ---- ONNX -------------------------------------------------------------------------------------------
+
+def _onnx_out(path, x, lengths):
+    ort = pytest.importorskip("onnxruntime")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": x, "lengths": lengths.astype(np.int64)})[0]
+
+
+@pytest.mark.parametrize("cell,L,bi", [(c, L, bi) for c in ("rnn", "gru", "lstm") for L in (1, 2) for bi in (False, True)])
+def test_onnx_graph_gives_bptt_outputs(tmp_path, cell, L, bi):
+    """The same combinations in ONNX Runtime (ONNX's gate orders, sequence_lens in both directions,
+    learned s0 broadcast to the batch): bptt's outputs at every real step, float32 1e-5."""
+    pytest.importorskip("onnx")
+    from bptt.export import write_onnx
+
+    rng = np.random.default_rng(hash(("onnx", cell, L, bi)) % 2**32)
+    for head, learn_s0, vocab in itertools.product(("many_to_one", "many_to_many"), (False, True), (True, False)):
+        m = _model(rng, cell, L, bi, head, learn_s0, vocab, dtype="float32")
+        x = _inputs(rng, vocab, "float32")
+        want, _ = m.forward(x, lengths=LENGTHS)
+        write_onnx(tmp_path / "m.onnx", m)
+        got = _onnx_out(tmp_path / "m.onnx", x, LENGTHS)
+        err = np.abs(_real(got, head, LENGTHS) - _real(want, head, LENGTHS)).max()
+        assert err < 1e-5, (head, learn_s0, vocab, err)
+
+
+def test_onnx_relu_float64_and_metadata(tmp_path):
+    """relu in ONNX's activations; a float64 model written in float32 (ONNX Runtime's recurrent
+    operators have no float64) stays within float32's rounding; config and metadata ride along."""
+    onnx = pytest.importorskip("onnx")
+    from bptt.export import write_onnx
+
+    rng = np.random.default_rng(8)
+    m = _model(rng, "rnn", 2, True, "many_to_one", True, True, dtype="float64", activation="relu")
+    x = _inputs(rng, True)
+    want, _ = m.forward(x, lengths=LENGTHS)
+    meta = {"task": "classify", "vocab": ["<pad>", "<unk>", "ü"], "labels": ["a", "b", "c"]}
+    write_onnx(tmp_path / "m.onnx", m, meta)
+    got = _onnx_out(tmp_path / "m.onnx", x, LENGTHS)
+    assert got.dtype == np.float32 and np.abs(got - want).max() < 1e-5
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    assert props["format"] == "bptt-torch" and json.loads(props["bptt_meta"]) == meta
+    assert json.loads(props["bptt_config"]) == m.config.to_dict()
+
+
+def test_cli_onnx(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("onnx")
+    onnx = pytest.importorskip("onnx")
+    rng = np.random.default_rng(9)
+    model = tmp_path / "m.bptt"
+    m = _model(rng, "gru", 1, True, "many_to_many", False, True, dtype="float32")
+    checkpoint.save(model, m, meta={})
+    out = tmp_path / "m.onnx"
+    rc, so, err = run(capsys, "export", "--model", str(model), "--out", str(out))  # the format from the name
+    assert rc == 0 and "ONNX graph" in so, err
+    x = _inputs(rng, True, "float32")
+    want, _ = m.forward(x, lengths=LENGTHS)
+    got = _onnx_out(out, x, LENGTHS)
+    assert np.abs(_real(got, "many_to_many", LENGTHS) - _real(want, "many_to_many", LENGTHS)).max() < 1e-5
+    assert run(capsys, "export", "--model", str(model), "--out", str(out))[0] == 0  # an earlier export is replaced
+    foreign = tmp_path / "foreign.onnx"
+    g = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["a"], ["b"])], "g",
+                               [onnx.helper.make_tensor_value_info("a", onnx.TensorProto.FLOAT, [1])],
+                               [onnx.helper.make_tensor_value_info("b", onnx.TensorProto.FLOAT, [1])])
+    foreign.write_bytes(onnx.helper.make_model(g).SerializeToString())
+    before = foreign.read_bytes()
+    for argv, match in (([str(foreign)], "not a file that bptt export wrote"),
+                        ([str(tmp_path / "m.safetensors"), "--format", "onnx"], "name it .onnx"),
+                        ([str(out), "--format", "torch"], "name it .safetensors")):
+        rc, so, err = run(capsys, "export", "--model", str(model), "--out", *argv)
+        assert rc == 2 and match in err, (argv, err)
+    assert foreign.read_bytes() == before
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # as where the onnx package is not installed
+    rc, so, err = run(capsys, "export", "--model", str(model), "--out", str(tmp_path / "n.onnx"))
+    assert rc == 2 and "pip install 'bptt[onnx]'" in err and not (tmp_path / "n.onnx").exists()
