@@ -2,14 +2,18 @@
 # Tagging tasks that bptt does not ship (benchmarks/own_tag_tasks.py), tried as a new user would:
 # bptt train with its defaults alone (plus --max-time 600 as a guard), on lengths 1-40, then
 # bptt evaluate on lengths 41-200.  SEEDS (default "0 1 2") seeds both the data and the training.
+# SCRIPT=own_class_tasks.py does the same for the classification tasks of that file.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:-$(mktemp -d)}
 mkdir -p "$W"
 cd "$W"
 for seed in ${SEEDS:-0 1 2}; do
-  for t in prefix-parity count-mod3 delay2 latch; do
-    mkdir -p "s$seed" && (cd "s$seed" && python "$HERE/own_tag_tasks.py" "$t" "$seed")
+  SCRIPT=${SCRIPT:-own_tag_tasks.py}
+  if [ "$SCRIPT" = own_class_tasks.py ]; then TASKS="first-last latch q-then-z mod5"
+  else TASKS="prefix-parity count-mod3 delay2 latch"; fi
+  for t in $TASKS; do
+    mkdir -p "s$seed" && (cd "s$seed" && python "$HERE/$SCRIPT" "$t" "$seed")
     d="s$seed/$t"
     start=$(date +%s)
     bptt train --data "$d/train.tsv" --valid "$d/valid.tsv" --out "$d/m.bptt" --seed "$seed" --quiet \

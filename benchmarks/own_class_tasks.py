@@ -1,0 +1,72 @@
+"""Classification tasks a user might bring, which bptt does not ship (a new-user try, 2026-12-01):
+strings written as a user would (characters, no spaces), 3,000 training and 500 validation strings
+of lengths 1-40 and 1,000 test strings of lengths 41-200.  ``SCRIPT=own_class_tasks.py
+bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and scores the test set.
+
+  first-last  a/b/c/d; same when the first symbol is the last, else diff (memory over the whole string)
+  latch       a/b/c/x (x three times as often); the last of a/b/c seen, none before one
+  q-then-z    26 letters; yes when a q is followed later by a z (labels about balanced: half the
+              strings get a q ... z planted, the other half lose every z after their first q)
+  mod5        a/b; the number of a's mod 5 (five classes)
+
+Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+import os
+import random
+import string
+import sys
+
+
+def first_last(s):
+    return "same" if s[0] == s[-1] else "diff"
+
+
+def latch(s):
+    cur = "none"
+    for c in s:
+        if c in "abc":
+            cur = c
+    return cur
+
+
+def q_then_z(s):
+    i = s.find("q")
+    return "yes" if i >= 0 and "z" in s[i + 1:] else "no"
+
+
+def mod5(s):
+    return str(s.count("a") % 5)
+
+
+TASKS = {"first-last": ("abcd", first_last), "latch": ("abcxxx", latch),
+         "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5)}
+
+
+def sample(name, alpha, f, lo, hi, rng):
+    s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
+    if name != "q-then-z":
+        return s
+    if rng.random() < 0.5:  # a yes: plant a q ... z where there is none
+        if len(s) >= 2 and f(s) == "no":
+            i = rng.randrange(len(s) - 1)
+            j = rng.randrange(i + 1, len(s))
+            s = s[:i] + "q" + s[i + 1:j] + "z" + s[j + 1:]
+        return s
+    i = s.find("q")  # a no: every z after the first q becomes another letter
+    other = alpha.replace("q", "").replace("z", "")
+    return s if i < 0 else s[:i + 1] + "".join(rng.choice(other) if c == "z" else c for c in s[i + 1:])
+
+
+def write(path, name, n, lo, hi, rng):
+    alpha, f = TASKS[name]
+    with open(path, "w") as fh:
+        for _ in range(n):
+            s = sample(name, alpha, f, lo, hi, rng)
+            fh.write(f"{s}\t{f(s)}\n")
+
+
+if __name__ == "__main__":
+    name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    rng = random.Random(seed)
+    os.makedirs(name, exist_ok=True)
+    for split, n, lo, hi in (("train", 3000, 1, 40), ("valid", 500, 1, 40), ("test", 1000, 41, 200)):
+        write(f"{name}/{split}.tsv", name, n, lo, hi, rng)
