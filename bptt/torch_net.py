@@ -147,6 +147,8 @@ class Net(nn.Module):
     def encode(self, texts) -> tuple:
         """``(ids [B, T], lengths [B])`` of ``texts`` by the model's tokenizer and vocabulary (an
         unknown token is ``<unk>``); padded with ``pad_id``."""
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts) or not len(texts):
+            raise ValueError(f"texts must be a non-empty list of strings, got {str(texts)[:80]!r}")
         vocab = self.meta.get("vocab")
         if not vocab:
             raise ValueError("this model has no vocabulary in its metadata (it reads float vectors)")

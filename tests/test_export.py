@@ -189,6 +189,11 @@ def test_cli_export_and_predict_in_torch(tmp_path, capsys):
         ids, lengths = net.encode(texts)
         with torch.no_grad():
             got = net.output(net(ids, lengths)[0]).numpy()
+        for bad in ("abc", [], ["ab", 3]):
+            with pytest.raises(ValueError, match="non-empty list of strings"):
+                net.encode(bad)
+        with pytest.raises(ValueError, match=r"text 1 \(''\) has no tokens"):
+            net.encode(["ab", ""])
         rc, so, err = run(capsys, "predict", "--model", str(model), *texts)
         assert rc == 0, err
         lines = so.strip().splitlines()
