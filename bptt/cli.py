@@ -598,6 +598,12 @@ def cmd_train(args, out=print) -> int:
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; --task regress predicts numbers")
+        if init is None and _measured_values(vocab.tokens[2:]):
+            shown = ", ".join(vocab.tokens[2:5])
+            out(f"note: the sequences' tokens are numbers ({shown}, ...): each of the {len(vocab) - 2} distinct ones is "
+                f"read as a symbol of its own, not as a value, and a number not seen in training is read as <unk>; "
+                f"that works for values from a small set (round them), and sequences of float vectors are for the "
+                f"Python API (README, 'Training in Python')")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         valid = None
         if args.valid:

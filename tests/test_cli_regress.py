@@ -214,3 +214,22 @@ def test_a_regression_without_validation_data_runs_all_its_epochs(tmp_path, caps
                        "--epochs", "6", "--hidden", "4", "--no-curriculum", "--perfect-loss", "100", "--quiet")
     assert rc == 0, err
     assert len(re.findall(r"^epoch \d+ ", out, flags=re.M)) == 6 and "stopped:" not in out
+
+
+def test_numbers_as_tokens_are_named(tmp_path, capsys):
+    """Sequences of measured values (0.52 -0.16 ...) are read as symbols; the run says so, once, and
+    not for sequences of digits or of a few values."""
+    rng = np.random.default_rng(0)
+    floats, digits = tmp_path / "floats.tsv", tmp_path / "digits.tsv"
+    with open(floats, "w") as f, open(digits, "w") as g:
+        for _ in range(60):
+            xs = np.round(rng.uniform(-1, 1, int(rng.integers(1, 6))), 2)
+            f.write(" ".join(str(v) for v in xs) + f"\t{xs.sum():.2f}\n")
+            g.write(" ".join(str(int(rng.integers(0, 10))) for _ in xs) + f"\t{len(xs) % 2}\n")
+    rc, so, err = run(capsys, "train", "--data", str(floats), "--task", "regress", "--out", str(tmp_path / "f.bptt"),
+                      "--max-steps", "1")
+    assert rc == 0, err
+    notes = [ln for ln in so.splitlines() if "tokens are numbers" in ln]
+    assert len(notes) == 1 and "read as <unk>" in notes[0] and "Training in Python" in notes[0], so
+    rc, so, err = run(capsys, "train", "--data", str(digits), "--out", str(tmp_path / "d.bptt"), "--max-steps", "1")
+    assert rc == 0 and "tokens are numbers" not in so, so
