@@ -5,6 +5,8 @@ sequences of lengths 41-200, written as a new user would (text<TAB>number).
   frac-a   a/b strings; the fraction of a's (a mean: needs the length as well as the count)
   filter   digits 0-9; sum_k 0.5^k d_(T-k) / 10 (a linear filter of the last digits, any length)
   last-b   a/b/x strings; how many steps ago the last b was, capped at 10, over 10 (1 when none)
+  float-sum  numbers in [-1, 1] with 2 decimals, space separated (a user's measured values); their sum
+             (bptt train reads each distinct number as a symbol: 201 of them here)
 
 Usage: python benchmarks/regress_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
 import os
@@ -30,12 +32,17 @@ def last_b(s):
     return 1.0
 
 
-TASKS = {"frac-a": ("ab", frac_a), "filter": ("0123456789", filt), "last-b": ("abxx", last_b)}
+TASKS = {"frac-a": ("ab", frac_a), "filter": ("0123456789", filt), "last-b": ("abxx", last_b),
+         "float-sum": (None, None)}
 
 
 def write(path, alpha, f, n, lo, hi, rng):
     with open(path, "w") as fh:
         for _ in range(n):
+            if alpha is None:  # float-sum
+                xs = [f"{rng.uniform(-1, 1):.2f}" for _ in range(rng.randint(lo, hi))]
+                fh.write(" ".join(xs) + f"\t{sum(float(x) for x in xs):.6f}\n")
+                continue
             s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
             fh.write(f"{s}\t{f(s):.6f}\n")
 
