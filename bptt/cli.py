@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "token, else classify; the first line of the run says which)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
+    t.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
+                   help="tokens: each step a symbol, looked up in an embedding; numbers: each step a number, or D "
+                        "numbers joined by commas (0.5,1.2 0.7,-0.3), read as values and standardised by the "
+                        "training file's mean and sd of each feature (classify, tag, regress) (default: tokens; "
+                        "with --init, the model's)")
     d = ModelConfig(input_size=1)
     t.add_argument("--hidden", type=int, default=d.hidden_size, help="state size H")
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
@@ -483,6 +488,10 @@ def _init_model(args):
         args.window = meta.get("window", 64) if args.window is None else args.window
         args.stateful = meta.get("stateful", True) if args.stateful is None else args.stateful
     else:
+        theirs = meta.get("inputs", "tokens")
+        if args.inputs not in (None, theirs):
+            raise UserError(f"--inputs {args.inputs}: the model of --init {args.init!r} reads {theirs}")
+        args.inputs = theirs
         tok = meta.get("tokenizer", "space")
         if args.tokenize not in ("auto", tok):
             raise UserError(f"--tokenize {args.tokenize}: the model of --init {args.init!r} reads its sequences "
@@ -558,6 +567,9 @@ def cmd_train(args, out=print) -> int:
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    numbers = args.inputs == "numbers"
+    if numbers:
+        _numbers_options(args)
     if args.task == "lm":
         if args.bidirectional:
             raise UserError("--bidirectional is for classify and tag models: a language model predicts each token "
@@ -567,7 +579,10 @@ def cmd_train(args, out=print) -> int:
                             "(use --dropout)")
         train_data, valid, vocab, labels, meta = _lm_data(args, out, init)
     else:
-        if args.tokenize == "auto":
+        if numbers:
+            args.tokenize = "space"
+            out("reading each step as a number, or numbers joined by commas (--inputs numbers)")
+        elif args.tokenize == "auto":
             try:
                 args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=args.format,
                                                                     text_col=args.text_col, label_col=args.label_col)
@@ -582,7 +597,13 @@ def cmd_train(args, out=print) -> int:
             labels, standard = _regress_targets(examples, init, args, out)
         if init is not None:  # the model's vocabulary and labels, as bptt evaluate reads new data
             vocab, labels = Vocab(init.meta["vocab"]), Labels(init.meta["labels"])
-            _say_unknown(sum(vocab.n_unknown(ex.tokens) for ex in examples), out)
+            if not numbers:
+                _say_unknown(sum(vocab.n_unknown(ex.tokens) for ex in examples), out)
+        elif numbers:
+            vocab = Vocab(["<pad>", "<unk>"])  # no tokens: the steps are read as values
+            if args.task != "regress":
+                labels = Labels.build(t for ex in examples for t in ([ex.target] if args.task == "classify"
+                                                                     else ex.target))
         else:
             vocab = Vocab.build((ex.tokens for ex in examples), min_count=args.min_count or 1)
             _vocab_not_empty(vocab, args.min_count, args.data)
@@ -598,13 +619,15 @@ def cmd_train(args, out=print) -> int:
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; --task regress predicts numbers")
-        if init is None and _measured_values(vocab.tokens[2:]):
+        if init is None and not numbers and _measured_values(vocab.tokens[2:]):
             shown = ", ".join(vocab.tokens[2:5])
             out(f"note: the sequences' tokens are numbers ({shown}, ...): each of the {len(vocab) - 2} distinct ones is "
                 f"read as a symbol of its own, not as a value, and a number not seen in training is read as <unk>; "
                 f"that works for values from a small set (round them), and sequences of float vectors are for the "
-                f"Python API (README, 'Training in Python')")
+                f"Python API (README, 'Training in Python'), or give --inputs numbers")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
+        if numbers:  # the steps as standardised values instead of token ids
+            standard_in = _number_inputs(train_data, examples, args.data, init, args.dtype)
         valid = None
         if args.valid:
             vex, vskipped = _read(args.valid, args.task, args)
@@ -613,6 +636,8 @@ def cmd_train(args, out=print) -> int:
             if args.task == "regress":
                 _same_outputs(vex, len(labels), args.valid, "the training file")
             valid = _encode(vex, vocab, labels, args.task, args.valid)
+            if numbers:
+                _number_inputs(valid, vex, args.valid, standard_in, args.dtype)
         if args.task == "regress":  # the model learns the standardised targets; evaluate and predict undo it
             for data in (train_data, valid):
                 if data is not None:
@@ -622,6 +647,9 @@ def cmd_train(args, out=print) -> int:
                 "train_lengths": [int(L.min()), int(L.max())]}
         if args.task == "regress":
             meta["target_mean"], meta["target_sd"] = standard[0].tolist(), standard[1].tolist()
+        if numbers:
+            meta.update(inputs="numbers", input_size=int(standard_in[0].size), input_mean=standard_in[0].tolist(),
+                        input_sd=standard_in[1].tolist())
     meta["bptt_version"] = __version__
     E = None
     if args.pretrained:
@@ -634,14 +662,16 @@ def cmd_train(args, out=print) -> int:
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
         args.curriculum = args.task != "lm" and use_curriculum(len(vocab), E is not None, train_data.lengths)
         if args.curriculum:
-            out(f"length curriculum on (sequences of {len(vocab) - 2} distinct symbols, lengths "
+            what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
+            out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
     resumed = _resumed(args) if args.cell is None or args.lr is None else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(args.task, len(vocab),
                                                                                    E is not None, args.activation)
         if args.cell != "rnn" and not args.resume:
-            out(f"cell {args.cell} ({args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules "
+            over = f"over {len(vocab) - 2} distinct tokens" if not numbers else "of numbers"
+            out(f"cell {args.cell} ({args.task} data {over}: the LSTM learned rules "
                 f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
@@ -649,8 +679,8 @@ def cmd_train(args, out=print) -> int:
         args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, len(vocab),
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
-            out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {args.task} data over {len(vocab) - 2} "
-                f"distinct tokens); --lr sets it")
+            over = f"over {len(vocab) - 2} distinct tokens" if not numbers else "of numbers"
+            out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {args.task} data {over}); --lr sets it")
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr)
@@ -659,7 +689,9 @@ def cmd_train(args, out=print) -> int:
     else:
         try:
             regress = args.task == "regress"
-            cfg = ModelConfig(vocab_size=len(vocab), embed_dim=args.embed if E is None else int(E.shape[1]),
+            sizes = ({"input_size": int(standard_in[0].size)} if numbers else
+                     {"vocab_size": len(vocab), "embed_dim": args.embed if E is None else int(E.shape[1])})
+            cfg = ModelConfig(**sizes,
                               hidden_size=args.hidden, output_size=len(labels) if regress else max(len(labels), 2),
                               activation=args.activation, loss="mse" if regress else "softmax", learn_s0=args.learn_s0,
                               head="many_to_one" if args.task in ("classify", "regress") else "many_to_many",
@@ -676,12 +708,14 @@ def cmd_train(args, out=print) -> int:
     n_params = sum(math.prod(shape) for shape in cfg.param_shapes().values())
     problem = model_problem(n_params, cfg.hidden_size, itemsize=np.dtype(cfg.dtype).itemsize, device=args.device)
     if problem:  # before anything is allocated
-        raise UserError(f"--hidden {cfg.hidden_size}, --layers {cfg.num_layers}, --embed {cfg.embed_dim}, vocabulary "
-                        f"{cfg.vocab_size:,}: {problem}; use a smaller --hidden (or fewer --layers)")
+        sizes = (f"--embed {cfg.embed_dim}, vocabulary {cfg.vocab_size:,}" if cfg.vocab_size is not None else
+                 f"{cfg.input_size} input(s) a step")
+        raise UserError(f"--hidden {cfg.hidden_size}, --layers {cfg.num_layers}, {sizes}: {problem}; use a smaller "
+                        f"--hidden (or fewer --layers)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
         units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept
-        problem = batch_problem(rows, longest, units, cfg.embed_dim,
+        problem = batch_problem(rows, longest, units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size,
                                 cfg.output_size, args.task == "tag", device=args.device)
         if problem:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
@@ -704,8 +738,10 @@ def cmd_train(args, out=print) -> int:
     else:
         L = train_data.lengths
         what = (f"{len(labels)} number(s) each" if args.task == "regress" else f"{len(labels)} labels")
-        out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), vocabulary {len(vocab)}, "
-            f"{what}; {_layers_text(cfg)}, D={cfg.embed_dim}, {n_params:,} parameters")
+        reads = (f"vocabulary {len(vocab)}" if not numbers else f"{cfg.input_size} number(s) a step")
+        D = cfg.embed_dim if not numbers else cfg.input_size
+        out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), {reads}, "
+            f"{what}; {_layers_text(cfg)}, D={D}, {n_params:,} parameters")
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
     if comm is not None:
@@ -742,7 +778,7 @@ def cmd_train(args, out=print) -> int:
     accs = [h["valid_accuracy"] for h in history if h.get("valid_accuracy") is not None]
     # the length aids are for sequences over a small alphabet that follow a rule (the hint is noise on
     # text with a vocabulary of words, where a model that stops below 99% is the usual case)
-    symbolic = cfg.vocab_size <= 100 and E is None
+    symbolic = (cfg.vocab_size or 0) <= 100 and E is None
     if args.task != "lm" and accs and max(accs) < 0.99 and symbolic:
         aids = ("more training data, more --epochs, a larger --hidden, or --restarts N" if args.curriculum else
                 f"--curriculum --epochs {CURRICULUM_EPOCHS} (a length curriculum), more training data, or --restarts N")
@@ -883,7 +919,21 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
             return f"{name} is not a list of distinct strings"
     if vocab[:2] != ["<pad>", "<unk>"]:
         return f"vocab does not start with '<pad>', '<unk>': {vocab[:2]!r}"
-    if cfg.vocab_size != len(vocab):
+    inputs = meta.get("inputs", "tokens")
+    if inputs not in ("tokens", "numbers"):
+        return f"inputs {inputs!r} is not 'tokens' or 'numbers'"
+    if inputs == "numbers":
+        D = cfg.input_size
+        if task == "lm" or D is None or meta.get("input_size") != D:
+            return (f"a model of numbers (inputs 'numbers') needs classify, tag or regress and input_size {D} in both "
+                    f"its config and its metadata; it has task {task!r} and input_size {meta.get('input_size')!r}")
+        for key in ("input_mean", "input_sd"):
+            v = meta.get(key)
+            if (not isinstance(v, list) or len(v) != D or not all(
+                    isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v)
+                    or (key == "input_sd" and not all(t > 0 for t in v))):
+                return f"{key} is not a list of {D} finite number(s)" + (" > 0" if key == "input_sd" else "")
+    elif cfg.vocab_size != len(vocab):
         return f"vocab has {len(vocab)} tokens but the embedding has {cfg.vocab_size} rows"
     if task == "regress":
         if len(labels) != cfg.output_size or cfg.head != "many_to_one" or cfg.loss != "mse":
@@ -986,7 +1036,11 @@ def cmd_evaluate(args, out=print) -> int:
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
     data = _encode(examples, vocab, labels, task, args.data)
-    n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
+    if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
+        _number_inputs(data, examples, args.data, ck, ck.model.config.dtype)
+        n_unk = 0
+    else:
+        n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
     if task == "regress":
         return _evaluate_regress(ck, data, labels, skipped, n_unk, args, out)
     m = evaluate(ck.model, data)
@@ -1135,6 +1189,39 @@ def _vocab_not_empty(vocab, min_count, path) -> None:
                         f"times), so every token would be read as <unk>; give a smaller --min-count")
 
 
+def _numbers_options(args) -> None:
+    """Refuse, by name, what --inputs numbers makes meaningless (token options, language models)."""
+    if args.task == "lm":
+        raise UserError("--inputs numbers is for classify, tag and regress data; a language model predicts tokens")
+    d = ModelConfig(input_size=1)
+    given = [opt for opt, bad in (("--tokenize", args.tokenize not in ("auto", "space")),
+                                  ("--pretrained", bool(args.pretrained)), ("--freeze-embeddings", args.freeze_embeddings),
+                                  ("--word-dropout", bool(args.word_dropout)), ("--min-count", args.min_count is not None),
+                                  ("--embed", args.embed != d.embed_dim)) if bad]
+    if given:
+        raise UserError(f"{', '.join(given)}: for sequences of tokens; --inputs numbers reads each step's numbers "
+                        f"as they are (standardised), with no vocabulary or embedding")
+
+
+def _number_inputs(data, examples, path, standard, dtype):
+    """Replace ``data``'s token ids by the examples' steps read as numbers ([T_i, D]), standardised by
+    ``standard`` (``(mean, sd)``; a checkpoint: its model file's; None: this data's own, which are
+    returned)."""
+    from .data import numbers
+
+    if standard is not None and not isinstance(standard, tuple):  # --init's model file
+        meta = standard.meta
+        standard = (np.asarray(meta["input_mean"]), np.asarray(meta["input_sd"]))
+    try:
+        xs = numbers.vectors(examples, path, None if standard is None else int(standard[0].size))
+        if standard is None:
+            standard = numbers.standardisation(xs)
+        data.ids = numbers.standardise(xs, *standard, dtype)
+    except DataError as e:
+        raise UserError(str(e)) from None
+    return standard
+
+
 def _measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10, all numbers, some with a
     fraction (``0.333``, ``2.5``)."""
@@ -1177,6 +1264,11 @@ def cmd_predict(args, out=print) -> int:
         except DataError as e:
             raise UserError(str(e)) from None
     tokenizer = meta.get("tokenizer", "space")
+    numbers = meta.get("inputs") == "numbers"
+    if numbers:
+        from .data import numbers as num
+
+        standard = np.asarray(meta["input_mean"]), np.asarray(meta["input_sd"])
     ids, blank, noted, more_lines, more_tokens = [], [], 0, 0, 0
     for n, text in enumerate(texts, 1):
         tokens = tokenize(text, tokenizer)
@@ -1185,6 +1277,13 @@ def cmd_predict(args, out=print) -> int:
                 raise UserError(f"cannot label an empty sequence: text {n} is {text!r}")
             blank.append(n)  # an empty line gets an empty line out, so that line k of the output is line k's
             ids.append(None)
+            continue
+        if numbers:  # the steps as values, standardised as in training
+            try:
+                steps = num.steps(tokens, f"{where} {n}", int(standard[0].size))
+                ids.append(num.standardise([steps], *standard, ck.model.config.dtype)[0])
+            except DataError as e:
+                raise UserError(str(e)) from None
             continue
         k = _note_unknown(f"{where} {n} {_short(text)}", tokens, vocab, quiet=noted >= MAX_NOTES)
         if k and noted >= MAX_NOTES:  # a long input: the first lines' notes, then a count

@@ -6,7 +6,7 @@ imports it; PyTorch is no dependency of bptt)::
 
     from bptt.torch_net import load
     net = load("model.safetensors")                 # eval mode, the model's dtype
-    ids, lengths = net.encode(["0110", "10"])       # the model's tokenizer and vocabulary
+    ids, lengths = net.encode(["0110", "10"])       # the model's tokenizer and vocabulary (or its numbers)
     logits, state = net(ids, lengths)               # [B, O] (classify) or [B, T, O] (tag, lm)
     probs = net.output(logits)                      # f_o: softmax / sigmoid, or regress's numbers
 
@@ -146,12 +146,15 @@ class Net(nn.Module):
 
     def encode(self, texts) -> tuple:
         """``(ids [B, T], lengths [B])`` of ``texts`` by the model's tokenizer and vocabulary (an
-        unknown token is ``<unk>``); padded with ``pad_id``."""
+        unknown token is ``<unk>``); padded with ``pad_id``.  For a model of numbers (``bptt train
+        --inputs numbers``) the standardised steps ``[B, T, D]`` instead."""
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts) or not len(texts):
             raise ValueError(f"texts must be a non-empty list of strings, got {str(texts)[:80]!r}")
+        if self.meta.get("inputs") == "numbers":
+            return self._encode_numbers(texts)
         vocab = self.meta.get("vocab")
-        if not vocab:
-            raise ValueError("this model has no vocabulary in its metadata (it reads float vectors)")
+        if not vocab or self.embedding is None:
+            raise ValueError("this model reads float vectors [B, T, D], not tokens: give them to it as they are")
         index = {t: i for i, t in enumerate(vocab)}
         unk = index.get("<unk>", 1)
         rows = [[index.get(t, unk) for t in self.tokens(s)] for s in texts]
@@ -163,6 +166,26 @@ class Net(nn.Module):
         for i, r in enumerate(rows):
             ids[i, :len(r)] = torch.tensor(r, dtype=torch.int64)
         return ids, torch.tensor([len(r) for r in rows], dtype=torch.int64)
+
+
+    def _encode_numbers(self, texts) -> tuple:
+        """A model trained with ``--inputs numbers``: each step a number or D numbers joined by commas,
+        standardised by the training file's ``input_mean`` / ``input_sd`` -> ``(x [B, T, D], lengths [B])``."""
+        mean, sd = self.meta["input_mean"], self.meta["input_sd"]
+        D, rows = len(mean), []
+        for i, text in enumerate(texts):
+            try:
+                steps = [[float(v) for v in tok.split(",")] for tok in text.split()]
+            except ValueError:
+                raise ValueError(f"text {i} ({text[:40]!r}) holds a step that is not a number") from None
+            if not steps or any(len(s) != D for s in steps):
+                raise ValueError(f"text {i} ({text[:40]!r}) needs one or more steps of {D} number(s) each")
+            rows.append([[(v - m) / d for v, m, d in zip(s, mean, sd)] for s in steps])
+        T = max(len(r) for r in rows)
+        x = torch.zeros(len(rows), T, D, dtype=self.out.weight.dtype)
+        for i, r in enumerate(rows):
+            x[i, :len(r)] = torch.tensor(r, dtype=x.dtype)
+        return x, torch.tensor([len(r) for r in rows], dtype=torch.int64)
 
 
 def load(path) -> Net:

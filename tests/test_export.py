@@ -297,3 +297,30 @@ def test_cli_onnx(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # as where the onnx package is not installed
     rc, so, err = run(capsys, "export", "--model", str(model), "--out", str(tmp_path / "n.onnx"))
     assert rc == 2 and "pip install 'bptt[onnx]'" in err and not (tmp_path / "n.onnx").exists()
+
+
+def test_a_model_of_numbers_encodes_its_steps(tmp_path, capsys):
+    """A model trained with --inputs numbers: Net.encode reads the steps as bptt predict does
+    (standardised by the model file's input_mean / input_sd), and gives the same numbers."""
+    rng = np.random.default_rng(11)
+    tr = tmp_path / "t.tsv"
+    with open(tr, "w") as f:
+        for _ in range(40):
+            x = rng.normal(50, 10, (int(rng.integers(1, 5)), 2))
+            f.write(" ".join(f"{a:.2f},{b:.2f}" for a, b in x) + f"\t{x.sum():.2f}\n")
+    model, out = tmp_path / "n.bptt", tmp_path / "n.safetensors"
+    assert run(capsys, "train", "--data", str(tr), "--task", "regress", "--inputs", "numbers", "--out", str(model),
+               "--epochs", "2", "--quiet")[0] == 0
+    assert run(capsys, "export", "--model", str(model), "--out", str(out))[0] == 0
+    net = load(out)
+    texts = ["41.5,60.25 55,48.5", "70,30"]
+    x, lengths = net.encode(texts)
+    assert x.shape == (2, 2, 2) and x.dtype == torch.float32
+    with torch.no_grad():
+        got = net.output(net(x, lengths)[0]).numpy()[:, 0]
+    rc, so, err = run(capsys, "predict", "--model", str(model), *texts)
+    assert rc == 0, err
+    np.testing.assert_allclose([float(v) for v in so.split()], got, rtol=1e-4)
+    for bad in (["1,2,3"], ["a,b"], [""]):
+        with pytest.raises(ValueError, match="text 0"):
+            net.encode(bad)

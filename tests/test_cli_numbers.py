@@ -1,0 +1,180 @@
+"""`bptt train --inputs numbers`: sequences of values (a number a step, or numbers joined by commas),
+read as float vectors standardised by the training file's mean and sd, for classify, tag and regress;
+checked against the model's own equations on the standardised inputs and against NumPy."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from conftest import run
+
+
+def _write(path, rows):
+    with open(path, "w") as f:
+        for steps, label in rows:
+            f.write(" ".join(",".join(f"{v:.3f}" for v in s) if np.ndim(s) else f"{s:.3f}" for s in steps)
+                    + "\t" + label + "\n")
+
+
+def _values(rng, n, lo, hi, d=1, scale=5.0, shift=100.0):
+    """Sequences of values far from 0 and 1 (the standardisation has to matter)."""
+    out = []
+    for _ in range(n):
+        x = shift + scale * rng.standard_normal((int(rng.integers(lo, hi + 1)), d))
+        out.append(np.round(x if d > 1 else x[:, 0], 3))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sums(tmp_path_factory):
+    """A regress model of the sum of (x - 100) / 5 over the steps, trained briefly."""
+    from bptt.cli import main
+
+    tmp = tmp_path_factory.mktemp("numbers")
+    rng = np.random.default_rng(0)
+    files = {}
+    for name, n, lo, hi in (("train", 300, 1, 8), ("valid", 60, 1, 8), ("test", 40, 1, 12)):
+        xs = _values(rng, n, lo, hi)
+        _write(tmp / f"{name}.tsv", [(x, f"{((x - 100) / 5).sum():.4f}") for x in xs])
+        files[name] = (tmp / f"{name}.tsv", xs)
+    rc = main(["train", "--data", str(files["train"][0]), "--valid", str(files["valid"][0]), "--task", "regress",
+               "--inputs", "numbers", "--out", str(tmp / "m.bptt"), "--hidden", "16", "--epochs", "30",
+               "--no-curriculum", "--quiet", "--seed", "0"])
+    assert rc == 0
+    return tmp, files
+
+
+def test_standardised_inputs_are_saved_and_used(sums, capsys):
+    tmp, files = sums
+    ck = checkpoint.load(str(tmp / "m.bptt"))
+    meta, cfg = ck.meta, ck.model.config
+    steps = np.concatenate(files["train"][1])
+    assert meta["inputs"] == "numbers" and meta["input_size"] == 1 and cfg.vocab_size is None and cfg.input_size == 1
+    np.testing.assert_allclose(meta["input_mean"], [steps.mean()], rtol=1e-12)
+    np.testing.assert_allclose(meta["input_sd"], [steps.std()], rtol=1e-12)
+    assert "E" not in ck.model.params
+    # predict: the model's equations on the standardised steps, the target standardisation undone
+    xs = files["test"][1]
+    rc, out, err = run(capsys, "predict", "--model", str(tmp / "m.bptt"), *[" ".join(map(str, x)) for x in xs])
+    assert rc == 0, err
+    got = np.array([float(v) for v in out.split()])
+    want = []
+    for x in xs:
+        z = ((x - meta["input_mean"][0]) / meta["input_sd"][0]).astype(np.float32)[None, :, None]
+        y = np.asarray(ck.model.predict(z, np.array([len(x)])))[0, 0]
+        want.append(y * meta["target_sd"][0] + meta["target_mean"][0])
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    # evaluate: the errors of those predictions against the file's targets (NumPy)
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(files["test"][0]), "--json")
+    assert rc == 0, err
+    res = json.loads(out)
+    y = np.array([((x - 100) / 5).sum() for x in xs])
+    np.testing.assert_allclose(res["mse"], np.mean((np.round(y, 4) - got) ** 2), rtol=1e-3)
+    assert res["r2"] > 0.5  # it learned something (a sum of 1-12 values, trained on 1-8)
+
+
+def test_vectors_of_two_features_classify_and_tag(tmp_path, capsys):
+    """Steps of two numbers joined by commas: classify by the sign of the sum of products, and tag each
+    step by which of its two numbers is larger."""
+    rng = np.random.default_rng(1)
+    xs = _values(rng, 200, 1, 6, d=2, scale=1.0, shift=0.0)
+    cls = [(x, "pos" if (x[:, 0] * x[:, 1]).sum() > 0 else "neg") for x in xs]
+    tag = [(x, " ".join("first" if a > b else "second" for a, b in x)) for x in xs]
+    _write(tmp_path / "cls.tsv", cls)
+    _write(tmp_path / "tag.tsv", tag)
+    for name, task in (("cls", "classify"), ("tag", "tag")):
+        rc, out, err = run(capsys, "train", "--data", str(tmp_path / f"{name}.tsv"), "--inputs", "numbers",
+                           "--out", str(tmp_path / f"{name}.bptt"), "--epochs", "40", "--no-curriculum", "--seed", "0",
+                           "--hidden", "16")
+        assert rc == 0, err
+        assert f"task {task}" in out and "2 number(s) a step" in out and "--inputs numbers" in out
+        rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / f"{name}.bptt"), "--data",
+                           str(tmp_path / f"{name}.tsv"), "--json")
+        assert rc == 0, err
+        res = json.loads(out)
+        assert res["accuracy" if task == "classify" else "token_accuracy"] > 0.85, res
+    rc, out, err = run(capsys, "predict", "--model", str(tmp_path / "tag.bptt"), "3,1 -1,2 0.5,0.4")
+    assert rc == 0 and out.split() == ["first", "second", "first"], out
+
+
+def test_bad_numbers_and_options_are_named(sums, tmp_path, capsys):
+    tmp, files = sums
+    tr = str(files["train"][0])
+    cases = {"word 5.0 1.0\t1\n": "step 1 is 'word', not a number",
+             "1.0 nan\t1\n": "step 2 is 'nan', not a finite number",
+             "1.0 3.0,2.0\t1\n": "step 2 holds 2 number(s) where the steps before it hold 1",
+             "1,,2\t1\n": "step 1 is '1,,2', not a number"}
+    for text, match in cases.items():
+        bad = tmp_path / "bad.tsv"
+        bad.write_text("1.0 2.0\t0\n" + text)
+        rc, _, err = run(capsys, "train", "--data", str(bad), "--task", "regress", "--inputs", "numbers",
+                         "--out", str(tmp_path / "b.bptt"), "--max-steps", "1")
+        assert rc == 2 and f"bad.tsv:2: {match}" in err, (text, err)
+    mixed = tmp_path / "mixed.tsv"
+    mixed.write_text("1.0 2.0\t0\n1.0,2.0\t1\n")
+    rc, _, err = run(capsys, "train", "--data", str(mixed), "--task", "regress", "--inputs", "numbers",
+                     "--out", str(tmp_path / "b.bptt"), "--max-steps", "1")
+    assert rc == 2 and "mixed.tsv:2: step 1 holds 2 number(s) where line 1 holds 1" in err, err
+    for opts, match in ((["--embed", "8"], "--embed"), (["--tokenize", "chars"], "--tokenize"),
+                        (["--min-count", "2"], "--min-count"), (["--word-dropout", "0.1"], "--word-dropout"),
+                        (["--pretrained", "glove-50d"], "--pretrained"), (["--task", "lm"], "a language model")):
+        rc, _, err = run(capsys, "train", "--data", tr, "--inputs", "numbers", "--out", str(tmp_path / "b.bptt"),
+                         "--max-steps", "1", *opts)
+        assert rc == 2 and match in err, (opts, err)
+    assert not (tmp_path / "b.bptt").exists()
+    # a model of numbers given steps of another width, or words
+    rc, _, err = run(capsys, "predict", "--model", str(tmp / "m.bptt"), "1.0 2.0", "1.0,2.0")
+    assert rc == 2 and "text 2: step 1 holds 2 number(s) where the model reads 1" in err, err
+    rc, _, err = run(capsys, "predict", "--model", str(tmp / "m.bptt"), "one two")
+    assert rc == 2 and "text 1: step 1 is 'one', not a number" in err, err
+
+
+def test_init_keeps_the_standardisation_and_resume_is_exact(sums, tmp_path, capsys):
+    tmp, files = sums
+    tr = tmp_path / "other.tsv"
+    rng = np.random.default_rng(5)
+    _write(tr, [(x, f"{x.sum():.3f}") for x in _values(rng, 80, 1, 5, shift=0.0)])  # another scale
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--init", str(tmp / "m.bptt"), "--out",
+                       str(tmp_path / "i.bptt"), "--epochs", "2", "--quiet")
+    assert rc == 0, err
+    a, b = checkpoint.load(str(tmp / "m.bptt")).meta, checkpoint.load(str(tmp_path / "i.bptt")).meta
+    assert b["inputs"] == "numbers" and b["input_mean"] == a["input_mean"] and b["input_sd"] == a["input_sd"]
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--init", str(tmp / "m.bptt"), "--inputs", "tokens",
+                     "--out", str(tmp_path / "j.bptt"))
+    assert rc == 2 and "--inputs tokens: the model of --init" in err and "reads numbers" in err
+    common = ["train", "--data", str(tr), "--task", "regress", "--inputs", "numbers", "--epochs", "3", "--hidden",
+              "8", "--batch-size", "16", "--quiet", "--no-curriculum", "--seed", "3"]
+    p, q = tmp_path / "p.bptt", tmp_path / "q.bptt"
+    assert run(capsys, *common, "--out", str(p))[0] == 0
+    assert run(capsys, *common, "--out", str(q), "--max-steps", "7")[0] == 0  # stops mid-epoch 2
+    rc, out, err = run(capsys, *common, "--out", str(q), "--resume")
+    assert rc == 0 and "resuming at epoch 2" in out, err
+    pp, pq = checkpoint.load(str(p) + ".last").model.params, checkpoint.load(str(q) + ".last").model.params
+    for k in pp:
+        np.testing.assert_array_equal(pp[k], pq[k])
+
+
+def test_damaged_standardisation_in_a_model_file_is_named(sums, tmp_path, capsys):
+    tmp, files = sums
+    ck = checkpoint.load(str(tmp / "m.bptt"))
+    for key, value, match in (("input_sd", [0.0], "input_sd is not a list of 1 finite number(s) > 0"),
+                              ("input_mean", [1.0, 2.0], "input_mean is not a list of 1"),
+                              ("input_size", 3, "input_size"), ("inputs", "pictures", "inputs 'pictures'")):
+        path = tmp_path / f"{key}.bptt"
+        checkpoint.save(str(path), ck.model, meta={**ck.meta, key: value})
+        rc, _, err = run(capsys, "predict", "--model", str(path), "1.0 2.0")
+        assert rc == 2 and match in err, (key, err)
+
+
+def test_numbers_as_tokens_note_names_the_option(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    tr = tmp_path / "t.tsv"
+    _write(tr, [(x, f"{x.sum():.2f}") for x in _values(rng, 40, 1, 4, scale=1.0, shift=0.0)])
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "t.bptt"),
+                       "--max-steps", "1")
+    assert rc == 0 and "or give --inputs numbers" in out, out
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--inputs", "numbers",
+                       "--out", str(tmp_path / "u.bptt"), "--max-steps", "1")
+    assert rc == 0 and "tokens are numbers" not in out
