@@ -116,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
-                        "the tutorial's cell missed; rnn for tag data, language models and text with word vectors; "
-                        "the first line of the run says which)")
+                        "the tutorial's cell missed, and for every task on --inputs numbers; rnn for tag data, "
+                        "language models and text with word vectors; the first line of the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "length), admitting 1.5x longer ones each time the training accuracy saturates (99%%, or no "
                         f"gain for 3 epochs).  Default: on for classify and tag data over at most {CURRICULUM_MAX_VOCAB} "
                         "distinct tokens (sequences of symbols) without --pretrained, off for text with a word "
-                        "vocabulary and for language models")
+                        "vocabulary, for --inputs numbers and for language models")
     t.add_argument("--init", metavar="MODEL",
                    help="start from the weights of a model file (fine-tuning, or going on with other settings): "
                         "its task, vocabulary, labels and layers are kept, the optimiser and the schedule start "
@@ -623,8 +623,7 @@ def cmd_train(args, out=print) -> int:
             shown = ", ".join(vocab.tokens[2:5])
             out(f"note: the sequences' tokens are numbers ({shown}, ...): each of the {len(vocab) - 2} distinct ones is "
                 f"read as a symbol of its own, not as a value, and a number not seen in training is read as <unk>; "
-                f"that works for values from a small set (round them), and sequences of float vectors are for the "
-                f"Python API (README, 'Training in Python'), or give --inputs numbers")
+                f"--inputs numbers reads them as values")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         if numbers:  # the steps as standardised values instead of token ids
             standard_in = _number_inputs(train_data, examples, args.data, init, args.dtype)
@@ -660,19 +659,21 @@ def cmd_train(args, out=print) -> int:
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
-        args.curriculum = args.task != "lm" and use_curriculum(len(vocab), E is not None, train_data.lengths)
+        args.curriculum = args.task != "lm" and use_curriculum(len(vocab), E is not None, train_data.lengths,
+                                                               numbers=numbers)
         if args.curriculum:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
     resumed = _resumed(args) if args.cell is None or args.lr is None else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
-        args.cell = (resumed.model.config.cell if resumed else None) or default_cell(args.task, len(vocab),
-                                                                                   E is not None, args.activation)
+        args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
+            args.task, len(vocab), E is not None, args.activation, numbers=numbers)
         if args.cell != "rnn" and not args.resume:
-            over = f"over {len(vocab) - 2} distinct tokens" if not numbers else "of numbers"
-            out(f"cell {args.cell} ({args.task} data {over}: the LSTM learned rules "
-                f"at any length that the tutorial's cell missed); --cell rnn trains the tutorial's cell")
+            why = (f"{args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules at any length "
+                   f"that the tutorial's cell missed" if not numbers else
+                   f"{args.task} data of numbers: the LSTM scored better than the tutorial's cell on each task tried")
+            out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
         lr = saved.get("lr") if isinstance(saved, dict) else None

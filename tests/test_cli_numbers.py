@@ -174,7 +174,24 @@ def test_numbers_as_tokens_note_names_the_option(tmp_path, capsys):
     _write(tr, [(x, f"{x.sum():.2f}") for x in _values(rng, 40, 1, 4, scale=1.0, shift=0.0)])
     rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "t.bptt"),
                        "--max-steps", "1")
-    assert rc == 0 and "or give --inputs numbers" in out, out
+    assert rc == 0 and "--inputs numbers reads them as values" in out, out
     rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--inputs", "numbers",
                        "--out", str(tmp_path / "u.bptt"), "--max-steps", "1")
     assert rc == 0 and "tokens are numbers" not in out
+
+
+def test_defaults_for_numbers(tmp_path, capsys):
+    """The measured defaults (benchmarks/number_defaults.sh): the LSTM for every task, tags too, and no
+    length curriculum; the learning rate as for symbols (0.003 for the LSTM's classify data)."""
+    rng = np.random.default_rng(3)
+    xs = _values(rng, 60, 1, 30, scale=1.0, shift=0.0)
+    _write(tmp_path / "c.tsv", [(x, "pos" if x.sum() > 0 else "neg") for x in xs])
+    _write(tmp_path / "t.tsv", [(x, " ".join("hi" if v > 0.5 else "lo" for v in x)) for x in xs])
+    for name, lr in (("c", "learning rate 0.003"), ("t", None)):
+        rc, out, err = run(capsys, "train", "--data", str(tmp_path / f"{name}.tsv"), "--inputs", "numbers",
+                           "--out", str(tmp_path / f"{name}.bptt"), "--max-steps", "1")
+        assert rc == 0, err
+        assert "cell lstm" in out and "data of numbers" in out and "curriculum" not in out, out
+        assert (lr in out) if lr else "learning rate" not in out, out
+        cfg = checkpoint.load(str(tmp_path / f"{name}.bptt")).model.config
+        assert cfg.cell == "lstm" and cfg.input_size == 1

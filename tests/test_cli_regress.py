@@ -230,6 +230,6 @@ def test_numbers_as_tokens_are_named(tmp_path, capsys):
                       "--max-steps", "1")
     assert rc == 0, err
     notes = [ln for ln in so.splitlines() if "tokens are numbers" in ln]
-    assert len(notes) == 1 and "read as <unk>" in notes[0] and "Training in Python" in notes[0], so
+    assert len(notes) == 1 and "read as <unk>" in notes[0] and "--inputs numbers reads them as values" in notes[0], so
     rc, so, err = run(capsys, "train", "--data", str(digits), "--out", str(tmp_path / "d.bptt"), "--max-steps", "1")
     assert rc == 0 and "tokens are numbers" not in so, so

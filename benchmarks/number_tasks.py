@@ -1,0 +1,41 @@
+"""Tasks over sequences of numbers (``bptt train --inputs numbers``), for choosing its defaults: 3,000
+training and 300 validation sequences of lengths 1-40, 500 test sequences of lengths 41-200, values
+uniform in [-1, 1] written with 3 decimals, one a step.
+
+  sum        regress: the sum of the values
+  sign       classify: whether the sum is positive (pos / neg)
+  parity     classify: whether an even or odd number of the values are above 0.5
+  seen-high  tag: each step tagged yes once a value above 0.9 has been seen, else no
+
+Usage: python benchmarks/number_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+import os
+import random
+import sys
+
+
+def label(name, xs):
+    if name == "sum":
+        return f"{sum(xs):.6f}"
+    if name == "sign":
+        return "pos" if sum(xs) > 0 else "neg"
+    if name == "parity":
+        return "odd" if sum(x > 0.5 for x in xs) % 2 else "even"
+    seen, tags = False, []
+    for x in xs:
+        seen = seen or x > 0.9
+        tags.append("yes" if seen else "no")
+    return " ".join(tags)
+
+
+TASKS = ("sum", "sign", "parity", "seen-high")
+
+if __name__ == "__main__":
+    name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    assert name in TASKS, f"TASK is one of {TASKS}"
+    rng = random.Random(seed)
+    os.makedirs(name, exist_ok=True)
+    for split, n, lo, hi in (("train", 3000, 1, 40), ("valid", 300, 1, 40), ("test", 500, 41, 200)):
+        with open(f"{name}/{split}.tsv", "w") as fh:
+            for _ in range(n):
+                xs = [float(f"{rng.uniform(-1, 1):.3f}") for _ in range(rng.randint(lo, hi))]
+                fh.write(" ".join(f"{x:.3f}" for x in xs) + "\t" + label(name, xs) + "\n")
