@@ -195,3 +195,26 @@ def test_defaults_for_numbers(tmp_path, capsys):
         assert (lr in out) if lr else "learning rate" not in out, out
         cfg = checkpoint.load(str(tmp_path / f"{name}.bptt")).model.config
         assert cfg.cell == "lstm" and cfg.input_size == 1
+
+
+def test_jsonl_lists_of_numbers(tmp_path, capsys):
+    """In JSONL the steps may be a list of numbers, or of lists of numbers (D features), as well as text."""
+    rows = [{"text": [0.5, -0.25, 1.0], "label": "a"}, {"text": "2 3", "label": "b"},
+            {"text": [[0.5, 1.0], [2.0, 3.0]], "label": "a"}]
+    bad = tmp_path / "mixed.jsonl"
+    bad.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    rc, _, err = run(capsys, "train", "--data", str(bad), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
+                     "--max-steps", "1")
+    assert rc == 2 and "mixed.jsonl:3: step 1 holds 2 number(s) where line 1 holds 1" in err, err
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text("\n".join(json.dumps(r) for r in rows[:2]) + "\n")
+    rc, out, err = run(capsys, "train", "--data", str(ok), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
+                       "--max-steps", "1")
+    assert rc == 0 and "1 number(s) a step" in out, err
+    np.testing.assert_allclose(checkpoint.load(str(tmp_path / "m.bptt")).meta["input_mean"], [np.mean([.5, -.25, 1, 2, 3])])
+    for text in ([True], [[1.0], "x"], [float("inf")]):
+        f = tmp_path / "b.jsonl"
+        f.write_text(json.dumps({"text": text, "label": "a"}).replace("Infinity", "1e999") + "\n" + json.dumps(rows[1]) + "\n")
+        rc, _, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
+                         "--max-steps", "1")
+        assert rc == 2 and "b.jsonl:1:" in err and "Traceback" not in err, (text, err)

@@ -223,6 +223,13 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
     With ``numbers`` (regress) a label may be any finite number, or a list of them."""
     if isinstance(v, str):
         return v
+    if what == "text" and isinstance(v, list) and v:  # numbers a step (--inputs numbers), as its text reads them
+        def num(t):
+            return isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t)
+        if all(num(t) for t in v):
+            return " ".join(repr(float(t)) for t in v)
+        if all(isinstance(t, list) and t and all(num(u) for u in t) for t in v):
+            return " ".join(",".join(repr(float(u)) for u in t) for t in v)
     if numbers and what != "text":
         vals = v if isinstance(v, list) and v else [v]
         if all(isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t) for t in vals):
@@ -240,7 +247,8 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
             raise ValueError(f"{what} list holds an empty tag or one with a space")
         return " ".join(str(t) for t in w)
     kind = "null" if v is None else type(v).__name__
-    want = "a string" if what == "text" else "a string or a whole number" + (" (or a list of them)" if many else "")
+    want = ("a string (or for --inputs numbers a list of finite numbers, or of lists of them)" if what == "text" else
+            "a string or a whole number" + (" (or a list of them)" if many else ""))
     raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}")
 
 
