@@ -294,6 +294,14 @@ def _read(path, task, args, **kw):
                                           skip_bad=args.skip_bad)
     except DataError as e:
         raise UserError(str(e)) from None
+    width = kw.get("numbers")  # None: tokens; True: numbers of one width; an int: numbers of that width
+    if width and args.skip_bad:  # lines whose steps are not numbers of that width are bad lines too
+        from .data import numbers
+
+        examples, dropped = numbers.usable(examples, path, None if width is True else int(width))
+        skipped += dropped
+    if not examples:
+        raise UserError(f"{path}: no usable examples ({skipped} bad lines skipped)")
     return examples, skipped
 
 
@@ -590,7 +598,8 @@ def cmd_train(args, out=print) -> int:
                 raise UserError(str(e)) from None
             out(f"reading {'every character as a token (no spaces in the sequences)' if args.tokenize == 'chars' else 'tokens separated by spaces'}"
                 f"; --tokenize sets it")
-        examples, skipped = _read(args.data, args.task, args)
+        width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
+        examples, skipped = _read(args.data, args.task, args, numbers=width)
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
         if args.task == "regress":
@@ -629,7 +638,8 @@ def cmd_train(args, out=print) -> int:
             standard_in = _number_inputs(train_data, examples, args.data, init, args.dtype)
         valid = None
         if args.valid:
-            vex, vskipped = _read(args.valid, args.task, args)
+            vex, vskipped = _read(args.valid, args.task, args,
+                                  numbers=int(standard_in[0].size) if numbers else None)
             if vskipped:
                 out(f"{args.valid}: skipped {vskipped} bad line(s)")
             if args.task == "regress":
@@ -1035,7 +1045,8 @@ def cmd_evaluate(args, out=print) -> int:
     if task == "regress" and (args.per_class or args.plot):
         raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
-    examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"))
+    examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"),
+                              numbers=meta["input_size"] if meta.get("inputs") == "numbers" else None)
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
     data = _encode(examples, vocab, labels, task, args.data)

@@ -218,3 +218,23 @@ def test_jsonl_lists_of_numbers(tmp_path, capsys):
         rc, _, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
                          "--max-steps", "1")
         assert rc == 2 and "b.jsonl:1:" in err and "Traceback" not in err, (text, err)
+
+
+def test_skip_bad_skips_lines_that_are_not_numbers(tmp_path, capsys):
+    """--skip-bad counts a line whose steps are not numbers of the file's width as a bad line, in
+    training and in evaluation; a file with no good line left is named, for every task."""
+    f = tmp_path / "s.tsv"
+    f.write_text("1 2\tpos\nx 3\tneg\n1,2 3\tpos\n3 4\tneg\n")
+    rc, out, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--skip-bad", "--out",
+                       str(tmp_path / "s.bptt"), "--max-steps", "1")
+    assert rc == 0 and "skipped 2 bad line(s)" in out and "2 training sequences" in out, (out, err)
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "s.bptt"), "--data", str(f), "--skip-bad")
+    assert rc == 0 and out.startswith("n 2 "), (out, err)
+    rc, _, err = run(capsys, "evaluate", "--model", str(tmp_path / "s.bptt"), "--data", str(f))
+    assert rc == 2 and "s.tsv:2: step 1 is 'x'" in err
+    for task, label in (("classify", "pos"), ("tag", "a b"), ("regress", "1.5")):
+        g = tmp_path / f"{task}.tsv"
+        g.write_text(f"x 2\t{label}\ny 3\t{label}\n")
+        rc, _, err = run(capsys, "train", "--data", str(g), "--inputs", "numbers", "--task", task, "--skip-bad",
+                         "--out", str(tmp_path / "t.bptt"), "--max-steps", "1")
+        assert rc == 2 and "no usable examples (2 bad lines skipped)" in err, (task, err)

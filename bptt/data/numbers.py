@@ -11,7 +11,7 @@ import numpy as np
 
 from .files import DataError
 
-__all__ = ["steps", "vectors", "standardisation", "standardise"]
+__all__ = ["steps", "vectors", "usable", "standardisation", "standardise"]
 
 
 def steps(tokens, where: str, size: int | None = None, sized_by: str = "the model reads") -> np.ndarray:
@@ -45,6 +45,20 @@ def vectors(examples, path: str, size: int | None = None) -> list:
             size, sized_by = a.shape[1], f"line {ex.line} holds"
         out.append(a)
     return out
+
+
+def usable(examples, path: str, size: int | None = None) -> tuple[list, int]:
+    """``(kept, n_dropped)``: the examples whose steps read as numbers of one width (``size``, or the first
+    such example's), for ``--skip-bad``."""
+    kept = []
+    for ex in examples:
+        try:
+            a = steps(ex.tokens, f"{path}:{ex.line}", size)
+        except DataError:
+            continue
+        size = a.shape[1] if size is None and len(a) else size
+        kept.append(ex)
+    return kept, len(examples) - len(kept)
 
 
 def standardisation(seqs) -> tuple[np.ndarray, np.ndarray]:
