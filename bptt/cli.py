@@ -1229,8 +1229,8 @@ def _number_inputs(data, examples, path, standard, dtype):
     try:
         xs = numbers.vectors(examples, path, None if standard is None else int(standard[0].size))
         if standard is None:
-            standard = numbers.standardisation(xs)
-        data.ids = numbers.standardise(xs, *standard, dtype)
+            standard = numbers.standardisation(xs, path)
+        data.ids = numbers.standardise(xs, *standard, dtype, [f"{path}:{ex.line}" for ex in examples])
     except DataError as e:
         raise UserError(str(e)) from None
     return standard
@@ -1295,7 +1295,7 @@ def cmd_predict(args, out=print) -> int:
         if numbers:  # the steps as values, standardised as in training
             try:
                 steps = num.steps(tokens, f"{where} {n}", int(standard[0].size))
-                ids.append(num.standardise([steps], *standard, ck.model.config.dtype)[0])
+                ids.append(num.standardise([steps], *standard, ck.model.config.dtype, [f"{where} {n}"])[0])
             except DataError as e:
                 raise UserError(str(e)) from None
             continue

@@ -238,3 +238,20 @@ def test_skip_bad_skips_lines_that_are_not_numbers(tmp_path, capsys):
         rc, _, err = run(capsys, "train", "--data", str(g), "--inputs", "numbers", "--task", task, "--skip-bad",
                          "--out", str(tmp_path / "t.bptt"), "--max-steps", "1")
         assert rc == 2 and "no usable examples (2 bad lines skipped)" in err, (task, err)
+
+
+def test_values_too_large_are_named(tmp_path, capsys):
+    f = tmp_path / "huge.tsv"
+    f.write_text("1e200 1\tpos\n1 2\tneg\n")
+    rc, _, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--out", str(tmp_path / "h.bptt"))
+    assert rc == 2 and "huge.tsv: the inputs are too large to standardise" in err, err
+    g = tmp_path / "ok.tsv"
+    g.write_text("1e30 1\tpos\n1 2\tneg\n3 4\tpos\n")
+    assert run(capsys, "train", "--data", str(g), "--inputs", "numbers", "--out", str(tmp_path / "o.bptt"),
+               "--max-steps", "1")[0] == 0
+    h = tmp_path / "far.tsv"
+    h.write_text("1 2\tpos\n1e300 1\tneg\n")
+    rc, _, err = run(capsys, "evaluate", "--model", str(tmp_path / "o.bptt"), "--data", str(h))
+    assert rc == 2 and "far.tsv:2: inputs overflow float32 once standardised" in err and "Warning" not in err, err
+    rc, _, err = run(capsys, "predict", "--model", str(tmp_path / "o.bptt"), "1 2", "1e300 1")
+    assert rc == 2 and "text 2: inputs overflow float32" in err, err

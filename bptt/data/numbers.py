@@ -61,24 +61,27 @@ def usable(examples, path: str, size: int | None = None) -> tuple[list, int]:
     return kept, len(examples) - len(kept)
 
 
-def standardisation(seqs) -> tuple[np.ndarray, np.ndarray]:
+def standardisation(seqs, path: str = "") -> tuple[np.ndarray, np.ndarray]:
     """The mean and standard deviation of each feature over every step of ``seqs`` (a feature that never
     varies gets 1, so that it is only shifted)."""
     allsteps = np.concatenate(seqs, axis=0)
-    mean, sd = allsteps.mean(axis=0), allsteps.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, by name
+        mean, sd = allsteps.mean(axis=0), allsteps.std(axis=0)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
-        raise DataError("the inputs are too large to standardise in float64 (their sum or square overflows)")
+        raise DataError(f"{path + ': ' if path else ''}the inputs are too large to standardise in float64 (their sum "
+                        f"or square overflows; largest magnitude {np.abs(allsteps).max():.3g})")
     return mean, np.where(sd > 0, sd, 1.0)
 
 
-def standardise(seqs, mean, sd, dtype) -> list:
-    """``(x - mean) / sd`` of each sequence, in ``dtype``."""
+def standardise(seqs, mean, sd, dtype, where=None) -> list:
+    """``(x - mean) / sd`` of each sequence, in ``dtype``; ``where``: names for the sequences in errors."""
     mean, sd = np.asarray(mean, np.float64), np.asarray(sd, np.float64)
     out = []
-    for a in seqs:
-        z = (a - mean) / sd
-        if not np.all(np.isfinite(z.astype(dtype))):
-            raise DataError(f"inputs overflow {np.dtype(dtype).name} once standardised (values up to "
+    for k, a in enumerate(seqs):
+        with np.errstate(over="ignore"):  # an overflow is refused below, by name
+            z = ((a - mean) / sd).astype(dtype)
+        if not np.all(np.isfinite(z)):
+            raise DataError(f"{where[k] + ': ' if where else ''}inputs overflow {np.dtype(dtype).name} once standardised (values up to "
                             f"{np.abs(a).max():.3g} against a standard deviation of {sd.min():.3g})")
-        out.append(z.astype(dtype))
+        out.append(z)
     return out
