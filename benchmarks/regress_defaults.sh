@@ -3,6 +3,8 @@
 # trained with nothing but --data --valid --task regress --out --seed, --max-time as a guard, and each
 # of the CONFIGS below added, two runs at once (one core each); then bptt evaluate on lengths 41-200.
 #   bash benchmarks/regress_defaults.sh [WORKDIR]      SEEDS (default "0 1"), MAX_TIME (default 60)
+# GEN (the data's script, default regress_tasks.py), TASKS (default its three) and ARGS (given to every run,
+# default --task regress) let benchmarks/number_defaults.sh run the same sweep on sequences of numbers.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:-$(mktemp -d)}
@@ -14,23 +16,24 @@ CONFIGS=${CONFIGS:-"rnn|--cell=rnn,--no-curriculum rnn-curriculum|--cell=rnn,--c
 one() {  # task seed name args...
   local t=$1 seed=$2 name=$3; shift 3
   local d="s$seed/$t" m="s$seed/$t/$name"
-  bptt train --data "$d/train.tsv" --valid "$d/valid.tsv" --task regress --out "$m.bptt" --seed "$seed" --quiet \
-    --max-time "${MAX_TIME:-60}" "$@" > "$m.log" 2>&1
+  bptt train --data "$d/train.tsv" --valid "$d/valid.tsv" ${ARGS:---task regress} --out "$m.bptt" --seed "$seed" \
+    --quiet --max-time "${MAX_TIME:-60}" "$@" > "$m.log" 2>&1 || true
   {
     echo "== $t seed $seed $name ($*): $(grep "^epoch" "$m.log" | tail -n 1 | cut -c1-90)"
-    grep -E "^stopped" "$m.log" || true
+    grep -E "^(cell|length curriculum|learning rate|stopped|bptt train: error)" "$m.log" || true
     echo "   valid 1-40: $(bptt evaluate --model "$m.bptt" --data "$d/valid.tsv")"
     echo "   test 41-200: $(bptt evaluate --model "$m.bptt" --data "$d/test.tsv")"
   } > "$m.summary"
 }
+TASKS=${TASKS:-frac-a filter last-b}
 for seed in ${SEEDS:-0 1}; do
-  for t in frac-a filter last-b; do
-    mkdir -p "s$seed" && (cd "s$seed" && python "$HERE/regress_tasks.py" "$t" "$seed")
+  for t in $TASKS; do
+    mkdir -p "s$seed" && (cd "s$seed" && python "$HERE/${GEN:-regress_tasks.py}" "$t" "$seed")
   done
 done
 jobs=()
 for seed in ${SEEDS:-0 1}; do
-  for t in frac-a filter last-b; do
+  for t in $TASKS; do
     for c in $CONFIGS; do
       name=${c%%|*}; args=${c#*|}; args=${args//,/ }
       one "$t" "$seed" "$name" $args &
@@ -40,4 +43,4 @@ for seed in ${SEEDS:-0 1}; do
   done
 done
 wait
-cat s*/*/*.summary
+for t in $TASKS; do cat s*/"$t"/*.summary; done
