@@ -1415,7 +1415,12 @@ def cmd_export(args, out=print) -> int:
             out(f"wrote {args.out}: an ONNX graph of {len(m.graph.node)} operators ({what}, float32"
                 f"{'; the float64 weights rounded to float32' if c.dtype == 'float64' else ''}), opset 17")
             x = "x: token ids [B, T] int64" if c.vocab_size is not None else f"x: [B, T, {c.input_size}] float32"
-            out(f"inputs {x}, lengths: [B] int64; output logits; the config and metadata in its metadata_props")
+            state = [i.name for i in m.graph.input][2:]
+            carried = (f", {' and '.join(state)}: the state carried in ([{c.num_layers}, B, {c.hidden_size}]; zeros, "
+                       f"or bptt_initial_state of the metadata, to begin); outputs logits and "
+                       f"{' and '.join(n[0] + '_n' for n in state)}, the state to carry on" if state else
+                       "; output logits")
+            out(f"inputs {x}, lengths: [B] int64{carried}; the config and metadata in its metadata_props")
             return 0
         tensors = export.write_torch(args.out, ck.model, ck.meta)
     except ValueError as e:

@@ -149,8 +149,13 @@ def is_export_file(path) -> bool:
 _ONNX_ORDER = {"rnn": [0], "gru": [1, 0, 2], "lstm": [0, 3, 1, 2]}
 
 
-def onnx_model(model: Model, meta: dict | None = None):
-    """``model`` as an ``onnx.ModelProto`` (module docstring); ImportError names the extra to install."""
+def onnx_model(model: Model, meta: dict | None = None, carry_state: bool | None = None):
+    """``model`` as an ``onnx.ModelProto`` (module docstring); ImportError names the extra to install.
+
+    ``carry_state`` (None: for a language model, ``meta["task"] == "lm"``): the graph also takes the
+    initial state ``h0`` ``[L*K, B, H]`` (and ``c0`` for the LSTM; it replaces a learned ``s0``) and
+    gives the final one, ``h_n`` (``c_n``), so that a language model's text is read window after
+    window as bptt's stateful training reads it."""
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
@@ -159,6 +164,8 @@ def onnx_model(model: Model, meta: dict | None = None):
             from None
     t = {k: v.astype(np.float32) for k, v in torch_tensors(model).items()}  # float32: see the docstring
     c = model.config
+    if carry_state is None:
+        carry_state = (meta or {}).get("task") == "lm"
     H, K = c.hidden_size, c.directions
     order = _ONNX_ORDER[c.cell]
     nodes, inits = [], []
@@ -183,7 +190,12 @@ def onnx_model(model: Model, meta: dict | None = None):
     lens_info = helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
     lens = node("Cast", ["lengths"], ["lengths_int32"], to=TensorProto.INT32)
     seq = node("Transpose", [h], ["time_major"], perm=[1, 0, 2])  # [T, B, D]: ONNX's layout 0
-    if c.learn_s0:
+    parts = ("h", "c") if c.cell == "lstm" else ("h",)
+    state_infos, finals = [], {p: [] for p in parts}
+    if carry_state:
+        for p in parts:
+            state_infos.append(helper.make_tensor_value_info(f"{p}0", TensorProto.FLOAT, [c.num_layers * K, "batch", H]))
+    elif c.learn_s0:
         batch = node("Shape", ["x"], ["batch_size"], start=0, end=1)
         one = const("one", np.array([1], np.int64))
         bcast = node("Concat", [one, batch, one], ["state_shape"], axis=0)  # [1, B, 1]
@@ -195,7 +207,11 @@ def onnx_model(model: Model, meta: dict | None = None):
         R = np.stack([blocks(t[f"rnn.weight_hh_{s}"]) for s in sfx])  # [K, G*H, H]
         B = np.stack([np.concatenate([blocks(t[f"rnn.bias_ih_{s}"]), blocks(t[f"rnn.bias_hh_{s}"])]) for s in sfx])
         ins = [seq, const(f"W_l{k}", W), const(f"R_l{k}", R), const(f"B_l{k}", B), lens]
-        if c.learn_s0:
+        if carry_state:  # this layer's entries of h0 (and c0): [K, B, H]
+            lo, hi = const(f"lo_l{k}", np.array([k * K], np.int64)), const(f"hi_l{k}", np.array([(k + 1) * K], np.int64))
+            axis = const(f"axis0_l{k}", np.array([0], np.int64))
+            ins += [node("Slice", [f"{p}0", lo, hi, axis], [f"{p}0_l{k}"]) for p in parts]
+        elif c.learn_s0:
             for part in ("s0", "c0") if c.cell == "lstm" else ("s0",):
                 init = const(f"{part}_l{k}", t[part][k * K:(k + 1) * K][:, None, :])  # [K, 1, H]
                 ins.append(node("Expand", [init, bcast], [f"{part}_l{k}_rows"]))  # [K, B, H]
@@ -204,7 +220,12 @@ def onnx_model(model: Model, meta: dict | None = None):
             attrs["activations"] = [c.activation.capitalize()] * K
         if c.cell == "gru":
             attrs["linear_before_reset"] = 1
-        Y, Y_h = node(c.cell.upper(), ins, [f"Y_l{k}", f"Y_h_l{k}"], **attrs)  # [T, K, B, H], [K, B, H]
+        outs = node(c.cell.upper(), ins, [f"Y_l{k}", f"Y_h_l{k}"] + ([f"Y_c_l{k}"] if c.cell == "lstm" else []),
+                    **attrs)  # [T, K, B, H], [K, B, H] (and the LSTM's c: [K, B, H])
+        Y, Y_h = outs[0], outs[1]
+        finals["h"].append(Y_h)
+        if c.cell == "lstm":
+            finals["c"].append(outs[2])
         both = node("Transpose", [Y], [f"Y_l{k}_tbkh"], perm=[0, 2, 1, 3])
         seq = node("Reshape", [both, const(f"tb_shape_l{k}", np.array([0, 0, -1], np.int64))], [f"states_l{k}"])
     if c.head == "many_to_one":  # the top layer's [s^T, r^1]
@@ -216,19 +237,28 @@ def onnx_model(model: Model, meta: dict | None = None):
         out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "time", c.output_size])
     zw = node("MatMul", [z, const("out.weight_t", t["out.weight"].T.copy())], ["head"])
     node("Add", [zw, const("out.bias", t["out.bias"])], ["logits"])
-    graph = helper.make_graph(nodes, "bptt", [x_info, lens_info], [out_info], inits)
+    out_infos = [out_info]
+    if carry_state:  # every layer's final state, in h0's order
+        for p in parts:
+            node("Concat", finals[p], [f"{p}_n"], axis=0)
+            out_infos.append(helper.make_tensor_value_info(f"{p}_n", TensorProto.FLOAT, [c.num_layers * K, "batch", H]))
+    graph = helper.make_graph(nodes, "bptt", [x_info, lens_info] + state_infos, out_infos, inits)
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="bptt")
     m.ir_version = 8  # readable by ONNX Runtime 1.10 and later
-    for key, value in (("format", FORMAT), ("bptt_config", json.dumps(model.config.to_dict(), allow_nan=False)),
-                       ("bptt_meta", json.dumps(meta or {}, ensure_ascii=False, allow_nan=False))):
+    props = [("format", FORMAT), ("bptt_config", json.dumps(model.config.to_dict(), allow_nan=False)),
+             ("bptt_meta", json.dumps(meta or {}, ensure_ascii=False, allow_nan=False))]
+    if carry_state and c.learn_s0:  # what a first window starts from: h0 (c0) of one row, [L*K, H]
+        props.append(("bptt_initial_state", json.dumps({f"{p}0": t[f"{'s' if p == 'h' else 'c'}0"].tolist()
+                                                        for p in parts})))
+    for key, value in props:
         m.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(m)
     return m
 
 
-def write_onnx(path, model: Model, meta: dict | None = None):
+def write_onnx(path, model: Model, meta: dict | None = None, carry_state: bool | None = None):
     """Write :func:`onnx_model` to ``path`` atomically; returns the ``onnx.ModelProto``."""
-    m = onnx_model(model, meta)
+    m = onnx_model(model, meta, carry_state)
     blob = m.SerializeToString()
     atomic_write_bytes(path, lambda f: f.write(blob))
     return m

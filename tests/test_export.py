@@ -324,3 +324,40 @@ def test_a_model_of_numbers_encodes_its_steps(tmp_path, capsys):
     for bad in (["1,2,3"], ["a,b"], [""]):
         with pytest.raises(ValueError, match="text 0"):
             net.encode(bad)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("learn_s0", [False, True])
+def test_onnx_language_model_carries_its_state(tmp_path, cell, learn_s0):
+    """A language model's graph takes h0 (c0) and gives h_n (c_n): two windows read one after the other
+    equal bptt's forward with s_init; a learned s0 is in the metadata, for the first window."""
+    pytest.importorskip("onnx")
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from bptt.export import write_onnx
+
+    rng = np.random.default_rng(12)
+    m = _model(rng, cell, 2, False, "many_to_many", learn_s0, True, dtype="float32")
+    x1, x2 = rng.integers(1, V, (3, 6)), rng.integers(1, V, (3, 6))
+    y1, c1 = m.forward(x1)
+    y2, _ = m.forward(x2, s_init=c1["final"])
+    path = tmp_path / "lm.onnx"
+    write_onnx(path, m, {"task": "lm"})
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    parts = ["h", "c"] if cell == "lstm" else ["h"]
+    assert [i.name for i in sess.get_inputs()] == ["x", "lengths"] + [f"{p}0" for p in parts]
+    assert [o.name for o in sess.get_outputs()] == ["logits"] + [f"{p}_n" for p in parts]
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    if learn_s0:
+        first = {k: np.array(v, np.float32)[:, None, :].repeat(3, 1) for k, v in
+                 json.loads(props["bptt_initial_state"]).items()}
+        np.testing.assert_array_equal(first["h0"][1, 0], m.params["s0_l1"])
+    else:
+        assert "bptt_initial_state" not in props
+        first = {f"{p}0": np.zeros((2, 3, H), np.float32) for p in parts}
+    lengths = np.full(3, 6, np.int64)
+    out1 = sess.run(None, {"x": x1, "lengths": lengths, **first})
+    out2 = sess.run(None, {"x": x2, "lengths": lengths, **{f"{p}0": out1[1 + i] for i, p in enumerate(parts)}})
+    assert np.abs(out1[0] - y1).max() < 1e-5 and np.abs(out2[0] - y2).max() < 1e-5
+    write_onnx(path, m, {"task": "tag"})  # not a language model: no state in or out
+    assert [i.name for i in ort.InferenceSession(str(path)).get_inputs()] == ["x", "lengths"]
