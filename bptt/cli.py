@@ -293,7 +293,9 @@ def _read(path, task, args, **kw):
                                           fmt=args.format, text_col=args.text_col, label_col=args.label_col,
                                           skip_bad=args.skip_bad)
     except DataError as e:
-        raise UserError(str(e)) from None
+        hint = ("; with --inputs numbers, quote a field whose steps hold commas (\"0.5,1.2 0.7,-0.3\")"
+                if kw.get("numbers") and "separated by a comma" in str(e) else "")
+        raise UserError(f"{e}{hint}") from None
     width = kw.get("numbers")  # None: tokens; True: numbers of one width; an int: numbers of that width
     if width and args.skip_bad:  # lines whose steps are not numbers of that width are bad lines too
         from .data import numbers

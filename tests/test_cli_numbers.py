@@ -255,3 +255,14 @@ def test_values_too_large_are_named(tmp_path, capsys):
     assert rc == 2 and "far.tsv:2: inputs overflow float32 once standardised" in err and "Warning" not in err, err
     rc, _, err = run(capsys, "predict", "--model", str(tmp_path / "o.bptt"), "1 2", "1e300 1")
     assert rc == 2 and "text 2: inputs overflow float32" in err, err
+
+
+def test_csv_steps_with_commas_are_quoted(tmp_path, capsys):
+    good, bad = tmp_path / "q.csv", tmp_path / "u.csv"
+    good.write_text('text,label\n"0.5,1 0.2,2",pos\n"0.1,1 0.3,4",neg\n')
+    rc, out, err = run(capsys, "train", "--data", str(good), "--inputs", "numbers", "--out", str(tmp_path / "q.bptt"),
+                       "--max-steps", "1")
+    assert rc == 0 and "2 number(s) a step" in out, err
+    bad.write_text("text,label\n0.5,1 0.2,2,pos\n")
+    rc, _, err = run(capsys, "train", "--data", str(bad), "--inputs", "numbers", "--out", str(tmp_path / "u.bptt"))
+    assert rc == 2 and "u.csv:2: has 4 column(s)" in err and 'quote a field whose steps hold commas' in err, err
