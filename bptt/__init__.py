@@ -7,7 +7,7 @@ The same layer with a gated cell (GRU, LSTM): ``bptt.recurrent`` and ``bptt.cell
 
 __version__ = "0.1.0"
 
-from . import batching, cells, checkpoint, recurrent, rnn, stack  # noqa: E402
+from . import batching, cells, checkpoint, export, recurrent, rnn, stack  # noqa: E402
 from ._cpu import keep_freed_memory  # noqa: E402
 from .batching import batch_indices, pad_sequences  # noqa: E402
 from .checkpoint import ModelFileError  # noqa: E402
@@ -18,7 +18,7 @@ from .model import Batch, Model, ModelConfig  # noqa: E402
 from .optim import SGD, Adam, clip_grad_norm, global_norm  # noqa: E402
 
 __all__ = [
-    "rnn", "recurrent", "cells", "stack", "batching", "checkpoint", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
+    "rnn", "recurrent", "cells", "stack", "batching", "checkpoint", "export", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
     "SGD", "Adam", "clip_grad_norm", "global_norm", "softmax_cross_entropy",
     "sigmoid_binary_cross_entropy", "mean_squared_error", "pad_sequences", "batch_indices",
     "gradcheck", "ModelFileError", "keep_freed_memory", "__version__",

@@ -361,3 +361,17 @@ def test_onnx_language_model_carries_its_state(tmp_path, cell, learn_s0):
     assert np.abs(out1[0] - y1).max() < 1e-5 and np.abs(out2[0] - y2).max() < 1e-5
     write_onnx(path, m, {"task": "tag"})  # not a language model: no state in or out
     assert [i.name for i in ort.InferenceSession(str(path)).get_inputs()] == ["x", "lengths"]
+
+
+def test_bptt_never_imports_torch_or_onnx():
+    """PyTorch and onnx are no runtime dependency: importing bptt (bptt.export included) and exporting a
+    model to safetensors loads neither."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, tempfile, os; import bptt; from bptt import export; "
+            "m = bptt.Model(bptt.ModelConfig(vocab_size=5, hidden_size=3), rng=0); "
+            "export.write_torch(os.path.join(tempfile.mkdtemp(), 'm.safetensors'), m); "
+            "print(sorted(k for k in ('torch', 'onnx', 'onnxruntime', 'safetensors') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
