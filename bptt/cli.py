@@ -637,7 +637,8 @@ def cmd_train(args, out=print) -> int:
                 f"--inputs numbers reads them as values")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         if numbers:  # the steps as standardised values instead of token ids
-            standard_in = _number_inputs(train_data, examples, args.data, init, args.dtype)
+            standard_in = _number_inputs(train_data, examples, args.data,
+                                         None if init is None else _input_standard(init.meta), args.dtype)
         valid = None
         if args.valid:
             vex, vskipped = _read(args.valid, args.task, args,
@@ -942,25 +943,18 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
         if task == "lm" or D is None or meta.get("input_size") != D:
             return (f"a model of numbers (inputs 'numbers') needs classify, tag or regress and input_size {D} in both "
                     f"its config and its metadata; it has task {task!r} and input_size {meta.get('input_size')!r}")
-        for key in ("input_mean", "input_sd"):
-            v = meta.get(key)
-            if (not isinstance(v, list) or len(v) != D or not all(
-                    isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v)
-                    or (key == "input_sd" and not all(t > 0 for t in v))):
-                return f"{key} is not a list of {D} finite number(s)" + (" > 0" if key == "input_sd" else "")
+        problem = _standardisation_problem(meta, "input", D)
+        if problem:
+            return problem
     elif cfg.vocab_size != len(vocab):
         return f"vocab has {len(vocab)} tokens but the embedding has {cfg.vocab_size} rows"
     if task == "regress":
         if len(labels) != cfg.output_size or cfg.head != "many_to_one" or cfg.loss != "mse":
             return (f"a regress model needs an mse head on the final state with one output per name in labels; this "
                     f"one has head {cfg.head!r}, loss {cfg.loss!r}, {cfg.output_size} output(s), {len(labels)} name(s)")
-        for key in ("target_mean", "target_sd"):
-            v = meta.get(key)
-            if (not isinstance(v, list) or len(v) != cfg.output_size or not all(
-                    isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v)
-                    or (key == "target_sd" and not all(t > 0 for t in v))):
-                return f"{key} is not a list of {cfg.output_size} finite number(s)" + (
-                    " > 0" if key == "target_sd" else "")
+        problem = _standardisation_problem(meta, "target", cfg.output_size)
+        if problem:
+            return problem
     elif not 1 <= len(labels) <= cfg.output_size or cfg.output_size != max(len(labels), 2):
         return f"labels has {len(labels)} names but the output layer has {cfg.output_size} units"
     elif cfg.head != ("many_to_one" if task == "classify" else "many_to_many") or cfg.loss != "softmax":
@@ -975,6 +969,17 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
         w = meta.get("window", 64)
         if isinstance(w, bool) or not isinstance(w, int) or w < 1:
             return f"window {w!r} is not a positive integer"
+    return None
+
+
+def _standardisation_problem(meta: dict, what: str, k: int) -> str | None:
+    """Whether ``meta``'s ``{what}_mean`` and ``{what}_sd`` are lists of ``k`` finite numbers, the sds > 0."""
+    for key in (f"{what}_mean", f"{what}_sd"):
+        v = meta.get(key)
+        if (not isinstance(v, list) or len(v) != k or not all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v)
+                or (key.endswith("_sd") and not all(t > 0 for t in v))):
+            return f"{key} is not a list of {k} finite number(s)" + (" > 0" if key.endswith("_sd") else "")
     return None
 
 
@@ -1053,7 +1058,7 @@ def cmd_evaluate(args, out=print) -> int:
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
     data = _encode(examples, vocab, labels, task, args.data)
     if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
-        _number_inputs(data, examples, args.data, ck, ck.model.config.dtype)
+        _number_inputs(data, examples, args.data, _input_standard(meta), ck.model.config.dtype)
         n_unk = 0
     else:
         n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
@@ -1219,15 +1224,16 @@ def _numbers_options(args) -> None:
                         f"as they are (standardised), with no vocabulary or embedding")
 
 
+def _input_standard(meta: dict) -> tuple:
+    """A model of numbers' input standardisation, ``(mean, sd)`` ``[D]``, from its model file's metadata."""
+    return np.asarray(meta["input_mean"], np.float64), np.asarray(meta["input_sd"], np.float64)
+
+
 def _number_inputs(data, examples, path, standard, dtype):
     """Replace ``data``'s token ids by the examples' steps read as numbers ([T_i, D]), standardised by
-    ``standard`` (``(mean, sd)``; a checkpoint: its model file's; None: this data's own, which are
-    returned)."""
+    ``standard`` (``(mean, sd)``; None: this data's own); returns the standardisation used."""
     from .data import numbers
 
-    if standard is not None and not isinstance(standard, tuple):  # --init's model file
-        meta = standard.meta
-        standard = (np.asarray(meta["input_mean"]), np.asarray(meta["input_sd"]))
     try:
         xs = numbers.vectors(examples, path, None if standard is None else int(standard[0].size))
         if standard is None:
@@ -1284,7 +1290,7 @@ def cmd_predict(args, out=print) -> int:
     if numbers:
         from .data import numbers as num
 
-        standard = np.asarray(meta["input_mean"]), np.asarray(meta["input_sd"])
+        standard = _input_standard(meta)
     ids, blank, noted, more_lines, more_tokens = [], [], 0, 0, 0
     for n, text in enumerate(texts, 1):
         tokens = tokenize(text, tokenizer)
@@ -1315,20 +1321,20 @@ def cmd_predict(args, out=print) -> int:
     real = [i for i, a in enumerate(ids) if a is not None]
     results = [""] * len(ids)
     lengths = np.array([len(ids[i]) for i in real], dtype=np.int64)
-    for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
-        rows = [real[k] for k in batch]
-        if meta["task"] == "regress":  # numbers in the data's units, space separated
-            for i, y in zip(rows, regress_outputs(ck, [ids[i] for i in rows])):
-                results[i] = " ".join(f"{v:.6g}" for v in y)
-            continue
-        x, L = pad_sequences([ids[i] for i in rows])
-        prob = np.asarray(to_numpy(ck.model.predict(x, L)))
-        for r, i in enumerate(rows):
-            if meta["task"] == "classify":
-                k = int(prob[r].argmax())
-                results[i] = f"{labels.names[k]}\t{prob[r, k]:.4f}"
-            else:
-                results[i] = " ".join(labels.names[int(k)] for k in prob[r, :L[r]].argmax(-1))
+    if meta["task"] == "regress":  # numbers in the data's units, space separated (batched by regress_outputs)
+        for i, y in zip(real, regress_outputs(ck, [ids[i] for i in real])):
+            results[i] = " ".join(f"{v:.6g}" for v in y)
+    else:
+        for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
+            rows = [real[k] for k in batch]
+            x, L = pad_sequences([ids[i] for i in rows])
+            prob = np.asarray(to_numpy(ck.model.predict(x, L)))
+            for r, i in enumerate(rows):
+                if meta["task"] == "classify":
+                    k = int(prob[r].argmax())
+                    results[i] = f"{labels.names[k]}\t{prob[r, k]:.4f}"
+                else:
+                    results[i] = " ".join(labels.names[int(k)] for k in prob[r, :L[r]].argmax(-1))
     for line in results:
         out(line)
     return 0

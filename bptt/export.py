@@ -72,19 +72,19 @@ def torch_tensors(model: Model) -> dict:
     suffixes = stack._suffixes(c.num_layers, c.bidirectional)  # l0, l0_reverse, l1, ...: h_n's order
     s0, c0 = [], []
     for sfx in suffixes:
-        name = (lambda k: k) if not c.stacked else (lambda k, sfx=sfx: f"{k}_{sfx}")
-        W, b = p[name("W_s")], p[name("b_s")]
+        lp = stack._layer_params(p, sfx, c.cell) if c.stacked else p  # this level's W_s, b_s, ... unsuffixed
+        W, b = lp["W_s"], lp["b_s"]
         out[f"rnn.weight_ih_{sfx}"] = np.ascontiguousarray(W[H:].T)  # the input rows, [G*H, D]
         out[f"rnn.weight_hh_{sfx}"] = np.ascontiguousarray(W[:H].T)  # the state rows, [G*H, H]
         out[f"rnn.bias_ih_{sfx}"] = b.copy()
         b_hh = np.zeros_like(b)
         if c.cell == "gru":
-            b_hh[2 * H:] = p[name("b_hn")]  # the bias inside r * (...): PyTorch's bias_hh_n
+            b_hh[2 * H:] = lp["b_hn"]  # the bias inside r * (...): PyTorch's bias_hh_n
         out[f"rnn.bias_hh_{sfx}"] = b_hh
         if c.learn_s0:
-            s0.append(p[name("s0")])
+            s0.append(lp["s0"])
             if c.cell == "lstm":
-                c0.append(p[name("c0")])
+                c0.append(lp["c0"])
     if s0:
         out["s0"] = np.stack(s0)  # [L*K, H], in h_n's order
     if c0:

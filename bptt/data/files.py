@@ -218,21 +218,24 @@ def _finite(t) -> bool:
         return False
 
 
+def _json_number(t) -> bool:
+    """A JSON value that is a finite number (not a bool)."""
+    return isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t)
+
+
 def _json_value(v, what: str, many: bool, numbers: bool = False):
     """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those.
     With ``numbers`` (regress) a label may be any finite number, or a list of them."""
     if isinstance(v, str):
         return v
     if what == "text" and isinstance(v, list) and v:  # numbers a step (--inputs numbers), as its text reads them
-        def num(t):
-            return isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t)
-        if all(num(t) for t in v):
+        if all(_json_number(t) for t in v):
             return " ".join(repr(float(t)) for t in v)
-        if all(isinstance(t, list) and t and all(num(u) for u in t) for t in v):
+        if all(isinstance(t, list) and t and all(_json_number(u) for u in t) for t in v):
             return " ".join(",".join(repr(float(u)) for u in t) for t in v)
     if numbers and what != "text":
         vals = v if isinstance(v, list) and v else [v]
-        if all(isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t) for t in vals):
+        if all(_json_number(t) for t in vals):
             return " ".join(repr(float(t)) for t in vals)
         raise ValueError(f"{what} must be a finite number or a list of them (regress), got "
                          f"{'null' if v is None else type(v).__name__}: {json.dumps(v)[:40]}")
