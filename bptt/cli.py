@@ -389,13 +389,48 @@ def _cannot_create_in(folder: str) -> str | None:
     return None
 
 
-def _check_outputs(outputs, inputs, models=()) -> None:
+def _is_png(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def _first_line(path, limit: int = 1 << 20) -> str:
+    with open(path, "rb") as f:
+        return f.read(limit).split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
+
+
+def _is_vectors_file(path) -> bool:
+    """A word-vector text file (GloVe's format, or word2vec's with its count line): what bptt
+    embeddings writes, or vectors a user downloaded."""
+    fields = _first_line(path).split(" ")
+    try:
+        return len(fields) >= 2 and all(math.isfinite(float(v)) for v in fields[1:])
+    except ValueError:
+        return False
+
+
+# What an output that exists may be replaced with a new one: a file of the kind the option writes (or an
+# empty file), so that a slip of the hand (``--plot train.tsv``) does not replace a user's file.
+_OUTPUT_KINDS = {
+    "model": (checkpoint.is_model_file, "a model file written by bptt"),
+    "png": (_is_png, "a PNG image"),
+    "vectors": (_is_vectors_file, "a word-vector text file (a word and its numbers on each line)"),
+    "examples": (lambda p: _first_line(p) == "text\tlabel", "a data file written by bptt data make "
+                 "(its first line text<TAB>label)"),
+    "metrics": (lambda p: _first_line(p).startswith("epoch,step,"), "a metrics file written by bptt train"),
+}
+
+
+def _check_outputs(outputs, inputs, kinds=None) -> None:
     """Refuse, before any work, an output that cannot be written or that would overwrite an input.
 
-    ``outputs``, ``inputs`` and ``models`` are ``(option, path)`` pairs (path None: not given).
-    Each output must be writable (not a folder, pipe or device: :func:`checkpoint.output_problem`),
-    must not be one of the inputs or another output, and a ``models`` path that exists must be
-    a model file bptt wrote (so ``--out notes.txt`` does not replace a user's file with a model)."""
+    ``outputs`` and ``inputs`` are ``(option, path)`` pairs (path None: not given).  Each output
+    must be writable (not a folder, pipe or device: :func:`checkpoint.output_problem`), must not be
+    one of the inputs or another output, and an output named in ``kinds`` (``{option: kind}`` or
+    ``{(option, path): kind}``, a key of ``_OUTPUT_KINDS``) that exists must be a file of that kind:
+    ``--out notes.txt`` does not replace a user's file with a model, nor ``--plot train.tsv`` a data
+    file with a plot."""
+    kinds = kinds or {}
     outputs = [(o, p) for o, p in outputs if p]
     inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
     for k, (opt, path) in enumerate(outputs):
@@ -411,9 +446,17 @@ def _check_outputs(outputs, inputs, models=()) -> None:
         for oopt, opath in outputs[:k]:  # the same file by two names (few outputs exist already)
             if os.path.exists(opath) and _same_file(path, opath):
                 raise UserError(f"{opt} {path!r} is also {oopt}: choose another")
-        if (opt, path) in models and os.path.getsize(path) > 0 and not checkpoint.is_model_file(path):
-            raise UserError(f"{opt} {path!r} exists and is not a model file written by bptt; "
-                            f"remove it or choose another {opt.split()[0]}")
+        kind = kinds.get((opt, path), kinds.get(opt))
+        if kind and os.path.getsize(path) > 0:
+            is_kind, what = _OUTPUT_KINDS[kind]
+            try:
+                ok = is_kind(path)
+            except OSError as e:  # unreadable: the write would most likely fail too
+                raise UserError(f"{opt} {path!r} exists and cannot be read ({e.strerror or e}); remove it or "
+                                f"choose another {opt.split()[0]}") from None
+            if not ok:
+                raise UserError(f"{opt} {path!r} exists and is not {what}; remove it or choose another "
+                                f"{opt.split()[0]}")
     seen = {}
     for opt, path in outputs:  # two outputs named alike, neither written yet
         other = seen.setdefault(os.path.abspath(path), opt)
@@ -548,7 +591,9 @@ def _train_outputs(args):
 
 def cmd_train(args, out=print) -> int:
     outputs, inputs = _train_outputs(args)
-    _check_outputs(outputs, inputs, models=outputs[:2])
+    kinds = {(opt, path): "metrics" if path.endswith(".metrics.csv") else "model"
+             for opt, path in outputs[:3] + outputs[5:]}  # OUT, OUT.last, OUT.metrics.csv and the restarts'
+    _check_outputs(outputs, inputs, kinds=kinds | {"--plot": "png", "--grad-norms": "png"})
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
         out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
@@ -1039,7 +1084,8 @@ def _evaluate_lm(ck, args, out) -> int:
 
 
 def cmd_evaluate(args, out=print) -> int:
-    _check_outputs([("--plot", args.plot)], [("--model", args.model), ("--data", args.data)])
+    _check_outputs([("--plot", args.plot)], [("--model", args.model), ("--data", args.data)],
+                   kinds={"--plot": "png"})
     ck = _load(args.model)
     task, meta = ck.meta["task"], ck.meta
     _to_device(ck, args.device)
@@ -1369,7 +1415,7 @@ def cmd_generate(args, out=print) -> int:
 def cmd_embeddings(args, out=print) -> int:
     from .data.vectors import nearest, write_vectors
 
-    _check_outputs([("--out", args.out)], [("--model", args.model)])
+    _check_outputs([("--out", args.out)], [("--model", args.model)], kinds={"--out": "vectors"})
     ck = _load(args.model)
     if "E" not in ck.model.params:
         raise UserError(f"model {args.model!r} has no embedding layer")
@@ -1378,12 +1424,20 @@ def cmd_embeddings(args, out=print) -> int:
     words = ck.meta["vocab"][2:]  # without <pad> and <unk>
     E = np.asarray(ck.model.params["E"])[2:]
     if args.out:
-        write_vectors(args.out, words, E)
-        out(f"wrote {len(words)} vectors of {E.shape[1]} dimensions to {args.out}")
+        # the text format separates a word from its numbers by a space and words by a line break: a token
+        # holding whitespace (a character model's ' ' and '\n') cannot be written so that a reader gets it back
+        keep = [i for i, w in enumerate(words) if w and not any(c.isspace() for c in w)]
+        write_vectors(args.out, [words[i] for i in keep], E[keep])
+        out(f"wrote {len(keep)} vectors of {E.shape[1]} dimensions to {args.out}")
+        left = [w for w in words if not w or any(c.isspace() for c in w)]
+        if left:
+            out(f"left out {len(left)} token(s) holding whitespace, which the word-vector text format cannot hold: "
+                f"{', '.join(repr(w) for w in left[:10])}{' ...' if len(left) > 10 else ''} (--near shows their "
+                f"neighbours)")
     if args.near:
         try:
             for w, sim in nearest(E, words, args.near, k=args.k):
-                out(f"{w}\t{sim:.4f}")
+                out(f"{repr(w) if not w or any(c.isspace() for c in w) else w}\t{sim:.4f}")  # ' ' and '\n' seen
         except ValueError as e:
             raise UserError(str(e)) from None
     return 0
@@ -1472,7 +1526,7 @@ def cmd_data_make(args, out=print) -> int:
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.out:
-        _check_outputs([("--out", args.out)], [])
+        _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})
         need = estimated_bytes(args.task, lengths, args.n)
         folder = checkpoint.nearest_existing(args.out)  # a folder: _check_outputs said so
         free = shutil.disk_usage(folder).free

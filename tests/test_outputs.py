@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from bptt import checkpoint
@@ -137,6 +138,68 @@ def test_evaluate_plot_and_embeddings_out_do_not_overwrite_inputs(tmp_path, caps
     rc, _, err = run(capsys, "embeddings", "--model", str(m), "--out", str(m))
     assert rc == 2 and "is the --model file" in err
     assert m.read_bytes() == before
+
+
+def test_an_output_that_exists_is_replaced_only_by_one_of_its_kind(tmp_path, capsys, data):
+    """--plot, --grad-norms, embeddings --out, data make --out and a restart's files refuse to replace a
+    file of another kind (a slip of the hand: --plot train.tsv), and replace one of their own."""
+    tr, va = data
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    m = tmp_path / "m.bptt"
+    assert _train(capsys, tr, "--out", str(m))[0] == 0
+    refused = [
+        (["train", "--data", str(tr), *TRAIN, "--out", str(m), "--plot", str(notes)], "--plot", "a PNG image"),
+        (["train", "--data", str(tr), *TRAIN, "--out", str(m), "--grad-norms", str(notes)], "--grad-norms",
+         "a PNG image"),
+        (["evaluate", "--model", str(m), "--data", str(va), "--plot", str(notes)], "--plot", "a PNG image"),
+        (["data", "make", "parity", "--lengths", "1-4", "--n", "5", "--out", str(notes)], "--out",
+         "a data file written by bptt data make"),
+    ]
+    for argv, opt, what in refused:
+        rc, _, err = run(capsys, *argv)
+        assert rc == 2 and f"{opt} {str(notes)!r} exists and is not {what}" in err, err
+        assert notes.read_text() == "my notes\n"
+    # their own kind is replaced, as a second run of the same command expects
+    png, made = tmp_path / "c.png", tmp_path / "made.tsv"
+    for _ in range(2):
+        assert _train(capsys, tr, "--out", str(m), "--plot", str(png))[0] == 0
+        assert run(capsys, "data", "make", "parity", "--lengths", "1-4", "--n", "5", "--out", str(made))[0] == 0
+    assert png.read_bytes()[:4] == b"\x89PNG" and made.read_text().startswith("text\tlabel\n")
+    # a restart's metrics file that a user's file stands in for
+    other = tmp_path / "r.bptt"
+    (tmp_path / "r.bptt.run2.metrics.csv").write_text("my numbers\n")
+    rc, _, err = _train(capsys, tr, "--out", str(other), "--restarts", "2")
+    assert rc == 2 and "(restart 2, OUT.run2)" in err and "not a metrics file written by bptt train" in err
+    assert (tmp_path / "r.bptt.run2.metrics.csv").read_text() == "my numbers\n"
+
+
+def test_embeddings_out_writes_a_file_that_reads_back_and_replaces_only_vectors(tmp_path, capsys):
+    """A character model's ' ' and '\\n' cannot stand in the text format (they split a line): they are left
+    out and named, and what is written reads back word for word; a user's file is not replaced."""
+    from bptt.data.vectors import read_vectors
+
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20)
+    m = tmp_path / "lm.bptt"
+    assert run(capsys, "train", "--task", "lm", "--level", "char", "--data", str(text), "--epochs", "1",
+               "--hidden", "8", "--quiet", "--out", str(m))[0] == 0
+    vec = tmp_path / "v.txt"
+    rc, out, _ = run(capsys, "embeddings", "--model", str(m), "--out", str(vec))
+    assert rc == 0 and "left out 2 token(s) holding whitespace" in out and "' ', '\\n'" in out
+    ck = checkpoint.load(str(m))
+    vocab, E = ck.meta["vocab"], ck.model.params["E"]
+    words, M = read_vectors(str(vec))[:2]
+    assert sorted(words) == sorted(w for w in vocab[2:] if not w.isspace()) and len(vec.read_text().split("\n")) == 13
+    for w, row in zip(words, M):
+        np.testing.assert_allclose(row, E[vocab.index(w)], rtol=1e-5, atol=1e-6)
+    assert run(capsys, "embeddings", "--model", str(m), "--out", str(vec))[0] == 0  # its own kind: replaced
+    rc, out, _ = run(capsys, "embeddings", "--model", str(m), "--near", "t", "-k", "20")
+    assert rc == 0 and "' '\t" in out and "'\\n'\t" in out  # shown so that each neighbour is one line
+    assert len(out.strip().split("\n")) == len(vocab) - 3
+    text_before = text.read_bytes()
+    rc, _, err = run(capsys, "embeddings", "--model", str(m), "--out", str(text))
+    assert rc == 2 and "exists and is not a word-vector text file" in err and text.read_bytes() == text_before
 
 
 def test_a_model_path_that_is_not_a_file_is_named_as_such(tmp_path, capsys):

@@ -72,6 +72,10 @@ def write_vectors(path, words, matrix) -> None:
     """Write GloVe text format atomically."""
     from ..checkpoint import atomic_write_bytes
 
+    bad = [w for w in words if not w or any(c.isspace() for c in w)]
+    if bad:  # it would read back as other words, or break a line in two
+        raise ValueError(f"words holding whitespace cannot be written in the text format: {bad[:5]!r}")
+
     def write(f):
         for w, row in zip(words, np.asarray(matrix)):
             f.write((w + " " + " ".join(f"{v:.6g}" for v in row) + "\n").encode("utf-8"))
