@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plot the gradient reaching each step's state, |dL/ds^t| against t, on the longest "
                         "training sequences, before training and at a few epochs: see it vanish or explode")
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
-    t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model")
+    t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model (the one at the stop when it validates better than every finished epoch)")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "

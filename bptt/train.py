@@ -739,7 +739,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
              "lr": cfg.lr,  # the base rate, lowered by plateau decays; the schedule scales it per update
              "stage": 0, "stage_best": -1.0, "stage_bad": 0,  # the curriculum's stage and its progress
              "perfect": 0,  # epochs in a row at 100% validation accuracy
-             "initial_norms": None}
+             "initial_norms": None,
+             "out_score": None}  # the score of OUT's model when it is not the best finished epoch's (--max-time)
     last_path = out + ".last" if out else None
     writer = comm is None or comm.rank == 0  # in a data-parallel job, rank 0 alone writes
     # the digests of the data: saved with the state (rank 0), compared on --resume (every rank)
@@ -900,20 +901,33 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 rec["max_length"] = cap
             if not epoch_done:
                 # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
-                # decides its best model, patience, decays and curriculum exactly as one that never stopped
-                log(_epoch_line(rec, vm, cap) + "  (stopped mid-epoch: not counted)")
+                # decides its patience, decays and curriculum exactly as one that never stopped
+                note = "  (stopped mid-epoch: not counted)"
+                score = _score(vm, train_loss)
                 if out and writer and state["best"] is None:
                     checkpoint.save(out, model, meta=meta)  # no epoch finished yet: keep this model meanwhile
+                elif (out and writer and vm is not None and stop_reason and stop_reason.startswith("reached --max-time")
+                      and tuple(score) > tuple(state.get("out_score") or state["best"])):
+                    # the clock's stop is the end of the run: its model, validated better than every finished
+                    # epoch's, is the one kept.  (A --max-steps stop, which a run that never stopped can repeat,
+                    # keeps its best finished epoch, so that a resumed run writes the same files as that run.)
+                    checkpoint.save(out, model, meta=meta)
+                    state["out_score"] = list(score)  # a resumed run replaces it only with a better model
+                    note = "  (stopped mid-epoch by --max-time: not counted, but validated better than every " \
+                           "finished epoch, so this model is the one saved)  *"
+                log(_epoch_line(rec, vm, cap) + note)
                 save_last()
                 break
             state["history"].append(rec)
             score = _score(vm, train_loss)
             rec["score"] = list(score)  # how this epoch ranks (restarts compare runs by their best)
             improved = state["best"] is None or tuple(score) > tuple(state["best"])
+            kept = improved and (state.get("out_score") is None or tuple(score) > tuple(state["out_score"]))
             if improved:
                 state["best"], state["bad_epochs"] = list(score), 0
-                if out and writer:
+                if out and writer and kept:
                     checkpoint.save(out, model, meta=meta)
+                    state["out_score"] = None  # OUT holds the best finished epoch's model again
             else:
                 state["bad_epochs"] += 1
                 if cfg.lr_decay < 1.0:
@@ -926,7 +940,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                     and at_chance(vm, chance))
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
-            log(line + ("  *" if improved else ""))
+            log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)
             if flag and not state.get("chance_hint"):
                 state["chance_hint"] = True
                 log("  the model has learned nothing yet: try --curriculum, --restarts, a smaller --lr, or look at "
@@ -1029,9 +1043,10 @@ def _train_state_problem(ts, n_stages: int) -> str | None:
         return f"lr = {ts['lr']!r} is not a positive number"
     if ts.get("stage", 0) >= n_stages:
         return f"curriculum stage {ts['stage']} of {n_stages}"
-    best = ts.get("best")
-    if best is not None and not (isinstance(best, list) and len(best) == 2 and all(number(v) for v in best)):
-        return f"best = {best!r} is not a score"
+    for k in ("best", "out_score"):
+        v = ts.get(k)
+        if v is not None and not (isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)):
+            return f"{k} = {v!r} is not a score"
     if not isinstance(ts["history"], list) or not all(isinstance(h, dict) for h in ts["history"]):
         return "history is not a list of epochs"
     norms = ts.get("initial_norms")

@@ -700,3 +700,57 @@ def test_a_second_run_on_the_same_out_is_refused(tmp_path, capsys):
         assert not os.path.exists(out)
     assert run(capsys, *common)[0] == 0
     assert sorted(os.listdir(tmp_path)) == ["m.bptt", "m.bptt.last", "m.bptt.metrics.csv", "tr.tsv"]  # no lock left
+
+
+def test_a_max_time_stop_keeps_its_model_when_it_validates_better_and_a_resumed_run_only_a_better_one(
+        tmp_path, capsys, monkeypatch):
+    """--max-time ends a run mid-epoch: that model, validated better than every finished epoch, is the one
+    saved in OUT (marked *), while OUT.last still holds a state that --resume continues exactly; the
+    resumed run replaces OUT only with a model that validates better still.  A --max-steps stop keeps the
+    best finished epoch (test_stops_anywhere_then_resume_give_the_same_files)."""
+    import random
+    import types
+
+    import bptt.train as train_mod
+
+    clock = {"t": 0.0}
+
+    def perf_counter():  # one second a call: --max-time N stops after a fixed number of batches
+        clock["t"] += 1.0
+        return clock["t"]
+
+    monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(perf_counter=perf_counter))
+    r = random.Random(0)
+    words = ["the cat", "a dog", "sat on", "the mat", "ran to", "a log", "and then", "slept"]
+    tr, va = tmp_path / "tr.txt", tmp_path / "va.txt"
+    for path, n in ((tr, 600), (va, 150)):
+        path.write_text("\n".join(" ".join(r.choice(words) for _ in range(6)) for _ in range(n)) + "\n")
+    common = ["train", "--task", "lm", "--level", "char", "--data", str(tr), "--valid", str(va), "--epochs", "5",
+              "--hidden", "16", "--batch-size", "8", "--window", "32", "--lr", "0.003"]
+    m = tmp_path / "m.bptt"
+    rc, out, _ = run(capsys, *common, "--out", str(m), "--max-time", "200")
+    assert rc == 0
+    lines = [ln for ln in out.split("\n") if ln.startswith("epoch ")]
+    mid = lines[-1]
+    assert "stopped mid-epoch by --max-time" in mid and mid.endswith("*"), out
+    ck, last = checkpoint.load(str(m)), checkpoint.load(str(m) + ".last")
+    for k, v in last.model.params.items():  # OUT holds the model at the stop, not the best finished epoch's
+        np.testing.assert_array_equal(ck.model.params[k], v)
+    ts = last.meta["train_state"]
+    assert ts["out_score"] is not None and tuple(ts["out_score"]) > tuple(ts["best"])
+    rc, ev, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--streams", "8")
+    assert rc == 0 and f"loss {-ts['out_score'][1]:.4f}" in ev, ev  # the score saved is that model's own
+    # resumed for longer: OUT is replaced only by a finished epoch that scores better than the stop's model
+    rc, out2, _ = run(capsys, *common, "--out", str(m), "--max-time", "100000", "--resume")  # to epoch 5
+    assert rc == 0
+    hist = checkpoint.load(str(m) + ".last").meta["train_state"]["history"]
+    new = hist[len(lines) - 1:]
+    bar, kept = tuple(ts["out_score"]), []
+    for h in new:
+        if tuple(h["score"]) > bar:
+            bar = tuple(h["score"])
+            kept.append(h["epoch"])
+    stars = [float(ln.split()[1]) for ln in out2.split("\n") if ln.startswith("epoch ") and ln.endswith("*")]
+    assert stars == kept and kept, out2  # the lr keeps the loss falling: later epochs beat the stop's model
+    assert checkpoint.load(str(m) + ".last").meta["train_state"]["out_score"] is None
+    assert not np.array_equal(checkpoint.load(str(m)).model.params["W_s"], ck.model.params["W_s"])
