@@ -94,7 +94,7 @@ PY
     sentiment-bigru2) TAG="-bigru2" sentiment --cell gru --bidirectional --layers 2 ;;
     char-lm)
       S=$D/shakespeare
-      run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --hidden 512 --batch-size 64 \
+      run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --cell rnn --hidden 512 --batch-size 64 \
         --window 64 --lr 0.001 --clip 5 --lr-schedule cosine --epochs 18 --out "$WORK/char.bptt"
       run bptt evaluate --model "$WORK/char.bptt" --data "$S/test.txt"
       run bptt generate --model "$WORK/char.bptt" --prompt "To be, or not" --length 300 --temperature 0.8 --seed 1
@@ -109,7 +109,7 @@ PY
       ;;
     word-lm)
       S=$D/shakespeare
-      run bptt train --task lm --level word --data "$S/train.txt" --valid "$S/valid.txt" --hidden 256 --embed 64 \
+      run bptt train --task lm --level word --data "$S/train.txt" --valid "$S/valid.txt" --cell rnn --hidden 256 --embed 64 \
         --batch-size 32 --window 32 --lr 0.002 --clip 5 --lr-schedule cosine --dropout 0.2 --epochs 6 \
         --out "$WORK/word.bptt"
       run bptt evaluate --model "$WORK/word.bptt" --data "$S/test.txt"

@@ -21,8 +21,8 @@ from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_toke
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
-from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LSTM_SYMBOLIC_LR, SeqData, Terminated, TrainConfig,
-                    by_length, default_cell, default_lr, evaluate, per_class, raise_on_sigterm, train,
+from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
+                    TrainConfig, by_length, default_cell, default_hidden, default_lr, evaluate, per_class, raise_on_sigterm, train,
                     use_curriculum)
 
 
@@ -110,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "training file's mean and sd of each feature (classify, tag, regress) (default: tokens; "
                         "with --init, the model's)")
     d = ModelConfig(input_size=1)
-    t.add_argument("--hidden", type=int, default=d.hidden_size, help="state size H")
+    t.add_argument("--hidden", type=int, default=None,
+                   help=f"state size H (default: {d.hidden_size}; {LM_HIDDEN} for a language model; with --init "
+                        f"or --resume, the model's)")
     t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
     t.add_argument("--cell", choices=list(CELLS), default=None,
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
@@ -518,7 +520,7 @@ def _init_model(args):
         raise UserError(f"--task {args.task}: the model of --init {args.init!r} is a {meta['task']} model")
     args.task = meta["task"]
     d = ModelConfig(input_size=1)
-    layers = (("--hidden", "hidden", d.hidden_size, cfg.hidden_size), ("--embed", "embed", d.embed_dim, cfg.embed_dim),
+    layers = (("--hidden", "hidden", None, cfg.hidden_size), ("--embed", "embed", d.embed_dim, cfg.embed_dim),
               ("--cell", "cell", None, cfg.cell), ("--activation", "activation", d.activation, cfg.activation),
               ("--learn-s0", "learn_s0", False, cfg.learn_s0), ("--dtype", "dtype", d.dtype, cfg.dtype),
               ("--layers", "layers", d.num_layers, cfg.num_layers),
@@ -723,7 +725,7 @@ def cmd_train(args, out=print) -> int:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
-    resumed = _resumed(args) if args.cell is None or args.lr is None else None
+    resumed = _resumed(args) if args.cell is None or args.lr is None or args.hidden is None else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
             args.task, len(vocab), E is not None, args.activation, numbers=numbers)
@@ -731,6 +733,9 @@ def cmd_train(args, out=print) -> int:
             why = (f"{args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules at any length "
                    f"that the tutorial's cell missed" if not numbers else
                    f"{args.task} data of numbers: the LSTM scored better than the tutorial's cell on each task tried")
+            if args.task == "lm":
+                why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
+                       "same time")
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
@@ -738,8 +743,15 @@ def cmd_train(args, out=print) -> int:
         args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, len(vocab),
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
-            over = f"over {len(vocab) - 2} distinct tokens" if not numbers else "of numbers"
-            out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {args.task} data {over}); --lr sets it")
+            over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
+            what = "a language model" if args.task == "lm" else f"{args.task} data{over}"
+            out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
+    if args.hidden is None:  # the default: larger for a language model, where it was measured to pay
+        held = resumed.model.config.hidden_size if resumed else None
+        args.hidden = held or default_hidden(args.task)
+        if args.task == "lm" and not held and init is None:
+            out(f"state size {args.hidden} (a language model: it reached a lower validation loss than "
+                f"{ModelConfig.hidden_size} in the same time); --hidden sets it")
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr)

@@ -72,7 +72,7 @@ def test_a_stacked_language_model_carries_its_state_and_resumes_exactly(tmp_path
     text = tmp_path / "t.txt"
     text.write_text("to be or not to be, that is the question. " * 30)
     common = ["train", "--task", "lm", "--data", str(text), "--layers", "2", "--hidden", "8", "--window", "8",
-              "--epochs", "2", "--quiet"]
+              "--epochs", "2", "--quiet", "--cell", "rnn"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     assert run(capsys, *common, "--out", str(a))[0] == 0
     assert run(capsys, *common, "--out", str(b), "--max-steps", "5")[0] == 0

@@ -530,7 +530,8 @@ def test_the_default_cell_is_decided_by_the_data():
     assert default_cell("tag", 5, False) == "rnn"  # addition at 10,000 digits: the tutorial's cell
     assert default_cell("classify", 1001, False) == "rnn"  # a vocabulary of words
     assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: text
-    assert default_cell("lm", 5, False) == "rnn"  # language models keep the tutorial's cell
+    assert default_cell("lm", 5, False) == default_cell("lm", 20_000, False) == "lstm"  # language models: lm-defaults.log
+    assert default_cell("lm", 5, False, activation="relu") == "rnn"
     assert default_cell("classify", 5, False, activation="relu") == "rnn"  # only the tutorial's cell has f_s
 
 
@@ -571,9 +572,42 @@ def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
 def test_the_default_learning_rate_is_decided_by_the_cell_and_the_data():
     from bptt.train import default_lr
     assert default_lr("lstm", "classify", 5, False) == 0.003  # the LSTM on symbols: measured better at 0.003
+    assert default_lr("lstm", "lm", 5, False) == default_lr("lstm", "lm", 20_000, False) == 0.003  # lm-defaults.log
     for args in (("rnn", "classify", 5, False), ("gru", "classify", 5, False), ("lstm", "tag", 5, False),
-                 ("lstm", "lm", 5, False), ("lstm", "classify", 1001, False), ("lstm", "classify", 5, True)):
+                 ("rnn", "lm", 5, False), ("lstm", "classify", 1001, False), ("lstm", "classify", 5, True)):
         assert default_lr(*args) == TrainConfig.lr == 0.001, args  # not measured there: the general default
+
+
+def test_a_language_model_defaults_to_the_lstm_of_256_at_0_003_and_a_resume_or_init_keeps_its_own(tmp_path, capsys):
+    """The language model's defaults (benchmarks/results/lm-defaults.log), said on the run's first lines; a
+    run resumed, or started from --init, keeps the size and cell of its model whatever the defaults say."""
+    text = tmp_path / "t.txt"
+    text.write_text("to be or not to be, that is the question. " * 20)
+    common = ["train", "--task", "lm", "--data", str(text), "--window", "16", "--epochs", "1", "--quiet"]
+    m = tmp_path / "m.bptt"
+    rc, out, e = run(capsys, *common, "--out", str(m), "--max-steps", "2")
+    assert rc == 0, e
+    assert "cell lstm (a language model" in out and "state size 256 (a language model" in out, out
+    assert "learning rate 0.003 (the LSTM on a language model)" in out, out
+    ck = checkpoint.load(str(m))
+    assert (ck.model.config.cell, ck.model.config.hidden_size) == ("lstm", 256)
+    assert checkpoint.load(str(m) + ".last").meta["train_config"]["lr"] == 0.003
+    rc, out, e = run(capsys, *common, "--out", str(m), "--resume")
+    assert rc == 0 and "state size" not in out, e
+    # a run started with other sizes resumes with its own, not the defaults'
+    r = tmp_path / "r.bptt"
+    assert run(capsys, *common, "--cell", "rnn", "--hidden", "8", "--out", str(r), "--max-steps", "1")[0] == 0
+    rc, out, e = run(capsys, *common, "--out", str(r), "--resume")
+    assert rc == 0, e
+    assert (checkpoint.load(str(r)).model.config.cell, checkpoint.load(str(r)).model.config.hidden_size) == ("rnn", 8)
+    rc, out, e = run(capsys, *common, "--init", str(r), "--out", str(tmp_path / "i.bptt"))
+    assert rc == 0 and "state size" not in out, e
+    assert checkpoint.load(str(tmp_path / "i.bptt")).model.config.hidden_size == 8
+    rc, _, e = run(capsys, *common, "--init", str(r), "--hidden", "16", "--out", str(tmp_path / "j.bptt"))
+    assert rc == 2 and "--hidden 16: the model of --init" in e, e
+    # the tutorial's cell asked for by name keeps the general rate and the language model's size
+    rc, out, e = run(capsys, *common, "--cell", "rnn", "--out", str(tmp_path / "t.bptt"), "--max-steps", "1")
+    assert rc == 0 and "learning rate" not in out and "state size 256" in out, e
 
 
 def test_the_command_line_says_which_learning_rate_the_data_chose(tmp_path, capsys):
