@@ -1143,7 +1143,9 @@ def _loss_str(v: float) -> str:
 
 
 def _epoch_line(rec: dict, vm: dict | None, cap) -> str:
-    line = f"epoch {rec['epoch']:.3g}  step {rec['step']}  {rec['time']:.1f}s  train loss {_loss_str(rec['train_loss'])}"
+    e = rec["epoch"]  # a whole epoch as it is; a stop mid-epoch with two decimals (10.04, not 10, nor 1e+02)
+    shown = f"{e:d}" if isinstance(e, int) else f"{e:.2f}"
+    line = f"epoch {shown}  step {rec['step']}  {rec['time']:.1f}s  train loss {_loss_str(rec['train_loss'])}"
     if vm and "perplexity" in vm:
         line += f"  valid loss {vm['loss']:.4f}  perplexity {vm['perplexity']:.2f}"
         if "bits_per_char" in vm:

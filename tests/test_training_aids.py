@@ -788,3 +788,14 @@ def test_a_max_time_stop_keeps_its_model_when_it_validates_better_and_a_resumed_
     assert stars == kept and kept, out2  # the lr keeps the loss falling: later epochs beat the stop's model
     assert checkpoint.load(str(m) + ".last").meta["train_state"]["out_score"] is None
     assert not np.array_equal(checkpoint.load(str(m)).model.params["W_s"], ck.model.params["W_s"])
+
+
+def test_an_epoch_line_shows_whole_epochs_whole_and_a_stop_mid_epoch_to_two_decimals():
+    """The curriculum runs up to 1000 epochs, which a three-digit format showed as '1e+03', and a stop 4% into
+    epoch 11 showed as 'epoch 10', the number of the epoch before it."""
+    from bptt.train import _epoch_line
+
+    rec = {"step": 5, "time": 1.0, "train_loss": 0.5}
+    assert _epoch_line(dict(rec, epoch=1000), None, None).startswith("epoch 1000  step 5")
+    assert _epoch_line(dict(rec, epoch=10 + 87 / 2252), None, None).startswith("epoch 10.04  step 5")
+    assert _epoch_line(dict(rec, epoch=7), None, None).startswith("epoch 7  step 5")
