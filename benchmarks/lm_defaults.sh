@@ -32,7 +32,11 @@ run rnn64 0 "$S/train.txt" "$S/valid.txt" "${RNN64[@]}" & run lstm64 1 "$S/train
 run rnn256 0 "$S/train.txt" "$S/valid.txt" --cell rnn --hidden 256 --lr 0.001 & run lstm256 1 "$S/train.txt" "$S/valid.txt" --cell lstm --hidden 256 --lr 0.003 & wait
 run py-rnn64 0 "$W/py_train.txt" "$W/py_valid.txt" "${RNN64[@]}" & run py-lstm256 1 "$W/py_train.txt" "$W/py_valid.txt" --cell lstm --hidden 256 --lr 0.003 & wait
 run word-rnn64 0 "$S/train.txt" "$S/valid.txt" --level word "${RNN64[@]}" & run word-lstm256 1 "$S/train.txt" "$S/valid.txt" --level word --cell lstm --hidden 256 --lr 0.003 & wait
-for name in rnn64 lstm64 rnn256 lstm256 py-rnn64 py-lstm256 word-rnn64 word-lstm256; do
+# a second seed, and a small text (Shakespeare's first 200,000 training characters), where a larger model could overfit
+run rnn64-seed1 0 "$S/train.txt" "$S/valid.txt" "${RNN64[@]}" --seed 1 & run lstm256-seed1 1 "$S/train.txt" "$S/valid.txt" --cell lstm --hidden 256 --lr 0.003 --seed 1 & wait
+head -c 200000 "$S/train.txt" > "$W/small_train.txt"
+run small-rnn64 0 "$W/small_train.txt" "$S/valid.txt" "${RNN64[@]}" & run small-lstm256 1 "$W/small_train.txt" "$S/valid.txt" --cell lstm --hidden 256 --lr 0.003 & wait
+for name in rnn64 lstm64 rnn256 lstm256 py-rnn64 py-lstm256 word-rnn64 word-lstm256 rnn64-seed1 lstm256-seed1 small-rnn64 small-lstm256; do
   cat "$W/$name.log"
   best=$(grep '^epoch' "$W/$name.log" | awk '{for (i = 1; i <= NF; i++) if ($i == "valid") print $(i + 2)}' | sort -n | head -1)
   echo "-- $name: best validation loss $best"
