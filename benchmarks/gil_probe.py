@@ -65,12 +65,20 @@ def main():
             bat = per_step(lambda: many(loop2, S2))
             print(f"round {rep + 1}: us a step: one direction {one:.1f}; two one after the other {seq:.1f}; "
                   f"two threads at once {two:.1f}; one batched loop of both {bat:.1f}")
-        A = rng.random((512, 512)).astype(np.float32)
-        X = rng.random(4096 * 64).astype(np.float32)
         W512 = rng.random((512, 512)).astype(np.float32) / 512
-        M2 = [np.empty((512, 512), np.float32) for _ in range(2)]  # outputs written in place: no allocation
-        for name, f, args in (("512x512 products", lambda M: [np.matmul(M, W512, out=M2[id(M) % 2]) for _ in range(100)], (A, A.copy())),
-                              ("tanh of 262,144 floats", lambda v: [np.tanh(v, out=v) for _ in range(100)], (X, X.copy()))):
+
+        def products(pair):  # written in place: no allocation
+            a, out = pair
+            for _ in range(100):
+                np.matmul(a, W512, out=out)
+
+        def tanhs(v):
+            for _ in range(100):
+                np.tanh(v, out=v)
+
+        pairs = [(rng.random((512, 512)).astype(np.float32), np.empty((512, 512), np.float32)) for _ in range(2)]
+        vectors = [rng.random(4096 * 64).astype(np.float32) for _ in range(2)]
+        for name, f, args in (("512x512 products", products, pairs), ("tanh of 262,144 floats", tanhs, vectors)):
             f(args[0])
             t0 = time.perf_counter()
             f(args[0])

@@ -22,8 +22,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    TrainConfig, by_length, default_cell, default_hidden, default_lr, evaluate, per_class, raise_on_sigterm, train,
-                    use_curriculum)
+                    TrainConfig, by_length, default_cell, default_hidden, default_lr, evaluate, per_class,
+                    raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plot the gradient reaching each step's state, |dL/ds^t| against t, on the longest "
                         "training sequences, before training and at a few epochs: see it vanish or explode")
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
-    t.add_argument("--max-time", type=float, default=None, metavar="SECONDS", help="stop after this wall time, keeping the best model (the one at the stop when it validates better than every finished epoch)")
+    t.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
+                   help="stop after this wall time, keeping the best model (the one at the stop when it validates "
+                        "better than every finished epoch)")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
@@ -580,7 +582,8 @@ def _resumed(args):
 
 
 def _train_outputs(args):
-    """The files ``bptt train`` writes, as ``(option, path)`` pairs, and the ones it reads."""
+    """The files ``bptt train`` writes, as ``(option, path)`` pairs, the ones it reads, and the kind of
+    file each output may replace (:func:`_check_outputs`)."""
     o = args.out
     outputs = [("--out", o), ("--out (its training state, OUT.last)", o + ".last"),
                ("--out (its metrics, OUT.metrics.csv)", o + ".metrics.csv"),
@@ -588,14 +591,14 @@ def _train_outputs(args):
     outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", f"{o}.run{k + 1}{suf}")
                 for k in range(min(args.restarts, 1000) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
     inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained), ("--init", args.init)]
-    return outputs, inputs
+    kinds = {"--plot": "png", "--grad-norms": "png"}  # and OUT, OUT.last, OUT.metrics.csv and each restart's
+    kinds.update({(opt, path): "metrics" if path.endswith(".metrics.csv") else "model"
+                  for opt, path in outputs if opt.startswith("--out")})
+    return outputs, inputs, kinds
 
 
 def cmd_train(args, out=print) -> int:
-    outputs, inputs = _train_outputs(args)
-    kinds = {(opt, path): "metrics" if path.endswith(".metrics.csv") else "model"
-             for opt, path in outputs[:3] + outputs[5:]}  # OUT, OUT.last, OUT.metrics.csv and the restarts'
-    _check_outputs(outputs, inputs, kinds=kinds | {"--plot": "png", "--grad-norms": "png"})
+    _check_outputs(*_train_outputs(args))
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
         out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
@@ -1425,6 +1428,7 @@ def cmd_generate(args, out=print) -> int:
 
 
 def cmd_embeddings(args, out=print) -> int:
+    from .data.files import holds_whitespace
     from .data.vectors import nearest, write_vectors
 
     _check_outputs([("--out", args.out)], [("--model", args.model)], kinds={"--out": "vectors"})
@@ -1438,10 +1442,10 @@ def cmd_embeddings(args, out=print) -> int:
     if args.out:
         # the text format separates a word from its numbers by a space and words by a line break: a token
         # holding whitespace (a character model's ' ' and '\n') cannot be written so that a reader gets it back
-        keep = [i for i, w in enumerate(words) if w and not any(c.isspace() for c in w)]
+        keep = [i for i, w in enumerate(words) if not holds_whitespace(w)]
         write_vectors(args.out, [words[i] for i in keep], E[keep])
         out(f"wrote {len(keep)} vectors of {E.shape[1]} dimensions to {args.out}")
-        left = [w for w in words if not w or any(c.isspace() for c in w)]
+        left = [w for w in words if holds_whitespace(w)]
         if left:
             out(f"left out {len(left)} token(s) holding whitespace, which the word-vector text format cannot hold: "
                 f"{', '.join(repr(w) for w in left[:10])}{' ...' if len(left) > 10 else ''} (--near shows their "
@@ -1449,7 +1453,7 @@ def cmd_embeddings(args, out=print) -> int:
     if args.near:
         try:
             for w, sim in nearest(E, words, args.near, k=args.k):
-                out(f"{repr(w) if not w or any(c.isspace() for c in w) else w}\t{sim:.4f}")  # ' ' and '\n' seen
+                out(f"{repr(w) if holds_whitespace(w) else w}\t{sim:.4f}")  # ' ' and '\n' quoted: one line each
         except ValueError as e:
             raise UserError(str(e)) from None
     return 0

@@ -70,13 +70,14 @@ def _symbols(vocab_size: int, pretrained: bool) -> bool:
 def default_cell(task: str, vocab_size: int, pretrained: bool, activation: str = "tanh", numbers: bool = False) -> str:
     """The command line's default ``--cell``: ``"lstm"`` for classify data over at most
     CURRICULUM_MAX_VOCAB symbols without pretrained word vectors (the data the length curriculum is
-    for) and for language models, else ``"rnn"``, the tutorial's cell (tag data, text with word vectors, and
-    any run that sets ``--activation``, which only the tutorial's cell has).  Measured with the
+    for) and for language models, else ``"rnn"``, the tutorial's cell (tag data, text with word vectors,
+    and any run that sets ``--activation``, which only the tutorial's cell has).  Measured with the
     defaults otherwise, trained at lengths 1-40 and tested beyond (benchmarks/random_regular.py,
     lengths.py, own_task*.sh): on random automata and on rules joined by AND / OR / XOR the tutorial's
     cell missed tasks that the LSTM learned, and the LSTM generalised where the GRU did not
-    (own_task_cells.sh).  Language models: the LSTM (see LM_HIDDEN).  On tag data the tutorial's cell did better: addition at 10,000 digits, 100%
-    of sums whole against the LSTM's 0% (99.9% of digits; addition-10k-lstm.log), and reverse-string.
+    (own_task_cells.sh).  Language models: the LSTM (see LM_HIDDEN).  On tag data the tutorial's cell
+    did better: addition at 10,000 digits, 100% of sums whole against the LSTM's 0% (99.9% of digits;
+    addition-10k-lstm.log), and reverse-string.
     The same on the GPU: the gated cells' fused CUDA loops equal NumPy to 1e-14 in float64
     (benchmarks/results/h200-run4-cells.log).  Regress data (a number per sequence) too: on three tasks of
     benchmarks/regress_tasks.py the LSTM scored R^2 0.85-0.95 at lengths 41-200 (0.93 and 0.95 with the
@@ -826,7 +827,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
         checkpoint.atomic_write_bytes(out + ".metrics.csv", lambda f: f.write(body.encode()))
 
     t_start = time.perf_counter() - state["elapsed"]
-    stop_reason = None
+    stop_reason, clock_stop = None, False  # clock_stop: --max-time ended the run
     carry = resumed_carry if resume else None
     per_token = getattr(train_data, "per_token_loss", False)
     on_host = is_numpy(namespace(*model.params.values()))  # a loss read back costs nothing there
@@ -898,7 +899,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                         stop_reason = f"reached --max-steps {cfg.max_steps}"
                         break
                     if cfg.max_time is not None and state["elapsed"] >= cfg.max_time:
-                        stop_reason = f"reached --max-time {cfg.max_time:g}s"
+                        stop_reason, clock_stop = f"reached --max-time {cfg.max_time:g}s", True
                         break
             except KeyboardInterrupt:
                 bar.close()
@@ -921,15 +922,15 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 rec["grad_norms"] = train_data.step_norms(model)
             if cap is not None:
                 rec["max_length"] = cap
+            score = _score(vm, train_loss)
             if not epoch_done:
                 # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
                 # decides its patience, decays and curriculum exactly as one that never stopped
                 note = "  (stopped mid-epoch: not counted)"
-                score = _score(vm, train_loss)
                 if out and writer and state["best"] is None:
                     checkpoint.save(out, model, meta=meta)  # no epoch finished yet: keep this model meanwhile
-                elif (out and writer and vm is not None and stop_reason and stop_reason.startswith("reached --max-time")
-                      and tuple(score) > tuple(state.get("out_score") or state["best"])):
+                elif (out and writer and vm is not None and clock_stop
+                      and tuple(score) > tuple(state["out_score"] or state["best"])):
                     # the clock's stop is the end of the run: its model, validated better than every finished
                     # epoch's, is the one kept.  (A --max-steps stop, which a run that never stopped can repeat,
                     # keeps its best finished epoch, so that a resumed run writes the same files as that run.)
@@ -941,10 +942,9 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 save_last()
                 break
             state["history"].append(rec)
-            score = _score(vm, train_loss)
             rec["score"] = list(score)  # how this epoch ranks (restarts compare runs by their best)
             improved = state["best"] is None or tuple(score) > tuple(state["best"])
-            kept = improved and (state.get("out_score") is None or tuple(score) > tuple(state["out_score"]))
+            kept = improved and (state["out_score"] is None or tuple(score) > tuple(state["out_score"]))
             if improved:
                 state["best"], state["bad_epochs"] = list(score), 0
                 if out and writer and kept:

@@ -246,7 +246,7 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
         return str(w)
     if many and isinstance(w, list) and all(isinstance(t, str) or (isinstance(t, int) and not isinstance(t, bool))
                                            for t in w):
-        if any(isinstance(t, str) and (not t or any(ch.isspace() for ch in t)) for t in w):
+        if any(isinstance(t, str) and holds_whitespace(t) for t in w):
             raise ValueError(f"{what} list holds an empty tag or one with a space")
         return " ".join(str(t) for t in w)
     kind = "null" if v is None else type(v).__name__
@@ -471,6 +471,12 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
     raise DataError(f"{path}:{first[0]}: ({a[:40]!r}, {b[:40]!r}) reads as an example whose label is on no other line: is "
                     f"it a header naming the columns? Then say so: {_column_options(first[1])}. If it is an "
                     f"example, put a header line text{sep}label above it")
+
+
+def holds_whitespace(token: str) -> bool:
+    """Whether ``token`` is empty or holds whitespace: what a format that separates tokens by spaces and
+    lines (a tag list, the word-vector text format) cannot hold."""
+    return not token or any(c.isspace() for c in token)
 
 
 def write_examples(path, rows) -> int:

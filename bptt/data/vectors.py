@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from .files import GZIP_MAGIC, DataError
+from .files import GZIP_MAGIC, DataError, holds_whitespace
 
 
 def read_vectors(path, *, words: set | None = None, limit: int | None = None):
@@ -72,7 +72,7 @@ def write_vectors(path, words, matrix) -> None:
     """Write GloVe text format atomically."""
     from ..checkpoint import atomic_write_bytes
 
-    bad = [w for w in words if not w or any(c.isspace() for c in w)]
+    bad = [w for w in words if holds_whitespace(w)]
     if bad:  # it would read back as other words, or break a line in two
         raise ValueError(f"words holding whitespace cannot be written in the text format: {bad[:5]!r}")
 
