@@ -22,7 +22,7 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    TrainConfig, by_length, default_cell, default_hidden, default_lr, evaluate, per_class,
+                    TrainConfig, by_length, default_cell, default_hidden, default_lr, default_patience, LM_PATIENCE, evaluate, per_class,
                     raise_on_sigterm, train, use_curriculum)
 
 
@@ -199,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
                    help="stop after this wall time, keeping the best model (the one at the stop when it validates "
                         "better than every finished epoch)")
-    t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation score")
+    t.add_argument("--patience", type=int, default=None,
+                   help=f"stop after this many epochs without a better validation score (0: never). Default: "
+                        f"{LM_PATIENCE} for a language model with --valid, else none")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
                         "(unlike --patience, a validation loss still creeping down does not keep the run going; "
@@ -728,7 +730,7 @@ def cmd_train(args, out=print) -> int:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
-    resumed = _resumed(args) if args.cell is None or args.lr is None or args.hidden is None else None
+    resumed = _resumed(args) if args.cell is None or args.lr is None or args.hidden is None or args.patience is None else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
             args.task, len(vocab), E is not None, args.activation, numbers=numbers)
@@ -755,9 +757,22 @@ def cmd_train(args, out=print) -> int:
         if args.task == "lm" and not held and init is None:
             out(f"state size {args.hidden} (a language model: it reached a lower validation loss than "
                 f"{ModelConfig.hidden_size} in the same time); --hidden sets it")
+    epochs_given = args.epochs is not None
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
-    tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr)
+    if args.patience is None:  # the default: a language model stops once its validation loss stops improving
+        saved = resumed.meta.get("train_config") if resumed else None
+        args.patience = (saved.get("patience") if isinstance(saved, dict) and args.resume else
+                         default_patience(args.task, args.valid is not None))
+        if args.patience and args.patience < args.epochs and not args.resume:
+            out(f"stops after {args.patience} epochs without a better validation loss (a language model: later "
+                f"epochs only overfit); --patience 0 trains all {args.epochs} epochs")
+    if args.task == "lm" and args.valid is None and not (epochs_given or args.max_time or args.max_steps or args.resume):
+        out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
+            f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
+            f"improve it")
+    tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
+                               patience=args.patience)
     if init is not None:
         cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
     else:

@@ -610,6 +610,52 @@ def test_a_language_model_defaults_to_the_lstm_of_256_at_0_003_and_a_resume_or_i
     assert rc == 0 and "learning rate" not in out and "state size 256" in out, e
 
 
+def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_default(tmp_path, capsys):
+    """LM_PATIENCE (benchmarks/results/lm-patience.log): given --valid, a language model stops once 10 epochs
+    in a row have not beaten its best validation loss, and says so on its first lines; --patience 0 and a
+    run without --valid train every epoch; a resumed run keeps the patience it started with."""
+    import random
+    r = random.Random(0)  # random letters: nothing to learn, so the validation loss soon only worsens
+    tr, va = tmp_path / "tr.txt", tmp_path / "va.txt"
+    tr.write_text("".join(r.choice("abcd") for _ in range(600)))
+    va.write_text("".join(r.choice("abcd") for _ in range(300)))
+    common = ["train", "--task", "lm", "--data", str(tr), "--window", "16", "--hidden", "32", "--lr", "0.03",
+              "--epochs", "60"]
+
+    def epochs(out):
+        lines = [ln for ln in out.splitlines() if ln.startswith("epoch ")]
+        best = max(int(ln.split()[1]) for ln in lines if ln.endswith("*"))
+        return len(lines), best
+
+    rc, out, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "a.bptt"))
+    assert rc == 0, e
+    assert "stops after 10 epochs without a better validation loss" in out, out
+    n, best = epochs(out)
+    assert n == best + 10 < 60 and "stopped: no better validation score for 10 epoch(s)" in out, out
+    rc, out, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "b.bptt"), "--patience", "0")
+    assert rc == 0 and epochs(out)[0] == 60 and "stops after" not in out, e
+    rc, out, e = run(capsys, *common, "--out", str(tmp_path / "c.bptt"))  # no validation text: every epoch
+    assert rc == 0 and epochs(out)[0] == 60 and "stops after" not in out and "no --valid text" not in out, e
+    rc, out, e = run(capsys, *common[:-2], "--out", str(tmp_path / "d.bptt"), "--max-steps", "1")
+    assert rc == 0 and "no --valid text" not in out, e  # --max-steps: the run knows its end
+    tiny = tmp_path / "tiny.txt"  # no --valid and no end given: the run says it trains all 200 epochs
+    tiny.write_text("abcd" * 10)
+    rc, out, e = run(capsys, "train", "--task", "lm", "--data", str(tiny), "--window", "16", "--hidden", "4",
+                     "--out", str(tmp_path / "t.bptt"), "--quiet")
+    assert rc == 0 and "no --valid text: trains all 200 epochs" in out, e
+    # a run stopped early and resumed keeps its patience: with a --patience of its own, and with the default
+    m = tmp_path / "m.bptt"
+    for extra in (["--patience", "3"], []):
+        assert run(capsys, *common, "--valid", str(va), "--out", str(m), "--max-steps", "2", *extra)[0] == 0
+        assert checkpoint.load(str(m) + ".last").meta["train_config"]["patience"] == (3 if extra else 10)
+        rc, out, e = run(capsys, *common, "--valid", str(va), "--out", str(m), "--resume")
+        assert rc == 0, e
+        n, best = epochs(out)
+        assert f"no better validation score for {3 if extra else 10} epoch(s)" in out, out
+    rc, _, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "x.bptt"), "--patience", "-1")
+    assert rc == 2 and "patience must be an integer >= 0 (0 = off), got -1" in e, e
+
+
 def test_the_command_line_says_which_learning_rate_the_data_chose(tmp_path, capsys):
     tr = tmp_path / "tr.tsv"
     run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "60", "--seed", "1", "--out", str(tr))
