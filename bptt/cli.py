@@ -1323,10 +1323,12 @@ def _number_inputs(data, examples, path, standard, dtype):
 def _measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10, all numbers, some with a
     fraction (``0.333``, ``2.5``)."""
+    from .data.files import decimal
+
     if len(names) <= 10:
         return False
     try:
-        values = [float(n) for n in names]
+        values = [decimal(n) for n in names]
     except ValueError:
         return False
     return all(math.isfinite(v) for v in values) and any(v != int(v) for v in values)

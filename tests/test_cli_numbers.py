@@ -105,10 +105,15 @@ def test_bad_numbers_and_options_are_named(sums, tmp_path, capsys):
     cases = {"word 5.0 1.0\t1\n": "step 1 is 'word', not a number",
              "1.0 nan\t1\n": "step 2 is 'nan', not a finite number",
              "1.0 3.0,2.0\t1\n": "step 2 holds 2 number(s) where the steps before it hold 1",
-             "1,,2\t1\n": "step 1 is '1,,2', not a number"}
+             "1,,2\t1\n": "step 1 is '1,,2', not a number",
+             # Python's float() reads these; no data file means them as numbers
+             "1_000 2.0\t1\n": "step 1 is '1_000', not a number",
+             "2.0 \uff11\uff12\t1\n": "step 2 is '\uff11\uff12', not a number",
+             "\u0663 2.0\t1\n": "step 1 is '\u0663', not a number",
+             "-.5e+3 +2. INF\t1\n": "step 3 is 'INF', not a finite number"}
     for text, match in cases.items():
         bad = tmp_path / "bad.tsv"
-        bad.write_text("1.0 2.0\t0\n" + text)
+        bad.write_text("1.0 2.0\t0\n" + text, encoding="utf-8")
         rc, _, err = run(capsys, "train", "--data", str(bad), "--task", "regress", "--inputs", "numbers",
                          "--out", str(tmp_path / "b.bptt"), "--max-steps", "1")
         assert rc == 2 and f"bad.tsv:2: {match}" in err, (text, err)
@@ -266,3 +271,19 @@ def test_csv_steps_with_commas_are_quoted(tmp_path, capsys):
     bad.write_text("text,label\n0.5,1 0.2,2,pos\n")
     rc, _, err = run(capsys, "train", "--data", str(bad), "--inputs", "numbers", "--out", str(tmp_path / "u.bptt"))
     assert rc == 2 and "u.csv:2: has 4 column(s)" in err and 'quote a field whose steps hold commas' in err, err
+
+
+def test_a_number_is_read_as_data_files_write_it_and_as_float_reads_it():
+    """bptt.data.files.decimal takes every way Python, NumPy and spreadsheets write a float (equal to
+    float()), and refuses what float() alone would take: underscores, other scripts' digits, spaces."""
+    from bptt.data.files import decimal
+
+    rng = np.random.default_rng(0)
+    for x in np.concatenate([rng.standard_normal(200) * 10.0 ** rng.integers(-30, 30, 200), [0.0, -0.0, 1e308]]):
+        for text in (repr(float(x)), f"{x:e}", f"{x:.3f}", f"{x:+.10E}", str(np.float32(x)) if abs(x) < 3e38 else "1", f"{x:g}"):
+            assert decimal(text) == float(text), text
+    for text in ("5.", ".5", "+1", "-0", "1e5", "1E-5", "007", "nan", "-Infinity", "inf"):
+        assert decimal(text) == float(text) or text == "nan", text
+    for text in ("1_000", "\uff11", "\u0663", " 1", "1 ", "", "e5", ".", "1e", "0x10", "1,5", "1.5.2", "--1", "in f"):
+        with pytest.raises(ValueError):
+            decimal(text)

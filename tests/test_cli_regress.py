@@ -118,6 +118,8 @@ def test_several_numbers_per_line_are_several_outputs(tmp_path, capsys):
 @pytest.mark.parametrize("lines, words", [
     (["ab\t0.5", "b\tlots"], ["two.tsv:2: label 'lots' is not a number"]),
     (["ab\t0.5", "b\tnan"], ["two.tsv:2: label 'nan' is not a finite number"]),
+    (["ab\t0.5", "b\t1_000"], ["two.tsv:2: label '1_000' is not a number"]),  # float() reads it
+    (["ab\t0.5", "b\t\uff11"], ["two.tsv:2: label '\uff11' is not a number"]),  # a full-width 1
     (["ab\t0.5", "b\t1 2"], ["two.tsv:2: 2 number(s) where line 1 has 1"]),
     (["review\tscore"] + ["ab\t0.5", "b\t0.25"] * 6, ["two.tsv:1: label 'score' is not a number",
                                                     "--text-col review --label-col score"]),
@@ -128,7 +130,7 @@ def test_several_numbers_per_line_are_several_outputs(tmp_path, capsys):
 ])
 def test_regress_data_that_cannot_be_learned_is_named(tmp_path, capsys, lines, words):
     f = tmp_path / "two.tsv"
-    f.write_text("\n".join(lines) + "\n")
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rc, _, err = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "m.bptt"))
     assert rc == 2 and "Traceback" not in err
     for w in words:

@@ -420,6 +420,20 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     return examples, skipped
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
+                      re.IGNORECASE)
+
+
+def decimal(text: str) -> float:
+    """``text`` as a float when it is a number written as data files write one: ASCII digits, an optional
+    sign, point and exponent (``-0.5``, ``1e-3``, ``.5``), or nan / inf, which callers refuse by name.
+    ValueError otherwise, where Python's ``float`` would also take ``1_000`` and other scripts' digits
+    (``１２``, ``٣``), which no data file means as a number."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a number: {text!r}")
+    return float(text)
+
+
 def _numbers(label: str):
     """A regress target: ``(list of floats, None)``, or ``(None, why not)``."""
     parts = label.split()
@@ -428,7 +442,7 @@ def _numbers(label: str):
     vals = []
     for p in parts:
         try:
-            v = float(p)
+            v = decimal(p)
         except ValueError:
             return None, f"label {label.strip()[:40]!r} is not a number (regress reads one number per sequence, " \
                          f"or several separated by spaces)"

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .files import DataError
+from .files import DataError, decimal
 
 __all__ = ["steps", "vectors", "usable", "standardisation", "standardise"]
 
@@ -21,7 +21,7 @@ def steps(tokens, where: str, size: int | None = None, sized_by: str = "the mode
     for t, tok in enumerate(tokens, 1):
         parts = tok.split(",")
         try:
-            row = [float(p) for p in parts]
+            row = [decimal(p) for p in parts]
         except ValueError:
             raise DataError(f"{where}: step {t} is {tok[:40]!r}, not a number (--inputs numbers: each step a number, "
                             f"or numbers joined by commas)") from None
