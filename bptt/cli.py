@@ -22,7 +22,7 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    TrainConfig, by_length, default_cell, default_hidden, default_lr, default_patience, LM_PATIENCE, evaluate, per_class,
+                    TrainConfig, by_length, default_cell, default_hidden, default_lr, default_patience, LM_PATIENCE, LR_SCHEDULES, evaluate, per_class,
                     raise_on_sigterm, train, use_curriculum)
 
 
@@ -161,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
-    t.add_argument("--lr-schedule", choices=["constant", "cosine"], default=tc.lr_schedule,
-                   help="cosine: the rate falls from --lr to 0 over --epochs (--max-steps/--max-time only stop early)")
+    t.add_argument("--lr-schedule", choices=list(LR_SCHEDULES), default=tc.lr_schedule,
+                   help="cosine: the rate falls from --lr to 0 over --epochs (--max-steps/--max-time only stop early); "
+                        "cosine-time: the same over --max-time, or the epochs if they end first (a run on the clock: "
+                        "not repeatable step for step)")
     t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
     t.add_argument("--batch-size", type=int, default=tc.batch_size)
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
@@ -767,6 +769,9 @@ def cmd_train(args, out=print) -> int:
         if args.patience and args.patience < args.epochs and not args.resume:
             out(f"stops after {args.patience} epochs without a better validation loss (a language model: later "
                 f"epochs only overfit); --patience 0 trains all {args.epochs} epochs")
+    if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
+        out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
+            f"short at a high rate; --lr-schedule cosine-time falls over the --max-time instead")
     if args.task == "lm" and args.valid is None and not (epochs_given or args.max_time or args.max_steps or args.resume):
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "

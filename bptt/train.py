@@ -29,20 +29,25 @@ from .model import Batch, Model
 from .optim import OPTIMIZERS, clip_grad_norm, global_norm
 
 
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "cosine-time")
 
 
-def scheduled_lr(cfg: "TrainConfig", base_lr: float, step: int, steps_per_epoch: int) -> float:
+def scheduled_lr(cfg: "TrainConfig", base_lr: float, step: int, steps_per_epoch: int, elapsed: float = 0.0) -> float:
     """The learning rate for update number ``step`` (0-based): ``base_lr`` (the configured rate, as
     lowered by plateau decays) times the warm-up's and the schedule's factors.  The warm-up
     ramps the rate linearly over the first ``warmup`` updates; the cosine schedule runs over
-    ``epochs * steps_per_epoch`` updates; ``max_steps`` and ``max_time`` only stop a run early
-    (so a run stopped and resumed follows the same schedule)."""
+    ``epochs * steps_per_epoch`` updates, where ``max_steps`` and ``max_time`` only stop a run early
+    (so a run stopped and resumed follows the same schedule); "cosine-time" runs over ``max_time``
+    seconds of training (``elapsed`` so far), or over the epochs if they end first, so that a run given
+    a time budget ends at a rate of 0 however fast the machine is (a schedule on the clock: no two
+    runs take the same steps, and a resumed run goes on from the fraction of the time its state saved)."""
     warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
     if cfg.lr_schedule == "constant":
         return base_lr * warm
-    total = cfg.epochs * steps_per_epoch
-    return base_lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
+    done = step / max(cfg.epochs * steps_per_epoch, 1)
+    if cfg.lr_schedule == "cosine-time":
+        done = max(done, elapsed / cfg.max_time)
+    return base_lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
 
 
 CURRICULUM_MAX_VOCAB = 1000  # the command line's default curriculum: for sequences of at most this many symbols
@@ -205,7 +210,8 @@ class TrainConfig:
     word_dropout: float = 0.0  # training tokens read as <unk> with this probability (a regulariser)
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch with no better validation score
     dropout: float = 0.0  # dropout on the RNN's input and output connections (not the recurrence)
-    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / total steps)) / 2, down to 0 at the end
+    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / total steps)) / 2, down to 0 at the end;
+    # "cosine-time": the same over max_time seconds (or the epochs, if they end first)
     warmup: int = 0  # updates over which the rate ramps up linearly from lr / warmup to lr
     curriculum: bool = False  # admit training lengths from the shortest up as the training accuracy saturates
     stop_perfect: int = 3  # stop after this many epochs in a row at 100% validation accuracy (0: never) ...
@@ -259,6 +265,8 @@ class TrainConfig:
             raise ValueError(f"perfect_loss must be a positive number, got {self.perfect_loss!r}")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
+        if self.lr_schedule == "cosine-time" and self.max_time is None:
+            raise ValueError("lr_schedule='cosine-time' falls over max_time, which is not set (--max-time SECONDS)")
 
 
 @dataclass
@@ -895,7 +903,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                             raise _diverged(cfg, state, f"the loss is {lv}", out, True)
                         if not math.isfinite(nv):
                             raise _diverged(cfg, state, f"the gradient's norm is {nv}", out, True)
-                    opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches))
+                    opt.lr = scheduled_lr(cfg, float(state["lr"]), state["step"], len(batches), state["elapsed"])
                     opt.step(model.params, grads)
                     state["batch"] += 1
                     state["step"] += 1

@@ -372,6 +372,62 @@ def test_cosine_schedule_falls_from_lr_to_zero():
         TrainConfig(lr_schedule="linear")
 
 
+def test_cosine_time_falls_over_max_time_or_the_epochs_whichever_ends_first():
+    import math
+
+    from bptt.train import TrainConfig, scheduled_lr
+
+    cfg = TrainConfig(lr=0.1, epochs=4, lr_schedule="cosine-time", max_time=60.0)
+    assert scheduled_lr(cfg, 0.1, 0, 25, 0.0) == 0.1
+    assert scheduled_lr(cfg, 0.1, 3, 25, 30.0) == pytest.approx(0.05)  # half the time: half the rate
+    assert scheduled_lr(cfg, 0.1, 3, 25, 15.0) == pytest.approx(0.05 * (1 + math.cos(math.pi / 4)))
+    assert scheduled_lr(cfg, 0.1, 3, 25, 90.0) == pytest.approx(0.0, abs=1e-12)  # past the time: 0, not back up
+    assert scheduled_lr(cfg, 0.1, 50, 25, 1.0) == pytest.approx(0.05)  # the epochs half done first
+    with pytest.raises(ValueError, match="cosine-time' falls over max_time, which is not set"):
+        TrainConfig(lr_schedule="cosine-time")
+
+
+def test_cosine_time_brings_the_rate_to_zero_at_the_max_time_stop(tmp_path, capsys, monkeypatch):
+    """On a clock that gives one second a call, --max-time ends the run long before its 200 epochs: with
+    cosine-time the rate falls to near 0 by then, where plain cosine, over the epochs, has hardly moved
+    (and says so)."""
+    import types
+
+    import bptt.train as train_mod
+    from bptt import optim
+
+    clock = {"t": 0.0}
+
+    def perf_counter():
+        clock["t"] += 1.0
+        return clock["t"]
+
+    monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(perf_counter=perf_counter))
+    rates = []
+    real_step = optim.Adam.step
+
+    def step(self, params, grads):
+        rates.append(self.lr)
+        return real_step(self, params, grads)
+
+    monkeypatch.setattr(optim.Adam, "step", step)
+    text = tmp_path / "t.txt"
+    text.write_text("to be or not to be, that is the question. " * 40)
+    common = ["train", "--task", "lm", "--data", str(text), "--window", "16", "--hidden", "8", "--lr", "0.01",
+              "--max-time", "120", "--out", str(tmp_path / "m.bptt")]
+    for schedule in ("cosine-time", "cosine"):
+        rates.clear()
+        clock["t"] = 0.0
+        rc, out, e = run(capsys, *common, "--lr-schedule", schedule)
+        assert rc == 0 and "stopped: reached --max-time 120s" in out, e
+        assert rates[0] == pytest.approx(0.01) and all(a >= b for a, b in zip(rates, rates[1:])), rates
+        if schedule == "cosine-time":
+            assert rates[-1] < 0.0005 and "falls over --epochs" not in out, rates
+        else:
+            assert rates[-1] > 0.009, rates
+            assert "the cosine schedule falls over --epochs 200, which --max-time 120s may cut short" in out, out
+
+
 def test_python_dash_m_bptt_runs_the_command_line(tmp_path):
     import subprocess
     import sys
