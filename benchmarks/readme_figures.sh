@@ -102,7 +102,7 @@ PY
     char-lm-lstm)
       S=$D/shakespeare
       run bptt train --task lm --level char --data "$S/train.txt" --valid "$S/valid.txt" --cell lstm \
-        --hidden "${LSTM_HIDDEN:-384}" --batch-size 64 --window 64 --lr "${LSTM_LR:-0.002}" --clip 5 --lr-schedule cosine \
+        --hidden "${LSTM_HIDDEN:-384}" --batch-size 64 --window 64 --lr "${LSTM_LR:-0.002}" --clip 5 --lr-schedule "${LSTM_SCHEDULE:-cosine}" \
         --epochs "${LSTM_EPOCHS:-6}" --max-time 1800 ${LSTM_EXTRA:-} --out "$WORK/char-lstm.bptt"
       run bptt evaluate --model "$WORK/char-lstm.bptt" --data "$S/test.txt"
       run bptt generate --model "$WORK/char-lstm.bptt" --prompt "To be, or not" --length 300 --temperature 0.8 --seed 1
