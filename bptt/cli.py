@@ -22,8 +22,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    TrainConfig, by_length, default_cell, default_hidden, default_lr, default_patience, LM_PATIENCE, LR_SCHEDULES, evaluate, per_class,
-                    raise_on_sigterm, train, use_curriculum)
+                    LM_PATIENCE, LR_SCHEDULES, TrainConfig, by_length, default_cell, default_hidden, default_lr,
+                    default_patience, evaluate, per_class, raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -732,7 +732,7 @@ def cmd_train(args, out=print) -> int:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
-    resumed = _resumed(args) if args.cell is None or args.lr is None or args.hidden is None or args.patience is None else None
+    resumed = _resumed(args) if None in (args.cell, args.lr, args.hidden, args.patience) else None
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
             args.task, len(vocab), E is not None, args.activation, numbers=numbers)
@@ -767,8 +767,8 @@ def cmd_train(args, out=print) -> int:
         args.patience = (saved.get("patience") if isinstance(saved, dict) and args.resume else
                          default_patience(args.task, args.valid is not None))
         if args.patience and args.patience < args.epochs and not args.resume:
-            out(f"stops after {args.patience} epochs without a better validation loss (a language model: later "
-                f"epochs only overfit); --patience 0 trains all {args.epochs} epochs")
+            out(f"stops after {args.patience} epochs without a better validation loss (a language model's "
+                f"default); --patience 0 trains all {args.epochs} epochs")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
         out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
             f"short at a high rate; --lr-schedule cosine-time falls over the --max-time instead")
@@ -932,7 +932,7 @@ def _regress_targets(examples, init, args, out):
     out(f"targets standardised by their mean and sd in {args.data} ({shown}): the losses shown are mean squared "
         f"errors in units of sd^2 (1.0: no better than always answering the mean); evaluate and predict give numbers "
         f"in the data's units")
-    if args.max_time is None and args.patience is None:
+    if args.max_time is None and not args.patience:
         out("a regression has no accuracy to stop at: it runs all its epochs unless --max-time or --patience ends "
             "it sooner (Ctrl-C stops it with the best model so far saved)")
     return labels, (mean, sd)
