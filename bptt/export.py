@@ -15,9 +15,13 @@ The mapping (the one the PyTorch parity tests use)::
     s0 [L*K, H] (and c0 for the LSTM): the learned initial states, h_0 (and c_0) of every row
 
 with ``_lk`` PyTorch's suffix of layer k (``_l0_reverse`` its reverse direction); a one-layer model's
-``W_s``, ``b_s``, ``s0`` are ``_l0``'s.  What PyTorch's layers cannot express is refused by name:
-``activation`` sigmoid or identity (``torch.nn.RNN`` has tanh and relu) and layers of other kinds
-(``extra_layers``).  Dropout is a training-time matter and is not part of the file.
+``W_s``, ``b_s``, ``s0`` are ``_l0``'s.  Layers added at a point of the chain (``extra_layers``,
+``bptt train --add-layer``) export when they are of a kind listed in ``EXPORTED_KINDS``:
+``layer_norm`` is ``torch.nn.LayerNorm`` (``norms.NAME.weight = NAME_g``, ``norms.NAME.bias =
+NAME_b``, NAME as bptt names it: ``layer_norm_states0``, ...) and ONNX's ``LayerNormalization``.
+What PyTorch's layers cannot express is refused by name: ``activation`` sigmoid or identity
+(``torch.nn.RNN`` has tanh and relu) and added layers of other kinds.  Dropout is a training-time
+matter and is not part of the file.
 
 ``write_onnx(path, model, meta)`` writes the same network as an ONNX graph (opset 17: ``Gather``
 -> ``RNN`` / ``GRU`` / ``LSTM`` with ``sequence_lens`` -> ``MatMul`` + ``Add``), in float32 (ONNX
@@ -44,15 +48,16 @@ __all__ = ["torch_tensors", "write_torch", "onnx_model", "write_onnx", "is_expor
 
 FORMAT = "bptt-torch"  # the safetensors metadata's "format": what bptt/torch_net.py reads
 _DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
+EXPORTED_KINDS = ("layer_norm",)  # added layers (extra_layers) that bptt/torch_net.py and the ONNX graph have
 
 
 def _exportable(model: Model) -> None:
     c = model.config
-    if c.extra_layers:
-        kinds = [f"{s.get('kind')}@{s.get('at')}" for s in c.extra_layers]
-        raise ValueError(f"the model has layers of other kinds ({', '.join(kinds)}), which the PyTorch "
-                         f"module of bptt/torch_net.py does not have; only embedding -> recurrent layers -> "
-                         f"dense head models export")
+    other = [f"{s.get('kind')}@{s.get('at')}" for s in c.extra_layers if s.get("kind") not in EXPORTED_KINDS]
+    if other:
+        raise ValueError(f"the model has added layers of a kind that does not export ({', '.join(other)}): the "
+                         f"PyTorch module of bptt/torch_net.py and the ONNX graph have embedding -> recurrent "
+                         f"layers -> dense head, with {', '.join(EXPORTED_KINDS)} at any point")
     if c.cell == "rnn" and c.activation not in ("tanh", "relu"):
         raise ValueError(f"activation={c.activation!r}: torch.nn.RNN has tanh and relu only, so this model "
                          f"does not export")
@@ -91,6 +96,10 @@ def torch_tensors(model: Model) -> dict:
         out["c0"] = np.stack(c0)
     out["out.weight"] = np.ascontiguousarray(p["W_o"].T)  # [O, I]
     out["out.bias"] = p["b_o"].copy()
+    for layers in c._extras()[0].values():
+        for layer in layers:  # layer_norm: torch.nn.LayerNorm's weight (the gain) and bias
+            out[f"norms.{layer.name}.weight"] = p[f"{layer.name}_g"].copy()
+            out[f"norms.{layer.name}.bias"] = p[f"{layer.name}_b"].copy()
     return out
 
 
@@ -181,12 +190,23 @@ def onnx_model(model: Model, meta: dict | None = None, carry_state: bool | None 
     def blocks(a):  # [G*H, ...] in PyTorch's gate order -> ONNX's
         return np.concatenate([a[g * H:(g + 1) * H] for g in order], axis=0)
 
+    extras = c._extras()[0]
+
+    def norms(x, point):  # the layer_norm layers at ``point``, over the last axis of x
+        for layer in extras[point]:
+            n = layer.name
+            x = node("LayerNormalization", [x, const(f"{n}.weight", t[f"norms.{n}.weight"]),
+                                            const(f"{n}.bias", t[f"norms.{n}.bias"])], [f"{n}_out"],
+                     axis=-1, epsilon=float(layer.eps))
+        return x
+
     if c.vocab_size is not None:
         x_info = helper.make_tensor_value_info("x", TensorProto.INT64, ["batch", "time"])
         h = node("Gather", [const("embedding.weight", t["embedding.weight"]), "x"], ["embedded"])  # [B, T, D]
     else:
         x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "time", c.input_size])
         h = "x"
+    h = norms(h, "input")
     lens_info = helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
     lens = node("Cast", ["lengths"], ["lengths_int32"], to=TensorProto.INT32)
     seq = node("Transpose", [h], ["time_major"], perm=[1, 0, 2])  # [T, B, D]: ONNX's layout 0
@@ -228,13 +248,34 @@ def onnx_model(model: Model, meta: dict | None = None, carry_state: bool | None 
             finals["c"].append(outs[2])
         both = node("Transpose", [Y], [f"Y_l{k}_tbkh"], perm=[0, 2, 1, 3])
         seq = node("Reshape", [both, const(f"tb_shape_l{k}", np.array([0, 0, -1], np.int64))], [f"states_l{k}"])
-    if c.head == "many_to_one":  # the top layer's [s^T, r^1]
+    flat = const("bk_shape", np.array([0, -1], np.int64)) if c.head == "many_to_one" else None
+    if c.head == "many_to_one" and not extras["states"]:  # the top layer's [s^T, r^1]
         z = node("Transpose", [Y_h], ["finals_bkh"], perm=[1, 0, 2])
-        z = node("Reshape", [z, const("bk_shape", np.array([0, -1], np.int64))], ["finals"])
+        z = node("Reshape", [z, flat], ["finals"])
+    else:
+        z = norms(node("Transpose", [seq], ["states"], perm=[1, 0, 2]), "states")  # [B, T, K*H]
+    if c.head == "many_to_one" and extras["states"]:
+        # the normalised states at each row's real ends: the forward half at its last step, the reverse
+        # half at its first (a layer at "states" normalises both directions' states of a step together)
+        last = node("Sub", ["lengths", const("one_i64", np.array(1, np.int64))], ["last_step"])  # [B]
+        idx = node("Unsqueeze", [last, const("axes_12", np.array([1, 2], np.int64))], ["last_idx"])  # [B, 1, 1]
+        batch_n = node("Shape", [z], ["z_batch"], start=0, end=1)
+        width = const("one_and_width", np.array([1, K * H], np.int64))
+        idx = node("Expand", [idx, node("Concat", [batch_n, width], ["gather_shape"], axis=0)], ["last_idx_rows"])
+        ends = node("Reshape", [node("GatherElements", [z, idx], ["at_last"], axis=1), flat], ["at_last_rows"])
+        if K == 2:
+            axis1, zero = const("axis_1", np.array([1], np.int64)), const("zero_i64", np.array([0], np.int64))
+            first = node("Reshape", [node("Slice", [z, zero, const("one_1", np.array([1], np.int64)), axis1],
+                                          ["at_first"]), flat], ["at_first_rows"])
+            mid, end = const("h_i64", np.array([H], np.int64)), const("2h_i64", np.array([2 * H], np.int64))
+            ends = node("Concat", [node("Slice", [ends, zero, mid, axis1], ["fwd_last"]),
+                                   node("Slice", [first, mid, end, axis1], ["rev_first"])], ["ends"], axis=1)
+        z = ends
+    if c.head == "many_to_one":
         out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", c.output_size])
     else:
-        z = node("Transpose", [seq], ["states"], perm=[1, 0, 2])  # [B, T, K*H]
         out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "time", c.output_size])
+    z = norms(z, "head")
     zw = node("MatMul", [z, const("out.weight_t", t["out.weight"].T.copy())], ["head"])
     node("Add", [zw, const("out.bias", t["out.bias"])], ["logits"])
     out_infos = [out_info]

@@ -16,7 +16,10 @@ through ``pack_padded_sequence``, so each row's outputs and final states are tho
 sequence alone, as in bptt.  A many-to-one head reads the top layer's ``h_n``: the forward
 direction's state after each row's last real step and, for a bidirectional layer, the reverse
 direction's after its first.  ``s0`` / ``c0`` (``[L*K, H]``) are the learned initial states, when
-the model has them.
+the model has them.  Layers of kind ``layer_norm`` added at a point of the chain (``bptt train
+--add-layer layer_norm@input|states|head``) are ``torch.nn.LayerNorm`` in ``net.norms``, applied
+where bptt applies them: to the embedded input, to the top layer's states at every step (a
+many-to-one head then reads them at each row's real ends), or to what the head reads.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = ["Net", "load", "read_safetensors"]
 FORMAT = "bptt-torch"
 _DTYPES = {"F32": torch.float32, "F64": torch.float64}
 _ENGLISH = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")  # bptt.data.files' "english"
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # bptt.data.files.decimal's
 MAX_HEADER = 100 << 20
 
 
@@ -79,13 +83,20 @@ class Net(nn.Module):
         c = self.config = dict(config)
         self.meta = dict(meta or {})
         dtype = _DTYPES["F64" if c.get("dtype") == "float64" else "F32"]
-        if c.get("extra_layers"):
-            raise ValueError("a model with layers of other kinds (extra_layers) is not a Net")
         H, L, K = c["hidden_size"], c["num_layers"], 2 if c["bidirectional"] else 1
         self.embedding = None
         if c.get("vocab_size") is not None:
             self.embedding = nn.Embedding(c["vocab_size"], c["embed_dim"], padding_idx=c["pad_id"], dtype=dtype)
         D = c["embed_dim"] if self.embedding is not None else c["input_size"]
+        self.norms, self.at = nn.ModuleDict(), {"input": [], "states": [], "head": []}
+        for spec in c.get("extra_layers") or ():  # named as bptt names them: kind, point, index at the point
+            at = spec.get("at") if isinstance(spec, dict) else None
+            if at not in self.at or spec.get("kind") != "layer_norm":
+                raise ValueError(f"an added layer {spec!r} is not one that a Net has (layer_norm at input, states "
+                                 f"or head)")
+            name = f"layer_norm_{at}{len(self.at[at])}"
+            self.norms[name] = nn.LayerNorm(D if at == "input" else K * H, eps=spec.get("eps", 1e-5), dtype=dtype)
+            self.at[at].append(name)
         kind = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[c["cell"]]
         kw = {"nonlinearity": c["activation"]} if c["cell"] == "rnn" else {}
         self.rnn = kind(D, H, num_layers=L, bidirectional=K == 2, batch_first=True, dtype=dtype, **kw)
@@ -104,7 +115,7 @@ class Net(nn.Module):
         the output of a zero state), and ``h_n`` (``(h_n, c_n)``) to carry on."""
         c = self.config
         B, T = int(x.shape[0]), int(x.shape[1])
-        h = self.embedding(x) if self.embedding is not None else x
+        h = self._norms(self.embedding(x) if self.embedding is not None else x, "input")
         if state is None and self.s0 is not None:
             state = self.s0[:, None, :].expand(-1, B, -1).contiguous()
             if self.c0 is not None:
@@ -114,13 +125,23 @@ class Net(nn.Module):
             lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
             seq = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
         y, state = self.rnn(seq, state)
-        if c["head"] == "many_to_one":
+        H, K = c["hidden_size"], 2 if c["bidirectional"] else 1
+        if c["head"] == "many_to_one" and not self.at["states"]:
             h_n = state[0] if isinstance(state, tuple) else state
-            K = 2 if c["bidirectional"] else 1
-            z = h_n[-K:].transpose(0, 1).reshape(B, K * c["hidden_size"])  # the top layer's [s^T, r^1]
+            z = h_n[-K:].transpose(0, 1).reshape(B, K * H)  # the top layer's [s^T, r^1]
         else:
             z = pad_packed_sequence(y, batch_first=True, total_length=T)[0] if lengths is not None else y
-        return self.out(z), state
+            z = self._norms(z, "states")
+            if c["head"] == "many_to_one":  # the normalised states at each row's real ends: s^T and r^1
+                last = (lengths if lengths is not None else torch.full((B,), T)) - 1
+                z = torch.cat([z[torch.arange(B), last, :H], z[:, 0, H:]], dim=1) if K == 2 else \
+                    z[torch.arange(B), last]
+        return self.out(self._norms(z, "head")), state
+
+    def _norms(self, x, point):
+        for name in self.at[point]:
+            x = self.norms[name](x)
+        return x
 
     def output(self, logits):
         """``f_o`` of the model's loss: softmax probabilities, sigmoid probabilities, or for a
@@ -174,10 +195,10 @@ class Net(nn.Module):
         mean, sd = self.meta["input_mean"], self.meta["input_sd"]
         D, rows = len(mean), []
         for i, text in enumerate(texts):
-            try:
-                steps = [[float(v) for v in tok.split(",")] for tok in text.split()]
-            except ValueError:
-                raise ValueError(f"text {i} ({text[:40]!r}) holds a step that is not a number") from None
+            steps = [tok.split(",") for tok in text.split()]
+            if not all(_NUMBER.fullmatch(v) for s in steps for v in s):  # not 1_000, nan or other scripts' digits
+                raise ValueError(f"text {i} ({text[:40]!r}) holds a step that is not a finite number")
+            steps = [[float(v) for v in s] for s in steps]
             if not steps or any(len(s) != D for s in steps):
                 raise ValueError(f"text {i} ({text[:40]!r}) needs one or more steps of {D} number(s) each")
             rows.append([[(v - m) / d for v, m, d in zip(s, mean, sd)] for s in steps])

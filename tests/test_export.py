@@ -5,6 +5,7 @@ layers cannot express the model or a file is damaged."""
 
 import itertools
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -19,6 +20,11 @@ from conftest import run  # noqa: E402
 
 V, D, H, O = 9, 4, 5, 3
 LENGTHS = np.array([7, 3, 1, 5])  # rows of different lengths: packed in PyTorch, padded in bptt
+
+
+def _seed(*key) -> int:
+    """A seed of its own for each case, the same in every run (Python's hash() of a str is not)."""
+    return zlib.crc32(repr(key).encode())
 
 
 def _model(rng, cell="rnn", L=1, bi=False, head="many_to_one", learn_s0=False, vocab=True, dtype="float64",
@@ -57,7 +63,7 @@ def _real(y, head, lengths):
 def test_torch_module_gives_bptt_outputs(tmp_path, cell, L, bi):
     """Every cell x 1-2 layers x one or two directions x head x learned s0 x ids or floats, rows of
     different lengths: the exported module's outputs equal bptt's at every real step (float64, 1e-10)."""
-    rng = np.random.default_rng(hash((cell, L, bi)) % 2**32)
+    rng = np.random.default_rng(_seed(cell, L, bi))
     for head, learn_s0, vocab in itertools.product(("many_to_one", "many_to_many"), (False, True), (True, False)):
         m = _model(rng, cell, L, bi, head, learn_s0, vocab)
         x = _inputs(rng, vocab)
@@ -100,6 +106,54 @@ def test_carried_state_of_a_language_model(tmp_path, cell):
     assert np.abs(got1 - y1).max() < 1e-10 and np.abs(got2 - y2).max() < 1e-10
 
 
+NORMS = [({"kind": "layer_norm", "at": "input"},), ({"kind": "layer_norm", "at": "states"},),
+         ({"kind": "layer_norm", "at": "head", "eps": 0.01},),
+         ({"kind": "layer_norm", "at": "states"}, {"kind": "layer_norm", "at": "input"},
+          {"kind": "layer_norm", "at": "states", "eps": 0.001}, {"kind": "layer_norm", "at": "head"})]
+
+
+def _normed_model(rng, cell, bi, head, extra, dtype):
+    cfg = ModelConfig(hidden_size=H, output_size=O, vocab_size=V, embed_dim=D, cell=cell, num_layers=2,
+                      bidirectional=bi, head=head, dtype=dtype, extra_layers=extra)
+    m = Model(cfg, rng=rng)
+    for v in m.params.values():  # gains away from 1 and biases away from 0, where a wrong mapping shows
+        v += (0.3 * rng.standard_normal(v.shape)).astype(v.dtype)
+    return m
+
+
+@pytest.mark.parametrize("cell,bi", [("rnn", False), ("rnn", True), ("lstm", True), ("gru", False)])
+def test_layer_norm_exports_to_torch_and_onnx(tmp_path, cell, bi):
+    """Layers of kind layer_norm at the input, at the states (read by a many-to-one head at each row's real
+    ends, both directions normalised together), at the head, and several at once: the PyTorch module
+    equals bptt at every real step (float64, 1e-10) and so does ONNX Runtime (float32, 1e-5)."""
+    rng = np.random.default_rng(_seed("norm", cell, bi))
+    for head, extra in itertools.product(("many_to_one", "many_to_many"), NORMS):
+        m = _normed_model(rng, cell, bi, head, extra, "float64")
+        x = _inputs(rng, True)
+        want, _ = m.forward(x, lengths=LENGTHS)
+        write_torch(tmp_path / "m.safetensors", m)
+        net, got, _ = _torch_out(tmp_path / "m.safetensors", x, LENGTHS)
+        assert sorted(net.norms) == sorted(k[:-2] for k in m.params if k.startswith("layer_norm_") and
+                                           k.endswith("_g")), list(net.norms)
+        err = np.abs(_real(got, head, LENGTHS) - _real(want, head, LENGTHS)).max()
+        assert err < 1e-10, (head, extra, err)
+        if head == "many_to_one":  # rows all of full length: no packing in PyTorch
+            full = rng.integers(1, V, (3, 6))
+            assert np.abs(_torch_out(tmp_path / "m.safetensors", full, None)[1] - m.forward(full)[0]).max() < 1e-10
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from bptt.export import write_onnx
+
+    for head, extra in itertools.product(("many_to_one", "many_to_many"), NORMS):
+        m = _normed_model(rng, cell, bi, head, extra, "float32")
+        x = _inputs(rng, True)
+        want, _ = m.forward(x, lengths=LENGTHS)
+        write_onnx(tmp_path / "m.onnx", m)
+        got = _onnx_out(tmp_path / "m.onnx", x, LENGTHS)
+        err = np.abs(_real(got, head, LENGTHS) - _real(want, head, LENGTHS)).max()
+        assert err < 1e-5, (head, extra, err)
+
+
 def test_file_is_standard_safetensors(tmp_path):
     """The `safetensors` package reads the file: the tensors in PyTorch's names and shapes, and the
     config and metadata as JSON strings."""
@@ -123,13 +177,39 @@ def test_file_is_standard_safetensors(tmp_path):
     assert json.loads(md["bptt_meta"]) == meta and json.loads(md["bptt_config"]) == m.config.to_dict()
 
 
-def test_refused_by_name():
+def test_refused_by_name(monkeypatch):
+    from dataclasses import dataclass
+
+    from bptt import layers
+
     rng = np.random.default_rng(2)
     with pytest.raises(ValueError, match="activation='sigmoid'"):
         torch_tensors(_model(rng, activation="sigmoid"))
-    cfg = ModelConfig(hidden_size=H, vocab_size=V, extra_layers=({"kind": "layer_norm", "at": "states"},))
-    with pytest.raises(ValueError, match="layer_norm@states"):
+
+    @dataclass(frozen=True)
+    class Scale:  # an added layer of a kind that neither PyTorch's module nor the ONNX graph has
+        in_features: int
+
+        def param_shapes(self):
+            return {}
+
+        def init(self, rng, dtype=np.float32):
+            return {}
+
+        def forward(self, params, x, ctx=None):
+            return 2.0 * x, {}
+
+        def backward(self, params, cache, dy, **_):
+            return {}, 2.0 * dy
+
+    monkeypatch.setitem(layers.LAYERS, "scale", Scale)
+    cfg = ModelConfig(hidden_size=H, vocab_size=V, extra_layers=({"kind": "layer_norm", "at": "states"},
+                                                                 {"kind": "scale", "at": "head"}))
+    with pytest.raises(ValueError, match=r"a kind that does not export \(scale@head\)"):
         torch_tensors(Model(cfg, rng=rng))
+    with pytest.raises(ValueError, match="not one that a Net has"):
+        from bptt.torch_net import Net
+        Net(cfg.to_dict())
     with pytest.raises(TypeError, match="bptt.Model"):
         torch_tensors({"W_s": np.zeros((3, 3))})
 
@@ -171,14 +251,16 @@ def test_english_tokenizer_is_bptts():
 
 def test_cli_export_and_predict_in_torch(tmp_path, capsys):
     """`bptt export` of a model file; the module's encode + output give what `bptt predict` prints,
-    for a classifier and for a regression (numbers in the data's units)."""
+    for a classifier and for a regression (numbers in the data's units) with a layer_norm added."""
     rng = np.random.default_rng(4)
     vocab = ["<pad>", "<unk>", "a", "b", "c"]
     texts = ["abca", "b", "ccab", "aq"]  # q is unknown: <unk> in both
     for task, loss, meta in (("classify", "softmax", {"labels": ["neg", "pos", "mid"]}),
                              ("regress", "mse", {"labels": ["y0", "y1", "y2"], "target_mean": [1.0, -2.0, 0.5],
                                                  "target_sd": [2.0, 0.5, 3.0]})):
-        cfg = ModelConfig(hidden_size=H, output_size=O, vocab_size=len(vocab), embed_dim=D, cell="lstm", loss=loss)
+        extra = ({"kind": "layer_norm", "at": "states"},) if task == "regress" else ()  # --add-layer's
+        cfg = ModelConfig(hidden_size=H, output_size=O, vocab_size=len(vocab), embed_dim=D, cell="lstm", loss=loss,
+                          extra_layers=extra)
         m = Model(cfg, rng=rng)
         model = tmp_path / f"{task}.bptt"
         checkpoint.save(model, m, meta={"task": task, "vocab": vocab, "tokenizer": "chars", **meta})
@@ -237,7 +319,7 @@ def test_onnx_graph_gives_bptt_outputs(tmp_path, cell, L, bi):
     pytest.importorskip("onnx")
     from bptt.export import write_onnx
 
-    rng = np.random.default_rng(hash(("onnx", cell, L, bi)) % 2**32)
+    rng = np.random.default_rng(_seed("onnx", cell, L, bi))
     for head, learn_s0, vocab in itertools.product(("many_to_one", "many_to_many"), (False, True), (True, False)):
         m = _model(rng, cell, L, bi, head, learn_s0, vocab, dtype="float32")
         x = _inputs(rng, vocab, "float32")
@@ -321,7 +403,7 @@ def test_a_model_of_numbers_encodes_its_steps(tmp_path, capsys):
     rc, so, err = run(capsys, "predict", "--model", str(model), *texts)
     assert rc == 0, err
     np.testing.assert_allclose([float(v) for v in so.split()], got, rtol=1e-4)
-    for bad in (["1,2,3"], ["a,b"], [""]):
+    for bad in (["1,2,3"], ["a,b"], [""], ["1_000,2"], ["nan,1"], ["\uff11,2"]):  # float() reads the last three
         with pytest.raises(ValueError, match="text 0"):
             net.encode(bad)
 
