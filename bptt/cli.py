@@ -733,6 +733,8 @@ def cmd_train(args, out=print) -> int:
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
     resumed = _resumed(args) if None in (args.cell, args.lr, args.hidden, args.patience) else None
+    saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
+    saved = saved if isinstance(saved, dict) else {}  # the interrupted run's settings, for the defaults it keeps
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
             args.task, len(vocab), E is not None, args.activation, numbers=numbers)
@@ -745,8 +747,7 @@ def cmd_train(args, out=print) -> int:
                        "same time")
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
-        saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
-        lr = saved.get("lr") if isinstance(saved, dict) else None
+        lr = saved.get("lr")
         args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, len(vocab),
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
@@ -763,9 +764,7 @@ def cmd_train(args, out=print) -> int:
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     if args.patience is None:  # the default: a language model stops once its validation loss stops improving
-        saved = resumed.meta.get("train_config") if resumed else None
-        args.patience = (saved.get("patience") if isinstance(saved, dict) and args.resume else
-                         default_patience(args.task, args.valid is not None))
+        args.patience = saved.get("patience") if saved else default_patience(args.task, args.valid is not None)
         if args.patience and args.patience < args.epochs and not args.resume:
             out(f"stops after {args.patience} epochs without a better validation loss (a language model's "
                 f"default); --patience 0 trains all {args.epochs} epochs")

@@ -254,23 +254,23 @@ def onnx_model(model: Model, meta: dict | None = None, carry_state: bool | None 
         z = node("Reshape", [z, flat], ["finals"])
     else:
         z = norms(node("Transpose", [seq], ["states"], perm=[1, 0, 2]), "states")  # [B, T, K*H]
-    if c.head == "many_to_one" and extras["states"]:
-        # the normalised states at each row's real ends: the forward half at its last step, the reverse
-        # half at its first (a layer at "states" normalises both directions' states of a step together)
-        last = node("Sub", ["lengths", const("one_i64", np.array(1, np.int64))], ["last_step"])  # [B]
-        idx = node("Unsqueeze", [last, const("axes_12", np.array([1, 2], np.int64))], ["last_idx"])  # [B, 1, 1]
-        batch_n = node("Shape", [z], ["z_batch"], start=0, end=1)
-        width = const("one_and_width", np.array([1, K * H], np.int64))
-        idx = node("Expand", [idx, node("Concat", [batch_n, width], ["gather_shape"], axis=0)], ["last_idx_rows"])
-        ends = node("Reshape", [node("GatherElements", [z, idx], ["at_last"], axis=1), flat], ["at_last_rows"])
-        if K == 2:
-            axis1, zero = const("axis_1", np.array([1], np.int64)), const("zero_i64", np.array([0], np.int64))
-            first = node("Reshape", [node("Slice", [z, zero, const("one_1", np.array([1], np.int64)), axis1],
-                                          ["at_first"]), flat], ["at_first_rows"])
-            mid, end = const("h_i64", np.array([H], np.int64)), const("2h_i64", np.array([2 * H], np.int64))
-            ends = node("Concat", [node("Slice", [ends, zero, mid, axis1], ["fwd_last"]),
-                                   node("Slice", [first, mid, end, axis1], ["rev_first"])], ["ends"], axis=1)
-        z = ends
+        if c.head == "many_to_one":
+            # the normalised states at each row's real ends: the forward half at its last step, the reverse
+            # half at its first (a layer at "states" normalises both directions' states of a step together)
+            last = node("Sub", ["lengths", const("one_i64", np.array(1, np.int64))], ["last_step"])  # [B]
+            idx = node("Unsqueeze", [last, const("axes_12", np.array([1, 2], np.int64))], ["last_idx"])  # [B, 1, 1]
+            batch_n = node("Shape", [z], ["z_batch"], start=0, end=1)
+            width = const("one_and_width", np.array([1, K * H], np.int64))
+            idx = node("Expand", [idx, node("Concat", [batch_n, width], ["gather_shape"], axis=0)], ["last_idx_rows"])
+            ends = node("Reshape", [node("GatherElements", [z, idx], ["at_last"], axis=1), flat], ["at_last_rows"])
+            if K == 2:
+                axis1, zero = const("axis_1", np.array([1], np.int64)), const("zero_i64", np.array([0], np.int64))
+                first = node("Reshape", [node("Slice", [z, zero, const("one_1", np.array([1], np.int64)), axis1],
+                                              ["at_first"]), flat], ["at_first_rows"])
+                mid, end = const("h_i64", np.array([H], np.int64)), const("2h_i64", np.array([2 * H], np.int64))
+                ends = node("Concat", [node("Slice", [ends, zero, mid, axis1], ["fwd_last"]),
+                                       node("Slice", [first, mid, end, axis1], ["rev_first"])], ["ends"], axis=1)
+            z = ends
     if c.head == "many_to_one":
         out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", c.output_size])
     else:

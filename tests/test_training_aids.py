@@ -650,7 +650,6 @@ def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_defa
         assert checkpoint.load(str(m) + ".last").meta["train_config"]["patience"] == (3 if extra else 10)
         rc, out, e = run(capsys, *common, "--valid", str(va), "--out", str(m), "--resume")
         assert rc == 0, e
-        n, best = epochs(out)
         assert f"no better validation score for {3 if extra else 10} epoch(s)" in out, out
     rc, _, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "x.bptt"), "--patience", "-1")
     assert rc == 2 and "patience must be an integer >= 0 (0 = off), got -1" in e, e
