@@ -20,7 +20,11 @@ spinning OpenBLAS threads to torch's next step: 1.4-2.7x on torch's times.)
 
 It also measures the machine's float32 matrix-product peak with the same
 thread count, between the blocks, and reports which fraction of it bptt
-reaches on each row (the target is on the largest).  The bptt step passes
+reaches on each row (the target is on the largest), which fraction torch's step
+would reach if it did the same FLOPs, and the ceiling that peak puts on bptt's
+speed-up (torch's time over the FLOPs' time at the peak): torch's fused LSTM
+(oneDNN) can run past NumPy's own matmul peak, and then no NumPy step can beat
+it by 1.2x.  The bptt step passes
 ``check=False`` as ``bptt.train`` does (its data are checked once, not per step).
 torch is a benchmark/test dependency only.
 """
@@ -209,18 +213,22 @@ def main(argv=None):
     peak = MatmulPeak()
     for _ in range(4):
         peak.sample()
-    print(f"{'B,T,D,H':>27} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} {'peak GFLOP/s':>12}")
+    print(f"{'B,T,D,H':>27} {'bptt ms':>9} {'torch ms':>9} {'speed-up':>9} {'bptt GFLOP/s':>13} {'of peak':>8} "
+          f"{'peak GFLOP/s':>12} {'torch of peak':>13} {'ceiling':>8}")
     for B, T, D, H, layers, bi, varlen, cell in todo:
         since = len(peak.samples)
         tb, tt = run_row(B, T, D, H, args.steps, varlen, rng, peak, layers, bi, cell)
-        rate = step_flops(B, T, D, H, layers, bi, {"rnn": 1, "gru": 3, "lstm": 4}[cell]) / tb
+        flops = step_flops(B, T, D, H, layers, bi, {"rnn": 1, "gru": 3, "lstm": 4}[cell])
+        rate = flops / tb
         name = ((f"{cell} " if cell != "rnn" else "") + f"{B},{T},{D},{H}" + (f" {layers} layers" if layers > 1 else "")
                 + (" bi" if bi else "") + (" varlen" if varlen else ""))
         row_peak = peak.rate(since)  # measured between this row's blocks
         print(f"{name:>27} {tb * 1e3:9.2f} {tt * 1e3:9.2f} {tt / tb:8.2f}x {rate / 1e9:13.1f} {rate / row_peak:7.0%}"
-              f" {row_peak / 1e9:10.1f}")
+              f" {row_peak / 1e9:12.1f} {flops / tt / row_peak:13.0%} {tt * row_peak / flops:7.2f}x")
     print(f"float32 matmul peak (2048^3 numpy matmul between blocks, median of {len(peak.samples)}): "
           f"{peak.rate() / 1e9:.1f} GFLOP/s; 'of peak' divides by the median measured during that row")
+    print("'torch of peak': torch's step, counted in the same FLOPs, against that peak; 'ceiling': the most a step"
+          " could beat torch by if all its FLOPs ran at that peak and nothing else took time (torch ms / (FLOPs / peak))")
 
 
 if __name__ == "__main__":
