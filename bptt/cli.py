@@ -22,8 +22,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    LM_PATIENCE, LR_SCHEDULES, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_patience, evaluate, per_class, raise_on_sigterm, train, use_curriculum)
+                    LM_PATIENCE, LR_SCHEDULES, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
+                    default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "better than every finished epoch)")
     t.add_argument("--patience", type=int, default=None,
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
-                        f"{LM_PATIENCE} for a language model with --valid, else none")
+                        f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying text (a "
+                        f"word vocabulary) with --valid, else none")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
                         "(unlike --patience, a validation loss still creeping down does not keep the run going; "
@@ -763,11 +764,16 @@ def cmd_train(args, out=print) -> int:
     epochs_given = args.epochs is not None
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
-    if args.patience is None:  # the default: a language model stops once its validation loss stops improving
-        args.patience = saved.get("patience") if saved else default_patience(args.task, args.valid is not None)
+    if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
+        # validation score stops improving
+        text = args.task != "lm" and not args.curriculum and is_text(len(vocab), E is not None, numbers)
+        args.patience = (saved.get("patience") if saved else
+                         default_patience(args.task, args.valid is not None, text=text))
         if args.patience and args.patience < args.epochs and not args.resume:
-            out(f"stops after {args.patience} epochs without a better validation loss (a language model's "
-                f"default); --patience 0 trains all {args.epochs} epochs")
+            why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
+                   "without a better validation accuracy, or loss at equal accuracy (the default for text, which "
+                   "overfits within a few epochs)")
+            out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
         out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
             f"short at a high rate; --lr-schedule cosine-time falls over the --max-time instead")

@@ -655,6 +655,48 @@ def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_defa
     assert rc == 2 and "patience must be an integer >= 0 (0 = off), got -1" in e, e
 
 
+def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(tmp_path, capsys):
+    """TEXT_PATIENCE (benchmarks/results/text-patience.log): a classifier of text (more than 1000 distinct
+    words) given --valid stops once 10 epochs in a row are not better, and says so; --patience 0, no
+    --valid, --curriculum, tags and sequences of symbols keep training every epoch."""
+    import random
+    r = random.Random(0)  # random words and labels: nothing to learn, so validation soon stops improving
+    words = [f"w{i}" for i in range(3000)]
+
+    def write(path, n, tag=False):
+        with open(path, "w") as f:
+            for _ in range(n):
+                toks = r.choices(words, k=r.randint(2, 6))
+                label = " ".join(r.choice("xy") for _ in toks) if tag else r.choice("xy")
+                f.write(" ".join(toks) + "\t" + label + "\n")
+    tr, va, ttr, tva = (tmp_path / n for n in ("tr.tsv", "va.tsv", "ttr.tsv", "tva.tsv"))
+    write(tr, 800), write(va, 60), write(ttr, 800, tag=True), write(tva, 60, tag=True)
+    common = ["train", "--task", "classify", "--data", str(tr), "--hidden", "8", "--embed", "8", "--epochs", "40"]
+
+    def epochs(out):
+        lines = [ln for ln in out.splitlines() if ln.startswith("epoch ")]
+        return len(lines), max(int(ln.split()[1]) for ln in lines if ln.endswith("*"))
+
+    rc, out, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "a.bptt"))
+    assert rc == 0, e
+    assert "stops after 10 epochs without a better validation accuracy" in out, out
+    n, best = epochs(out)
+    assert n == best + 10 < 40 and "stopped: no better validation score for 10 epoch(s)" in out, out
+    for name, extra in (("p0", ["--valid", str(va), "--patience", "0"]), ("novalid", []),
+                        ("curriculum", ["--valid", str(va), "--curriculum"])):
+        rc, out, e = run(capsys, *common, *extra, "--out", str(tmp_path / f"{name}.bptt"))
+        assert rc == 0 and epochs(out)[0] == 40 and "stops after" not in out, (name, e)
+    rc, out, e = run(capsys, "train", "--task", "tag", "--data", str(ttr), "--valid", str(tva), "--hidden", "8",
+                     "--embed", "8", "--epochs", "30", "--out", str(tmp_path / "tag.bptt"))
+    assert rc == 0 and epochs(out)[0] == 30 and "stops after" not in out, e  # tagging text: not measured
+    sym = tmp_path / "sym.tsv"  # sequences of symbols stop on accuracy (--stop-perfect, --plateau), not patience
+    sym.write_text("".join(f"{''.join(r.choice('ab') for _ in range(r.randint(1, 4)))}\t{r.choice('xy')}\n"
+                           for _ in range(200)))
+    rc, out, e = run(capsys, "train", "--task", "classify", "--data", str(sym), "--valid", str(sym), "--hidden",
+                     "4", "--no-curriculum", "--epochs", "25", "--out", str(tmp_path / "sym.bptt"))
+    assert rc == 0 and epochs(out)[0] == 25 and "stops after" not in out, e
+
+
 def test_the_command_line_says_which_learning_rate_the_data_chose(tmp_path, capsys):
     tr = tmp_path / "tr.tsv"
     run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "60", "--seed", "1", "--out", str(tr))
