@@ -74,8 +74,9 @@ class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHe
 
 def _add_data_opts(p):
     p.add_argument("--tokenize", choices=["auto"] + list(TOKENIZERS), default="auto",
-                   help="how the sequence splits into tokens: on spaces, into characters, or English words "
-                        "(lower-cased, punctuation split off); auto: characters when no training sequence holds a "
+                   help="how the sequence splits into tokens: on spaces, into characters, or words (lower-cased "
+                        "words of any script, punctuation split off; english: the same, but only ASCII letters make "
+                        "words, as before 'words' existed); auto: characters when no training sequence holds a "
                         "space (0110, 3+4*2), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
     p.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None,
@@ -613,6 +614,7 @@ def cmd_train(args, out=print) -> int:
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
     found_tokenizer = None  # what the task's detection decided, for --tokenize auto
+    text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
     init = _init_model(args) if args.init else None
     found_task = args.task is None
     if args.task is None:
@@ -647,16 +649,27 @@ def cmd_train(args, out=print) -> int:
         if numbers:
             args.tokenize = "space"
             out("reading each step as a number, or numbers joined by commas (--inputs numbers)")
-        elif args.tokenize == "auto":
+        auto_tokenize = args.tokenize == "auto" and not numbers
+        if auto_tokenize:
             try:
                 args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=args.format,
                                                                     text_col=args.text_col, label_col=args.label_col)
             except DataError as e:
                 raise UserError(str(e)) from None
-            out(f"reading {'every character as a token (no spaces in the sequences)' if args.tokenize == 'chars' else 'tokens separated by spaces'}"
-                f"; --tokenize sets it")
         width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
         examples, skipped = _read(args.data, args.task, args, numbers=width)
+        if auto_tokenize and args.tokenize == "space" and args.task == "classify":
+            kinds = len({t for ex in examples for t in ex.tokens})
+            if kinds > CURRICULUM_MAX_VOCAB:  # text: read as words (benchmarks/results/text-defaults.log)
+                text_kinds = kinds + 2  # what the data-decided defaults go by: <pad>, <unk> and these
+                args.tokenize = "words"
+                examples, skipped = _read(args.data, args.task, args, numbers=width)
+        if auto_tokenize:
+            how = ("every character as a token (no spaces in the sequences)" if args.tokenize == "chars" else
+                   "tokens separated by spaces" if args.tokenize == "space" else
+                   f"words, lower-cased, with punctuation split off ({text_kinds - 2:,} distinct space-separated "
+                   f"tokens: text)")
+            out(f"reading {how}; --tokenize sets it")
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
         if args.task == "regress":
@@ -726,8 +739,9 @@ def cmd_train(args, out=print) -> int:
         meta["vocab"] = vocab.tokens
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
+    n_kinds = text_kinds or len(vocab)  # what the data-decided defaults go by (text read as words stays text)
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
-        args.curriculum = args.task != "lm" and use_curriculum(len(vocab), E is not None, train_data.lengths,
+        args.curriculum = args.task != "lm" and use_curriculum(n_kinds, E is not None, train_data.lengths,
                                                                numbers=numbers)
         if args.curriculum:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
@@ -738,7 +752,7 @@ def cmd_train(args, out=print) -> int:
     saved = saved if isinstance(saved, dict) else {}  # the interrupted run's settings, for the defaults it keeps
     if args.cell is None:  # the default: decided by the data, said on a line of its own
         args.cell = (resumed.model.config.cell if resumed else None) or default_cell(
-            args.task, len(vocab), E is not None, args.activation, numbers=numbers)
+            args.task, n_kinds, E is not None, args.activation, numbers=numbers)
         if args.cell != "rnn" and not args.resume:
             why = (f"{args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules at any length "
                    f"that the tutorial's cell missed" if not numbers else
@@ -749,7 +763,7 @@ def cmd_train(args, out=print) -> int:
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         lr = saved.get("lr")
-        args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, len(vocab),
+        args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, n_kinds,
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
@@ -766,7 +780,7 @@ def cmd_train(args, out=print) -> int:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
         # validation score stops improving
-        text = args.task != "lm" and not args.curriculum and is_text(len(vocab), E is not None, numbers)
+        text = args.task != "lm" and not args.curriculum and is_text(n_kinds, E is not None, numbers)
         args.patience = (saved.get("patience") if saved else
                          default_patience(args.task, args.valid is not None, text=text))
         if args.patience and args.patience < args.epochs and not args.resume:
@@ -943,15 +957,17 @@ def _regress_targets(examples, init, args, out):
     return labels, (mean, sd)
 
 
-def _lm_tokens(text: str, level: str) -> list:
-    return list(text) if level == "char" else tokenize(text, "english")
+def _lm_tokens(text: str, level: str, tokenizer: str = "words") -> list:
+    """A language model's tokens: characters, or words by ``tokenizer`` (a model file's own: "english"
+    for word-level models written before the "words" tokenizer, which read only ASCII letters as words)."""
+    return list(text) if level == "char" else tokenize(text, tokenizer)
 
 
 def _lm_stream(path, vocab, meta, window, bptt_steps=None, stateful=True, batch_size=32):
     from .lm import TextStream, read_text
 
     try:
-        tokens = _lm_tokens(read_text(path), meta["level"])
+        tokens = _lm_tokens(read_text(path), meta["level"], meta.get("tokenizer", "english"))
         return TextStream(vocab.encode(tokens), window=window, bptt_steps=bptt_steps, stateful=stateful,
                           batch_size=batch_size, bits=meta["level"] == "char"), tokens
     except (DataError, ValueError) as e:
@@ -964,7 +980,8 @@ def _lm_data(args, out, init=None):
     if args.window < 1:
         raise UserError(f"--window must be a positive integer, got {args.window}")
     try:
-        tokens = _lm_tokens(read_text(args.data), args.level)
+        tokens = _lm_tokens(read_text(args.data), args.level,
+                            init.meta.get("tokenizer", "english") if init is not None else "words")
     except DataError as e:
         raise UserError(str(e)) from None
     if init is not None:  # the model's vocabulary: tokens it does not know are <unk>
@@ -979,7 +996,9 @@ def _lm_data(args, out, init=None):
     ids = vocab.encode(tokens)
     meta = {"task": "lm", "level": args.level, "vocab": vocab.tokens, "labels": labels.names,
             "unigram_counts": np.bincount(ids, minlength=len(vocab)).tolist(),
-            "window": args.window, "stateful": args.stateful, "tokenizer": "chars" if args.level == "char" else "english"}
+            "window": args.window, "stateful": args.stateful,
+            "tokenizer": "chars" if args.level == "char" else
+            init.meta.get("tokenizer", "english") if init is not None else "words"}
     from .lm import TextStream
     try:
         train_data = TextStream(ids, window=args.window, bptt_steps=args.bptt_steps,
@@ -1441,7 +1460,7 @@ def cmd_generate(args, out=print) -> int:
     vocab = Vocab(meta["vocab"])
     if args.prompt is None:  # a line break where the text had them, else its most frequent token
         args.prompt = "\n" if "\n" in vocab.index or len(vocab) < 3 else vocab.tokens[2]
-    prompt = _lm_tokens(args.prompt, meta["level"])
+    prompt = _lm_tokens(args.prompt, meta["level"], meta.get("tokenizer", "english"))
     known = [t for t in prompt if t in vocab.index]
     if not known:
         raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "

@@ -36,6 +36,29 @@ __all__ = ["Net", "load", "read_safetensors"]
 FORMAT = "bptt-torch"
 _DTYPES = {"F32": torch.float32, "F64": torch.float64}
 _ENGLISH = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")  # bptt.data.files' "english"
+_WORDS = []  # bptt.data.files' "words" pattern, built on first use (this file needs PyTorch alone)
+
+
+def _words(text):
+    """bptt.data.files' "words" tokens of lower-cased ``text``."""
+    if text.isascii():  # the same tokens as "english" on ASCII text
+        return _ENGLISH.findall(text)
+    if not _WORDS:
+        import sys
+        import unicodedata
+        codes = [i for i in range(0x300, sys.maxunicode + 1) if unicodedata.category(chr(i))[0] == "M"]
+        spans = []  # the combining marks, which belong to their word, as ranges
+        for i in codes:
+            if spans and i == spans[-1][1] + 1:
+                spans[-1][1] = i
+            else:
+                spans.append([i, i])
+        marks = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in spans)
+        w, letters = f"[\\w{marks}]", f"(?:[^\\W\\d_]|[{marks}])"
+        _WORDS.append(re.compile(f"{w}+(?=n't)|n't|'{letters}+|{w}+|\\S"))
+    return _WORDS[0].findall(text.replace("_", " _ "))
+
+
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # bptt.data.files.decimal's
 MAX_HEADER = 100 << 20
 
@@ -161,8 +184,9 @@ class Net(nn.Module):
         mode = self.meta.get("tokenizer", "space")
         if mode == "chars":
             return list(text)
-        if mode == "english":
-            return _ENGLISH.findall(text.lower().replace("''", '"').replace("``", '"'))
+        if mode in ("words", "english"):
+            text = text.lower().replace("''", '"').replace("``", '"')
+            return _words(text) if mode == "words" else _ENGLISH.findall(text)
         return text.split()
 
     def encode(self, texts) -> tuple:

@@ -169,3 +169,27 @@ def test_a_min_count_that_leaves_no_token_is_refused(tmp_path, capsys):
     rc, _, err = run(capsys, "train", "--task", "lm", "--level", "word", "--data", str(text), "--window", "2",
                      "--out", str(tmp_path / "lm.bptt"))
     assert rc == 2 and "--min-count 3 (the default for --level word) leaves no token" in err
+
+
+def test_a_word_level_language_model_reads_words_of_any_script_and_an_old_model_file_its_own_way(tmp_path, capsys):
+    """--level word reads words with the "words" tokenizer ("café" is one word, "мир" too) and saves it in
+    the model file; a model file that names "english" (written before "words" existed, when only ASCII
+    letters made words) is read as it was: evaluate and generate split "café" into "caf" and "é" for it."""
+    text = tmp_path / "t.txt"
+    text.write_text("le café est noir et le мир est grand . " * 40)
+    m = tmp_path / "lm.bptt"
+    rc, out, err = run(capsys, "train", "--task", "lm", "--level", "word", "--data", str(text), "--window", "4",
+                       "--hidden", "8", "--epochs", "1", "--out", str(m))
+    assert rc == 0, err
+    ck = checkpoint.load(m)
+    assert ck.meta["tokenizer"] == "words" and {"café", "мир"} <= set(ck.meta["vocab"]), ck.meta["vocab"]
+    rc, out, err = run(capsys, "evaluate", "--model", str(m), "--data", str(text))
+    assert rc == 0 and "tokens 399 " in out.replace(",", ""), out  # 10 words a sentence, 40 sentences: 399 predicted
+    old = tmp_path / "old.bptt"  # the same model as a file of before: "english", whose vocabulary has "caf"
+    vocab = [{"café": "caf", "мир": "м"}.get(t, t) for t in ck.meta["vocab"]]
+    checkpoint.save(old, ck.model, meta={**ck.meta, "tokenizer": "english", "vocab": vocab, "labels": vocab})
+    rc, out, err = run(capsys, "evaluate", "--model", str(old), "--data", str(text))
+    # english: "café" -> "caf" "é", "мир" -> "м" "и" "р": 13 tokens a sentence, "é", "и", "р" unknown
+    assert rc == 0 and "tokens 519 " in out.replace(",", ""), out
+    rc, out, err = run(capsys, "generate", "--model", str(old), "--prompt", "le café", "--length", "3", "--seed", "0")
+    assert rc == 0, err

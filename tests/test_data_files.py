@@ -245,3 +245,40 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
 ])
 def test_a_file_without_examples_says_why(tmp_path, name, data, says):
     assert says in _err(tmp_path, name, data, skip_bad=name == "s.tsv")
+
+
+def test_the_words_tokenizer_reads_words_of_any_script():
+    """Golden tokens written by hand: a word is a run of letters, digits and the combining marks on
+    them in any script; English clitics split as GloVe's corpus has them; every other character but
+    spaces is a token.  ("english", the tokenizer before it, read only ASCII letters as words.)"""
+    from bptt.data import tokenize
+
+    cases = {
+        "Привет, мир!": ["привет", ",", "мир", "!"],
+        "Café crème brûlée": ["café", "crème", "brûlée"],
+        "Cafe\u0301 na\u0308ive": ["cafe\u0301", "na\u0308ive"],  # accents written as combining marks
+        "नमस्ते दुनिया": ["नमस्ते", "दुनिया"],  # Devanagari's vowel signs and virama are marks
+        "我爱北京。": ["我爱北京", "。"],
+        "Isn't it's ''q'' snake_case '90s": ["is", "n't", "it", "'s", '"', "q", '"', "snake", "_", "case", "'", "90s"],
+        "l'homme ÉTÉ": ["l", "'homme", "été"],
+    }
+    for text, want in cases.items():
+        assert tokenize(text, "words") == want, text
+    assert tokenize("Café", "english") == ["caf", "é"]  # the old tokenizer, kept for the model files that name it
+
+
+def test_the_words_tokenizer_is_english_on_ascii_and_drops_nothing_but_spaces():
+    import random
+    import string
+
+    from bptt.data import tokenize
+
+    r = random.Random(0)
+    ascii_chars = string.printable + "''``n't"
+    other = "éüßİıçñøæœ Привет मिर् 我。ﬁＡ١٢\u0301\u0308_'"
+    for _ in range(3000):
+        t = "".join(r.choice(ascii_chars) for _ in range(r.randint(0, 40)))
+        assert tokenize(t, "words") == tokenize(t, "english"), t
+        u = "".join(r.choice(ascii_chars + other) for _ in range(r.randint(0, 40)))
+        kept = "".join(u.lower().replace("''", '"').replace("``", '"').split())
+        assert "".join(tokenize(u, "words")) == kept, u

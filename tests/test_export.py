@@ -249,6 +249,24 @@ def test_english_tokenizer_is_bptts():
     assert _ENGLISH.pattern == files._ENGLISH.pattern
 
 
+def test_words_tokenizer_is_bptts():
+    """torch_net carries its own copy of the "words" tokenizer (it needs PyTorch alone): the same tokens."""
+    import random
+    import string
+
+    from bptt.data import tokenize
+    from bptt.torch_net import Net
+
+    class Meta:
+        meta = {"tokenizer": "words"}
+
+    r = random.Random(1)
+    chars = string.printable + "''``n't" + "éüßİıçñøæœ Привет मिर् 我。ﬁＡ١٢\u0301\u0308\U00011000_'"
+    for _ in range(2000):
+        t = "".join(r.choice(chars) for _ in range(r.randint(0, 40)))
+        assert Net.tokens(Meta(), t) == tokenize(t, "words"), t
+
+
 def test_cli_export_and_predict_in_torch(tmp_path, capsys):
     """`bptt export` of a model file; the module's encode + output give what `bptt predict` prints,
     for a classifier and for a regression (numbers in the data's units) with a layer_norm added."""

@@ -275,6 +275,50 @@ def test_characters_are_tokens_when_no_sequence_has_a_space(tmp_path, capsys):
     assert ck.meta["tokenizer"] == "chars" and set(ck.meta["vocab"][2:]) == {"0", "1"}
 
 
+def test_classify_text_is_read_as_words_by_default(tmp_path, capsys):
+    """--tokenize auto: classify data whose space-separated tokens number more than 1000 are text and are
+    read as words (lower-cased, punctuation split off; benchmarks/results/text-defaults.log); the
+    defaults that the data decide still see text, though the words number fewer.  Fewer kinds, tags of
+    text and --tokenize space keep tokens separated by spaces."""
+    import random
+    r = random.Random(0)
+    words = [f"w{i}" for i in range(600)]  # as "W1", "w1", "w1," and "w1.": 2,220 space-separated kinds, 600 words
+    f = tmp_path / "t.tsv"
+    f.write_text("".join(" ".join(r.choice(words).capitalize() if r.random() < 0.4 else r.choice(words) +
+                                  r.choice(["", ",", "."]) for _ in range(r.randint(2, 8))) + f"\t{r.choice('ab')}\n"
+                         for _ in range(1500)))
+    m = tmp_path / "m.bptt"
+    common = ["train", "--data", str(f), "--valid", str(f), "--task", "classify", "--epochs", "11", "--hidden", "4",
+              "--max-steps", "2"]
+    rc, o, e = run(capsys, *common, "--out", str(m))
+    assert rc == 0, e
+    assert "reading words, lower-cased, with punctuation split off (2,220 distinct space-separated tokens" in o, o
+    assert "length curriculum on" not in o and "stops after 10 epochs" in o, o  # still text for the defaults
+    ck = checkpoint.load(str(m))
+    assert ck.meta["tokenizer"] == "words" and set(ck.meta["vocab"][2:]) == set(words) | {",", "."}, ck.meta["vocab"]
+    rc, o, e = run(capsys, "predict", "--model", str(m), "W1, w2.")
+    assert rc == 0 and "<unk>" not in o + e, o + e
+    rc, o, e = run(capsys, *common, "--tokenize", "space", "--out", str(tmp_path / "s.bptt"))
+    assert rc == 0 and checkpoint.load(str(tmp_path / "s.bptt")).meta["tokenizer"] == "space", e
+    g = tmp_path / "few.tsv"  # 3 kinds: symbols, separated by spaces
+    g.write_text("".join(f"{' '.join(r.choice(['a', 'b,', 'B']) for _ in range(3))}\t{r.choice('xy')}\n"
+                         for _ in range(50)))
+    rc, o, e = run(capsys, "train", "--data", str(g), "--task", "classify", "--epochs", "1", "--out",
+                   str(tmp_path / "g.bptt"))
+    assert rc == 0 and "tokens separated by spaces" in o, e
+    assert checkpoint.load(str(tmp_path / "g.bptt")).meta["tokenizer"] == "space"
+    t = tmp_path / "tag.tsv"  # tags of text: one per space-separated token, so they stay that way
+    t.write_text(f.read_text().split("\n")[0].split("\t")[0] + "\t" + "x " * 20 + "\n")
+    lines = []
+    for line in f.read_text().splitlines():
+        toks = line.split("\t")[0].split()
+        lines.append(" ".join(toks) + "\t" + " ".join(r.choice("xy") for _ in toks))
+    t.write_text("\n".join(lines) + "\n")
+    rc, o, e = run(capsys, "train", "--data", str(t), "--task", "tag", "--epochs", "1", "--hidden", "4", "--out",
+                   str(tmp_path / "t.bptt"))
+    assert rc == 0 and "tokens separated by spaces" in o, e
+
+
 def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
     tr = tmp_path / "tr.tsv"
     run(capsys, "data", "make", "parity", "--lengths", "1-20", "--n", "300", "--seed", "1", "--out", str(tr))

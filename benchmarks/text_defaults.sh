@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# bptt train's defaults for classifying text, against one change at a time: on the four sentence
+# corpora of `bptt data fetch` (movie-reviews, tweets, amazon-reviews, nyt-editorials), seeds 0, 1, 2,
+# each run on one core of its own, two at a time, with the default --patience for text (10 epochs
+# without a better validation score).  A config is NAME=ARGS (ARGS added to the defaults).  For each
+# run: its best validation accuracy (what decides), the epochs it ran, and its kept model's accuracy on
+# the test file (reported, never used to choose).  A summary per config ends the log.
+#
+#   bash benchmarks/text_defaults.sh "defaults=" "dropout0.3=--dropout 0.3" > benchmarks/results/text-defaults.log
+set -u
+B=${BPTT_DATA:-$HOME/.cache/bptt}
+W=${WORK:-$(mktemp -d)}
+CORPORA=${CORPORA:-"movie-reviews tweets amazon-reviews nyt-editorials"}
+SEEDS=${SEEDS:-"0 1 2"}
+for c in $CORPORA; do bptt data fetch "$c" >/dev/null; done
+run() {  # tag core corpus seed args...
+  local tag=$1 core=$2 c=$3 seed=$4; shift 4
+  local t0=$SECONDS
+  taskset -c "$core" env OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1 bptt train --data "$B/$c/train.tsv" \
+    --valid "$B/$c/valid.tsv" --task classify --seed "$seed" --out "$W/$tag.bptt" "$@" > "$W/$tag.train" 2>&1
+  local secs=$((SECONDS - t0))
+  local best epochs test
+  best=$(grep '^epoch' "$W/$tag.train" | sed -n 's/.*acc \([0-9.]*\)%.*/\1/p' | sort -n | tail -1)
+  epochs=$(grep -c '^epoch' "$W/$tag.train")
+  test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
+  echo "-- $tag: valid $best test $test epochs $epochs seconds $secs" > "$W/$tag.res"
+}
+echo "=== text_defaults.sh, $(date -u +%FT%TZ), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD)"
+for cfg in "$@"; do
+  name=${cfg%%=*}; args=${cfg#*=}
+  echo "== $name: bptt train --data C/train.tsv --valid C/valid.tsv --task classify --seed S $args"
+  jobs=()
+  for c in $CORPORA; do for s in $SEEDS; do jobs+=("$c:$s"); done; done
+  i=0
+  while [ $i -lt ${#jobs[@]} ]; do
+    a=${jobs[$i]}; b=${jobs[$((i + 1))]:-}
+    # shellcheck disable=SC2086
+    run "$name-${a%%:*}-s${a##*:}" 0 "${a%%:*}" "${a##*:}" $args &
+    # shellcheck disable=SC2086
+    [ -n "$b" ] && run "$name-${b%%:*}-s${b##*:}" 1 "${b%%:*}" "${b##*:}" $args &
+    wait
+    i=$((i + 2))
+  done
+  for j in "${jobs[@]}"; do cat "$W/$name-${j%%:*}-s${j##*:}.res"; done
+  cat "$W/$name-"*.res | awk -v n="$name" '{v += $4; t += $6; e += $8; s += $10; k++}
+    END {printf "== %s: mean of %d runs: valid %.2f test %.2f epochs %.1f seconds %d in all\n", n, k, v / k, t / k, e / k, s}'
+done
