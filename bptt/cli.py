@@ -22,8 +22,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    LM_PATIENCE, LR_SCHEDULES, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
+                    LM_PATIENCE, LR_SCHEDULES, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
+                    default_dropout, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -144,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
     t.add_argument("--word-dropout", type=float, default=0.0,
                    help="read each training token as <unk> with this probability (regularises classify/tag)")
-    t.add_argument("--dropout", type=float, default=0.0,
-                   help="drop units of the RNN's input and output (not the recurrence) with this probability")
+    t.add_argument("--dropout", type=float, default=None,
+                   help=f"drop units of the RNN's input and output (not the recurrence) with this probability "
+                        f"(default: {TEXT_DROPOUT} for classifying text without --pretrained, else 0)")
     g = t.add_argument_group("language models (--task lm)")
     # None until the task is known: refused for classify and tag data, the defaults of _LM_DEFAULTS for lm
     g.add_argument("--level", choices=["char", "word"], help="tokens are characters or words (default: char)")
@@ -333,7 +334,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            epochs=TrainConfig.epochs if args.epochs is None else args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience, plateau=args.plateau,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
-                           lr_decay=args.lr_decay, dropout=args.dropout, lr_schedule=args.lr_schedule,
+                           lr_decay=args.lr_decay, dropout=args.dropout or 0.0, lr_schedule=args.lr_schedule,
                            warmup=args.warmup, curriculum=bool(args.curriculum), stop_perfect=args.stop_perfect,
                            perfect_loss=args.perfect_loss)
     except ValueError as e:
@@ -658,7 +659,9 @@ def cmd_train(args, out=print) -> int:
                 raise UserError(str(e)) from None
         width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
         examples, skipped = _read(args.data, args.task, args, numbers=width)
-        if auto_tokenize and args.tokenize == "space" and args.task == "classify":
+        before = _resumed(args) if auto_tokenize and args.resume else None  # a resumed run reads as it did
+        if auto_tokenize and args.tokenize == "space" and args.task == "classify" and (
+                before is None or before.meta.get("tokenizer") != "space"):
             kinds = len({t for ex in examples for t in ex.tokens})
             if kinds > CURRICULUM_MAX_VOCAB:  # text: read as words (benchmarks/results/text-defaults.log)
                 text_kinds = kinds + 2  # what the data-decided defaults go by: <pad>, <unk> and these
@@ -747,7 +750,7 @@ def cmd_train(args, out=print) -> int:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
-    resumed = _resumed(args) if None in (args.cell, args.lr, args.hidden, args.patience) else None
+    resumed = _resumed(args) if None in (args.cell, args.lr, args.hidden, args.patience, args.dropout) else None
     saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
     saved = saved if isinstance(saved, dict) else {}  # the interrupted run's settings, for the defaults it keeps
     if args.cell is None:  # the default: decided by the data, said on a line of its own
@@ -757,6 +760,8 @@ def cmd_train(args, out=print) -> int:
             why = (f"{args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules at any length "
                    f"that the tutorial's cell missed" if not numbers else
                    f"{args.task} data of numbers: the LSTM scored better than the tutorial's cell on each task tried")
+            if text_kinds or is_text(n_kinds, E is not None, numbers):
+                why = f"classifying text: the {args.cell.upper()} validated better than the tutorial's cell"
             if args.task == "lm":
                 why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
                        "same time")
@@ -767,7 +772,8 @@ def cmd_train(args, out=print) -> int:
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
-            what = "a language model" if args.task == "lm" else f"{args.task} data{over}"
+            what = ("a language model" if args.task == "lm" else "text" if is_text(n_kinds, E is not None, numbers)
+                    else f"{args.task} data{over}")
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
     if args.hidden is None:  # the default: larger for a language model, where it was measured to pay
         held = resumed.model.config.hidden_size if resumed else None
@@ -795,8 +801,15 @@ def cmd_train(args, out=print) -> int:
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
+    if args.dropout is None:  # the default: dropout for text, which overfits (TEXT_DROPOUT)
+        d = saved.get("dropout") if saved else None
+        args.dropout = d if isinstance(d, float) and 0 <= d < 1 else default_dropout(
+            args.task, n_kinds, E is not None, numbers)
+        if args.dropout and not args.resume:
+            out(f"dropout {args.dropout:g} (classifying text: it overfits within a few epochs, and with dropout it "
+                f"validated better); --dropout 0 turns it off")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
-                               patience=args.patience)
+                               patience=args.patience, dropout=args.dropout)
     if init is not None:
         cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
     else:

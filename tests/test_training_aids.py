@@ -319,6 +319,30 @@ def test_classify_text_is_read_as_words_by_default(tmp_path, capsys):
     assert rc == 0 and "tokens separated by spaces" in o, e
 
 
+def test_a_text_run_interrupted_under_the_old_defaults_resumes_exactly_under_the_new(tmp_path, capsys):
+    """A classifier of text interrupted under the defaults of before 2026-12-02 (tokens separated by spaces,
+    the tutorial's cell, no dropout, no patience) and resumed without those options continues as it began:
+    the resume reads the data as the interrupted run did and keeps its settings, and ends where a run that
+    never stopped ends."""
+    import random
+    r = random.Random(2)
+    f = tmp_path / "t.tsv"
+    f.write_text("".join(" ".join(f"W{r.randrange(900)}" + r.choice(["", ","]) for _ in range(r.randint(2, 6)))
+                         + f"\t{r.choice('ab')}\n" for _ in range(600)))
+    old = ["--tokenize", "space", "--cell", "rnn", "--dropout", "0", "--patience", "0"]
+    common = ["train", "--data", str(f), "--valid", str(f), "--task", "classify", "--epochs", "3", "--hidden", "4",
+              "--quiet"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    assert run(capsys, *common, *old, "--out", str(a))[0] == 0
+    assert run(capsys, *common, *old, "--out", str(b), "--max-steps", "25")[0] == 0
+    rc, _, e = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0, e
+    ca, cb = checkpoint.load(str(a)), checkpoint.load(str(b))
+    assert cb.meta["tokenizer"] == "space" and cb.model.config.cell == "rnn"
+    for k in ca.model.params:
+        np.testing.assert_array_equal(ca.model.params[k], cb.model.params[k])
+
+
 def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
     tr = tmp_path / "tr.tsv"
     run(capsys, "data", "make", "parity", "--lengths", "1-20", "--n", "300", "--seed", "1", "--out", str(tr))
@@ -572,8 +596,9 @@ def test_the_default_cell_is_decided_by_the_data():
     from bptt.train import default_cell
     assert default_cell("classify", 5, False) == "lstm" and default_cell("classify", 1000, False) == "lstm"
     assert default_cell("tag", 5, False) == "rnn"  # addition at 10,000 digits: the tutorial's cell
-    assert default_cell("classify", 1001, False) == "rnn"  # a vocabulary of words
-    assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: text
+    assert default_cell("classify", 1001, False) == "lstm"  # text: text-defaults.log
+    assert default_cell("tag", 1001, False) == "rnn"  # tags of text: not measured
+    assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: the README's sentiment recipe
     assert default_cell("lm", 5, False) == default_cell("lm", 20_000, False) == "lstm"  # language models: lm-defaults.log
     assert default_cell("lm", 5, False, activation="relu") == "rnn"
     assert default_cell("classify", 5, False, activation="relu") == "rnn"  # only the tutorial's cell has f_s
@@ -598,13 +623,22 @@ def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
                      "--out", str(tmp_path / "t.bptt"))
     assert rc == 0 and "task tag" in out and "cell lstm (" not in out, e
     assert checkpoint.load(str(tmp_path / "t.bptt")).model.config.cell == "rnn"
-    # text with more than 1000 distinct words keeps the tutorial's cell
+    # text with more than 1000 distinct words: the LSTM with dropout (text-defaults.log); with --pretrained
+    # word vectors the tutorial's cell (the README's sentiment recipe), and no dropout
     words = tmp_path / "words.tsv"
     words.write_text("".join(f"w{i} w{i + 1} w{i + 2}\t{i % 2}\n" for i in range(0, 1200, 3)))
     rc, out, e = run(capsys, "train", "--data", str(words), "--epochs", "1", "--hidden", "4", "--quiet",
                      "--out", str(tmp_path / "w.bptt"))
-    assert rc == 0 and "cell lstm (" not in out, e
-    assert checkpoint.load(str(tmp_path / "w.bptt")).model.config.cell == "rnn"
+    assert rc == 0 and "cell lstm (classifying text" in out and "dropout 0.5 (classifying text" in out, e
+    ck = checkpoint.load(str(tmp_path / "w.bptt") + ".last")
+    assert ck.model.config.cell == "lstm" and ck.meta["train_config"]["dropout"] == 0.5
+    vec = tmp_path / "vec.txt"
+    vec.write_text("".join(f"w{i} {i % 7 / 7:.3f} {i % 5 / 5:.3f}\n" for i in range(1200)))
+    rc, out, e = run(capsys, "train", "--data", str(words), "--epochs", "1", "--hidden", "4", "--quiet",
+                     "--pretrained", str(vec), "--out", str(tmp_path / "p.bptt"))
+    assert rc == 0 and "cell lstm (" not in out and "dropout" not in out, e
+    ck = checkpoint.load(str(tmp_path / "p.bptt") + ".last")
+    assert ck.model.config.cell == "rnn" and ck.meta["train_config"]["dropout"] == 0.0
     # --resume without --cell continues the interrupted run's cell, whichever it was
     rc, _, e = run(capsys, *common, "--cell", "rnn", "--epochs", "3", "--max-steps", "2", "--out", str(tmp_path / "r.bptt"))
     assert rc == 0, e
@@ -617,8 +651,10 @@ def test_the_default_learning_rate_is_decided_by_the_cell_and_the_data():
     from bptt.train import default_lr
     assert default_lr("lstm", "classify", 5, False) == 0.003  # the LSTM on symbols: measured better at 0.003
     assert default_lr("lstm", "lm", 5, False) == default_lr("lstm", "lm", 20_000, False) == 0.003  # lm-defaults.log
+    assert default_lr("lstm", "classify", 1001, False) == 0.003  # text without pretrained vectors: text-defaults.log
     for args in (("rnn", "classify", 5, False), ("gru", "classify", 5, False), ("lstm", "tag", 5, False),
-                 ("rnn", "lm", 5, False), ("lstm", "classify", 1001, False), ("lstm", "classify", 5, True)):
+                 ("rnn", "lm", 5, False), ("lstm", "classify", 1001, True), ("lstm", "classify", 5, True),
+                 ("gru", "classify", 1001, False), ("lstm", "tag", 1001, False)):
         assert default_lr(*args) == TrainConfig.lr == 0.001, args  # not measured there: the general default
 
 
