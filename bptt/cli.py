@@ -77,7 +77,8 @@ def _add_data_opts(p):
                    help="how the sequence splits into tokens: on spaces, into characters, or words (lower-cased "
                         "words of any script, punctuation split off; english: the same, but only ASCII letters make "
                         "words, as before 'words' existed); auto: characters when no training sequence holds a "
-                        "space (0110, 3+4*2), else on spaces; saved in the model")
+                        "space (0110, 3+4*2), words for classify data of more than 1000 distinct space-separated "
+                        "tokens (text), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
     p.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None,
                    help="file format (default: from the file extension; .tsv/.txt = tab-separated)")
@@ -119,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
-                        "the tutorial's cell missed, and for every task on --inputs numbers; rnn for tag data, "
-                        "language models and text with word vectors; the first line of the run says which)")
+                        "the tutorial's cell missed, for classifying text without --pretrained and for language "
+                        "models, where it validated better, and for every task on --inputs numbers; rnn for tag "
+                        "data, regress data of text and text with word vectors; the first line of the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
@@ -157,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     tc = TrainConfig()
     t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
     t.add_argument("--lr", type=float, default=None,
-                   help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data over at "
-                        f"most {CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned more "
-                        f"rules; --resume keeps the interrupted run's)")
+                   help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data without "
+                        f"--pretrained (at most {CURRICULUM_MAX_VOCAB} distinct tokens, where it learned more rules, "
+                        f"or text) and for language models; --resume keeps the interrupted run's)")
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
