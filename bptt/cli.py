@@ -803,6 +803,11 @@ def cmd_train(args, out=print) -> int:
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
+    elif (args.task == "classify" and args.valid is None and not args.curriculum
+          and is_text(n_kinds, E is not None, numbers)
+          and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience)):
+        out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
+            f"--valid it keeps the model that validates best and stops {TEXT_PATIENCE} epochs after it")
     if args.dropout is None:  # the default: dropout for text, which overfits (TEXT_DROPOUT)
         d = saved.get("dropout") if saved else None
         args.dropout = d if isinstance(d, float) and 0 <= d < 1 else default_dropout(

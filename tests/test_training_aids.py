@@ -735,7 +735,7 @@ def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_defa
     assert rc == 2 and "patience must be an integer >= 0 (0 = off), got -1" in e, e
 
 
-def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(tmp_path, capsys):
+def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(tmp_path, capsys, monkeypatch):
     """TEXT_PATIENCE (benchmarks/results/text-patience.log): a classifier of text (more than 1000 distinct
     words) given --valid stops once 10 epochs in a row are not better, and says so; --patience 0, no
     --valid, --curriculum, tags and sequences of symbols keep training every epoch."""
@@ -766,6 +766,11 @@ def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(t
                         ("curriculum", ["--valid", str(va), "--curriculum"])):
         rc, out, e = run(capsys, *common, *extra, "--out", str(tmp_path / f"{name}.bptt"))
         assert rc == 0 and epochs(out)[0] == 40 and "stops after" not in out, (name, e)
+        assert "no --valid data" not in out, (name, out)  # --epochs given: the run knows its end
+    rc, out, e = run(capsys, *common[:-2], "--out", str(tmp_path / "n.bptt"), "--max-steps", "3")
+    assert rc == 0 and "no --valid data" not in out, e
+    rc, out, e = run(capsys, *common[:-2], "--out", str(tmp_path / "n.bptt"), "--quiet", "--max-time", "0.5")
+    assert rc == 0 and "no --valid data" not in out, e
     rc, out, e = run(capsys, "train", "--task", "tag", "--data", str(ttr), "--valid", str(tva), "--hidden", "8",
                      "--embed", "8", "--epochs", "30", "--out", str(tmp_path / "tag.bptt"))
     assert rc == 0 and epochs(out)[0] == 30 and "stops after" not in out, e  # tagging text: not measured
@@ -775,6 +780,13 @@ def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(t
     rc, out, e = run(capsys, "train", "--task", "classify", "--data", str(sym), "--valid", str(sym), "--hidden",
                      "4", "--no-curriculum", "--epochs", "25", "--out", str(tmp_path / "sym.bptt"))
     assert rc == 0 and epochs(out)[0] == 25 and "stops after" not in out, e
+    import bptt.cli as cli_mod  # no --valid and no end: the run says it trains all 200 epochs (stopped at once here)
+
+    def no_training(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_mod, "train", no_training)
+    rc, out, e = run(capsys, *common[:-2], "--out", str(tmp_path / "n2.bptt"))
+    assert "no --valid data: trains all 200 epochs (--epochs), and text overfits within a few" in out, out
 
 
 def test_the_command_line_says_which_learning_rate_the_data_chose(tmp_path, capsys):
