@@ -12,12 +12,13 @@ B=${BPTT_DATA:-$HOME/.cache/bptt}
 W=${WORK:-$(mktemp -d)}
 CORPORA=${CORPORA:-"movie-reviews tweets amazon-reviews nyt-editorials"}
 SEEDS=${SEEDS:-"0 1 2"}
-for c in $CORPORA; do bptt data fetch "$c" >/dev/null; done
+TASK=${TASK:-classify}  # tag: with BPTT_DATA and CORPORA naming folders of tag files (text_tag_defaults.sh)
+[ "$TASK" = classify ] && for c in $CORPORA; do bptt data fetch "$c" >/dev/null; done
 run() {  # tag core corpus seed args...
   local tag=$1 core=$2 c=$3 seed=$4; shift 4
   local t0=$SECONDS
   taskset -c "$core" env OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1 bptt train --data "$B/$c/train.tsv" \
-    --valid "$B/$c/valid.tsv" --task classify --seed "$seed" --out "$W/$tag.bptt" "$@" > "$W/$tag.train" 2>&1
+    --valid "$B/$c/valid.tsv" --task "$TASK" --seed "$seed" --out "$W/$tag.bptt" "$@" > "$W/$tag.train" 2>&1
   local secs=$((SECONDS - t0))
   local best epochs test
   best=$(grep '^epoch' "$W/$tag.train" | sed -n 's/.*acc \([0-9.]*\)%.*/\1/p' | sort -n | tail -1)
@@ -28,7 +29,7 @@ run() {  # tag core corpus seed args...
 echo "=== text_defaults.sh, $(date -u +%FT%TZ), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD)"
 for cfg in "$@"; do
   name=${cfg%%=*}; args=${cfg#*=}
-  echo "== $name: bptt train --data C/train.tsv --valid C/valid.tsv --task classify --seed S $args"
+  echo "== $name: bptt train --data C/train.tsv --valid C/valid.tsv --task $TASK --seed S $args"
   jobs=()
   for c in $CORPORA; do for s in $SEEDS; do jobs+=("$c:$s"); done; done
   i=0
