@@ -120,9 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
-                        "the tutorial's cell missed, for classifying text without --pretrained and for language "
-                        "models, where it validated better, and for every task on --inputs numbers; rnn for tag "
-                        "data, regress data of text and text with word vectors; the first line of the run says which)")
+                        "the tutorial's cell missed, for classifying or tagging text without --pretrained and for "
+                        "language models, where it validated better, and for every task on --inputs numbers; rnn "
+                        "for tags of symbols, regress data of text and text with word vectors; the first line of "
+                        "the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
     t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
@@ -148,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each training token as <unk> with this probability (regularises classify/tag)")
     t.add_argument("--dropout", type=float, default=None,
                    help=f"drop units of the RNN's input and output (not the recurrence) with this probability "
-                        f"(default: {TEXT_DROPOUT} for classifying text without --pretrained, else 0)")
+                        f"(default: {TEXT_DROPOUT} for classifying or tagging text without --pretrained, else 0)")
     g = t.add_argument_group("language models (--task lm)")
     # None until the task is known: refused for classify and tag data, the defaults of _LM_DEFAULTS for lm
     g.add_argument("--level", choices=["char", "word"], help="tokens are characters or words (default: char)")
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=None,
                    help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data without "
                         f"--pretrained (at most {CURRICULUM_MAX_VOCAB} distinct tokens, where it learned more rules, "
-                        f"or text) and for language models; --resume keeps the interrupted run's)")
+                        f"or text), on tags of text and for language models; --resume keeps the interrupted run's)")
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
@@ -207,8 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "better than every finished epoch)")
     t.add_argument("--patience", type=int, default=None,
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
-                        f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying text (a "
-                        f"word vocabulary) with --valid, else none")
+                        f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying or tagging "
+                        f"text (a word vocabulary) with --valid, else none")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
                         "(unlike --patience, a validation loss still creeping down does not keep the run going; "
@@ -763,7 +764,7 @@ def cmd_train(args, out=print) -> int:
                    f"that the tutorial's cell missed" if not numbers else
                    f"{args.task} data of numbers: the LSTM scored better than the tutorial's cell on each task tried")
             if text_kinds or is_text(n_kinds, E is not None, numbers):
-                why = f"classifying text: the {args.cell.upper()} validated better than the tutorial's cell"
+                why = f"{args.task} data of text: the {args.cell.upper()} validated better than the tutorial's cell"
             if args.task == "lm":
                 why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
                        "same time")
@@ -803,7 +804,7 @@ def cmd_train(args, out=print) -> int:
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
-    elif (args.task == "classify" and args.valid is None and not args.curriculum
+    elif (args.task in ("classify", "tag") and args.valid is None and not args.curriculum
           and is_text(n_kinds, E is not None, numbers)
           and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience)):
         out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
@@ -813,8 +814,8 @@ def cmd_train(args, out=print) -> int:
         args.dropout = d if isinstance(d, float) and 0 <= d < 1 else default_dropout(
             args.task, n_kinds, E is not None, numbers)
         if args.dropout and not args.resume:
-            out(f"dropout {args.dropout:g} (classifying text: it overfits within a few epochs, and with dropout it "
-                f"validated better); --dropout 0 turns it off")
+            out(f"dropout {args.dropout:g} ({args.task} data of text: it overfits within a few epochs, and with "
+                f"dropout it validated better); --dropout 0 turns it off")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
                                patience=args.patience, dropout=args.dropout)
     if init is not None:

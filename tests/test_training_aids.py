@@ -597,7 +597,7 @@ def test_the_default_cell_is_decided_by_the_data():
     assert default_cell("classify", 5, False) == "lstm" and default_cell("classify", 1000, False) == "lstm"
     assert default_cell("tag", 5, False) == "rnn"  # addition at 10,000 digits: the tutorial's cell
     assert default_cell("classify", 1001, False) == "lstm"  # text: text-defaults.log
-    assert default_cell("tag", 1001, False) == "rnn"  # tags of text: not measured
+    assert default_cell("tag", 1001, False) == "lstm"  # tags of text: text-tag-defaults.log
     assert default_cell("classify", 5, True) == "rnn"  # pretrained word vectors: the README's sentiment recipe
     assert default_cell("lm", 5, False) == default_cell("lm", 20_000, False) == "lstm"  # language models: lm-defaults.log
     assert default_cell("lm", 5, False, activation="relu") == "rnn"
@@ -629,7 +629,7 @@ def test_the_command_line_says_which_cell_the_data_chose(tmp_path, capsys):
     words.write_text("".join(f"w{i} w{i + 1} w{i + 2}\t{i % 2}\n" for i in range(0, 1200, 3)))
     rc, out, e = run(capsys, "train", "--data", str(words), "--epochs", "1", "--hidden", "4", "--quiet",
                      "--out", str(tmp_path / "w.bptt"))
-    assert rc == 0 and "cell lstm (classifying text" in out and "dropout 0.5 (classifying text" in out, e
+    assert rc == 0 and "cell lstm (classify data of text" in out and "dropout 0.5 (classify data of text" in out, e
     ck = checkpoint.load(str(tmp_path / "w.bptt") + ".last")
     assert ck.model.config.cell == "lstm" and ck.meta["train_config"]["dropout"] == 0.5
     vec = tmp_path / "vec.txt"
@@ -652,9 +652,10 @@ def test_the_default_learning_rate_is_decided_by_the_cell_and_the_data():
     assert default_lr("lstm", "classify", 5, False) == 0.003  # the LSTM on symbols: measured better at 0.003
     assert default_lr("lstm", "lm", 5, False) == default_lr("lstm", "lm", 20_000, False) == 0.003  # lm-defaults.log
     assert default_lr("lstm", "classify", 1001, False) == 0.003  # text without pretrained vectors: text-defaults.log
+    assert default_lr("lstm", "tag", 1001, False) == 0.003  # tags of text: text-tag-defaults.log
     for args in (("rnn", "classify", 5, False), ("gru", "classify", 5, False), ("lstm", "tag", 5, False),
                  ("rnn", "lm", 5, False), ("lstm", "classify", 1001, True), ("lstm", "classify", 5, True),
-                 ("gru", "classify", 1001, False), ("lstm", "tag", 1001, False)):
+                 ("gru", "classify", 1001, False), ("lstm", "tag", 1001, True)):
         assert default_lr(*args) == TrainConfig.lr == 0.001, args  # not measured there: the general default
 
 
@@ -737,8 +738,8 @@ def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_defa
 
 def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(tmp_path, capsys, monkeypatch):
     """TEXT_PATIENCE (benchmarks/results/text-patience.log): a classifier of text (more than 1000 distinct
-    words) given --valid stops once 10 epochs in a row are not better, and says so; --patience 0, no
-    --valid, --curriculum, tags and sequences of symbols keep training every epoch."""
+    words) or a tagger of text given --valid stops once 10 epochs in a row are not better, and says so;
+    --patience 0, no --valid, --curriculum and sequences of symbols keep training every epoch."""
     import random
     r = random.Random(0)  # random words and labels: nothing to learn, so validation soon stops improving
     words = [f"w{i}" for i in range(3000)]
@@ -772,8 +773,10 @@ def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(t
     rc, out, e = run(capsys, *common[:-2], "--out", str(tmp_path / "n.bptt"), "--quiet", "--max-time", "0.5")
     assert rc == 0 and "no --valid data" not in out, e
     rc, out, e = run(capsys, "train", "--task", "tag", "--data", str(ttr), "--valid", str(tva), "--hidden", "8",
-                     "--embed", "8", "--epochs", "30", "--out", str(tmp_path / "tag.bptt"))
-    assert rc == 0 and epochs(out)[0] == 30 and "stops after" not in out, e  # tagging text: not measured
+                     "--embed", "8", "--epochs", "40", "--out", str(tmp_path / "tag.bptt"))
+    assert rc == 0 and "stops after 10 epochs" in out, e  # tags of text too: text-tag-defaults.log
+    n, best = epochs(out)
+    assert n == best + 10 < 40, out
     sym = tmp_path / "sym.tsv"  # sequences of symbols stop on accuracy (--stop-perfect, --plateau), not patience
     sym.write_text("".join(f"{''.join(r.choice('ab') for _ in range(r.randint(1, 4)))}\t{r.choice('xy')}\n"
                            for _ in range(200)))
