@@ -620,6 +620,7 @@ def cmd_train(args, out=print) -> int:
     found_tokenizer = None  # what the task's detection decided, for --tokenize auto
     text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
     init = _init_model(args) if args.init else None
+    resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
     found_task = args.task is None
     if args.task is None:
         try:
@@ -662,9 +663,8 @@ def cmd_train(args, out=print) -> int:
                 raise UserError(str(e)) from None
         width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
         examples, skipped = _read(args.data, args.task, args, numbers=width)
-        before = _resumed(args) if auto_tokenize and args.resume else None  # a resumed run reads as it did
         if auto_tokenize and args.tokenize == "space" and args.task == "classify" and (
-                before is None or before.meta.get("tokenizer") != "space"):
+                resumed is None or resumed.meta.get("tokenizer") != "space"):  # a resumed run reads as it did
             kinds = len({t for ex in examples for t in ex.tokens})
             if kinds > CURRICULUM_MAX_VOCAB:  # text: read as words (benchmarks/results/text-defaults.log)
                 text_kinds = kinds + 2  # what the data-decided defaults go by: <pad>, <unk> and these
@@ -746,6 +746,7 @@ def cmd_train(args, out=print) -> int:
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
     n_kinds = text_kinds or len(vocab)  # what the data-decided defaults go by (text read as words stays text)
+    text = is_text(n_kinds, E is not None, numbers)
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
         args.curriculum = args.task != "lm" and use_curriculum(n_kinds, E is not None, train_data.lengths,
                                                                numbers=numbers)
@@ -753,7 +754,6 @@ def cmd_train(args, out=print) -> int:
             what = f"{len(vocab) - 2} distinct symbols" if not numbers else "numbers"
             out(f"length curriculum on (sequences of {what}, lengths "
                 f"{int(train_data.lengths.min())}-{int(train_data.lengths.max())}); --no-curriculum turns it off")
-    resumed = _resumed(args) if None in (args.cell, args.lr, args.hidden, args.patience, args.dropout) else None
     saved = resumed.meta.get("train_config") if resumed else None  # a damaged one: the resume names it
     saved = saved if isinstance(saved, dict) else {}  # the interrupted run's settings, for the defaults it keeps
     if args.cell is None:  # the default: decided by the data, said on a line of its own
@@ -763,7 +763,7 @@ def cmd_train(args, out=print) -> int:
             why = (f"{args.task} data over {len(vocab) - 2} distinct tokens: the LSTM learned rules at any length "
                    f"that the tutorial's cell missed" if not numbers else
                    f"{args.task} data of numbers: the LSTM scored better than the tutorial's cell on each task tried")
-            if text_kinds or is_text(n_kinds, E is not None, numbers):
+            if text:
                 why = f"{args.task} data of text: the {args.cell.upper()} validated better than the tutorial's cell"
             if args.task == "lm":
                 why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
@@ -775,8 +775,7 @@ def cmd_train(args, out=print) -> int:
                                                                             E is not None)
         if args.lr != TrainConfig.lr and not args.resume:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
-            what = ("a language model" if args.task == "lm" else "text" if is_text(n_kinds, E is not None, numbers)
-                    else f"{args.task} data{over}")
+            what = "a language model" if args.task == "lm" else "text" if text else f"{args.task} data{over}"
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
     if args.hidden is None:  # the default: larger for a language model, where it was measured to pay
         held = resumed.model.config.hidden_size if resumed else None
@@ -789,9 +788,8 @@ def cmd_train(args, out=print) -> int:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
         # validation score stops improving
-        text = args.task != "lm" and not args.curriculum and is_text(n_kinds, E is not None, numbers)
         args.patience = (saved.get("patience") if saved else
-                         default_patience(args.task, args.valid is not None, text=text))
+                         default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
                    "without a better validation accuracy, or loss at equal accuracy (the default for text, which "
@@ -804,8 +802,7 @@ def cmd_train(args, out=print) -> int:
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
-    elif (args.task in ("classify", "tag") and args.valid is None and not args.curriculum
-          and is_text(n_kinds, E is not None, numbers)
+    elif (args.task in ("classify", "tag") and args.valid is None and not args.curriculum and text
           and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience)):
         out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
             f"--valid it keeps the model that validates best and stops {TEXT_PATIENCE} epochs after it")

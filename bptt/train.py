@@ -90,7 +90,7 @@ def default_cell(task: str, vocab_size: int, pretrained: bool, activation: str =
     the two others (regress-defaults.log).  Sequences of numbers (``numbers``, ``--inputs numbers``): the
     LSTM for every task, tags too: on the four tasks of benchmarks/number_tasks.py (3 seeds) it had the
     better validation score than the tutorial's cell on each, e.g. 90-94% of whole sequences tagged right
-    against 83-89% (number-defaults.log).  Classifying text without pretrained vectors: TEXT_CELL."""
+    against 83-89% (number-defaults.log).  Classifying or tagging text without pretrained vectors: TEXT_CELL."""
     if numbers:
         return "lstm" if task != "lm" and activation == "tanh" else "rnn"
     if task == "lm":  # language models: see LM_HIDDEN
@@ -201,9 +201,9 @@ def default_lr(cell: str, task: str, vocab_size: int, pretrained: bool) -> float
     87.5% at lengths 41-200 and learned 3 of 8 with 0.003, against 79.8% and 0 of 8 with 0.001 (every
     language as good or better); with 3,000 strings 8 of 8 random automata and 8 of 8 joined languages
     at 100% (0.001: 8 of 8 and 7 of 8), in fewer epochs.  Language models take it too (the LSTM being their
-    default cell, LM_HIDDEN).  Elsewhere (text, tags, other cells) the rate was not measured against 0.001,
-    which stays.  Text (classify data of more than CURRICULUM_MAX_VOCAB words, no pretrained vectors): the
-    LSTM, with dropout, at 0.003 (see TEXT_CELL)."""
+    default cell, LM_HIDDEN), and so does text (classify or tag data of more than CURRICULUM_MAX_VOCAB
+    words, no pretrained vectors: the LSTM with dropout, see TEXT_CELL).  Elsewhere (text with pretrained
+    vectors, tags of symbols, other cells) the rate was not measured against 0.001, which stays."""
     if cell == "lstm" and (task == "lm" or task == "classify" and _symbols(vocab_size, pretrained)
                            or task in ("classify", "tag") and _plain_text(vocab_size, pretrained)):
         return LSTM_SYMBOLIC_LR  # a language model's: see LM_HIDDEN; text's: see TEXT_CELL

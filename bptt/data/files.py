@@ -45,18 +45,14 @@ def _combining_marks() -> str:
     import sys
     import unicodedata
 
-    marks = [c for c in map(chr, range(0x300, sys.maxunicode + 1)) if unicodedata.category(c)[0] == "M"]
-    spans, start, prev = [], None, None
-    for c in marks:
-        if start is not None and ord(c) == ord(prev) + 1:
-            prev = c
-            continue
-        if start is not None:
-            spans.append((start, prev))
-        start = prev = c
-    if start is not None:
-        spans.append((start, prev))
-    return "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}" for a, b in spans)
+    spans = []  # runs of consecutive code points
+    for i in range(0x300, sys.maxunicode + 1):
+        if unicodedata.category(chr(i))[0] == "M":
+            if spans and i == spans[-1][1] + 1:
+                spans[-1][1] = i
+            else:
+                spans.append([i, i])
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in spans)
 
 
 def _words(text: str) -> list:
