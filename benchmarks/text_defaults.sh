@@ -10,6 +10,7 @@
 set -u
 B=${BPTT_DATA:-$HOME/.cache/bptt}
 W=${WORK:-$(mktemp -d)}
+mkdir -p "$W"
 CORPORA=${CORPORA:-"movie-reviews tweets amazon-reviews nyt-editorials"}
 SEEDS=${SEEDS:-"0 1 2"}
 TASK=${TASK:-classify}  # tag: with BPTT_DATA and CORPORA naming folders of tag files (text_tag_defaults.sh)
@@ -24,7 +25,13 @@ run() {  # tag core corpus seed args...
   best=$(grep '^epoch' "$W/$tag.train" | sed -n 's/.*acc \([0-9.]*\)%.*/\1/p' | sort -n | tail -1)
   epochs=$(grep -c '^epoch' "$W/$tag.train")
   test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
-  echo "-- $tag: valid $best test $test epochs $epochs seconds $secs" > "$W/$tag.res"
+  local kept=""
+  if [ "$TASK" = tag ]; then  # the kept model on the validation file: whole sequences / tokens
+    kept=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/valid.tsv" 2>&1 |
+      sed -n 's/.*accuracy \([0-9.]*\)%.*token accuracy \([0-9.]*\)%.*/ kept-valid \1 \2/p')
+    test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*token accuracy \([0-9.]*\)%.*/\1/p')
+  fi
+  echo "-- $tag: valid $best test $test epochs $epochs seconds $secs$kept" > "$W/$tag.res"
 }
 echo "=== text_defaults.sh, $(date -u +%FT%TZ), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD)"
 for cfg in "$@"; do
@@ -44,5 +51,8 @@ for cfg in "$@"; do
   done
   for j in "${jobs[@]}"; do cat "$W/$name-${j%%:*}-s${j##*:}.res"; done
   cat "$W/$name-"*.res | awk -v n="$name" '{v += $4; t += $6; e += $8; s += $10; k++}
-    END {printf "== %s: mean of %d runs: valid %.2f test %.2f epochs %.1f seconds %d in all\n", n, k, v / k, t / k, e / k, s}'
+    {if (NF >= 13) {ks += $12; kt += $13}}
+    END {printf "== %s: mean of %d runs: valid %.2f test %.2f epochs %.1f seconds %d in all", n, k, v / k, t / k, e / k, s
+         if (ks) printf "; kept models on validation: sequences %.2f tokens %.2f", ks / k, kt / k
+         printf "\n"}'
 done
