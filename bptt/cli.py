@@ -22,8 +22,8 @@ from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    LM_PATIENCE, LR_SCHEDULES, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_dropout, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
+                    LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
+                    default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
 
 
 class UserError(Exception):
@@ -132,9 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
                    help="stacked recurrent layers: layer k reads the states of layer k - 1 (--dropout also drops "
                         "units between layers)")
-    t.add_argument("--bidirectional", action="store_true",
+    t.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
                    help="each layer also reads each sequence from its own last real step back to its first; a "
-                        "classify head reads both directions' final states, a tag head both at every step")
+                        "classify head reads both directions' final states, a tag head both at every step "
+                        "(default: on for tagging text, where a word's tag depends on the words after it too, "
+                        "else off; with --init or --resume, the model's)")
     t.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
                    help="add a layer of another kind (bptt.layers.register) at a point of the chain: input (what "
                         "the first recurrent layer reads), states (the top one's states) or head (what the output "
@@ -210,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying or tagging "
                         f"text (a word vocabulary) with --valid, else none")
+    t.add_argument("--monitor", choices=["accuracy", "token-accuracy", "loss"], default=None,
+                   help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
+                        "accuracy (whole sequences), token-accuracy (tags), each then the loss, or the loss alone "
+                        "(a language model and a regression always rank by the loss). Default: token-accuracy for "
+                        "tagging text, else accuracy; --resume keeps the interrupted run's")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
                         "(unlike --patience, a validation loss still creeping down does not keep the run going; "
@@ -339,7 +346,8 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
                            lr_decay=args.lr_decay, dropout=args.dropout or 0.0, lr_schedule=args.lr_schedule,
                            warmup=args.warmup, curriculum=bool(args.curriculum), stop_perfect=args.stop_perfect,
-                           perfect_loss=args.perfect_loss)
+                           perfect_loss=args.perfect_loss,
+                           monitor=(args.monitor or TrainConfig.monitor).replace("-", "_"))
     except ValueError as e:
         raise UserError(str(e)) from None
 
@@ -536,13 +544,15 @@ def _init_model(args):
               ("--cell", "cell", None, cfg.cell), ("--activation", "activation", d.activation, cfg.activation),
               ("--learn-s0", "learn_s0", False, cfg.learn_s0), ("--dtype", "dtype", d.dtype, cfg.dtype),
               ("--layers", "layers", d.num_layers, cfg.num_layers),
-              ("--bidirectional", "bidirectional", False, cfg.bidirectional),
+              ("--bidirectional", "bidirectional", None, cfg.bidirectional),
               ("--add-layer", "add_layer", [], list(cfg.extra_layers)))
     for opt, key, default, theirs in layers:
         given = getattr(args, key)
         if given != default and given != theirs:
             if isinstance(given, bool):
-                what = f"{opt}: the model of --init {args.init!r} was trained without it"
+                what = (f"{opt}: the model of --init {args.init!r} was trained without it" if given else
+                        f"{opt.replace('--', '--no-')}: the model of --init {args.init!r} was trained with {opt}")
+                opt = opt if given else opt.replace("--", "--no-")
             else:
                 what = f"{opt} {_shown(given)}: the model of --init {args.init!r} has {_shown(theirs)!r}"
             raise UserError(f"{what}; its layers are kept (leave {opt} out, or train a new model without --init)")
@@ -769,6 +779,12 @@ def cmd_train(args, out=print) -> int:
                 why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
                        "same time")
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
+    if args.bidirectional is None:  # the default: decided by the data, said on a line of its own
+        args.bidirectional = (resumed.model.config.bidirectional if resumed else
+                              default_bidirectional(args.task, text))
+        if args.bidirectional and not args.resume:
+            out("bidirectional (tags of text: a word's tag depends on the words after it too, and both directions "
+                "validated better); --no-bidirectional reads left to right only")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         lr = saved.get("lr")
         args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, n_kinds,
@@ -786,14 +802,26 @@ def cmd_train(args, out=print) -> int:
     epochs_given = args.epochs is not None
     if args.epochs is None:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
+    if args.monitor == "token-accuracy" and args.task != "tag":
+        raise UserError(f"--monitor token-accuracy ranks the epochs of tag models; this is {args.task} data: use "
+                        f"accuracy or loss")
+    if args.monitor is None:  # the default: tags of text rank their epochs by the accuracy of tokens
+        m = saved.get("monitor") if saved else None
+        args.monitor = (m if m in MONITORS else TrainConfig.monitor) if args.resume else default_monitor(
+            args.task, text and not args.curriculum)
+        args.monitor = args.monitor.replace("_", "-")
+        if args.monitor != "accuracy" and args.valid is not None and not args.resume:
+            out("keeps the epoch of the best validation token accuracy (tags of text: whole sentences are seldom "
+                "all right, and their accuracy ranks epochs by chance); --monitor sets it")
+    monitor = args.monitor.replace("-", "_")
     if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
         # validation score stops improving
         args.patience = (saved.get("patience") if saved else
                          default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
-                   "without a better validation accuracy, or loss at equal accuracy (the default for text, which "
-                   "overfits within a few epochs)")
+                   f"without a better validation {'token accuracy' if monitor == 'token_accuracy' else 'accuracy'}, "
+                   f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
         out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
@@ -814,7 +842,7 @@ def cmd_train(args, out=print) -> int:
             out(f"dropout {args.dropout:g} ({args.task} data of text: it overfits within a few epochs, and with "
                 f"dropout it validated better); --dropout 0 turns it off")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
-                               patience=args.patience, dropout=args.dropout)
+                               patience=args.patience, dropout=args.dropout, monitor=monitor)
     if init is not None:
         cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
     else:

@@ -983,3 +983,135 @@ def test_an_epoch_line_shows_whole_epochs_whole_and_a_stop_mid_epoch_to_two_deci
     assert _epoch_line(dict(rec, epoch=1000), None, None).startswith("epoch 1000  step 5")
     assert _epoch_line(dict(rec, epoch=10 + 87 / 2252), None, None).startswith("epoch 10.04  step 5")
     assert _epoch_line(dict(rec, epoch=7), None, None).startswith("epoch 7  step 5")
+
+
+def test_tags_of_text_keep_the_epoch_of_the_best_token_accuracy_by_default(tmp_path, capsys):
+    """--monitor: tags of text (more than 1000 distinct tokens) rank their epochs on --valid by the
+    accuracy of tokens, then the loss (benchmarks/results/text-tag-monitor.log); --monitor accuracy (whole
+    sequences, the default elsewhere) and loss rank by those.  The epoch kept is checked against the
+    run's own per-epoch figures in OUT.metrics.csv, and OUT scored afresh by bptt evaluate."""
+    import csv
+    import json
+    import random
+    r = random.Random(3)
+    words = [f"w{i}" for i in range(1500)]
+    tagged = {w: r.choice("xyz") for w in words}  # a tag a word mostly keeps: epochs differ, and not in one order
+
+    def write(path, n):
+        with open(path, "w") as f:
+            for _ in range(n):
+                toks = r.choices(words[:300], k=r.randint(3, 9)) + r.choices(words, k=1)
+                f.write(" ".join(toks) + "\t" + " ".join(tagged[t] if r.random() < 0.8 else "x" for t in toks) + "\n")
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    write(tr, 1500), write(va, 80)
+    common = ["train", "--data", str(tr), "--valid", str(va), "--hidden", "8", "--embed", "8", "--epochs", "6",
+              "--patience", "0"]
+    for monitor in (None, "accuracy", "loss"):
+        m = tmp_path / f"{monitor}.bptt"
+        rc, out, e = run(capsys, *common, *(["--monitor", monitor] if monitor else []), "--out", str(m))
+        assert rc == 0, e
+        assert ("keeps the epoch of the best validation token accuracy" in out) == (monitor is None), out
+        saved = checkpoint.load(str(m) + ".last").meta["train_config"]["monitor"]
+        assert saved == {None: "token_accuracy", "accuracy": "accuracy", "loss": "loss"}[monitor]
+        rows = list(csv.DictReader(open(str(m) + ".metrics.csv")))
+        key = {None: lambda h: (float(h["valid_token_accuracy"]), -float(h["valid_loss"])),
+               "accuracy": lambda h: (float(h["valid_accuracy"]), -float(h["valid_loss"])),
+               "loss": lambda h: -float(h["valid_loss"])}[monitor]
+        best = max(rows, key=key)
+        starred = [ln for ln in out.splitlines() if ln.startswith("epoch ") and ln.endswith("*")]
+        assert starred[-1].split()[1] == best["epoch"], (monitor, out)
+        rc, o, e = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--json")
+        got = json.loads(o)
+        assert abs(got["token_accuracy"] - float(best["valid_token_accuracy"])) < 1e-6, (monitor, got, best)
+        assert abs(got["loss"] - float(best["valid_loss"])) < 1e-5, (monitor, got, best)
+    # a resumed run keeps the interrupted run's ranking, and refuses another
+    m = tmp_path / "r.bptt"
+    assert run(capsys, *common, "--monitor", "accuracy", "--out", str(m), "--max-steps", "3")[0] == 0
+    rc, out, e = run(capsys, *common, "--out", str(m), "--resume")
+    assert rc == 0 and checkpoint.load(str(m) + ".last").meta["train_config"]["monitor"] == "accuracy", e
+    rc, _, e = run(capsys, *common, "--monitor", "loss", "--out", str(m), "--resume")
+    assert rc == 2 and "monitor was 'accuracy' in the interrupted run, now 'loss'" in e, e
+    sym = tmp_path / "sym.tsv"  # tags of symbols keep ranking by whole sequences
+    sym.write_text("".join(" ".join(r.choice("ab") for _ in range(4)) + "\tx y x y\n" for _ in range(50)))
+    rc, out, e = run(capsys, "train", "--data", str(sym), "--valid", str(sym), "--epochs", "1", "--hidden", "4",
+                     "--out", str(tmp_path / "sym.bptt"))
+    assert rc == 0 and checkpoint.load(str(tmp_path / "sym.bptt.last")).meta["train_config"]["monitor"] == "accuracy"
+    cls = tmp_path / "cls.tsv"
+    cls.write_text("a b\tx\nb a\ty\n")
+    rc, _, e = run(capsys, "train", "--data", str(cls), "--task", "classify", "--monitor", "token-accuracy", "--out",
+                   str(tmp_path / "c.bptt"))
+    assert rc == 2 and "--monitor token-accuracy ranks the epochs of tag models; this is classify data" in e, e
+
+
+@pytest.mark.parametrize("monitor,kept", [("token_accuracy", 2), ("accuracy", 3), ("loss", 1)])
+def test_monitor_ranks_the_epochs_by_what_it_names(tmp_path, monitor, kept):
+    """Validation figures scripted per epoch, so that each ranking keeps another epoch: token accuracy
+    0.5, 0.7, 0.6 (best: 2); whole sequences 0.2, 0.1, 0.3 (best: 3); loss 0.4, 0.9, 0.5 (best: 1)."""
+    ex = [Example(list("abab"[: 2 + i % 3]), ["xy"[j % 2] for j in range(2 + i % 3)], i + 1) for i in range(40)]
+    vocab, labels = Vocab.build(e.tokens for e in ex), Labels.build(t for e in ex for t in e.target)
+    data = SeqData(*encode(ex, vocab, labels, "tag"), "tag")
+    script = iter([(0.5, 0.2, 0.4), (0.7, 0.1, 0.9), (0.6, 0.3, 0.5)])
+
+    class Scripted:
+        def evaluate(self, model):
+            m = data.evaluate(model)
+            m["token_accuracy"], m["accuracy"], m["loss"] = next(script)
+            return m
+    model = Model(ModelConfig(vocab_size=len(vocab), embed_dim=4, hidden_size=4, output_size=len(labels),
+                              head="many_to_many"), rng=np.random.default_rng(0))
+    lines = []
+    history = train(model, data, Scripted(), TrainConfig(epochs=3, monitor=monitor, stop_perfect=0),
+                    out=str(tmp_path / "m.bptt"), log=lines.append, progress=False)
+    starred = [int(ln.split()[1]) for ln in lines if ln.startswith("epoch ") and ln.endswith("*")]
+    assert starred[-1] == kept and len(history) == 3, lines
+    assert max(range(3), key=lambda k: tuple(history[k]["score"])) == kept - 1
+
+
+def test_train_config_monitor_is_checked():
+    with pytest.raises(ValueError, match="monitor='tokens' is not known; choose one of"):
+        TrainConfig(monitor="tokens")
+    data, vocab, labels = _data("parity", (1, 4), 20, 0)
+    with pytest.raises(ValueError, match="monitor='token_accuracy' ranks the epochs of a tag model"):
+        train(_model(vocab, labels), data, data, TrainConfig(monitor="token_accuracy", epochs=1), log=lambda *a: None)
+
+
+def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
+    """Tags of text (more than 1000 distinct tokens) train a bidirectional model by default
+    (benchmarks/results/text-tag-bidirectional.log), and say so; --no-bidirectional turns it off, a resumed
+    run keeps the interrupted run's, --init the model's; tags of symbols and classifiers of text read left
+    to right unless told otherwise."""
+    import random
+    r = random.Random(4)
+    words = [f"w{i}" for i in range(1200)]
+    tr = tmp_path / "tr.tsv"
+    tr.write_text("".join(" ".join(toks) + "\t" + " ".join(r.choice("xy") for _ in toks) + "\n"
+                          for toks in (r.choices(words, k=r.randint(2, 6)) for _ in range(1300))))
+    common = ["train", "--data", str(tr), "--hidden", "4", "--embed", "4", "--epochs", "2", "--quiet"]
+
+    def bidirectional(name):
+        return checkpoint.load(str(tmp_path / name)).model.config.bidirectional
+
+    rc, out, e = run(capsys, *common, "--out", str(tmp_path / "a.bptt"))
+    assert rc == 0 and "bidirectional (tags of text: a word's tag depends on the words after it too" in out, e
+    assert bidirectional("a.bptt") is True
+    rc, out, e = run(capsys, *common, "--no-bidirectional", "--out", str(tmp_path / "b.bptt"))
+    assert rc == 0 and "bidirectional (tags" not in out and bidirectional("b.bptt") is False, e
+    rc, out, e = run(capsys, *common, "--no-bidirectional", "--max-steps", "3", "--out", str(tmp_path / "c.bptt"))
+    assert rc == 0, e
+    rc, out, e = run(capsys, *common, "--resume", "--out", str(tmp_path / "c.bptt"))  # resumed as it began
+    assert rc == 0 and bidirectional("c.bptt") is False, e
+    rc, out, e = run(capsys, *common, "--init", str(tmp_path / "b.bptt"), "--out", str(tmp_path / "d.bptt"))
+    assert rc == 0 and bidirectional("d.bptt") is False, e
+    rc, _, e = run(capsys, *common, "--init", str(tmp_path / "a.bptt"), "--no-bidirectional", "--out",
+                   str(tmp_path / "x.bptt"))
+    assert rc == 2 and "--no-bidirectional: the model of --init" in e and "was trained with --bidirectional" in e, e
+    sym = tmp_path / "sym.tsv"
+    sym.write_text("".join(" ".join(r.choice("ab") for _ in range(4)) + "\tx y x y\n" for _ in range(50)))
+    rc, out, e = run(capsys, "train", "--data", str(sym), "--epochs", "1", "--hidden", "4", "--out",
+                     str(tmp_path / "s.bptt"))
+    assert rc == 0 and bidirectional("s.bptt") is False, e
+    cls = tmp_path / "cls.tsv"
+    cls.write_text("".join(" ".join(r.choices(words, k=4)) + f"\t{r.choice('xy')}\n" for _ in range(1300)))
+    rc, out, e = run(capsys, "train", "--data", str(cls), "--task", "classify", "--epochs", "1", "--hidden", "4",
+                     "--out", str(tmp_path / "k.bptt"))
+    assert rc == 0 and bidirectional("k.bptt") is False, e
