@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
-from .data import TOKENIZERS, DataError, Labels, Vocab, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
+from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
@@ -80,8 +80,12 @@ def _add_data_opts(p):
                         "space (0110, 3+4*2), words for classify data of more than 1000 distinct space-separated "
                         "tokens (text), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
-    p.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None,
-                   help="file format (default: from the file extension; .tsv/.txt = tab-separated)")
+    p.add_argument("--format", choices=list(FORMATS), default=None,
+                   help="file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
+                        "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, "
+                        "and the run says so). conll: a token and its tag on each line (the first and last "
+                        "columns; --text-col/--label-col N number others from 1), sentences between blank lines; "
+                        "conllu: Universal Dependencies' FORM and UPOS (columns 2 and 4)")
     p.add_argument("--text-col", default="text", help="name of the sequence column (header line / JSONL key)")
     p.add_argument("--label-col", default="label", help="name of the target column")
     p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
@@ -236,7 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "and the confusion matrix (up to 20 labels); --json always has them")
     e.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     e.add_argument("--plot", help="write accuracy against length to this PNG (training lengths shaded)")
-    e.add_argument("--format", choices=["tsv", "csv", "jsonl"], default=None)
+    e.add_argument("--format", choices=list(FORMATS), default=None,
+                   help="file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
+                        "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, "
+                        "and as bptt train reads it). conll: a token and its tag on each line (the first and last "
+                        "columns; --text-col/--label-col N number others from 1), sentences between blank lines; "
+                        "conllu: Universal Dependencies' FORM and UPOS (columns 2 and 4)")
     e.add_argument("--text-col", default="text")
     e.add_argument("--label-col", default="label")
     e.add_argument("--skip-bad", action="store_true")
@@ -308,11 +317,29 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _format(path, task, args, out=None, effective=False):
+    """``--format``, or else the format ``path`` is read in: by its extension, or ``conll`` for a file of
+    tags that holds CoNLL sentences (``detect_format``; said with ``out`` when given, once a file)."""
+    if args.format or task not in (None, "tag"):
+        return args.format
+    seen = vars(args).setdefault("_formats", {})
+    if path not in seen:
+        try:
+            seen[path] = detect_format(path, text_col=args.text_col, label_col=args.label_col)
+        except DataError as e:
+            raise UserError(str(e)) from None
+        why = seen[path][1]
+        if why and out is not None:
+            out(f"reading {path} as {why}; --format tsv reads each line as a sequence")
+    fmt, why = seen[path]
+    return fmt if why or effective else None  # None: by the extension, as the readers decide it
+
+
 def _read(path, task, args, **kw):
     try:
         examples, skipped = read_examples(path, task, tokenizer=kw.get("tokenizer", getattr(args, "tokenize", "space")),
-                                          fmt=args.format, text_col=args.text_col, label_col=args.label_col,
-                                          skip_bad=args.skip_bad)
+                                          fmt=_format(path, task, args, kw.get("out")), text_col=args.text_col,
+                                          label_col=args.label_col, skip_bad=args.skip_bad)
     except DataError as e:
         hint = ("; with --inputs numbers, quote a field whose steps hold commas (\"0.5,1.2 0.7,-0.3\")"
                 if kw.get("numbers") and "separated by a comma" in str(e) else "")
@@ -632,10 +659,11 @@ def cmd_train(args, out=print) -> int:
     init = _init_model(args) if args.init else None
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
     found_task = args.task is None
+    data_format = _format(args.data, args.task, args, out)
     if args.task is None:
         try:
             args.task, why, found_tokenizer = detect_task(
-                args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+                args.data, fmt=data_format, text_col=args.text_col, label_col=args.label_col,
                 tokenizer=None if args.tokenize == "auto" else args.tokenize)
         except DataError as e:
             raise UserError(str(e)) from None
@@ -664,10 +692,14 @@ def cmd_train(args, out=print) -> int:
         if numbers:
             args.tokenize = "space"
             out("reading each step as a number, or numbers joined by commas (--inputs numbers)")
+        conll = _format(args.data, args.task, args, effective=True) in ("conll", "conllu")
+        if conll and args.tokenize not in ("auto", "space"):
+            raise UserError(f"--tokenize {args.tokenize}: {args.data} is a CoNLL file, which gives its tokens one a "
+                            f"line as they are (leave --tokenize out)")
         auto_tokenize = args.tokenize == "auto" and not numbers
         if auto_tokenize:
             try:
-                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=args.format,
+                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=_format(args.data, args.task, args),
                                                                     text_col=args.text_col, label_col=args.label_col)
             except DataError as e:
                 raise UserError(str(e)) from None
@@ -682,10 +714,11 @@ def cmd_train(args, out=print) -> int:
                 examples, skipped = _read(args.data, args.task, args, numbers=width)
         if auto_tokenize:
             how = ("every character as a token (no spaces in the sequences)" if args.tokenize == "chars" else
+                   "the tokens as the CoNLL file gives them, one a line" if conll else
                    "tokens separated by spaces" if args.tokenize == "space" else
                    f"words, lower-cased, with punctuation split off ({text_kinds - 2:,} distinct space-separated "
                    f"tokens: text)")
-            out(f"reading {how}; --tokenize sets it")
+            out(f"reading {how}" + ("" if conll else "; --tokenize sets it"))
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
         if args.task == "regress":
@@ -725,7 +758,7 @@ def cmd_train(args, out=print) -> int:
                                          None if init is None else _input_standard(init.meta), args.dtype)
         valid = None
         if args.valid:
-            vex, vskipped = _read(args.valid, args.task, args,
+            vex, vskipped = _read(args.valid, args.task, args, out=out,
                                   numbers=int(standard_in[0].size) if numbers else None)
             if vskipped:
                 out(f"{args.valid}: skipped {vskipped} bad line(s)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .files import TASKS, TOKENIZERS, DataError, Example, detect_task, detect_tokenizer, read_examples, tokenize, write_examples
+from .files import FORMATS, TASKS, TOKENIZERS, DataError, Example, detect_format, detect_task, detect_tokenizer, read_examples, tokenize, write_examples
 from .vocab import PAD, UNK, Labels, Vocab
 
-__all__ = ["TASKS", "TOKENIZERS", "DataError", "Example", "read_examples", "detect_task", "detect_tokenizer", "write_examples", "tokenize",
+__all__ = ["FORMATS", "TASKS", "TOKENIZERS", "DataError", "Example", "read_examples", "detect_format", "detect_task", "detect_tokenizer", "write_examples", "tokenize",
            "Vocab", "Labels", "PAD", "UNK", "encode"]
 
 

@@ -89,6 +89,8 @@ def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", la
     ``3+4*2``: every character a token), else ``"space"``."""
     path = os.fspath(path)
     _require_file(path)
+    if _format_of(path, fmt) in CONLL:
+        return "space"  # a token per line
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
         if text is not None and len(text.split(None, 1)) > 1:  # whitespace between two characters
             return "space"
@@ -106,6 +108,8 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     path = os.fspath(path)
     _require_file(path)
     ext = _ext(path)
+    if _format_of(path, fmt) in CONLL:
+        return "tag", "CoNLL: a token and its tag on each line", "space"
     if fmt is None and ext not in (".tsv", ".csv", ".jsonl", ".json") and (text_col, label_col) == ("text", "label"):
         lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
         tabbed = sum("\t" in line for line in lines)
@@ -128,12 +132,62 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     return "classify", "one label per sequence", tokenizer
 
 
+FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu")
+CONLL = ("conll", "conllu")  # a token per line, sentences between blank lines
+
+
 def _format_of(path: str, fmt: str | None) -> str:
     if fmt:
-        if fmt not in ("tsv", "csv", "jsonl"):
-            raise ValueError(f"format={fmt!r} is not known; choose tsv, csv or jsonl")
+        if fmt not in FORMATS:
+            raise ValueError(f"format={fmt!r} is not known; choose one of {', '.join(FORMATS)}")
         return fmt
-    return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(_ext(path), "tsv")
+    return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".conll": "conll",
+            ".conllu": "conllu"}.get(_ext(path), "tsv")
+
+
+def _fields(line: str) -> list:
+    """A CoNLL line's columns: split at tabs when it has any (a token may then hold a space, which is
+    refused by name), else at runs of whitespace (CoNLL-2003's own files)."""
+    return [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
+
+
+def detect_format(path, *, text_col: str = "text", label_col: str = "label") -> tuple[str, str | None]:
+    """``(format, why)``: the format by the file's extension (``why`` None), or ``"conll"`` for a file
+    named otherwise (``.tsv``, ``.txt``, none) that holds CoNLL-style sentences -- a token and its
+    tags on each line, the same number of columns on nearly every line, blank lines between sentences
+    of more than one token, and few distinct tags in the last column -- which read line by line would
+    be one-token sequences."""
+    path = os.fspath(path)
+    fmt = _format_of(path, None)
+    if fmt != "tsv" or (text_col, label_col) != ("text", "label"):
+        return fmt, None
+    lines = _lines(read_utf8(path))[:20000]
+    rows, blocks, run, widths, tags, firsts = 0, [], 0, {}, set(), set()
+    for line in lines + [""]:
+        if not line.strip():
+            if run:
+                blocks.append(run)
+            run = 0
+            continue
+        f = _fields(line)
+        if f and f[0] == "-DOCSTART-":
+            continue
+        rows, run = rows + 1, run + 1
+        widths[len(f)] = widths.get(len(f), 0) + 1
+        if len(f) >= 2:
+            tags.add(f[-1])
+            firsts.add(f[0])
+    if rows < 4 or len(blocks) < 2 or max(blocks) < 2:
+        return fmt, None
+    k, n_k = max(widths.items(), key=lambda kv: kv[1])
+    if k < 2 or n_k < 0.95 * rows or widths.get(1, 0) > 0.01 * rows:
+        return fmt, None
+    if {t.lower() for t in (lines[0].split("\t") if lines else [])} >= {"text", "label"}:
+        return fmt, None  # a header line: a table
+    if len(tags) > 100 or len(tags) > 0.2 * rows or len(firsts) <= len(tags):
+        return fmt, None
+    return "conll", (f"CoNLL: a token and its tags on each line ({k} columns), {len(blocks):,} sentences between "
+                     f"blank lines")
 
 
 def _ext(path: str) -> str:
@@ -301,6 +355,9 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
     header (``names_given``).  ``info`` (a dict) gets ``"first"``: the cells of the first non-blank
     line of a TSV or CSV file that was not read as a header."""
     content = read_utf8(path)
+    if fmt in CONLL:
+        yield from _conll_rows(path, content, fmt, text_col, label_col)
+        return
     if fmt == "jsonl":
         for n, line in enumerate(content.replace("\r\n", "\n").split("\n"), 1):
             if not line.strip():
@@ -373,6 +430,64 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         yield n, cells[ti], cells[li]
 
 
+def conll_columns(fmt: str, text_col: str, label_col: str) -> tuple[int, int]:
+    """The 0-based columns of the token and the tag in a CoNLL file: ``--text-col``/``--label-col``
+    as column numbers from 1 (-1: the last), by default the first and the last (``conll``), or FORM
+    and UPOS, 2 and 4 (``conllu``)."""
+    default = (0, -1) if fmt == "conll" else (1, 3)
+    cols = []
+    for given, name, d in ((text_col, "text_col", default[0]), (label_col, "label_col", default[1])):
+        if given == name.split("_")[0]:  # "text" / "label": the default
+            cols.append(d)
+            continue
+        try:
+            c = int(given)
+        except ValueError:
+            c = 0
+        if c == 0:
+            raise DataError(f"--{name.replace('_', '-')} {given!r}: a {fmt} file's columns are numbered from 1 "
+                            f"(-1: the last)")
+        cols.append(c - 1 if c > 0 else c)
+    return cols[0], cols[1]
+
+
+def _conll_rows(path: str, content: str, fmt: str, text_col: str, label_col: str):
+    """One ``(first line, tokens, tags)`` per sentence of a CoNLL file, tokens and tags joined by
+    spaces; ``-DOCSTART-`` lines are skipped, and in CoNLL-U the comments (``#``), multiword-token
+    ranges (``1-2``) and empty nodes (``1.1``).  A bad line is reported once, and its sentence left
+    out."""
+    ti, li = conll_columns(fmt, text_col, label_col)
+    need = max(2, max(ti if ti >= 0 else -ti - 1, li if li >= 0 else -li - 1) + 1)  # a token and its tag
+    tokens, tags, start, bad = [], [], None, False
+    for n, line in enumerate(_lines(content) + [""], 1):
+        if not line.strip():
+            if tokens and not bad:
+                yield start, " ".join(tokens), " ".join(tags)
+            tokens, tags, start, bad = [], [], None, False
+            continue
+        if fmt == "conllu" and line.startswith("#"):
+            continue
+        f = _fields(line)
+        if f[0] == "-DOCSTART-" or (fmt == "conllu" and ("-" in f[0] or "." in f[0])):
+            continue
+        start = start or n
+        if bad:
+            continue
+        if len(f) < need:
+            bad = True
+            yield n, None, (f"has {len(f)} column(s), expected at least {need} (the token in column "
+                            f"{ti + 1 if ti >= 0 else len(f) + ti + 1}, its tag in column "
+                            f"{li + 1 if li >= 0 else 'the last'})")
+            continue
+        token, tag = f[ti], f[li]
+        if not token or any(c.isspace() for c in token) or not tag or any(c.isspace() for c in tag):
+            bad = True
+            yield n, None, f"token {token!r} or tag {tag!r} is empty or holds a space"
+            continue
+        tokens.append(token)
+        tags.append(tag)
+
+
 def _csv_rows(lines):
     """CSV rows ``(first line, cells, last line)``; a quote never closed is reported where it opens,
     as ``(line, None, message)``."""
@@ -407,6 +522,11 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         raise ValueError(f"task={task!r} is not known; choose one of {list(TASKS)}")
     _require_file(path)
     fmt = _format_of(path, fmt)
+    if fmt in CONLL:
+        if task != "tag":
+            raise DataError(f"{path}: a {fmt} file holds tags, a token and its tag on each line; task {task!r} "
+                            f"reads a sequence and its target on each line (tsv, csv, jsonl)")
+        tokenizer = "space"  # the tokens are given, one per line
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
     info = {}
