@@ -99,7 +99,9 @@ def test_bptt_train_finds_a_conll_file_and_trains_the_tsv_model(tmp_path, capsys
     common = ["--epochs", "3", "--hidden", "8", "--no-curriculum", "--quiet"]
     rc, out, e = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--out", str(tmp_path / "c.bptt"), *common)
     assert rc == 0, e
-    assert f"reading {tr} as CoNLL: a token and its tags on each line (4 columns), 200 sentences" in out, out
+    assert f"reading {tr} as CoNLL: a token and its tags on each line (4 columns), sentences between blank " \
+           f"lines; --format tsv reads each line as a sequence" in out, out
+    assert "200 training sequences" in out, out
     assert f"reading {va} as CoNLL" in out and "task tag" in out and "one a line" in out, out
     rc, _, e = run(capsys, "train", "--data", str(ref), "--valid", str(vref), "--out", str(tmp_path / "t.bptt"), *common)
     assert rc == 0, e

@@ -186,8 +186,7 @@ def detect_format(path, *, text_col: str = "text", label_col: str = "label") -> 
         return fmt, None  # a header line: a table
     if len(tags) > 100 or len(tags) > 0.2 * rows or len(firsts) <= len(tags):
         return fmt, None
-    return "conll", (f"CoNLL: a token and its tags on each line ({k} columns), {len(blocks):,} sentences between "
-                     f"blank lines")
+    return "conll", f"CoNLL: a token and its tags on each line ({k} columns), sentences between blank lines"
 
 
 def _ext(path: str) -> str:
