@@ -1115,3 +1115,26 @@ def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
     rc, out, e = run(capsys, "train", "--data", str(cls), "--task", "classify", "--epochs", "1", "--hidden", "4",
                      "--out", str(tmp_path / "k.bptt"))
     assert rc == 0 and bidirectional("k.bptt") is False, e
+
+
+def test_a_tagger_of_text_stopped_and_resumed_writes_the_files_of_one_that_never_stopped(tmp_path, capsys):
+    """Under the defaults for tags of text (both directions, dropout, patience, epochs ranked by token
+    accuracy), a run stopped by --max-steps and resumed without any option writes OUT, OUT.last and
+    OUT.metrics.csv as one that never stopped."""
+    import random
+    r = random.Random(5)
+    words = [f"w{i}" for i in range(1100)]
+    tagged = {w: r.choice("xyz") for w in words}
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    for path, n in ((tr, 1200), (va, 60)):
+        path.write_text("".join(" ".join(toks) + "\t" + " ".join(tagged[t] for t in toks) + "\n"
+                                for toks in (r.choices(words, k=r.randint(2, 7)) for _ in range(n))))
+    common = ["train", "--data", str(tr), "--valid", str(va), "--hidden", "6", "--embed", "6", "--epochs", "4",
+              "--quiet"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    rc, out, e = run(capsys, *common, "--out", str(a))
+    assert rc == 0 and "bidirectional (tags of text" in out and "best validation token accuracy" in out, e
+    for steps in ("30", "77"):
+        assert run(capsys, *common, "--out", str(b), "--max-steps", steps, *(["--resume"] if steps != "30" else []))[0] == 0
+    assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
+    _assert_same_files(a, b)
