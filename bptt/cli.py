@@ -72,6 +72,13 @@ class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHe
         return super()._get_help_string(action)
 
 
+FORMAT_HELP = ("file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
+               "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, and bptt "
+               "train says so). conll: a token and its tag on each line (the first and last columns; "
+               "--text-col/--label-col N number others from 1), sentences between blank lines; conllu: Universal "
+               "Dependencies' FORM and UPOS (columns 2 and 4)")
+
+
 def _add_data_opts(p):
     p.add_argument("--tokenize", choices=["auto"] + list(TOKENIZERS), default="auto",
                    help="how the sequence splits into tokens: on spaces, into characters, or words (lower-cased "
@@ -80,12 +87,7 @@ def _add_data_opts(p):
                         "space (0110, 3+4*2), words for classify data of more than 1000 distinct space-separated "
                         "tokens (text), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
-    p.add_argument("--format", choices=list(FORMATS), default=None,
-                   help="file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
-                        "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, "
-                        "and the run says so). conll: a token and its tag on each line (the first and last "
-                        "columns; --text-col/--label-col N number others from 1), sentences between blank lines; "
-                        "conllu: Universal Dependencies' FORM and UPOS (columns 2 and 4)")
+    p.add_argument("--format", choices=list(FORMATS), default=None, help=FORMAT_HELP)
     p.add_argument("--text-col", default="text", help="name of the sequence column (header line / JSONL key)")
     p.add_argument("--label-col", default="label", help="name of the target column")
     p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
@@ -240,12 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "and the confusion matrix (up to 20 labels); --json always has them")
     e.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     e.add_argument("--plot", help="write accuracy against length to this PNG (training lengths shaded)")
-    e.add_argument("--format", choices=list(FORMATS), default=None,
-                   help="file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
-                        "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, "
-                        "and as bptt train reads it). conll: a token and its tag on each line (the first and last "
-                        "columns; --text-col/--label-col N number others from 1), sentences between blank lines; "
-                        "conllu: Universal Dependencies' FORM and UPOS (columns 2 and 4)")
+    e.add_argument("--format", choices=list(FORMATS), default=None, help=FORMAT_HELP)
     e.add_argument("--text-col", default="text")
     e.add_argument("--label-col", default="label")
     e.add_argument("--skip-bad", action="store_true")
@@ -853,6 +850,7 @@ def cmd_train(args, out=print) -> int:
                          default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
+                   "without a better validation loss" if monitor == "loss" else
                    f"without a better validation {'token accuracy' if monitor == 'token_accuracy' else 'accuracy'}, "
                    f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
