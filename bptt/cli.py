@@ -218,9 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying or tagging "
                         f"text (a word vocabulary) with --valid, else none")
-    t.add_argument("--monitor", choices=["accuracy", "token-accuracy", "loss"], default=None,
+    t.add_argument("--monitor", choices=["accuracy", "token-accuracy", "macro-f1", "loss"], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
-                        "accuracy (whole sequences), token-accuracy (tags), each then the loss, or the loss alone "
+                        "accuracy (whole sequences), token-accuracy (tags), macro-f1 (the mean F1 of the labels, "
+                        "of sequences or a tagger's tokens: a rare label counts as much as a common one), each "
+                        "then the loss, or the loss alone "
                         "(a language model and a regression always rank by the loss). Default: token-accuracy for "
                         "tagging text, else accuracy; --resume keeps the interrupted run's")
     t.add_argument("--plateau", type=int, default=0, metavar="N",
@@ -834,7 +836,10 @@ def cmd_train(args, out=print) -> int:
         args.epochs = CURRICULUM_EPOCHS if args.curriculum else TrainConfig.epochs
     if args.monitor == "token-accuracy" and args.task != "tag":
         raise UserError(f"--monitor token-accuracy ranks the epochs of tag models; this is {args.task} data: use "
-                        f"accuracy or loss")
+                        f"accuracy, macro-f1 or loss")
+    if args.monitor == "macro-f1" and args.task not in ("classify", "tag"):
+        raise UserError(f"--monitor macro-f1 ranks the epochs of classify and tag models by their labels' F1; "
+                        f"this is {args.task} data, ranked by its loss")
     if args.monitor is None:  # the default: tags of text rank their epochs by the accuracy of tokens
         m = saved.get("monitor") if saved else None
         args.monitor = (m if m in MONITORS else TrainConfig.monitor) if args.resume else default_monitor(
@@ -851,7 +856,7 @@ def cmd_train(args, out=print) -> int:
         if args.patience and args.patience < args.epochs and not args.resume:
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
                    "without a better validation loss" if monitor == "loss" else
-                   f"without a better validation {'token accuracy' if monitor == 'token_accuracy' else 'accuracy'}, "
+                   f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, "
                    f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:

@@ -189,7 +189,7 @@ def default_bidirectional(task: str, text: bool = False) -> bool:
     return task == "tag" and text
 
 
-MONITORS = ("accuracy", "token_accuracy", "loss")  # what ranks a run's epochs on the validation data
+MONITORS = ("accuracy", "token_accuracy", "macro_f1", "loss")  # what ranks a run's epochs on the validation data
 
 
 def default_monitor(task: str, text: bool = False) -> str:
@@ -305,7 +305,9 @@ class TrainConfig:
     perfect_loss: float = 1e-4  # ... each with a validation loss at most this (a margin that carries to long inputs)
     chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
     monitor: str = "accuracy"  # what ranks epochs on validation (the model kept, patience, restarts): "accuracy"
-    # (whole sequences) then the loss, "token_accuracy" (tags) then the loss, or "loss"
+    # (whole sequences) then the loss, "token_accuracy" (tags) then the loss, "macro_f1" (the mean of the
+    # classes' F1, of sequences or of a tagger's tokens: rare classes count as much as common ones) then
+    # the loss, or "loss"
 
     def __post_init__(self):
         _checks.plain_numbers(self, ("batch_size", "epochs", "max_steps", "patience", "plateau", "seed", "warmup",
@@ -743,6 +745,8 @@ def _score(metrics: dict | None, train_loss: float, monitor: str = "accuracy") -
         return (0.0, -metrics["loss"])
     if monitor == "token_accuracy" and metrics.get("token_accuracy") is not None:
         return (metrics["token_accuracy"], -metrics["loss"])
+    if monitor == "macro_f1" and metrics.get("confusion") is not None:
+        return (per_class(metrics["confusion"])["macro_f1"] or 0.0, -metrics["loss"])
     return (metrics["accuracy"], -metrics["loss"])
 
 
@@ -880,6 +884,9 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     if cfg.monitor == "token_accuracy" and model.config.head != "many_to_many":
         raise ValueError(f"monitor='token_accuracy' ranks the epochs of a tag model (head 'many_to_many'); this "
                          f"model's head is {model.config.head!r}: use 'accuracy' or 'loss'")
+    if cfg.monitor == "macro_f1" and model.config.loss != "softmax":
+        raise ValueError(f"monitor='macro_f1' ranks by the F1 of the classes of a softmax output; this model's "
+                         f"loss is {model.config.loss!r}: use 'accuracy' or 'loss'")
     caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
     chance = (chance_accuracy(valid_data, model.config.loss, model.config.output_size)
               if valid_data is not None else None)
@@ -1049,6 +1056,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             if cap is not None:
                 rec["max_length"] = cap
             score = _score(vm, train_loss, cfg.monitor)
+            if cfg.monitor == "macro_f1" and vm is not None and vm.get("confusion") is not None:
+                vm["macro_f1"] = score[0]  # shown on the epoch's line: what decides
             if not epoch_done:
                 # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
                 # decides its patience, decays and curriculum exactly as one that never stopped
@@ -1285,6 +1294,8 @@ def _epoch_line(rec: dict, vm: dict | None, cap) -> str:
             line += f"  acc {vm['accuracy']:.2%}"
         if vm.get("token_accuracy") is not None:
             line += f"  token acc {vm['token_accuracy']:.2%}"
+        if vm.get("macro_f1") is not None:
+            line += f"  macro F1 {vm['macro_f1']:.2%}"
     if cap is not None:
         line += f"  lengths <= {cap}"
     return line

@@ -1043,28 +1043,33 @@ def test_tags_of_text_keep_the_epoch_of_the_best_token_accuracy_by_default(tmp_p
     assert rc == 2 and "--monitor token-accuracy ranks the epochs of tag models; this is classify data" in e, e
 
 
-@pytest.mark.parametrize("monitor,kept", [("token_accuracy", 2), ("accuracy", 3), ("loss", 1)])
+@pytest.mark.parametrize("monitor,kept", [("token_accuracy", 2), ("accuracy", 3), ("loss", 1), ("macro_f1", 4)])
 def test_monitor_ranks_the_epochs_by_what_it_names(tmp_path, monitor, kept):
     """Validation figures scripted per epoch, so that each ranking keeps another epoch: token accuracy
-    0.5, 0.7, 0.6 (best: 2); whole sequences 0.2, 0.1, 0.3 (best: 3); loss 0.4, 0.9, 0.5 (best: 1)."""
+    0.5, 0.7, 0.6, 0.55 (best: 2); whole sequences 0.2, 0.1, 0.3, 0.25 (best: 3); loss 0.4, 0.9, 0.5, 0.6
+    (best: 1); the confusion of two labels [[10, 0], [10, 0]] three times (macro F1 (2/3 + 0) / 2), then
+    [[5, 5], [5, 5]] (1/2; best: 4)."""
     ex = [Example(list("abab"[: 2 + i % 3]), ["xy"[j % 2] for j in range(2 + i % 3)], i + 1) for i in range(40)]
     vocab, labels = Vocab.build(e.tokens for e in ex), Labels.build(t for e in ex for t in e.target)
     data = SeqData(*encode(ex, vocab, labels, "tag"), "tag")
-    script = iter([(0.5, 0.2, 0.4), (0.7, 0.1, 0.9), (0.6, 0.3, 0.5)])
+    lopsided, even = np.array([[10, 0], [10, 0]]), np.array([[5, 5], [5, 5]])
+    script = iter([(0.5, 0.2, 0.4, lopsided), (0.7, 0.1, 0.9, lopsided), (0.6, 0.3, 0.5, lopsided),
+                   (0.55, 0.25, 0.6, even)])
 
     class Scripted:
         def evaluate(self, model):
             m = data.evaluate(model)
-            m["token_accuracy"], m["accuracy"], m["loss"] = next(script)
+            m["token_accuracy"], m["accuracy"], m["loss"], m["confusion"] = next(script)
             return m
     model = Model(ModelConfig(vocab_size=len(vocab), embed_dim=4, hidden_size=4, output_size=len(labels),
                               head="many_to_many"), rng=np.random.default_rng(0))
     lines = []
-    history = train(model, data, Scripted(), TrainConfig(epochs=3, monitor=monitor, stop_perfect=0),
+    history = train(model, data, Scripted(), TrainConfig(epochs=4, monitor=monitor, stop_perfect=0),
                     out=str(tmp_path / "m.bptt"), log=lines.append, progress=False)
     starred = [int(ln.split()[1]) for ln in lines if ln.startswith("epoch ") and ln.endswith("*")]
-    assert starred[-1] == kept and len(history) == 3, lines
-    assert max(range(3), key=lambda k: tuple(history[k]["score"])) == kept - 1
+    assert starred[-1] == kept and len(history) == 4, lines
+    assert max(range(4), key=lambda k: tuple(history[k]["score"])) == kept - 1
+    assert ("macro F1 50.00%" in lines[3]) == (monitor == "macro_f1"), lines  # what decides is shown
 
 
 def test_train_config_monitor_is_checked():
@@ -1073,6 +1078,10 @@ def test_train_config_monitor_is_checked():
     data, vocab, labels = _data("parity", (1, 4), 20, 0)
     with pytest.raises(ValueError, match="monitor='token_accuracy' ranks the epochs of a tag model"):
         train(_model(vocab, labels), data, data, TrainConfig(monitor="token_accuracy", epochs=1), log=lambda *a: None)
+    sig = Model(ModelConfig(vocab_size=len(vocab), embed_dim=4, hidden_size=4, output_size=1, loss="sigmoid"),
+                rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="monitor='macro_f1' ranks by the F1 of the classes of a softmax output"):
+        train(sig, data, data, TrainConfig(monitor="macro_f1", epochs=1), log=lambda *a: None)
 
 
 def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
@@ -1138,3 +1147,36 @@ def test_a_tagger_of_text_stopped_and_resumed_writes_the_files_of_one_that_never
         assert run(capsys, *common, "--out", str(b), "--max-steps", steps, *(["--resume"] if steps != "30" else []))[0] == 0
     assert run(capsys, *common, "--out", str(b), "--resume")[0] == 0
     _assert_same_files(a, b)
+
+
+def test_monitor_macro_f1_keeps_the_epoch_of_the_best_mean_f1(tmp_path, capsys):
+    """--monitor macro-f1: each epoch's line shows the validation macro F1, the epoch kept is the one of
+    the best (then the lowest loss), and bptt evaluate finds that figure in the model kept."""
+    import json
+    import re
+    r = np.random.default_rng(6)
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    for path, n in ((tr, 400), (va, 80)):  # a rare label: 'r' after 'b' (about 1 token in 8)
+        lines = []
+        for _ in range(n):
+            toks = list(r.choice(["a", "b", "c"], size=int(r.integers(3, 9)), p=[0.6, 0.15, 0.25]))
+            lines.append(" ".join(toks) + "\t" + " ".join("r" if k and toks[k - 1] == "b" else "o"
+                                                          for k in range(len(toks))))
+        path.write_text("\n".join(lines) + "\n")
+    m = tmp_path / "m.bptt"
+    rc, out, e = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--monitor", "macro-f1", "--epochs", "6",
+                     "--hidden", "4", "--no-curriculum", "--stop-perfect", "0", "--out", str(m))
+    assert rc == 0, e
+    rows = [(int(ln.split()[1]), float(re.search(r"macro F1 ([0-9.]+)%", ln).group(1)),
+             float(re.search(r"valid loss ([0-9.]+)", ln).group(1)), ln.endswith("*"))
+            for ln in out.splitlines() if ln.startswith("epoch ")]
+    assert len(rows) == 6, out
+    best = max(rows, key=lambda row: (row[1], -row[2]))
+    assert [row[0] for row in rows if row[3]][-1] == best[0], out
+    rc, o, e = run(capsys, "evaluate", "--model", str(m), "--data", str(va), "--json")
+    assert rc == 0 and abs(100 * json.loads(o)["macro_f1"] - best[1]) < 0.006, (o, best)
+    reg = tmp_path / "reg.tsv"
+    reg.write_text("a b\t1.5\nb a\t-0.5\na a\t2\n")
+    rc, _, e = run(capsys, "train", "--data", str(reg), "--task", "regress", "--monitor", "macro-f1", "--out",
+                   str(tmp_path / "r.bptt"))
+    assert rc == 2 and "--monitor macro-f1 ranks the epochs of classify and tag models" in e, e
