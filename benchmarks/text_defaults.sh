@@ -26,10 +26,13 @@ run() {  # tag core corpus seed args...
   epochs=$(grep -c '^epoch' "$W/$tag.train")
   test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
   local kept=""
-  if [ "$TASK" = tag ]; then  # the kept model on the validation file: whole sequences / tokens
-    kept=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/valid.tsv" 2>&1 |
-      sed -n 's/.*accuracy \([0-9.]*\)%.*token accuracy \([0-9.]*\)%.*/ kept-valid \1 \2/p')
-    test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*token accuracy \([0-9.]*\)%.*/\1/p')
+  if [ "$TASK" = tag ]; then  # the kept model on the validation file: whole sequences / tokens / macro F1
+    kept=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/valid.tsv" --json | python -c \
+      'import json, sys; m = json.load(sys.stdin); print(" kept-valid %.2f %.2f %.2f" % tuple(100 * m[k] for k in ("accuracy", "token_accuracy", "macro_f1")))')
+    local tj
+    tj=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" --json)
+    test=$(echo "$tj" | python -c 'import json, sys; print("%.2f" % (100 * json.load(sys.stdin)["token_accuracy"]))')
+    kept="$kept test-f1 $(echo "$tj" | python -c 'import json, sys; print("%.2f" % (100 * json.load(sys.stdin)["macro_f1"]))')"
   fi
   echo "-- $tag: valid $best test $test epochs $epochs seconds $secs$kept" > "$W/$tag.res"
 }
@@ -51,8 +54,8 @@ for cfg in "$@"; do
   done
   for j in "${jobs[@]}"; do cat "$W/$name-${j%%:*}-s${j##*:}.res"; done
   cat "$W/$name-"*.res | awk -v n="$name" '{v += $4; t += $6; e += $8; s += $10; k++}
-    {if (NF >= 13) {ks += $12; kt += $13}}
+    {if (NF >= 13) {ks += $12; kt += $13; kf += $14; tf += $16}}
     END {printf "== %s: mean of %d runs: valid %.2f test %.2f epochs %.1f seconds %d in all", n, k, v / k, t / k, e / k, s
-         if (ks) printf "; kept models on validation: sequences %.2f tokens %.2f", ks / k, kt / k
+         if (ks) printf "; kept models on validation: sequences %.2f tokens %.2f macro F1 %.2f (test %.2f)", ks / k, kt / k, kf / k, tf / k
          printf "\n"}'
 done
