@@ -686,6 +686,11 @@ def cmd_train(args, out=print) -> int:
         if args.word_dropout:
             raise UserError("--word-dropout is for classify and tag data; a language model's inputs are its targets "
                             "(use --dropout)")
+        given = [o for o, v in (("--format", args.format), ("--text-col", args.text_col != "text"),
+                                ("--label-col", args.label_col != "label")) if v]
+        if given:
+            raise UserError(f"{', '.join(given)}: for files of sequences and their targets; a language model reads "
+                            f"plain text, every line of it")
         train_data, valid, vocab, labels, meta = _lm_data(args, out, init)
     else:
         if numbers:

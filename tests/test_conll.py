@@ -117,6 +117,9 @@ def test_bptt_train_finds_a_conll_file_and_trains_the_tsv_model(tmp_path, capsys
     assert rc == 0 and len(o.split()) == 3, o
     rc, _, e = run(capsys, "train", "--data", str(tr), "--tokenize", "words", "--out", str(tmp_path / "x.bptt"))
     assert rc == 2 and "is a CoNLL file, which gives its tokens one a line" in e, e
-    rc, out, e = run(capsys, "train", "--data", str(tr), "--format", "tsv", "--task", "lm", "--out",
-                     str(tmp_path / "l.bptt"), "--epochs", "1", "--quiet")
+    rc, out, e = run(capsys, "train", "--data", str(tr), "--task", "lm", "--out", str(tmp_path / "l.bptt"),
+                     "--epochs", "1", "--quiet")
     assert rc == 0 and "CoNLL" not in out, e  # told otherwise: read as it says
+    rc, _, e = run(capsys, "train", "--data", str(tr), "--task", "lm", "--format", "conll", "--out",
+                   str(tmp_path / "l2.bptt"))
+    assert rc == 2 and "--format: for files of sequences and their targets; a language model reads plain" in e, e
