@@ -21,18 +21,19 @@ run() {  # tag core corpus seed args...
   taskset -c "$core" env OPENBLAS_NUM_THREADS=1 BPTT_CPU_THREADS=1 bptt train --data "$B/$c/train.tsv" \
     --valid "$B/$c/valid.tsv" --task "$TASK" --seed "$seed" --out "$W/$tag.bptt" "$@" > "$W/$tag.train" 2>&1
   local secs=$((SECONDS - t0))
-  local best epochs test
+  local best epochs test test_f1
   best=$(grep '^epoch' "$W/$tag.train" | sed -n 's/.*acc \([0-9.]*\)%.*/\1/p' | sort -n | tail -1)
   epochs=$(grep -c '^epoch' "$W/$tag.train")
-  test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
   local kept=""
-  if [ "$TASK" = tag ]; then  # the kept model on the validation file: whole sequences / tokens / macro F1
-    kept=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/valid.tsv" --json | python -c \
-      'import json, sys; m = json.load(sys.stdin); print(" kept-valid %.2f %.2f %.2f" % tuple(100 * m[k] for k in ("accuracy", "token_accuracy", "macro_f1")))')
-    local tj
-    tj=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" --json)
-    test=$(echo "$tj" | python -c 'import json, sys; print("%.2f" % (100 * json.load(sys.stdin)["token_accuracy"]))')
-    kept="$kept test-f1 $(echo "$tj" | python -c 'import json, sys; print("%.2f" % (100 * json.load(sys.stdin)["macro_f1"]))')"
+  if [ "$TASK" = tag ]; then  # the kept model: validation whole sequences / tokens / macro F1, test tokens and macro F1
+    local pick='import json, sys; m = json.load(sys.stdin); print(" ".join("%.2f" % (100 * m[k]) for k in sys.argv[1:]))'
+    kept=" kept-valid $(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/valid.tsv" --json |
+      python -c "$pick" accuracy token_accuracy macro_f1)"
+    read -r test test_f1 < <(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" --json |
+      python -c "$pick" token_accuracy macro_f1)
+    kept="$kept test-f1 $test_f1"
+  else
+    test=$(bptt evaluate --model "$W/$tag.bptt" --data "$B/$c/test.tsv" 2>&1 | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
   fi
   echo "-- $tag: valid $best test $test epochs $epochs seconds $secs$kept" > "$W/$tag.res"
 }

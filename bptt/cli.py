@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying or tagging "
                         f"text (a word vocabulary) with --valid, else none")
-    t.add_argument("--monitor", choices=["accuracy", "token-accuracy", "macro-f1", "loss"], default=None,
+    t.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
                         "accuracy (whole sequences), token-accuracy (tags), macro-f1 (the mean F1 of the labels, "
                         "of sequences or a tagger's tokens: a rare label counts as much as a common one), each "
@@ -316,9 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _format(path, task, args, out=None, effective=False):
+def _format(path, task, args, out=None):
     """``--format``, or else the format ``path`` is read in: by its extension, or ``conll`` for a file of
-    tags that holds CoNLL sentences (``detect_format``; said with ``out`` when given, once a file)."""
+    tags that holds CoNLL sentences (``detect_format``; said with ``out`` when given, once a file); None
+    for a file whose task is not tags, read as its extension says."""
     if args.format or task not in (None, "tag"):
         return args.format
     seen = vars(args).setdefault("_formats", {})
@@ -330,8 +331,7 @@ def _format(path, task, args, out=None, effective=False):
         why = seen[path][1]
         if why and out is not None:
             out(f"reading {path} as {why}; --format tsv reads each line as a sequence")
-    fmt, why = seen[path]
-    return fmt if why or effective else None  # None: by the extension, as the readers decide it
+    return seen[path][0]
 
 
 def _read(path, task, args, **kw):
@@ -659,10 +659,11 @@ def cmd_train(args, out=print) -> int:
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
+    conll = data_format in ("conll", "conllu")
     if args.task is None:
-        try:
+        try:  # (fmt None: a file named neither .tsv nor .csv/.jsonl may be a language model's plain text)
             args.task, why, found_tokenizer = detect_task(
-                args.data, fmt=data_format, text_col=args.text_col, label_col=args.label_col,
+                args.data, fmt=data_format if conll else args.format, text_col=args.text_col, label_col=args.label_col,
                 tokenizer=None if args.tokenize == "auto" else args.tokenize)
         except DataError as e:
             raise UserError(str(e)) from None
@@ -696,14 +697,13 @@ def cmd_train(args, out=print) -> int:
         if numbers:
             args.tokenize = "space"
             out("reading each step as a number, or numbers joined by commas (--inputs numbers)")
-        conll = _format(args.data, args.task, args, effective=True) in ("conll", "conllu")
         if conll and args.tokenize not in ("auto", "space"):
             raise UserError(f"--tokenize {args.tokenize}: {args.data} is a CoNLL file, which gives its tokens one a "
                             f"line as they are (leave --tokenize out)")
         auto_tokenize = args.tokenize == "auto" and not numbers
         if auto_tokenize:
             try:
-                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=_format(args.data, args.task, args),
+                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=data_format,
                                                                     text_col=args.text_col, label_col=args.label_col)
             except DataError as e:
                 raise UserError(str(e)) from None
@@ -845,15 +845,14 @@ def cmd_train(args, out=print) -> int:
     if args.monitor == "macro-f1" and args.task not in ("classify", "tag"):
         raise UserError(f"--monitor macro-f1 ranks the epochs of classify and tag models by their labels' F1; "
                         f"this is {args.task} data, ranked by its loss")
-    if args.monitor is None:  # the default: tags of text rank their epochs by the accuracy of tokens
+    monitor = args.monitor.replace("-", "_") if args.monitor else None
+    if monitor is None:  # the default: tags of text rank their epochs by the accuracy of tokens
         m = saved.get("monitor") if saved else None
-        args.monitor = (m if m in MONITORS else TrainConfig.monitor) if args.resume else default_monitor(
+        monitor = (m if m in MONITORS else TrainConfig.monitor) if args.resume else default_monitor(
             args.task, text and not args.curriculum)
-        args.monitor = args.monitor.replace("_", "-")
-        if args.monitor != "accuracy" and args.valid is not None and not args.resume:
+        if monitor != "accuracy" and args.valid is not None and not args.resume:
             out("keeps the epoch of the best validation token accuracy (tags of text: whole sentences are seldom "
                 "all right, and their accuracy ranks epochs by chance); --monitor sets it")
-    monitor = args.monitor.replace("-", "_")
     if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
         # validation score stops improving
         args.patience = (saved.get("patience") if saved else
