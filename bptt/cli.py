@@ -1657,9 +1657,10 @@ def cmd_data_list(args, out=print) -> int:
     from .data.fetch import DATASETS, cache_root, dataset_dir, is_fetched
 
     out(f"cache: {cache_root()}  (set BPTT_DATA to move it)")
+    w = max(len(name) for name in DATASETS)
     for name, (kind, source, desc) in sorted(DATASETS.items()):
         where = dataset_dir(name) if is_fetched(name) else "not fetched"
-        out(f"{name:15} {kind:9} {source.spec:26} {where}\n{'':15} {desc}")
+        out(f"{name:{w}} {kind:9} {source.spec:26} {where}\n{'':{w}} {desc}")
     return 0
 
 

