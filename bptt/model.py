@@ -313,8 +313,10 @@ class Model:
         """
         c = self.config
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):  # a list of lists, a string, None
+            how = ("; sequences of different lengths: x, lengths = bptt.pad_sequences(seqs), then pass "
+                   "lengths=lengths (pads change no result)" if isinstance(x, (list, tuple)) else "")
             raise TypeError(f"x must be an array ({'[B, T] token ids' if c.vocab_size else '[B, T, D] floats'}), "
-                            f"got {type(x).__name__}; convert it with np.asarray")
+                            f"got {type(x).__name__}; convert it with np.asarray{how}")
         ctx = {"lengths": lengths, "mask": mask, "s_init": s_init, "check": check, "drop": drop}
         if check:
             self._check_finite_params()

@@ -199,8 +199,9 @@ def test_sigmoid_and_regression_targets_checked(loss, y, words):
 @pytest.mark.parametrize("x", [[[1, 2, 3]], "abc", None])
 def test_model_input_that_is_not_an_array_is_refused_by_name(rng, x):
     m = Model(ModelConfig(vocab_size=10, embed_dim=4, hidden_size=H, output_size=2), rng=rng)
-    with pytest.raises(TypeError, match=r"x must be an array \(\[B, T\] token ids\), got (list|str|NoneType)"):
+    with pytest.raises(TypeError, match=r"x must be an array \(\[B, T\] token ids\), got (list|str|NoneType)") as e:
         m.predict(x)
+    assert ("bptt.pad_sequences(seqs)" in str(e.value)) == isinstance(x, list)  # the way to batch ragged sequences
 
 
 @pytest.mark.parametrize("opt", ["SGD", "Adam"])
