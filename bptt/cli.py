@@ -84,7 +84,7 @@ def _add_data_opts(p):
                    help="how the sequence splits into tokens: on spaces, into characters, or words (lower-cased "
                         "words of any script, punctuation split off; english: the same, but only ASCII letters make "
                         "words, as before 'words' existed); auto: characters when no training sequence holds a "
-                        "space (0110, 3+4*2), words for classify data of more than 1000 distinct space-separated "
+                        "space (0110, 3+4*2), words for classify and regress data of more than 1000 distinct space-separated "
                         "tokens (text), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
     p.add_argument("--format", choices=list(FORMATS), default=None, help=FORMAT_HELP)
@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "better than every finished epoch)")
     t.add_argument("--patience", type=int, default=None,
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
-                        f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying or tagging "
-                        f"text (a word vocabulary) with --valid, else none")
+                        f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying, tagging or "
+                        f"regressing on text (a word vocabulary) with --valid, else none")
     t.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
                         "accuracy (whole sequences), token-accuracy (tags), macro-f1 (the mean F1 of the labels, "
@@ -709,7 +709,7 @@ def cmd_train(args, out=print) -> int:
                 raise UserError(str(e)) from None
         width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
         examples, skipped = _read(args.data, args.task, args, numbers=width)
-        if auto_tokenize and args.tokenize == "space" and args.task == "classify" and (
+        if auto_tokenize and args.tokenize == "space" and args.task in ("classify", "regress") and (
                 resumed is None or resumed.meta.get("tokenizer") != "space"):  # a resumed run reads as it did
             kinds = len({t for ex in examples for t in ex.tokens})
             if kinds > CURRICULUM_MAX_VOCAB:  # text: read as words (benchmarks/results/text-defaults.log)
@@ -859,10 +859,15 @@ def cmd_train(args, out=print) -> int:
                          default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
+                   "without a better validation loss (the default for text, which overfits within a few)"
+                   if args.task == "regress" else
                    "without a better validation loss" if monitor == "loss" else
                    f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, "
                    f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
+    if args.task == "regress" and args.max_time is None and not args.patience and not args.resume:
+        out("a regression has no accuracy to stop at: it runs all its epochs unless --max-time or --patience ends "
+            "it sooner (Ctrl-C stops it with the best model so far saved)")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
         out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
             f"short at a high rate; --lr-schedule cosine-time falls over the --max-time instead")
@@ -1037,9 +1042,6 @@ def _regress_targets(examples, init, args, out):
     out(f"targets standardised by their mean and sd in {args.data} ({shown}): the losses shown are mean squared "
         f"errors in units of sd^2 (1.0: no better than always answering the mean); evaluate and predict give numbers "
         f"in the data's units")
-    if args.max_time is None and not args.patience:
-        out("a regression has no accuracy to stop at: it runs all its epochs unless --max-time or --patience ends "
-            "it sooner (Ctrl-C stops it with the best model so far saved)")
     return labels, (mean, sd)
 
 

@@ -321,18 +321,19 @@ def test_classify_text_is_read_as_words_by_default(tmp_path, capsys):
     assert rc == 0 and "tokens separated by spaces" in o, e
 
 
-def test_a_text_run_interrupted_under_the_old_defaults_resumes_exactly_under_the_new(tmp_path, capsys):
+@pytest.mark.parametrize("task", ["classify", "regress"])
+def test_a_text_run_interrupted_under_the_old_defaults_resumes_exactly_under_the_new(tmp_path, capsys, task):
     """A classifier of text interrupted under the defaults of before 2026-12-02 (tokens separated by spaces,
-    the tutorial's cell, no dropout, no patience) and resumed without those options continues as it began:
-    the resume reads the data as the interrupted run did and keeps its settings, and ends where a run that
-    never stopped ends."""
+    the tutorial's cell, no dropout, no patience; for a regression of text, before 2026-12-02's afternoon)
+    and resumed without those options continues as it began: the resume reads the data as the interrupted
+    run did and keeps its settings, and ends where a run that never stopped ends."""
     import random
     r = random.Random(2)
     f = tmp_path / "t.tsv"
     f.write_text("".join(" ".join(f"W{r.randrange(900)}" + r.choice(["", ","]) for _ in range(r.randint(2, 6)))
-                         + f"\t{r.choice('ab')}\n" for _ in range(600)))
+                         + f"\t{r.choice('ab') if task == 'classify' else r.uniform(-4, 4):.3}\n" for _ in range(600)))
     old = ["--tokenize", "space", "--cell", "rnn", "--dropout", "0", "--patience", "0"]
-    common = ["train", "--data", str(f), "--valid", str(f), "--task", "classify", "--epochs", "3", "--hidden", "4",
+    common = ["train", "--data", str(f), "--valid", str(f), "--task", task, "--epochs", "3", "--hidden", "4",
               "--quiet"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     assert run(capsys, *common, *old, "--out", str(a))[0] == 0
@@ -343,6 +344,43 @@ def test_a_text_run_interrupted_under_the_old_defaults_resumes_exactly_under_the
     assert cb.meta["tokenizer"] == "space" and cb.model.config.cell == "rnn"
     for k in ca.model.params:
         np.testing.assert_array_equal(ca.model.params[k], cb.model.params[k])
+
+
+def test_a_regression_of_text_takes_the_defaults_for_text(tmp_path, capsys):
+    """--task regress on text (more than 1000 distinct space-separated tokens) reads words and trains the
+    LSTM with dropout 0.5 at 0.003, stopping 10 epochs after its best validation loss
+    (benchmarks/results/text-regress-defaults.log), each said on a line with the option that sets it;
+    sequences of symbols keep the regression's defaults (the LSTM, no dropout, all the epochs), and
+    --patience 0 brings back the note that a regression runs all its epochs."""
+    import random
+    r = random.Random(3)
+    f = tmp_path / "t.tsv"
+    rows = []
+    for _ in range(400):
+        toks = [f"W{r.randrange(700)}" + r.choice(["", ",", "."]) for _ in range(r.randint(2, 7))]
+        rows.append(" ".join(toks) + f"\t{sum(int(t.strip(',.')[1:]) % 3 for t in toks) / 4:.4}\n")
+    f.write_text("".join(rows))
+    m = tmp_path / "m.bptt"
+    common = ["train", "--data", str(f), "--valid", str(f), "--task", "regress", "--hidden", "4", "--quiet"]
+    rc, o, e = run(capsys, *common, "--max-steps", "2", "--out", str(m))
+    assert rc == 0, e
+    assert "reading words, lower-cased" in o and "cell lstm (regress data of text" in o, o
+    assert "learning rate 0.003 (the LSTM on text)" in o and "dropout 0.5 (regress data of text" in o, o
+    assert "stops after 10 epochs without a better validation loss" in o and "no accuracy to stop at" not in o, o
+    ck = checkpoint.load(str(m))
+    assert ck.meta["tokenizer"] == "words" and ck.model.config.cell == "lstm" and ck.model.config.hidden_size == 4
+    saved = checkpoint.load(str(m) + ".last").meta["train_config"]
+    assert saved["dropout"] == 0.5 and saved["patience"] == 10 and saved["lr"] == 0.003, saved
+    rc, o, e = run(capsys, *common, "--max-steps", "2", "--patience", "0", "--out", str(tmp_path / "p.bptt"))
+    assert rc == 0 and "no accuracy to stop at" in o and "stops after" not in o, e
+    g = tmp_path / "sym.tsv"  # symbols: the regression's own defaults
+    g.write_text("".join(f"{''.join(r.choice('ab') for _ in range(r.randint(1, 8)))}\t{r.random():.3}\n"
+                         for _ in range(60)))
+    rc, o, e = run(capsys, "train", "--data", str(g), "--valid", str(g), "--task", "regress", "--hidden", "4",
+                   "--max-steps", "2", "--out", str(tmp_path / "g.bptt"))
+    assert rc == 0 and "every character as a token" in o and "no accuracy to stop at" in o, e
+    assert "dropout" not in o and "stops after" not in o, o
+    assert checkpoint.load(str(tmp_path / "g.bptt.last")).meta["train_config"]["dropout"] == 0
 
 
 def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
@@ -853,6 +891,13 @@ def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypat
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=50), log=log.append,
           progress=False)
     assert not any("validation accuracy has not passed" in line for line in log)  # --patience given: no hint
+    # at 100% (a run that waits for its validation loss to reach --perfect-loss) the hint says that
+    tr, V, Lb = _data("parity", (1, 2), 100, 1)
+    log = []
+    train(_model(V, Lb), tr, tr, TrainConfig(lr=0.05, epochs=40, perfect_loss=1e-30), log=log.append, progress=False)
+    hints = [line for line in log if "validation accuracy has" in line]
+    assert len(hints) == 1 and "has been 100% since epoch" in hints[0] and "above the 1e-30 that the stop at 100% " \
+        "waits for (--perfect-loss)" in hints[0], log
 
 
 def test_plateau_stops_a_run_whose_validation_accuracy_stalls_while_its_loss_creeps_down():
