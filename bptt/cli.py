@@ -865,7 +865,10 @@ def cmd_train(args, out=print) -> int:
                    f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, "
                    f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
-    if args.task == "regress" and args.max_time is None and not args.patience and not args.resume:
+    text_no_valid = (args.task in ("classify", "tag", "regress") and args.valid is None and not args.curriculum and text
+                     and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience))
+    if (args.task == "regress" and args.max_time is None and not args.patience and not args.resume
+            and not text_no_valid):  # text without --valid: the note below says more
         out("a regression has no accuracy to stop at: it runs all its epochs unless --max-time or --patience ends "
             "it sooner (Ctrl-C stops it with the best model so far saved)")
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
@@ -875,8 +878,7 @@ def cmd_train(args, out=print) -> int:
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
-    elif (args.task in ("classify", "tag") and args.valid is None and not args.curriculum and text
-          and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience)):
+    elif text_no_valid:
         out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
             f"--valid it keeps the model that validates best and stops {TEXT_PATIENCE} epochs after it")
     if args.dropout is None:  # the default: dropout for text, which overfits (TEXT_DROPOUT)

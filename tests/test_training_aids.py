@@ -346,7 +346,7 @@ def test_a_text_run_interrupted_under_the_old_defaults_resumes_exactly_under_the
         np.testing.assert_array_equal(ca.model.params[k], cb.model.params[k])
 
 
-def test_a_regression_of_text_takes_the_defaults_for_text(tmp_path, capsys):
+def test_a_regression_of_text_takes_the_defaults_for_text(tmp_path, capsys, monkeypatch):
     """--task regress on text (more than 1000 distinct space-separated tokens) reads words and trains the
     LSTM with dropout 0.5 at 0.003, stopping 10 epochs after its best validation loss
     (benchmarks/results/text-regress-defaults.log), each said on a line with the option that sets it;
@@ -381,6 +381,14 @@ def test_a_regression_of_text_takes_the_defaults_for_text(tmp_path, capsys):
     assert rc == 0 and "every character as a token" in o and "no accuracy to stop at" in o, e
     assert "dropout" not in o and "stops after" not in o, o
     assert checkpoint.load(str(tmp_path / "g.bptt.last")).meta["train_config"]["dropout"] == 0
+    import bptt.cli as cli_mod  # no --valid and no end: the note for text, not the regression's (stopped at once)
+
+    def no_training(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_mod, "train", no_training)
+    rc, o, e = run(capsys, "train", "--data", str(f), "--task", "regress", "--out", str(tmp_path / "n.bptt"))
+    assert "no --valid data: trains all 200 epochs (--epochs), and text overfits" in o, o
+    assert "no accuracy to stop at" not in o, o
 
 
 def test_resume_with_curriculum_and_warmup_is_exact(tmp_path, capsys):
