@@ -23,7 +23,8 @@ from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum)
+                    default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
+                    balanced_class_weights, CLASS_WEIGHTS)
 
 
 class UserError(Exception):
@@ -218,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying, tagging or "
                         f"regressing on text (a word vocabulary) with --valid, else none")
+    t.add_argument("--class-weights", choices=list(CLASS_WEIGHTS), default=None,
+                   help="weigh each training label's loss by how rare it is in the training file (for a tagger, "
+                        "among its tokens): balanced, (N / (K n_c)), every label weighing as much in all as any "
+                        "other (scikit-learn's 'balanced'), or sqrt, its square root; scaled to a mean of 1 over the "
+                        "training targets. For rare labels, with --monitor macro-f1 (see bptt evaluate --per-class). "
+                        "Default: none; --resume keeps the interrupted run's")
     t.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
                         "accuracy (whole sequences), token-accuracy (tags), macro-f1 (the mean F1 of the labels, "
@@ -680,6 +687,9 @@ def cmd_train(args, out=print) -> int:
     numbers = args.inputs == "numbers"
     if numbers:
         _numbers_options(args)
+    if args.class_weights and args.task not in ("classify", "tag"):
+        raise UserError(f"--class-weights {args.class_weights}: weighs the labels of classify and tag data; this is "
+                        f"{args.task} data")
     if args.task == "lm":
         if args.bidirectional:
             raise UserError("--bidirectional is for classify and tag models: a language model predicts each token "
@@ -888,8 +898,19 @@ def cmd_train(args, out=print) -> int:
         if args.dropout and not args.resume:
             out(f"dropout {args.dropout:g} ({args.task} data of text: it overfits within a few epochs, and with "
                 f"dropout it validated better); --dropout 0 turns it off")
+    class_weights = None
+    if args.class_weights is None and saved.get("class_weights") is not None:  # --resume keeps the run's
+        class_weights = tuple(saved["class_weights"])
+    elif args.class_weights:
+        class_weights = balanced_class_weights(train_data, max(len(labels), 2), CLASS_WEIGHTS[args.class_weights])
+        if not args.resume:
+            order = np.argsort(class_weights)[::-1]
+            shown = ", ".join(f"{labels.names[i]!r} {class_weights[i]:.3g}" for i in order[:6] if i < len(labels))
+            out(f"class weights ({args.class_weights}, from the training {'tokens' if args.task == 'tag' else 'labels'})"
+                f": {shown}{', ...' if len(order) > 6 else ''}")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
-                               patience=args.patience, dropout=args.dropout, monitor=monitor)
+                               patience=args.patience, dropout=args.dropout, monitor=monitor,
+                               class_weights=class_weights)
     if init is not None:
         cfg = init.model.config  # the layers of --init (_init_model refused options that disagree with them)
     else:

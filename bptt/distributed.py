@@ -249,7 +249,7 @@ class Sharded(_OnRanks):
     def shard(self, rows: int) -> tuple[int, int]:
         return shard_range(rows, self.comm.rank, self.comm.size)
 
-    def train_step(self, model, desc, carry=None, frozen=(), dropout=0.0, rng=None):
+    def train_step(self, model, desc, carry=None, frozen=(), dropout=0.0, rng=None, **weighted):
         rows = self.data.batch_rows(desc)
         lo, hi = self.shard(rows)
         per_token = model.config.head == "many_to_many"  # what the loss is a mean over: tokens or sequences
@@ -258,7 +258,7 @@ class Sharded(_OnRanks):
         dt = np.dtype(model.config.dtype)
         if hi > lo:
             loss, grads, c, n_seq, n_tok = self.data.train_step(model, desc, carry, frozen=frozen, dropout=dropout,
-                                                                rng=rng, shard=(lo, hi))
+                                                                rng=rng, shard=(lo, hi), **weighted)
             count = n_tok if per_token else n_seq
         else:  # fewer rows than ranks: this rank adds nothing (but still takes part in the allreduce)
             loss, grads, c, n_seq, n_tok, count = 0.0, {}, None, 0, 0, 0

@@ -45,12 +45,18 @@ def _targets_in(targets, mask, what: str, lo: float, hi: float):
         raise ValueError(f"targets must be {where} ({what}), got {host[bad][0].item()!r}")
 
 
-def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
+def softmax_cross_entropy(logits, targets, mask=None, check: bool = True, class_weights=None):
     """``f_o`` = softmax; targets are class ids of shape ``logits.shape[:-1]``.
 
     ``check`` validates the class ids (on the host when ``targets`` is a NumPy
     array; on a device it costs a round-trip, which a training loop whose data
     were validated once can skip with ``check=False``).
+
+    ``class_weights`` ``[C]`` (optional, finite, >= 0): each counted position's loss is multiplied by
+    the weight of its target class, and the sum is still divided by the number of counted positions
+    (as Keras's ``class_weight``; ``torch.nn.CrossEntropyLoss(weight=...)`` divides by the sum of the
+    weights instead), so that a batch's mean is a sum over its positions that shards of a batch add
+    up exactly, and weights whose mean over the training positions is 1 keep the loss's scale.
     """
     xp = namespace(logits)
     _checks.array_like("logits", logits)
@@ -61,6 +67,15 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     if tuple(targets.shape) != lead:
         raise ValueError(f"targets must have shape {list(lead)} (logits {tuple(logits.shape)}), got {tuple(targets.shape)}")
     w, n = _weights(xp, mask, lead, logits.dtype, check)
+    if class_weights is not None:
+        _checks.array_like("class_weights", class_weights)
+        if tuple(class_weights.shape) != (C,):
+            raise ValueError(f"class_weights must have shape [{C}] (one weight per class), got "
+                             f"{tuple(class_weights.shape)}")
+        if check:
+            host_w = np.asarray(to_numpy(class_weights), dtype=np.float64)
+            if not (np.all(np.isfinite(host_w)) and np.all(host_w >= 0)):
+                raise ValueError(f"class_weights must be finite and >= 0, got {host_w.tolist()}")
     if check:
         host_t = to_numpy(targets)
         if not (np.issubdtype(host_t.dtype, np.integer) or np.issubdtype(host_t.dtype, np.bool_)):
@@ -82,6 +97,9 @@ def softmax_cross_entropy(logits, targets, mask=None, check: bool = True):
     logp = z - logsumexp  # log softmax
     onehot = xp.astype(t[..., None] == xp.arange(C)[None, ...], logits.dtype)
     nll = -xp.sum(logp * onehot, axis=-1)  # [...]
+    if class_weights is not None:  # each position weighted by its target's class (pads: masked out below)
+        cw = xp.sum(onehot * xp.astype(xp.asarray(class_weights), logits.dtype), axis=-1)  # [...]
+        w = cw if w is None else w * cw
     if w is not None:
         nll = nll * w
     loss = xp.sum(nll) / n

@@ -399,7 +399,8 @@ class Model:
 
     @_on_cores
     def loss_and_grads(self, batch: Batch, *, step_norms: bool = False, check: bool = True, s_init=None,
-                       return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None, drop_masks=None):
+                       return_state: bool = False, frozen=(), dropout: float = 0.0, rng=None, drop_masks=None,
+                       class_weights=None):
         """Mean loss over the batch and the gradient of every parameter (keyed like ``params``).
 
         The loss is a 0-d array on the parameters' device (no host round-trip).
@@ -416,10 +417,16 @@ class Model:
         of the thinned network.  ``drop_masks`` gives the masks instead (as :meth:`dropout_masks`
         returns them, for the rows as given): a shard of a larger batch uses the rows of that
         batch's masks (bptt.distributed).
+        ``class_weights`` ``[C]`` (a softmax output): each position's loss times its target class's
+        weight, still divided by the count of positions (``bptt.losses.softmax_cross_entropy``).
         """
         c = self.config
         if not isinstance(batch, Batch):
             raise TypeError(f"batch must be a bptt.Batch (x, y, lengths or mask), got {type(batch).__name__}")
+        if class_weights is not None:
+            if c.loss != "softmax":
+                raise ValueError(f"class_weights are for a softmax output (class ids); this model's loss is {c.loss!r}")
+            class_weights = namespace(self._w).asarray(class_weights, dtype=self._w.dtype)
         frozen = (frozen,) if isinstance(frozen, str) else frozen  # one name, not its letters
         if check:
             self.check_frozen(frozen)
@@ -432,7 +439,10 @@ class Model:
         logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
         T = caches["T"]
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
-        loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
+        if class_weights is None:
+            loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
+        else:  # the loss of each position times its target class's weight
+            loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check, class_weights=class_weights)
         # BPTT through the layers, last first; a layer below which nothing is trained sends nothing back
         trained = [any(k not in frozen for k in layer.param_shapes()) for layer in self.layers]
         grads, dy, norms = {}, dlogits, []

@@ -318,6 +318,8 @@ class TrainConfig:
     # (whole sequences) then the loss, "token_accuracy" (tags) then the loss, "macro_f1" (the mean of the
     # classes' F1, of sequences or of a tagger's tokens: rare classes count as much as common ones) then
     # the loss, or "loss"
+    class_weights: tuple | None = None  # a weight per class of a softmax output: each training position's loss
+    # times its target class's weight (rare classes weighted up; bptt.train.balanced_class_weights); None: all 1
 
     def __post_init__(self):
         _checks.plain_numbers(self, ("batch_size", "epochs", "max_steps", "patience", "plateau", "seed", "warmup",
@@ -368,8 +370,40 @@ class TrainConfig:
             raise ValueError(f"max_time must be > 0 seconds, got {self.max_time!r}")
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor={self.monitor!r} is not known; choose one of {list(MONITORS)}")
+        if self.class_weights is not None:
+            cw = self.class_weights
+            if isinstance(cw, (str, bytes, dict)) or not hasattr(cw, "__iter__"):
+                raise ValueError(f"class_weights must be a sequence of numbers, one per class, got {cw!r}")
+            cw = tuple(cw)
+            if not cw or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                                 and v >= 0 for v in cw) or not any(v > 0 for v in cw):
+                raise ValueError(f"class_weights must be finite numbers >= 0, one per class, not all 0; got {cw!r}")
+            object.__setattr__(self, "class_weights", tuple(float(v) for v in cw))
         if self.lr_schedule == "cosine-time" and self.max_time is None:
             raise ValueError("lr_schedule='cosine-time' falls over max_time, which is not set (--max-time SECONDS)")
+
+
+CLASS_WEIGHTS = {"balanced": 1.0, "sqrt": 0.5}  # the command line's --class-weights: the power of balanced's
+
+
+def balanced_class_weights(data, n_classes: int, power: float = 1.0) -> tuple:
+    """Class weights from the training targets (class ids of a SeqData; a tagger's tokens count each):
+    ``(N / (K * n_c)) ** power`` for a class seen ``n_c`` times of ``N`` (K classes seen), scaled so
+    that their mean over the training positions is 1 (the loss keeps its scale).  ``power`` 1 is
+    scikit-learn's "balanced" (each class weighs as much in all as any other), 0.5 its square root
+    (halfway, on a log scale, to no weights).  A class never seen gets the largest weight of the others."""
+    if not (isinstance(power, numbers.Real) and 0 < power <= 1):
+        raise ValueError(f"power must be in (0, 1], got {power!r}")
+    ids = np.concatenate([np.asarray(t, dtype=np.int64).reshape(-1) for t in data.targets])
+    counts = np.bincount(ids, minlength=n_classes).astype(np.float64)
+    if counts.size != n_classes:
+        raise ValueError(f"the targets hold class ids up to {counts.size - 1}; the model has {n_classes} classes")
+    seen = counts > 0
+    w = np.zeros(n_classes)
+    w[seen] = (ids.size / (seen.sum() * counts[seen])) ** power
+    w *= ids.size / float(np.sum(w * counts))  # the mean weight over the training positions: 1
+    w[~seen] = w[seen].max()
+    return tuple(float(v) for v in w)
 
 
 @dataclass
@@ -496,12 +530,14 @@ class SeqData:
         """How many sequences the minibatch ``desc`` holds."""
         return len(desc[0])
 
-    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None, shard=None):
+    def train_step(self, model: Model, desc, carry=None, frozen=(), dropout=0.0, rng=None, shard=None,
+                   class_weights=None):
         """Loss and gradients of one minibatch: ``(loss, grads, carry, n_sequences, n_tokens)``.
 
         ``shard=(lo, hi)``: only the rows ``lo..hi-1`` of the minibatch, with the word and unit
         dropout drawn for the whole minibatch (so that the shards of N processes together draw
-        what one process draws); the loss and gradients are the shard's mean."""
+        what one process draws); the loss and gradients are the shard's mean.  ``class_weights``:
+        see :meth:`Model.loss_and_grads`."""
         idx, key, p = desc
         b = self.batch(idx, model)  # ids, lengths and targets were checked once (check)
         if p > 0:  # word dropout: each real token is read as <unk> (id 1) with probability p
@@ -509,12 +545,14 @@ class SeqData:
             drop = (np.random.default_rng(key).random(b.x.shape) < p) & (np.arange(T)[None, :] < b.lengths[:, None])
             b.x = np.where(drop, 1, b.x)
         if shard is None:
-            loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, dropout=dropout, rng=rng)
+            loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, dropout=dropout, rng=rng,
+                                               class_weights=class_weights)
             return loss, grads, None, len(idx), int(b.lengths.sum())
         lo, hi = shard
         masks = shard_masks(model.dropout_masks(b, dropout, rng), lo, hi) if dropout else None
         b = Batch(x=b.x[lo:hi], y=b.y[lo:hi], lengths=b.lengths[lo:hi])
-        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, drop_masks=masks)
+        loss, grads = model.loss_and_grads(b, check=False, frozen=frozen, drop_masks=masks,
+                                           class_weights=class_weights)
         return loss, grads, None, hi - lo, int(b.lengths.sum())
 
     def evaluate(self, model: Model) -> dict:
@@ -897,6 +935,15 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     if cfg.monitor == "macro_f1" and model.config.loss != "softmax":
         raise ValueError(f"monitor='macro_f1' ranks by the F1 of the classes of a softmax output; this model's "
                          f"loss is {model.config.loss!r}: use 'accuracy' or 'loss'")
+    if cfg.class_weights is not None:
+        if model.config.loss != "softmax":
+            raise ValueError(f"class_weights weight the classes of a softmax output; this model's loss is "
+                             f"{model.config.loss!r}")
+        if getattr(train_data, "task", None) not in ("classify", "tag"):
+            raise ValueError("class_weights are for classify and tag data, not a language model's text")
+        if len(cfg.class_weights) != model.config.output_size:
+            raise ValueError(f"class_weights has {len(cfg.class_weights)} weights; the model has "
+                             f"{model.config.output_size} classes")
     caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
     chance = (chance_accuracy(valid_data, model.config.loss, model.config.output_size)
               if valid_data is not None else None)
@@ -929,8 +976,9 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             raise ValueError(f"--resume: {last_path!r} has no usable training config")
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
                     "lr_schedule", "warmup", "curriculum", "epochs", "lr_decay", "patience", "frozen", "stop_perfect",
-                    "perfect_loss", "plateau", "monitor"):
-            now = list(getattr(cfg, key)) if key == "frozen" else getattr(cfg, key)
+                    "perfect_loss", "plateau", "monitor", "class_weights"):
+            now = getattr(cfg, key)
+            now = list(now) if key in ("frozen", "class_weights") and now is not None else now
             if key in saved_cfg and saved_cfg[key] != now:
                 raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
                                  f"resume with the same settings")
@@ -978,7 +1026,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     def train_step(desc, c):
         # dropout masks from a generator keyed on (seed, epoch, batch): a resumed run draws the same ones
         rng = np.random.default_rng([cfg.seed, state["epoch"], state["batch"], 0x6D61736B]) if cfg.dropout else None
-        return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng)
+        weighted = {} if cfg.class_weights is None else {"class_weights": cfg.class_weights}
+        return train_data.train_step(model, desc, c, frozen=cfg.frozen, dropout=cfg.dropout, rng=rng, **weighted)
 
     if resume and state["batch"] == 0 and (stop_reason := _finished(cfg, state, caps[-1])):
         # killed after its last epoch was saved (while writing the metrics, say): nothing left to train
