@@ -313,7 +313,8 @@ class TrainConfig:
     curriculum: bool = False  # admit training lengths from the shortest up as the training accuracy saturates
     stop_perfect: int = 3  # stop after this many epochs in a row at 100% validation accuracy (0: never) ...
     perfect_loss: float = 1e-4  # ... each with a validation loss at most this (a margin that carries to long inputs)
-    chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never)
+    chance_epochs: int = 3  # flag validation accuracy at chance level from this epoch on (0: never; never under
+    # class_weights, which trade the most common label's accuracy for the others')
     monitor: str = "accuracy"  # what ranks epochs on validation (the model kept, patience, restarts): "accuracy"
     # (whole sequences) then the loss, "token_accuracy" (tags) then the loss, "macro_f1" (the mean of the
     # classes' F1, of sequences or of a tagger's tokens: rare classes count as much as common ones) then
@@ -1152,8 +1153,9 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             # under a curriculum, only once every length is admitted: a model trained on the short sequences
             # alone is expected to be at chance on the validation file's long ones
             final_stage = cap is None or state["stage"] == len(caps) - 1
+            # not under class weights, which trade the most common label's accuracy for the others' on purpose
             flag = (chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs and final_stage
-                    and at_chance(vm, chance))
+                    and cfg.class_weights is None and at_chance(vm, chance))
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
             log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)

@@ -135,6 +135,7 @@ def test_class_weights_on_the_command_line(tmp_path, capsys):
     rc, o, e = run(capsys, *common, "--class-weights", "balanced", "--out", str(a))
     assert rc == 0, e
     assert "class weights (balanced, from the training tokens): 'rare' " in o, o
+    assert "at chance level" not in o, o  # weights trade the common label's accuracy for the rare one's
     saved = checkpoint.load(str(a) + ".last").meta["train_config"]["class_weights"]
     n_rare = sum(t == "rare" for line in tr.read_text().splitlines() for t in line.split("\t")[1].split())
     n = sum(len(line.split("\t")[1].split()) for line in tr.read_text().splitlines())
@@ -155,3 +156,18 @@ def test_class_weights_on_the_command_line(tmp_path, capsys):
     rc, _, e = run(capsys, "train", "--data", str(tr), "--task", "regress", "--class-weights", "balanced", "--out",
                    str(tmp_path / "r.bptt"))
     assert rc == 2 and "--class-weights balanced: weighs the labels of classify and tag data" in e, e
+
+
+def test_no_chance_flag_under_class_weights():
+    """The chance flag compares with the most common label's accuracy, which class weights trade away on
+    purpose: a model whose common class weighs 0 answers the rare one everywhere, unflagged."""
+    m = Model(ModelConfig(vocab_size=6, embed_dim=2, hidden_size=3, output_size=2), rng=0)
+    r = np.random.default_rng(0)
+    xs = [r.integers(2, 6, int(r.integers(1, 5))) for _ in range(200)]
+    ys = [int(i % 20 == 0) for i in range(200)]  # 95% class 0
+    data = SeqData(xs, ys, "classify")
+    for weights in (None, (0.0, 1.0)):  # unweighted it learns the common class: flagged; weighted, not
+        log = []
+        train(m, data, data, TrainConfig(epochs=4, lr=0.05, class_weights=weights, chance_epochs=1),
+              log=log.append, progress=False)
+        assert any("at chance level" in line for line in log) == (weights is None), log
