@@ -902,7 +902,11 @@ def cmd_train(args, out=print) -> int:
                 f"dropout it validated better); --dropout 0 turns it off")
     class_weights = None
     if args.class_weights is None and saved.get("class_weights") is not None:  # --resume keeps the run's
-        class_weights = tuple(saved["class_weights"])
+        try:
+            class_weights = TrainConfig(class_weights=saved["class_weights"]).class_weights
+        except (TypeError, ValueError):
+            raise UserError(f"--resume: the interrupted run's class weights are damaged ({saved['class_weights']!r}); "
+                            f"start afresh without --resume") from None
     elif args.class_weights:
         class_weights = balanced_class_weights(train_data, max(len(labels), 2), CLASS_WEIGHTS[args.class_weights])
         if not args.resume:

@@ -171,3 +171,19 @@ def test_no_chance_flag_under_class_weights():
         train(m, data, data, TrainConfig(epochs=4, lr=0.05, class_weights=weights, chance_epochs=1),
               log=log.append, progress=False)
         assert any("at chance level" in line for line in log) == (weights is None), log
+
+
+@pytest.mark.parametrize("damaged", [5, ["a", 1.0], [-1.0, 1.0]])
+def test_a_resume_whose_saved_class_weights_are_damaged_is_refused_by_name(tmp_path, capsys, damaged):
+    from bptt import checkpoint
+    tr = tmp_path / "tr.tsv"
+    _tag_file(tr, 60, 0)
+    common = ["train", "--data", str(tr), "--task", "tag", "--hidden", "4", "--epochs", "3", "--quiet",
+              "--out", str(tmp_path / "m.bptt")]
+    assert run(capsys, *common, "--class-weights", "sqrt", "--max-steps", "2")[0] == 0
+    last = str(tmp_path / "m.bptt.last")
+    ck = checkpoint.load(last)
+    ck.meta["train_config"]["class_weights"] = damaged
+    checkpoint.save(last, ck.model, meta=ck.meta, opt_state=ck.opt_state)
+    rc, _, e = run(capsys, *common, "--resume")
+    assert rc == 2 and "class weights are damaged" in e, e
