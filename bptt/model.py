@@ -439,10 +439,8 @@ class Model:
         logits, caches = self.forward(batch.x, batch.lengths, batch.mask, s_init=s_init, check=check, drop=drop)
         T = caches["T"]
         m = self.loss_mask(batch, T) if c.head == "many_to_many" else None
-        if class_weights is None:
-            loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check)
-        else:  # the loss of each position times its target class's weight
-            loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check, class_weights=class_weights)
+        weighted = {} if class_weights is None else {"class_weights": class_weights}  # a softmax's only
+        loss, dlogits = LOSSES[c.loss](logits, batch.y, m, check=check, **weighted)
         # BPTT through the layers, last first; a layer below which nothing is trained sends nothing back
         trained = [any(k not in frozen for k in layer.param_shapes()) for layer in self.layers]
         grads, dy, norms = {}, dlogits, []

@@ -1168,16 +1168,12 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             since = _since_best_accuracy(state["history"], rec) if final_stage else None
             if (since is not None and since[0] == PLATEAU_HINT_EPOCHS and not cfg.patience
                     and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
-                saved_in = f"the best model is saved{' in ' + out if out else ''}"
-                if since[1] == 1.0 and cfg.stop_perfect and vm is not None:  # 100%, waiting on its loss to stop
-                    log(f"  validation accuracy has been 100% since epoch {since[2]}, {PLATEAU_HINT_EPOCHS} epochs, "
-                        f"with a loss of {vm['loss']:.3g}, above the {cfg.perfect_loss:g} that the stop at 100% "
-                        f"waits for (--perfect-loss); {saved_in}: Ctrl-C stops the run there, --plateau N stops "
-                        f"such runs by itself")
-                else:
-                    log(f"  validation accuracy has not passed {since[1]:.2%} (epoch {since[2]}) for "
-                        f"{PLATEAU_HINT_EPOCHS} epochs; {saved_in}: Ctrl-C stops the run there, --plateau N "
-                        f"stops such runs by itself")
+                stalled = (f"has been 100% since epoch {since[2]}, {PLATEAU_HINT_EPOCHS} epochs, with a loss of "
+                           f"{vm['loss']:.3g}, above the {cfg.perfect_loss:g} that the stop at 100% waits for "
+                           f"(--perfect-loss)" if since[1] == 1.0 and cfg.stop_perfect and vm is not None else
+                           f"has not passed {since[1]:.2%} (epoch {since[2]}) for {PLATEAU_HINT_EPOCHS} epochs")
+                log(f"  validation accuracy {stalled}; the best model is saved{' in ' + out if out else ''}: Ctrl-C "
+                    f"stops the run there, --plateau N stops such runs by itself")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
             if model.config.loss == "mse":  # a regression has no accuracy, and a stop on its loss alone cost

@@ -9,23 +9,10 @@ import pytest
 from bptt import Batch, Model, ModelConfig
 from bptt.losses import softmax_cross_entropy
 from bptt.train import SeqData, TrainConfig, balanced_class_weights, train
-from conftest import run
+from conftest import central_diff, run
 
 C = 4
 W = np.array([0.5, 3.0, 1.0, 0.0])  # one class weighted 0: its positions teach nothing
-
-
-def _fd(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        hi = f()
-        x[i] = old - eps
-        lo = f()
-        x[i] = old
-        g[i] = (hi - lo) / (2 * eps)
-    return g
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -36,7 +23,7 @@ def test_weighted_loss_gradient_equals_central_differences_and_torch(masked):
     t = rng.integers(0, C, (3, 5))
     mask = (np.arange(5)[None, :] < np.array([5, 2, 4])[:, None]) if masked else None
     loss, d = softmax_cross_entropy(logits, t, mask, class_weights=W)
-    g = _fd(lambda: float(softmax_cross_entropy(logits, t, mask, class_weights=W)[0]), logits)
+    g = central_diff(lambda: softmax_cross_entropy(logits, t, mask, class_weights=W)[0], {"logits": logits})["logits"]
     np.testing.assert_allclose(d, g, rtol=1e-6, atol=1e-9)
     # torch: the weighted per-position losses (reduction="none"), summed over the counted positions / their count
     tl = torch.tensor(logits, requires_grad=True)
@@ -64,7 +51,7 @@ def test_a_model_trained_with_class_weights_has_exact_gradients_that_pads_do_not
     b = Batch(x=x, y=y, lengths=L)
     loss, grads = m.loss_and_grads(b, class_weights=W)
     for k in ("W_o", "b_o", "E"):
-        g = _fd(lambda: float(m.loss_and_grads(b, class_weights=W)[0]), m.params[k])
+        g = central_diff(lambda: m.loss_and_grads(b, class_weights=W)[0], {k: m.params[k]})[k]
         np.testing.assert_allclose(grads[k], g, rtol=1e-6, atol=1e-9, err_msg=k)
     # padded to the longest + 17: the same loss and gradients
     x17 = np.pad(x, ((0, 0), (0, 17)))
