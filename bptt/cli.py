@@ -127,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
-                        "the tutorial's cell missed, for classifying or tagging text without --pretrained and for "
-                        "language models, where it validated better, and for every task on --inputs numbers; rnn "
-                        "for tags of symbols, regress data of text and text with word vectors; the first line of "
+                        "the tutorial's cell missed, for classifying, tagging or regressing on text without "
+                        "--pretrained and for language models, where it validated better, and for every task on "
+                        "--inputs numbers; rnn for tags of symbols and text with word vectors; the first line of "
                         "the run says which)")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each training token as <unk> with this probability (regularises classify/tag)")
     t.add_argument("--dropout", type=float, default=None,
                    help=f"drop units of the RNN's input and output (not the recurrence) with this probability "
-                        f"(default: {TEXT_DROPOUT} for classifying or tagging text without --pretrained, else 0)")
+                        f"(default: {TEXT_DROPOUT} for classifying, tagging or regressing on text without --pretrained, "
+                        f"else 0)")
     g = t.add_argument_group("language models (--task lm)")
     # None until the task is known: refused for classify and tag data, the defaults of _LM_DEFAULTS for lm
     g.add_argument("--level", choices=["char", "word"], help="tokens are characters or words (default: char)")
@@ -171,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=None,
                    help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data without "
                         f"--pretrained (at most {CURRICULUM_MAX_VOCAB} distinct tokens, where it learned more rules, "
-                        f"or text), on tags of text and for language models; --resume keeps the interrupted run's)")
+                        f"or text), on tags and regressions of text and for language models; --resume keeps the "
+                        f"interrupted run's)")
     t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
     t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
