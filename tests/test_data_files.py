@@ -60,7 +60,7 @@ def test_unterminated_csv_quote_is_reported_where_it_opens(tmp_path):
     ('{"text": 12, "label": "x"}', ["text must be a string", "int"]),
     ('{"text": "a", "label": {"k": 1}}', ["label must be", "dict"]),
     ('{"text": "a", "label": 1.5}', ["label must be", "float"]),
-    ('{"text": "a", "label": true}', ["label must be", "bool"]),
+    ('{"text": true, "label": "x"}', ["text must be a string", "bool"]),
     ('{"text": "a \\ud800 b", "label": "x"}', ["lone surrogate"]),
 ])
 def test_jsonl_values_that_are_not_text(tmp_path, line, words):
@@ -82,8 +82,20 @@ def test_jsonl_integer_labels_tag_lists_and_a_raw_line_separator(tmp_path):
     assert [e.target for e in read_examples(f, "classify")[0][:1]] == ["1"]
     assert read_examples(_write(tmp_path, "g.jsonl", '{"text": "b c", "label": [0.0, 2.0]}\n'), "tag")[0][0].target \
         == ["0", "2"]
-    assert "must be a string or a whole number (or a list of them), got float: 0.5" in _err(tmp_path, "h.jsonl",
+    assert "must be a string, a whole number or true/false (or a list of them), got float: 0.5" in _err(tmp_path, "h.jsonl",
                                                                       '{"text": "a", "label": 0.5}\n')
+
+
+
+def test_jsonl_true_and_false_labels_read_as_written(tmp_path):
+    # a bool column as pandas' to_json(lines=True) writes it: the labels are "true" and "false", as in the file
+    p = _write(tmp_path, "b.jsonl", '{"text": "a b", "label": true}\n{"text": "c", "label": false}\n')
+    assert [e.target for e in read_examples(p, "classify")[0]] == ["true", "false"]
+    q = _write(tmp_path, "bt.jsonl", json.dumps({"text": "x y z", "label": [True, False, "N"]}) + "\n")
+    assert read_examples(q, "tag")[0][0].target == ["true", "false", "N"]
+    # a regression's target is a number, which true is not
+    assert "label must be a finite number or a list of them (regress), got bool: true" in _err(
+        tmp_path, "br.jsonl", '{"text": "a", "label": true}\n', task="regress")
 
 
 @pytest.mark.parametrize("content,first", [

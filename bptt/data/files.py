@@ -309,8 +309,13 @@ def _json_number(t) -> bool:
     return isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t)
 
 
+def _json_label(t) -> str:
+    """A JSON label as the file writes it: a string as it is, 3 as "3", true as "true"."""
+    return ("true" if t else "false") if isinstance(t, bool) else str(t)
+
+
 def _json_value(v, what: str, many: bool, numbers: bool = False):
-    """A JSONL cell as text: a string, or an integer label; a tag target may be a list of those.
+    """A JSONL cell as text: a string, or an integer or true/false label; a tag target may be a list of those.
     With ``numbers`` (regress) a label may be any finite number, or a list of them."""
     if isinstance(v, str):
         return v
@@ -328,16 +333,15 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
     w = v  # 1.0, as pandas writes an integer column, is the integer 1
     if what != "text":
         w = [_whole(t) for t in v] if isinstance(v, list) else _whole(v)
-    if isinstance(w, int) and not isinstance(w, bool) and what != "text":
-        return str(w)
-    if many and isinstance(w, list) and all(isinstance(t, str) or (isinstance(t, int) and not isinstance(t, bool))
-                                           for t in w):
+    if isinstance(w, int) and what != "text":  # true / false (as pandas writes a bool column) read as they are written
+        return _json_label(w)
+    if many and isinstance(w, list) and all(isinstance(t, (str, int)) for t in w):
         if any(isinstance(t, str) and holds_whitespace(t) for t in w):
             raise ValueError(f"{what} list holds an empty tag or one with a space")
-        return " ".join(str(t) for t in w)
+        return " ".join(_json_label(t) for t in w)
     kind = "null" if v is None else type(v).__name__
     want = ("a string (or for --inputs numbers a list of finite numbers, or of lists of them)" if what == "text" else
-            "a string or a whole number" + (" (or a list of them)" if many else ""))
+            "a string, a whole number or true/false" + (" (or a list of them)" if many else ""))
     raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}")
 
 
