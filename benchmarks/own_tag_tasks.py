@@ -8,6 +8,12 @@ them with bptt's defaults and scores the test set.
   delay2         x/y/z; tag each with the token two steps back ('-' for the first two)
   latch          a/b/c/d/x; tag each with the last of a/b/c seen so far ('none' before one)
 
+and three whose tag depends on the tokens after it (no left-to-right model can learn them):
+
+  next-same      a/b/c; tag each 'y' when the next token is the same, else 'n' (the last 'n')
+  next-token     x/y/z; tag each with the token after it ('-' for the last)
+  suffix-parity  bits; tag each with the parity of the ones from it to the end
+
 Usage: python benchmarks/own_tag_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
 import random, sys, os
 
@@ -33,8 +39,18 @@ def latch(s):
         out.append(cur)
     return out
 
+def next_same(s):
+    return ["y" if t + 1 < len(s) and s[t + 1] == s[t] else "n" for t in range(len(s))]
+
+def next_token(s):
+    return [s[t + 1] if t + 1 < len(s) else "-" for t in range(len(s))]
+
+def suffix_parity(s):
+    return prefix_parity(s[::-1])[::-1]
+
 TASKS = {"prefix-parity": ("01", prefix_parity), "count-mod3": ("abc", count_mod3),
-         "delay2": ("xyz", delay2), "latch": ("abcdx", latch)}
+         "delay2": ("xyz", delay2), "latch": ("abcdx", latch), "next-same": ("abc", next_same),
+         "next-token": ("xyz", next_token), "suffix-parity": ("01", suffix_parity)}
 
 def write(path, alpha, f, n, lo, hi, rng):
     with open(path, "w") as fh:
