@@ -142,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
                    help="each layer also reads each sequence from its own last real step back to its first; a "
                         "classify head reads both directions' final states, a tag head both at every step "
-                        "(default: on for tagging text, where a word's tag depends on the words after it too, "
-                        "else off; with --init or --resume, the model's)")
+                        "(default: on for tagging text and symbols, where a token's tag may depend on the tokens "
+                        "after it, else off (tags of --inputs numbers too); with --init or --resume, the model's)")
     t.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
                    help="add a layer of another kind (bptt.layers.register) at a point of the chain: input (what "
                         "the first recurrent layer reads), states (the top one's states) or head (what the output "
@@ -832,10 +832,13 @@ def cmd_train(args, out=print) -> int:
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
     if args.bidirectional is None:  # the default: decided by the data, said on a line of its own
         args.bidirectional = (resumed.model.config.bidirectional if resumed else
-                              default_bidirectional(args.task, text))
+                              default_bidirectional(args.task, text, numbers))
         if args.bidirectional and not args.resume:
             out("bidirectional (tags of text: a word's tag depends on the words after it too, and both directions "
-                "validated better); --no-bidirectional reads left to right only")
+                "validated better); --no-bidirectional reads left to right only" if text else
+                "bidirectional (tags of symbols: a tag may depend on the tokens after it, which left to right no "
+                "model can learn, and both directions learned the tasks that left to right did); "
+                "--no-bidirectional reads left to right only")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         lr = saved.get("lr")
         args.lr = lr if isinstance(lr, float) and lr > 0 else default_lr(args.cell, args.task, n_kinds,
@@ -1023,6 +1026,9 @@ def cmd_train(args, out=print) -> int:
             aids = f"a gated cell (--cell gru or --cell lstm), {aids}"
         else:  # with 1,000 training strings the tutorial's cell learnt languages the LSTM did not (random_regular.py)
             aids = f"the tutorial's cell (--cell rnn), {aids}"
+        if args.task == "tag" and not cfg.bidirectional:  # a left-to-right tagger cannot see what follows a token:
+            # a new-user try (next-same, own_tag_tasks.py) sat at chance for all its 1000 epochs without it
+            aids = f"--bidirectional (a tag that depends on the tokens after it), {aids}"
         out(f"best validation accuracy {max(accs):.1%}: if the task follows a rule that holds at any length, try "
             f"{aids}")
     if args.plot and history:

@@ -37,24 +37,42 @@ def test_data_make_writes_header_and_is_reproducible(tmp_path, capsys):
 def _reference_probs(model_path, tokens):
     """The label probabilities after each step of one sequence, from the weights in a model file, with
     the tutorial's equations written out (embedding, s^t = tanh([s^{t-1}, i^t] W_s + b_s), softmax of
-    s^t W_o + b_o), or the LSTM's (torch.nn.LSTM's, on the same [s^{t-1}, i^t] @ W_s + b_s), in float64: [T, O]."""
+    s^t W_o + b_o), or the LSTM's (torch.nn.LSTM's, on the same [s^{t-1}, i^t] @ W_s + b_s), in float64: [T, O].
+    For a bidirectional layer (W_s_l0, W_s_l0_reverse) the reverse recurrence reads the tokens from the
+    last back to the first, and the output layer reads [forward s^t, reverse s^t] at each step t."""
     ck = checkpoint.load(model_path)
     p = {k: np.asarray(v, np.float64) for k, v in ck.model.params.items()}
     index = {t: i for i, t in enumerate(ck.meta["vocab"])}
-    H = p["W_o"].shape[0]
-    s = p["s0"] if "s0" in p else np.zeros(H)
-    c = p["c0"] if "c0" in p else np.zeros(H)
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    inputs = [p["E"][index.get(tok, index["<unk>"])] for tok in tokens]
+
+    def run(W, b, s0, c0, xs):
+        H = W.shape[1] // (4 if ck.model.config.cell == "lstm" else 1)
+        s = np.zeros(H) if s0 is None else s0
+        c = np.zeros(H) if c0 is None else c0
+        states = []
+        for i in xs:
+            a = np.concatenate([s, i]) @ W + b
+            if ck.model.config.cell == "lstm":  # torch.nn.LSTM's gates i, f, g, o, in that order
+                c = sig(a[H:2 * H]) * c + sig(a[:H]) * np.tanh(a[2 * H:3 * H])
+                s = sig(a[3 * H:]) * np.tanh(c)
+            else:
+                assert ck.model.config.cell == "rnn"
+                s = np.tanh(a)
+            states.append(s)
+        return states
+
+    if "W_s" in p:  # one layer, one direction: the tutorial's names
+        states = run(p["W_s"], p["b_s"], p.get("s0"), p.get("c0"), inputs)
+    else:
+        assert ck.model.config.num_layers == 1 and set(k for k in p if k.startswith("W_s")) <= {"W_s_l0", "W_s_l0_reverse"}
+        states = run(p["W_s_l0"], p["b_s_l0"], p.get("s0_l0"), p.get("c0_l0"), inputs)
+        if "W_s_l0_reverse" in p:
+            back = run(p["W_s_l0_reverse"], p["b_s_l0_reverse"], p.get("s0_l0_reverse"), p.get("c0_l0_reverse"),
+                       inputs[::-1])[::-1]
+            states = [np.concatenate([f, r]) for f, r in zip(states, back)]
     out = []
-    for tok in tokens:
-        i = p["E"][index.get(tok, index["<unk>"])]
-        a = np.concatenate([s, i]) @ p["W_s"] + p["b_s"]
-        if ck.model.config.cell == "lstm":  # torch.nn.LSTM's gates i, f, g, o, in that order
-            c = sig(a[H:2 * H]) * c + sig(a[:H]) * np.tanh(a[2 * H:3 * H])
-            s = sig(a[3 * H:]) * np.tanh(c)
-        else:
-            assert ck.model.config.cell == "rnn"
-            s = np.tanh(a)
+    for s in states:
         z = s @ p["W_o"] + p["b_o"]
         out.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum())
     return np.array(out)
@@ -117,8 +135,10 @@ def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     tr = tmp_path / "add.tsv"
     run(capsys, "data", "make", "addition", "--lengths", "1-3", "--n", "200", "--out", str(tr))
     model = tmp_path / "a.bptt"
-    assert run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2", "--quiet",
-               "--cell", "rnn")[0] == 0
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2",
+                     "--quiet", "--cell", "rnn")
+    assert rc == 0 and "bidirectional (tags of symbols: a tag may depend on the tokens after it" in out
+    assert checkpoint.load(model).model.config.bidirectional  # the default for tags of symbols
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(tr), "--json")
     res = json.loads(out)
     names = checkpoint.load(model).meta["labels"]

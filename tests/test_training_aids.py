@@ -107,9 +107,13 @@ def test_chance_flag_fires_on_shuffled_labels_and_not_on_a_learnable_task():
     staged = []
     train(_model(V, Lb), tr_s, va_s, TrainConfig(lr=0.01, clip=1, epochs=40, curriculum=True), log=staged.append,
           progress=False)
+    assert [ln for ln in shuffled if "learned nothing yet" in ln][0].startswith("  the model has learned nothing yet: "
+                                                                                 "try --curriculum, --restarts")
     stages = [i for i, ln in enumerate(staged) if "now admitting lengths <= 12" in ln]
     flagged = [i for i, ln in enumerate(staged) if "at chance level" in ln]
     assert stages and flagged and min(flagged) > stages[0], staged
+    hint = [ln for ln in staged if "learned nothing yet" in ln]  # the curriculum is on: not suggested again
+    assert len(hint) == 1 and "try --restarts, a smaller --lr" in hint[0] and "--curriculum" not in hint[0]
 
 
 def test_chance_accuracy_and_the_flag_threshold():
@@ -558,6 +562,25 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     rc, out, _ = run(capsys, "train", "--data", str(words), "--valid", str(words), "--task", "classify", "--epochs",
                      "1", "--hidden", "4", "--quiet", "--out", str(tmp_path / "w.bptt"))
     assert rc == 0 and "best model saved" in out and "--curriculum" not in out
+
+
+def test_a_left_to_right_tagger_that_falls_short_suggests_both_directions(tmp_path, capsys):
+    """A new-user try tagged each token by whether the next one is the same: left to right the model
+    cannot see it, and the run's last line named cells and data but not the option that reads it."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for _ in range(300):
+        s = "".join(rng.choice(list("abc"), rng.integers(2, 12)))
+        lines.append(s + "\t" + " ".join("y" if i + 1 < len(s) and s[i + 1] == s[i] else "n" for i in range(len(s))))
+    data = tmp_path / "next.tsv"
+    data.write_text("\n".join(lines) + "\n")
+    common = ["--data", str(data), "--valid", str(data), "--task", "tag", "--epochs", "1", "--hidden", "4", "--quiet"]
+    rc, out, _ = run(capsys, "train", *common, "--no-bidirectional", "--out", str(tmp_path / "m.bptt"))
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "try --bidirectional (a tag that depends on the tokens after it)" in hint[0]
+    rc, out, _ = run(capsys, "train", *common, "--bidirectional", "--out", str(tmp_path / "b.bptt"))
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "--bidirectional" not in hint[0]  # it reads both ways already
 
 
 _KILLER = """
@@ -1140,8 +1163,8 @@ def test_train_config_monitor_is_checked():
 def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
     """Tags of text (more than 1000 distinct tokens) train a bidirectional model by default
     (benchmarks/results/text-tag-bidirectional.log), and say so; --no-bidirectional turns it off, a resumed
-    run keeps the interrupted run's, --init the model's; tags of symbols and classifiers of text read left
-    to right unless told otherwise."""
+    run keeps the interrupted run's, --init the model's; tags of symbols read both ways too (since
+    2026-12-03), tags of numbers and classifiers of text left to right unless told otherwise."""
     import random
     r = random.Random(4)
     words = [f"w{i}" for i in range(1200)]
@@ -1170,8 +1193,17 @@ def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
     sym = tmp_path / "sym.tsv"
     sym.write_text("".join(" ".join(r.choice("ab") for _ in range(4)) + "\tx y x y\n" for _ in range(50)))
     rc, out, e = run(capsys, "train", "--data", str(sym), "--epochs", "1", "--hidden", "4", "--out",
-                     str(tmp_path / "s.bptt"))
-    assert rc == 0 and bidirectional("s.bptt") is False, e
+                     str(tmp_path / "s.bptt"))  # tags of symbols too (benchmarks/results/tag-bidirectional.log)
+    assert rc == 0 and "bidirectional (tags of symbols: a tag may depend on the tokens after it" in out, e
+    assert bidirectional("s.bptt") is True
+    rc, out, e = run(capsys, "train", "--data", str(sym), "--epochs", "1", "--hidden", "4", "--no-bidirectional",
+                     "--out", str(tmp_path / "s1.bptt"))
+    assert rc == 0 and "bidirectional (tags" not in out and bidirectional("s1.bptt") is False, e
+    num = tmp_path / "num.tsv"  # tags of numbers read left to right (seen-high scored lower both ways)
+    num.write_text("".join(" ".join(f"{r.uniform(-1, 1):.2f}" for _ in range(4)) + "\tx y x y\n" for _ in range(50)))
+    rc, out, e = run(capsys, "train", "--data", str(num), "--inputs", "numbers", "--epochs", "1", "--hidden", "4",
+                     "--out", str(tmp_path / "n.bptt"))
+    assert rc == 0 and "bidirectional (tags" not in out and bidirectional("n.bptt") is False, e
     cls = tmp_path / "cls.tsv"
     cls.write_text("".join(" ".join(r.choices(words, k=4)) + f"\t{r.choice('xy')}\n" for _ in range(1300)))
     rc, out, e = run(capsys, "train", "--data", str(cls), "--task", "classify", "--epochs", "1", "--hidden", "4",
