@@ -1173,12 +1173,17 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 log(f"  the model has learned nothing yet: try {aids}{later}, or look at the gradient through time "
                     f"with --grad-norms PLOT")
             since = _since_best_accuracy(state["history"], rec) if final_stage else None
-            if (since is not None and since[0] == PLATEAU_HINT_EPOCHS and not cfg.patience
-                    and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
-                stalled = (f"has been 100% since epoch {since[2]}, {PLATEAU_HINT_EPOCHS} epochs, with a loss of "
-                           f"{vm['loss']:.3g}, above the {cfg.perfect_loss:g} that the stop at 100% waits for "
-                           f"(--perfect-loss)" if since[1] == 1.0 and cfg.stop_perfect and vm is not None else
-                           f"has not passed {since[1]:.2%} (epoch {since[2]}) for {PLATEAU_HINT_EPOCHS} epochs")
+            waiting = since is not None and since[1] == 1.0 and cfg.stop_perfect and vm is not None
+            # an epoch at 100% within --perfect-loss counts towards the stop at 100%: no hint on it (one said
+            # "a loss of 9.1e-05, above the 0.0001" two epochs before that stop)
+            counting = waiting and vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
+            if (since is not None and since[0] >= PLATEAU_HINT_EPOCHS and state.get("plateau_hint") != since[2]
+                    and not counting and not cfg.patience and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
+                state["plateau_hint"] = since[2]  # once per best accuracy
+                stalled = (f"first reached 100% at epoch {since[2]}, {since[0]} epochs ago, and the stop at 100% "
+                           f"waits for a validation loss of at most {cfg.perfect_loss:g} (--perfect-loss) for "
+                           f"{cfg.stop_perfect} epoch(s) in a row (now {vm['loss']:.3g})" if waiting else
+                           f"has not passed {since[1]:.2%} (epoch {since[2]}) for {since[0]} epochs")
                 log(f"  validation accuracy {stalled}; the best model is saved{' in ' + out if out else ''}: Ctrl-C "
                     f"stops the run there, --plateau N stops such runs by itself")
             if cap is not None and state["stage"] < len(caps) - 1:

@@ -926,9 +926,17 @@ def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypat
     tr, V, Lb = _data("parity", (1, 2), 100, 1)
     log = []
     train(_model(V, Lb), tr, tr, TrainConfig(lr=0.05, epochs=40, perfect_loss=1e-30), log=log.append, progress=False)
-    hints = [line for line in log if "validation accuracy has" in line]
-    assert len(hints) == 1 and "has been 100% since epoch" in hints[0] and "above the 1e-30 that the stop at 100% " \
-        "waits for (--perfect-loss)" in hints[0], log
+    hints = [line for line in log if "validation accuracy " in line and "Ctrl-C" in line]
+    assert len(hints) == 1 and "validation accuracy first reached 100% at epoch" in hints[0], log
+    assert "and the stop at 100% waits for a validation loss of at most 1e-30 (--perfect-loss) for 3 epoch(s) " \
+        "in a row (now " in hints[0], log
+    # an epoch at 100% within --perfect-loss counts towards that stop: no hint on it (one said "a loss of
+    # 9.1e-05, above the 0.0001" two epochs before the run stopped there)
+    log = []
+    hist = train(_model(V, Lb), tr, tr, TrainConfig(lr=0.05, epochs=40, perfect_loss=1.0, stop_perfect=100),
+                 log=log.append, progress=False)
+    assert all(h["valid_accuracy"] == 1.0 and h["valid_loss"] <= 1.0 for h in hist[-30:]), hist
+    assert not any("Ctrl-C stops the run there" in line for line in log), log
 
 
 def test_plateau_stops_a_run_whose_validation_accuracy_stalls_while_its_loss_creeps_down():
