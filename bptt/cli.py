@@ -836,8 +836,8 @@ def cmd_train(args, out=print) -> int:
         if args.bidirectional and not args.resume:
             out("bidirectional (tags of text: a word's tag depends on the words after it too, and both directions "
                 "validated better); --no-bidirectional reads left to right only" if text else
-                "bidirectional (tags of symbols: a tag may depend on the tokens after it, which left to right no "
-                "model can learn, and both directions learned the tasks that left to right did); "
+                "bidirectional (tags of symbols: a tag may depend on the tokens after it, which a model reading left "
+                "to right cannot see; both directions learned every tagging task tried that left to right learned); "
                 "--no-bidirectional reads left to right only")
     if args.lr is None:  # the default: the LSTM on symbolic data learned more at a higher rate
         lr = saved.get("lr")
