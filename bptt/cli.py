@@ -20,7 +20,7 @@ from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .cells import CELLS
 from .model import Model, ModelConfig
-from .memory import batch_problem, model_problem
+from .memory import batch_problem, model_problem, sequence_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
                     default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
@@ -1233,6 +1233,21 @@ def _note_unknown(where: str, tokens, vocab, quiet: bool = False) -> int:
     return len(unknown)
 
 
+def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
+    """Refuse, before any work, a sequence too long to label in the free memory (evaluation batches
+    are bounded, but a sequence longer than one goes alone, whole): ``where(k)`` names sequence k."""
+    if not len(lengths):
+        return
+    k = int(np.argmax(lengths))
+    cfg = ck.model.config
+    units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept
+    problem = sequence_problem(int(lengths[k]), units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size,
+                               cfg.output_size, cfg.head == "many_to_many", itemsize=np.dtype(cfg.dtype).itemsize,
+                               device=device)
+    if problem:
+        raise UserError(f"{where(k)} has {int(lengths[k]):,} tokens: {problem}; cut it into shorter sequences")
+
+
 def _to_device(ck, device: str):
     try:
         ck.model.to(device)
@@ -1287,6 +1302,7 @@ def cmd_evaluate(args, out=print) -> int:
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
     data = _encode(examples, vocab, labels, task, args.data)
+    _check_longest(ck, data.lengths, lambda k: f"{args.data}:{examples[k].line}", args.device)
     if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
         _number_inputs(data, examples, args.data, _input_standard(meta), ck.model.config.dtype)
         n_unk = 0
@@ -1553,6 +1569,7 @@ def cmd_predict(args, out=print) -> int:
     real = [i for i, a in enumerate(ids) if a is not None]
     results = [""] * len(ids)
     lengths = np.array([len(ids[i]) for i in real], dtype=np.int64)
+    _check_longest(ck, lengths, lambda k: f"{where} {real[k] + 1}")
     if meta["task"] == "regress":  # numbers in the data's units, space separated (batched by regress_outputs)
         for i, y in zip(real, regress_outputs(ck, [ids[i] for i in real])):
             results[i] = " ".join(f"{v:.6g}" for v in y)

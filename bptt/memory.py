@@ -53,6 +53,18 @@ def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, 
                       f"for BPTT (the state of every step is kept for the backward pass), and {short}")
 
 
+def sequence_problem(steps: int, hidden: int, embed: int, outputs: int, tag: bool, *, itemsize: int = 4,
+                     device: str = "cpu", available: int | None = None) -> str | None:
+    """Why labelling one sequence of ``steps`` steps cannot fit (None when it can): a sequence longer than
+    an evaluation batch's steps goes alone, and the forward pass keeps the state of each of its steps.
+    The training formula, at or above it: a 1,000,000-token line took 1.9 GB of resident memory in
+    ``bptt predict`` (a bidirectional tagger, H 64), against 2.1 GB from :func:`step_bytes`."""
+    need = steps * step_bytes(hidden, embed, outputs, tag, itemsize)
+    short = _short_of(need, device, available)
+    return short and (f"labelling a sequence of {steps:,} steps needs about {need / 2**30:.1f} GiB (the state of "
+                      f"every step is kept), and {short}")
+
+
 def model_problem(n_params: int, hidden: int, *, itemsize: int = 4, device: str = "cpu",
                   available: int | None = None) -> str | None:
     """Why a model of ``n_params`` parameters and state size ``hidden`` cannot be trained here (None when

@@ -309,6 +309,37 @@ def test_a_batch_too_long_for_memory_is_refused_before_training(tmp_path, capsys
     assert rc == 0, err
 
 
+def test_a_sequence_too_long_to_label_in_memory_is_refused_by_predict_and_evaluate(tmp_path, capsys, monkeypatch):
+    """A line longer than an evaluation batch goes alone and whole: a 1,000,000-token line took 1.9 GB in
+    bptt predict; one too long for the free memory is refused, naming the line, instead of the process
+    being killed."""
+    from bptt import memory
+    from conftest import run
+
+    tr = tmp_path / "tr.tsv"
+    tr.write_text("".join(f"{s}\t{' '.join('y' if c == 'a' else 'n' for c in s)}\n"
+                          for s in ("ab", "ba", "aab", "bba") * 10))
+    model = tmp_path / "m.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--out", str(model), "--epochs", "1", "--hidden", "4",
+               "--quiet")[0] == 0
+    lines = tmp_path / "lines.txt"
+    lines.write_text("ab\n" + "ab" * 50_000 + "\nba\n")
+    test = tmp_path / "te.tsv"
+    test.write_text("ab\ty n\n" + "ab" * 50_000 + "\t" + "y n " * 50_000 + "\n")
+    # 100,000 steps x (3 * 2 * 4 + 4 * 32 + 16 + 4 * 2) floats x 4 bytes = 67 MB: not in 40 MiB free
+    monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 40 << 20)
+    rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(lines))
+    assert rc == 2 and out == "" and f"{lines} line 2 has 100,000 tokens: labelling a sequence of 100,000 steps " \
+        "needs about 0.1 GiB (the state of every step is kept), and this machine has 0.0 GiB free; cut it" in err, err
+    rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(test))
+    assert rc == 2 and f"{test}:2 has 100,000 tokens: labelling" in err, err
+    monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 8 << 30)  # room for it
+    rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(lines))
+    assert rc == 0 and [len(ln.split()) for ln in out.splitlines()] == [2, 100_000, 2], err
+    rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(test))
+    assert rc == 0 and "n 2" in out, err
+
+
 def test_evaluation_takes_long_sequences_a_few_at_a_time():
     from bptt.train import _eval_batches
     L = np.array([5, 3, 1_000_000, 2, 600_000, 7] + [10] * 600)
