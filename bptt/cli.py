@@ -1818,6 +1818,21 @@ def _main(argv) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except MemoryError as e:  # the machine's limit (a ulimit, another process's use), not a bug: one line
+        comm = _JOB["comm"]
+        if comm is not None:
+            print(f"bptt {args.command}: error (rank {comm.rank} of {comm.size}): out of memory: {e}", file=sys.stderr)
+            comm.abort(1)
+        said = ""
+        if args.command == "train":  # every write is atomic: what was saved before is whole
+            last = f"{args.out}.last" if getattr(args, "out", None) else None
+            said = (f"; the files written before it are whole (--resume continues from {last})"
+                    if last and os.path.isfile(last) else "")
+        print(f"bptt {args.command}: error: out of memory: {e}; use a smaller --batch-size or --hidden, or shorter "
+              f"sequences{said}" if args.command == "train" else
+              f"bptt {args.command}: error: out of memory: {e}; give it shorter sequences, or fewer at a time",
+              file=sys.stderr)
+        return 1
     except OSError as e:
         if e.errno not in _MACHINE_ERRORS:
             raise

@@ -340,6 +340,36 @@ def test_a_sequence_too_long_to_label_in_memory_is_refused_by_predict_and_evalua
     assert rc == 0 and "n 2" in out, err
 
 
+def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """Under a ulimit (or with another process holding the memory) NumPy's allocation fails where the
+    estimate from the free memory said it would fit: `bptt predict` on a 2,000,000-token line under
+    `ulimit -v 2500000` printed a traceback ending in _ArrayMemoryError."""
+    import bptt.cli
+    from bptt.model import Model
+    from conftest import run
+
+    tr = tmp_path / "tr.tsv"
+    tr.write_text("ab\t1\nba\t0\n" * 20)
+
+    def no_room(*a, **k):
+        raise MemoryError("Unable to allocate 488. MiB for an array with shape (2000001, 1, 64)")
+
+    model = tmp_path / "m.bptt"
+    monkeypatch.setattr(bptt.cli, "train", no_room)
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--out", str(model), "--epochs", "1", "--hidden", "4")
+    assert rc == 1 and err.strip().splitlines()[-1] == (
+        "bptt train: error: out of memory: Unable to allocate 488. MiB for an array with shape (2000001, 1, 64); "
+        "use a smaller --batch-size or --hidden, or shorter sequences"), err
+    monkeypatch.undo()
+    assert run(capsys, "train", "--data", str(tr), "--out", str(model), "--epochs", "1", "--hidden", "4",
+               "--quiet")[0] == 0
+    monkeypatch.setattr(Model, "predict", no_room)
+    rc, out, err = run(capsys, "predict", "--model", str(model), "ab", "ba")
+    assert rc == 1 and out == "" and "Traceback" not in err and err.strip() == (
+        "bptt predict: error: out of memory: Unable to allocate 488. MiB for an array with shape (2000001, 1, 64); "
+        "give it shorter sequences, or fewer at a time"), err
+
+
 def test_evaluation_takes_long_sequences_a_few_at_a_time():
     from bptt.train import _eval_batches
     L = np.array([5, 3, 1_000_000, 2, 600_000, 7] + [10] * 600)
