@@ -47,3 +47,28 @@ def test_bidirectional_against_one_direction_runs(capsys):
     main(["--rows", "3,4,2,5", "--blocks", "1"])
     out = capsys.readouterr().out
     assert out.count("ratio") == 3 and "lstm" in out and "3,4,2,5" in out
+
+
+def test_own_tag_tasks_write_the_tags_their_rules_give(tmp_path):
+    """The data behind benchmarks/results/tag-bidirectional.log: each task's files, checked line by line
+    against its rule written out again here (the three whose tag depends on the tokens after it too)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "own_tag_tasks.py"
+    rules = {
+        "next-same": lambda s: ["y" if i + 1 < len(s) and s[i + 1] == s[i] else "n" for i in range(len(s))],
+        "next-token": lambda s: [s[i + 1] if i + 1 < len(s) else "-" for i in range(len(s))],
+        "suffix-parity": lambda s: [str(s[i:].count("1") % 2) for i in range(len(s))],
+        "prefix-parity": lambda s: [str(s[:i + 1].count("1") % 2) for i in range(len(s))],
+    }
+    for task, rule in rules.items():
+        subprocess.run([sys.executable, str(script), task, "3"], cwd=tmp_path, check=True)
+        for split, (lo, hi), n in (("train", (1, 40), 4000), ("test", (41, 200), 500)):
+            lines = (tmp_path / task / f"{split}.tsv").read_text().splitlines()
+            assert lines[0] == "text\tlabel" and len(lines) == n + 1
+            for line in lines[1:]:
+                text, tags = line.split("\t")
+                s = text.split()
+                assert lo <= len(s) <= hi and tags.split() == rule(s), (task, line)
