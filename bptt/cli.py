@@ -952,9 +952,8 @@ def cmd_train(args, out=print) -> int:
                         f"--hidden (or fewer --layers)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
-        units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept
-        problem = batch_problem(rows, longest, units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size,
-                                cfg.output_size, args.task == "tag", device=args.device)
+        problem = batch_problem(rows, longest, *_step_sizes(cfg), cfg.output_size, args.task == "tag",
+                                device=args.device)
         if problem:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
@@ -1233,6 +1232,13 @@ def _note_unknown(where: str, tokens, vocab, quiet: bool = False) -> int:
     return len(unknown)
 
 
+def _step_sizes(cfg) -> tuple[int, int]:
+    """``(units, inputs)`` of one step for :func:`bptt.memory.step_bytes`: the state units kept for every
+    layer and direction (a gated cell's four gates each) and the width of what a step reads."""
+    units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)
+    return units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size
+
+
 def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     """Refuse, before any work, a sequence too long to label in the free memory (evaluation batches
     are bounded, but a sequence longer than one goes alone, whole): ``where(k)`` names sequence k."""
@@ -1240,10 +1246,8 @@ def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
         return
     k = int(np.argmax(lengths))
     cfg = ck.model.config
-    units = cfg.hidden_size * cfg.num_layers * cfg.directions * (1 if cfg.cell == "rnn" else 4)  # gates kept
-    problem = sequence_problem(int(lengths[k]), units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size,
-                               cfg.output_size, cfg.head == "many_to_many", itemsize=np.dtype(cfg.dtype).itemsize,
-                               device=device)
+    problem = sequence_problem(int(lengths[k]), *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
+                               itemsize=np.dtype(cfg.dtype).itemsize, device=device)
     if problem:
         raise UserError(f"{where(k)} has {int(lengths[k]):,} tokens: {problem}; cut it into shorter sequences")
 
@@ -1761,6 +1765,15 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _saved_note(args, none_saved: str = "") -> str:
+    """What a `bptt train` stopped by the machine (a full disk, no memory) says of its files: every write
+    is atomic, so what it saved is whole, and OUT.last, when there is one, is where --resume goes on."""
+    last = f"{args.out}.last" if getattr(args, "out", None) else None
+    if last and os.path.isfile(last):
+        return f"; the files written before it are whole (--resume continues from {last})"
+    return none_saved
+
+
 def _main(argv) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -1823,15 +1836,9 @@ def _main(argv) -> int:
         if comm is not None:
             print(f"bptt {args.command}: error (rank {comm.rank} of {comm.size}): out of memory: {e}", file=sys.stderr)
             comm.abort(1)
-        said = ""
-        if args.command == "train":  # every write is atomic: what was saved before is whole
-            last = f"{args.out}.last" if getattr(args, "out", None) else None
-            said = (f"; the files written before it are whole (--resume continues from {last})"
-                    if last and os.path.isfile(last) else "")
-        print(f"bptt {args.command}: error: out of memory: {e}; use a smaller --batch-size or --hidden, or shorter "
-              f"sequences{said}" if args.command == "train" else
-              f"bptt {args.command}: error: out of memory: {e}; give it shorter sequences, or fewer at a time",
-              file=sys.stderr)
+        change = ("use a smaller --batch-size or --hidden, or shorter sequences" + _saved_note(args) if
+                  args.command == "train" else "give it shorter sequences, or fewer at a time")
+        print(f"bptt {args.command}: error: out of memory: {e}; {change}", file=sys.stderr)
         return 1
     except OSError as e:
         if e.errno not in _MACHINE_ERRORS:
@@ -1839,12 +1846,8 @@ def _main(argv) -> int:
         # a full disk, a quota, a read-only or failing file system: the machine's, not a bug; every
         # write is atomic, so what was there before (a model, OUT.last's state) is whole
         where = f"{e.filename}: " if e.filename else ""
-        said = ""
-        if args.command == "train":
-            last = f"{args.out}.last" if getattr(args, "out", None) else None
-            said = (f"; the files written before it are whole (--resume continues from {last})"
-                    if last and os.path.isfile(last) else "; the files written before it are whole (no "
-                    "training state was saved yet: --resume has nothing to continue from)")
+        said = _saved_note(args, "; the files written before it are whole (no training state was saved yet: "
+                                 "--resume has nothing to continue from)") if args.command == "train" else ""
         print(f"bptt {args.command}: error: {where}{e.strerror or e}{said}", file=sys.stderr)
         return 1
     except Exception:

@@ -46,7 +46,7 @@ def _reference_probs(model_path, tokens):
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     inputs = [p["E"][index.get(tok, index["<unk>"])] for tok in tokens]
 
-    def run(W, b, s0, c0, xs):
+    def recur(W, b, s0, c0, xs):
         H = W.shape[1] // (4 if ck.model.config.cell == "lstm" else 1)
         s = np.zeros(H) if s0 is None else s0
         c = np.zeros(H) if c0 is None else c0
@@ -63,12 +63,12 @@ def _reference_probs(model_path, tokens):
         return states
 
     if "W_s" in p:  # one layer, one direction: the tutorial's names
-        states = run(p["W_s"], p["b_s"], p.get("s0"), p.get("c0"), inputs)
+        states = recur(p["W_s"], p["b_s"], p.get("s0"), p.get("c0"), inputs)
     else:
         assert ck.model.config.num_layers == 1 and set(k for k in p if k.startswith("W_s")) <= {"W_s_l0", "W_s_l0_reverse"}
-        states = run(p["W_s_l0"], p["b_s_l0"], p.get("s0_l0"), p.get("c0_l0"), inputs)
+        states = recur(p["W_s_l0"], p["b_s_l0"], p.get("s0_l0"), p.get("c0_l0"), inputs)
         if "W_s_l0_reverse" in p:
-            back = run(p["W_s_l0_reverse"], p["b_s_l0_reverse"], p.get("s0_l0_reverse"), p.get("c0_l0_reverse"),
+            back = recur(p["W_s_l0_reverse"], p["b_s_l0_reverse"], p.get("s0_l0_reverse"), p.get("c0_l0_reverse"),
                        inputs[::-1])[::-1]
             states = [np.concatenate([f, r]) for f, r in zip(states, back)]
     out = []
