@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import os
+import shlex
 import signal
 import sys
 
@@ -18,6 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
+from .data.files import measured_values
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
@@ -110,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "standardised by the training file's mean and sd; "
                         "lm: a language model on a plain text file (the next token at every step) "
                         "(default: from --data: lm for plain text, tag when every label has one part per "
-                        "token, else classify; the first line of the run says which)")
+                        "token, regress when the labels are more than 10 different numbers with fractions "
+                        "(measurements), else classify; the first line of the run says which)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
     t.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
@@ -761,11 +764,11 @@ def cmd_train(args, out=print) -> int:
         if args.task == "classify" and len(labels) == len(examples) > 10:
             out(f"note: each of the {len(examples)} sequences has a label of its own ({', '.join(labels.names[:3])}, "
                 f"...): a class seen once cannot be learned; is the label column the right one (--label-col)?")
-        elif args.task == "classify" and _measured_values(labels.names):
+        elif args.task == "classify" and measured_values(labels.names):
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; --task regress predicts numbers")
-        if init is None and not numbers and _measured_values(vocab.tokens[2:]):
+        if init is None and not numbers and measured_values(vocab.tokens[2:]):
             shown = ", ".join(vocab.tokens[2:5])
             out(f"note: the sequences' tokens are numbers ({shown}, ...): each of the {len(vocab) - 2} distinct ones is "
                 f"read as a symbol of its own, not as a value, and a number not seen in training is read as <unk>; "
@@ -1494,20 +1497,6 @@ def _number_inputs(data, examples, path, standard, dtype):
     return standard
 
 
-def _measured_values(names) -> bool:
-    """Labels that look like measurements rather than classes: more than 10, all numbers, some with a
-    fraction (``0.333``, ``2.5``)."""
-    from .data.files import decimal
-
-    if len(names) <= 10:
-        return False
-    try:
-        values = [decimal(n) for n in names]
-    except ValueError:
-        return False
-    return all(math.isfinite(v) for v in values) and any(v != int(v) for v in values)
-
-
 def cmd_predict(args, out=print) -> int:
     from .data.files import decode_utf8, read_utf8, text_lines
     from .train import _eval_batches
@@ -1774,8 +1763,54 @@ def _saved_note(args, none_saved: str = "") -> str:
     return none_saved
 
 
+def _model_first(ap, argv) -> str | None:
+    """`bptt evaluate m.bptt test.tsv`, `bptt predict m.bptt lines.txt`: a model file (and a data file) given
+    as positional arguments, as other tools take them.  The line with their options, to say instead of
+    argparse's "required: --model", or None when the line is not that."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("evaluate", "predict", "generate", "embeddings", "export"):
+        return None
+    command = argv[0]
+    options = ap._subparsers._group_actions[0].choices[command]._option_string_actions
+    words, given, k = [], set(), 1  # words: (index, token) of the arguments that are no option's value
+    while k < len(argv):
+        a = argv[k]
+        if a == "--":
+            words += [(j, argv[j]) for j in range(k + 1, len(argv))]
+            break
+        if a.startswith("-") and len(a) > 1:
+            name = a.split("=", 1)[0]
+            found = [o for o in options if o == name] or [o for o in options if o.startswith(name) and o.startswith("--")]
+            if len(found) == 1:
+                given.add(options[found[0]].dest)
+                if options[found[0]].nargs != 0 and "=" not in a:
+                    k += 1  # its value
+        else:
+            words.append((k, a))
+        k += 1
+    if "model" in given:
+        return None
+    models = [(j, w) for j, w in words if w.endswith(".bptt") and os.path.isfile(w)]
+    if len(models) != 1:
+        return None
+    line = [a for j, a in enumerate(argv) if j != models[0][0]]
+    line[1:1] = ["--model", models[0][1]]
+    if command in ("evaluate", "predict") and "data" not in given:
+        files = [w for j, w in words if j != models[0][0] and os.path.isfile(w)]
+        if len(files) == 1 and (command == "evaluate" or len(words) == 2):
+            at = line.index(files[0], 3)
+            line[at:at + 1] = ["--data", files[0]]
+    return f"the model file goes after --model: bptt {shlex.join(line)}"
+
+
 def _main(argv) -> int:
     ap = build_parser()
+    hint = _model_first(ap, argv)
+    if hint is not None:  # argparse's own error would say only "required: --model"
+        command = (sys.argv[1:] if argv is None else argv)[0]
+        print(f"usage: bptt {command} --model MODEL ... (bptt {command} --help)\nbptt {command}: error: {hint}",
+              file=sys.stderr)
+        return 2
     args = ap.parse_args(argv)
     if args.command is None:
         ap.print_help()

@@ -518,14 +518,30 @@ def test_data_fetch_takes_several_names(monkeypatch, capsys):
     assert got == ["movie-reviews", "glove-50d"]
 
 
-def test_labels_that_are_measurements_get_a_note(tmp_path, capsys):
-    """A new user's regression data (fractions as labels) were silently read as 29 classes."""
+def test_labels_that_are_measurements_are_regressed_or_get_a_note(tmp_path, capsys):
+    """A new user's regression data (fractions as labels) were silently read as 29 classes; then a note
+    said so; since 2026-12-03 such labels make the task regress (the first line says why), and --task
+    classify still gets the note."""
+    import json as _json
+
     rng = np.random.default_rng(0)
     rows = ["".join(rng.choice(list("01"), size=n)) for n in rng.integers(1, 11, size=200)]
     data = tmp_path / "reg.tsv"
     data.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1') / len(s):.3f}\n" for s in rows))
     rc, out, _ = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "r.bptt"), "--epochs", "1")
+    assert rc == 0 and "task regress (" in out and "some with a fraction (0.000, " in out, out
+    assert checkpoint.load(str(tmp_path / "r.bptt")).meta["task"] == "regress"
+    rc, out, _ = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "r.bptt"), "--epochs", "1",
+                     "--task", "classify")
     assert rc == 0 and "labels are numbers (0.000, " in out and "--task regress predicts numbers" in out
+    # the same in JSONL, where the labels are JSON numbers, and two outputs a line
+    js = tmp_path / "reg.jsonl"
+    js.write_text("".join(_json.dumps({"text": s, "label": [s.count("1") / len(s), len(s) / 2]}) + "\n" for s in rows))
+    rc, out, err = run(capsys, "train", "--data", str(js), "--out", str(tmp_path / "j.bptt"), "--epochs", "1")
+    assert rc == 0 and "task regress (" in out and len(checkpoint.load(str(tmp_path / "j.bptt")).meta["labels"]) == 2, err
+    rc, out, err = run(capsys, "train", "--data", str(js), "--out", str(tmp_path / "j.bptt"), "--epochs", "1",
+                       "--task", "classify")
+    assert rc == 2 and "got list: [" in err and "a number with a fraction: --task regress predicts numbers" in err
     ids = tmp_path / "ids.tsv"  # a label column of ids, one per line
     ids.write_text("text\tlabel\n" + "".join(f"{s}\tid{k}\n" for k, s in enumerate(rows[:50])))
     rc, out, _ = run(capsys, "train", "--data", str(ids), "--out", str(tmp_path / "d.bptt"), "--epochs", "1")
@@ -534,3 +550,36 @@ def test_labels_that_are_measurements_get_a_note(tmp_path, capsys):
     ints.write_text("text\tlabel\n" + "".join(f"{s}\t{s.count('1')}\n" for s in rows))
     rc, out, _ = run(capsys, "train", "--data", str(ints), "--out", str(tmp_path / "i.bptt"), "--epochs", "1")
     assert rc == 0 and "labels are numbers" not in out and "a label of its own" not in out
+
+
+def test_a_model_file_given_first_gets_the_line_with_its_options(tmp_path, capsys, parity, monkeypatch):
+    """A new user's `bptt predict m.bptt lines.txt` got only "required: --model"; the error now gives the
+    line that does it (the data file after --data where one is meant), and runs nothing."""
+    tr, te = parity
+    model = tmp_path / "p.bptt"
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--quiet",
+                     "--out", str(model))
+    assert rc == 0, err
+    monkeypatch.chdir(tmp_path)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("0110\n1\n")
+    for argv, want in (
+            (["evaluate", "p.bptt", str(te)], f"bptt evaluate --model p.bptt --data {te}"),
+            (["evaluate", str(te), "p.bptt", "--json"], f"bptt evaluate --model p.bptt --data {te} --json"),
+            (["evaluate", "--data", str(te), "p.bptt"], f"bptt evaluate --model p.bptt --data {te}"),
+            (["predict", "p.bptt", "lines.txt"], "bptt predict --model p.bptt --data lines.txt"),
+            (["predict", "p.bptt", "0110", "1"], "bptt predict --model p.bptt 0110 1"),  # sequences, not files
+            (["export", "p.bptt", "--out", "p.safetensors"], "bptt export --model p.bptt --out p.safetensors"),
+            (["generate", "p.bptt", "--length", "3"], "bptt generate --model p.bptt --length 3")):
+        rc, out, err = run(capsys, *argv)
+        assert rc == 2 and out == "" and f"error: the model file goes after --model: {want}\n" in err, (argv, err)
+    assert not (tmp_path / "p.safetensors").exists()
+    # the suggested line does what was meant
+    rc, out, err = run(capsys, "predict", "--model", "p.bptt", "--data", "lines.txt")
+    assert rc == 0 and len(out.splitlines()) == 2, err
+    # a --model given, or no model file among the arguments: argparse's own errors, as before
+    rc, _, err = run(capsys, "predict", "--model", "p.bptt", "q.bptt")
+    assert rc == 0 or "goes after --model" not in err
+    with pytest.raises(SystemExit) as e:
+        run(capsys, "predict", "missing.bptt")
+    assert e.value.code == 2 and "the following arguments are required: --model" in capsys.readouterr().err

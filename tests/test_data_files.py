@@ -82,8 +82,8 @@ def test_jsonl_integer_labels_tag_lists_and_a_raw_line_separator(tmp_path):
     assert [e.target for e in read_examples(f, "classify")[0][:1]] == ["1"]
     assert read_examples(_write(tmp_path, "g.jsonl", '{"text": "b c", "label": [0.0, 2.0]}\n'), "tag")[0][0].target \
         == ["0", "2"]
-    assert "must be a string, a whole number or true/false (or a list of them), got float: 0.5" in _err(tmp_path, "h.jsonl",
-                                                                      '{"text": "a", "label": 0.5}\n')
+    assert "must be a string, a whole number or true/false (or a list of them), got float: 0.5 (a number with a " \
+           "fraction: --task regress predicts numbers)" in _err(tmp_path, "h.jsonl", '{"text": "a", "label": 0.5}\n')
 
 
 
@@ -210,7 +210,8 @@ def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys):
 
 def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
     """Without --task: plain text is a language model's, a label with one part per token on every line is
-    tagging, anything else is classification; the run's first line says which, and the model keeps it."""
+    tagging, labels that are more than 10 different numbers with fractions (measurements) are regression,
+    anything else is classification; the run's first line says which, and the model keeps it."""
     import json as _json
 
     from bptt import checkpoint
@@ -228,6 +229,15 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
                                                             {"text": "1 1 0", "label": ["b", "b", "a"]})),
         "prose.txt": ("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n", "lm"),
         "noext": ("the cat sat on the mat\n" * 5, "lm"),
+        # more than 10 different numbers, some with a fraction: measurements (one or the same count a line)
+        "reg.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f}\n" for k in range(1, 13)), "regress"),
+        "reg2.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f} {k}\n" for k in range(1, 13)), "regress"),
+        "reg.jsonl": ("".join(_json.dumps({"text": "ab" * k, "label": k / 7}) + "\n" for k in range(1, 13)), "regress"),
+        "counts.tsv": ("".join(f"{'ab' * k}\t{k}\n" for k in range(1, 13)), "classify"),  # whole numbers: classes
+        "halves.tsv": ("".join(f"{'ab' * k}\t{k % 5 / 2}\n" for k in range(1, 13)), "classify"),  # 5 values
+        "ragged.tsv": ("".join(f"{'ab' * k}\t{' '.join(['0.5'] * (k % 2) + [f'{k / 7:.3f}'])}\n" for k in range(1, 13)),
+                       "classify"),  # one number on some lines, two on others
+        "mixed.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f}\n" for k in range(1, 13)) + "abab\tnone\n", "classify"),
     }
     cases["tag.jsonl"] = (cases["tag.jsonl"], "tag")
     for name, (content, want) in cases.items():

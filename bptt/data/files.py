@@ -118,18 +118,46 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     if tokenizer is None:
         tokenizer = detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col)
     rows = longest = 0
-    for _, text, label in _rows(path, _format_of(path, fmt), text_col, label_col):
+    tags = True  # every label so far has one part per token
+    values: set | None = set()  # the distinct labels while each is numbers (None: one is not)
+    for _, text, label in _rows(path, _format_of(path, fmt), text_col, label_col, numbers="any"):
         if text is None:
             continue
-        n = len(tokenize(text, tokenizer))
-        if n == 0:
-            continue
-        if len(label.split()) != n:
-            return "classify", "one label per sequence", tokenizer
-        rows, longest = rows + 1, max(longest, n)
-    if rows and longest > 1:
+        if values is not None:
+            values.add(" ".join(label.split()))
+            if not all(_DECIMAL.fullmatch(p) for p in label.split()):
+                values = None
+        if tags:
+            n = len(tokenize(text, tokenizer))
+            if n == 0:
+                continue
+            tags = len(label.split()) == n
+            rows, longest = rows + 1, max(longest, n)
+        if not tags and values is None:
+            break
+    if tags and rows and longest > 1:
         return "tag", "one label per token on every line", tokenizer
+    if values is not None and measured_values(values):
+        shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
+        return ("regress", f"the labels are {len(values):,} different numbers, some with a fraction ({shown}, ...): "
+                           f"measurements, not classes", tokenizer)
     return "classify", "one label per sequence", tokenizer
+
+
+def measured_values(names) -> bool:
+    """Labels that look like measurements rather than classes: more than 10 different ones, each a number
+    (or the same count of numbers, separated by spaces), some with a fraction (``0.333``, ``2.5``)."""
+    names = set(names)
+    if len(names) <= 10:
+        return False
+    try:
+        values = [[decimal(p) for p in n.split()] for n in names]
+    except ValueError:
+        return False
+    if len({len(v) for v in values}) != 1 or not values[0]:
+        return False
+    flat = [x for v in values for x in v]
+    return all(math.isfinite(x) for x in flat) and any(x != int(x) for x in flat)
 
 
 FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu")
@@ -314,9 +342,10 @@ def _json_label(t) -> str:
     return ("true" if t else "false") if isinstance(t, bool) else str(t)
 
 
-def _json_value(v, what: str, many: bool, numbers: bool = False):
+def _json_value(v, what: str, many: bool, numbers: bool | str = False):
     """A JSONL cell as text: a string, or an integer or true/false label; a tag target may be a list of those.
-    With ``numbers`` (regress) a label may be any finite number, or a list of them."""
+    With ``numbers`` (regress) a label may be any finite number, or a list of them; ``numbers="any"``
+    (:func:`detect_task`) takes either kind of label."""
     if isinstance(v, str):
         return v
     if what == "text" and isinstance(v, list) and v:  # numbers a step (--inputs numbers), as its text reads them
@@ -328,8 +357,9 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
         vals = v if isinstance(v, list) and v else [v]
         if all(_json_number(t) for t in vals):
             return " ".join(repr(float(t)) for t in vals)
-        raise ValueError(f"{what} must be a finite number or a list of them (regress), got "
-                         f"{'null' if v is None else type(v).__name__}: {json.dumps(v)[:40]}")
+        if numbers != "any":
+            raise ValueError(f"{what} must be a finite number or a list of them (regress), got "
+                             f"{'null' if v is None else type(v).__name__}: {json.dumps(v)[:40]}")
     w = v  # 1.0, as pandas writes an integer column, is the integer 1
     if what != "text":
         w = [_whole(t) for t in v] if isinstance(v, list) else _whole(v)
@@ -342,7 +372,9 @@ def _json_value(v, what: str, many: bool, numbers: bool = False):
     kind = "null" if v is None else type(v).__name__
     want = ("a string (or for --inputs numbers a list of finite numbers, or of lists of them)" if what == "text" else
             "a string, a whole number or true/false" + (" (or a list of them)" if many else ""))
-    raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}")
+    fraction = what != "text" and all(_json_number(t) for t in (v if isinstance(v, list) and v else [v]))
+    raise ValueError(f"{what} must be {want}, got {kind}: {json.dumps(v)[:40]}" +
+                     (" (a number with a fraction: --task regress predicts numbers)" if fraction else ""))
 
 
 def _header_names(cells):
@@ -350,7 +382,7 @@ def _header_names(cells):
 
 
 def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None,
-          numbers: bool = False):
+          numbers: bool | str = False):
     """Yield (line_number, text, label) or (line_number, None, error message).
 
     The header is the first non-blank line when its cells name both columns (any case); a line
