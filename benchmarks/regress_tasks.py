@@ -7,6 +7,8 @@ sequences of lengths 41-200, written as a new user would (text<TAB>number).
   last-b   a/b/x strings; how many steps ago the last b was, capped at 10, over 10 (1 when none)
   float-sum  numbers in [-1, 1] with 2 decimals, space separated (a user's measured values); their sum
              (bptt train reads each distinct number as a symbol: 201 of them here)
+  gc-content DNA (A C G T); the fraction of G and C, each string drawn with its own chance of G/C
+             (a new user's try of 2026-12-03, which bptt then read as hundreds of classes)
 
 Usage: python benchmarks/regress_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
 import os
@@ -32,8 +34,12 @@ def last_b(s):
     return 1.0
 
 
+def gc(s):
+    return (s.count("G") + s.count("C")) / len(s)
+
+
 TASKS = {"frac-a": ("ab", frac_a), "filter": ("0123456789", filt), "last-b": ("abxx", last_b),
-         "float-sum": (None, None)}
+         "float-sum": (None, None), "gc-content": ("ACGT", gc)}
 
 
 def write(path, alpha, f, n, lo, hi, rng):
@@ -43,7 +49,11 @@ def write(path, alpha, f, n, lo, hi, rng):
                 xs = [f"{rng.uniform(-1, 1):.2f}" for _ in range(rng.randint(lo, hi))]
                 fh.write(" ".join(xs) + f"\t{sum(float(x) for x in xs):.6f}\n")
                 continue
-            s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
+            if f is gc:  # a chance of G or C of its own, so that the fractions spread over 0..1
+                p = rng.random()
+                s = "".join(rng.choice("GC" if rng.random() < p else "AT") for _ in range(rng.randint(lo, hi)))
+            else:
+                s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
             fh.write(f"{s}\t{f(s):.6f}\n")
 
 
