@@ -19,7 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
-from .data.files import measured_values
+from .data.files import detect_numbers, measured_values
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
@@ -119,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
                    help="tokens: each step a symbol, looked up in an embedding; numbers: each step a number, or D "
                         "numbers joined by commas (0.5,1.2 0.7,-0.3), read as values and standardised by the "
-                        "training file's mean and sd of each feature (classify, tag, regress) (default: tokens; "
-                        "with --init, the model's)")
+                        "training file's mean and sd of each feature (classify, tag, regress) (default: numbers when "
+                        "every step of the training sequences is one (or the same count joined by commas) and they "
+                        "are more than 10 different ones, some with a fraction, and no option of tokens is given; "
+                        "else tokens; with --init, the model's)")
     d = ModelConfig(input_size=1)
     t.add_argument("--hidden", type=int, default=None,
                    help=f"state size H (default: {d.hidden_size}; {LM_HIDDEN} for a language model; with --init "
@@ -691,6 +693,14 @@ def cmd_train(args, out=print) -> int:
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    numbers_why = None  # why the steps are read as numbers without --inputs (else None)
+    if args.inputs is None and args.task != "lm" and not conll and _tokens_untouched(args):
+        try:
+            numbers_why = detect_numbers(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
+        except DataError as e:
+            raise UserError(str(e)) from None
+        if numbers_why is not None:
+            args.inputs = "numbers"
     numbers = args.inputs == "numbers"
     if numbers:
         _numbers_options(args)
@@ -713,7 +723,9 @@ def cmd_train(args, out=print) -> int:
     else:
         if numbers:
             args.tokenize = "space"
-            out("reading each step as a number, or numbers joined by commas (--inputs numbers)")
+            out("reading each step as a number, or numbers joined by commas (--inputs numbers)" if numbers_why is None
+                else f"reading each step as a number ({args.data}: {numbers_why}); --inputs tokens reads them as "
+                     f"symbols")
         if conll and args.tokenize not in ("auto", "space"):
             raise UserError(f"--tokenize {args.tokenize}: {args.data} is a CoNLL file, which gives its tokens one a "
                             f"line as they are (leave --tokenize out)")
@@ -1461,6 +1473,13 @@ def _vocab_not_empty(vocab, min_count, path) -> None:
     if len(vocab) <= 2:
         raise UserError(f"--min-count {min_count} leaves no token of {path} in the vocabulary (each occurs fewer "
                         f"times), so every token would be read as <unk>; give a smaller --min-count")
+
+
+def _tokens_untouched(args) -> bool:
+    """No option of sequences of tokens given (those :func:`_numbers_options` refuses), so the steps may be
+    read as numbers when the data are measurements."""
+    return (args.tokenize == "auto" and not args.pretrained and not args.freeze_embeddings and not args.word_dropout
+            and args.min_count is None and args.embed == ModelConfig(input_size=1).embed_dim)
 
 
 def _numbers_options(args) -> None:

@@ -173,16 +173,35 @@ def test_damaged_standardisation_in_a_model_file_is_named(sums, tmp_path, capsys
         assert rc == 2 and match in err, (key, err)
 
 
-def test_numbers_as_tokens_note_names_the_option(tmp_path, capsys):
+def test_measured_steps_are_read_as_numbers_without_inputs(tmp_path, capsys):
+    """A new user's noisy sines (3 decimals a step) were read as text: each number split into words at its
+    point ('0.285' -> '0 . 285'); since 2026-12-03 steps that are measurements are read as numbers unless
+    --inputs tokens or an option of tokens is given, which keep the note that names --inputs numbers."""
     rng = np.random.default_rng(2)
     tr = tmp_path / "t.tsv"
     _write(tr, [(x, f"{x.sum():.2f}") for x in _values(rng, 40, 1, 4, scale=1.0, shift=0.0)])
-    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "t.bptt"),
-                       "--max-steps", "1")
-    assert rc == 0 and "--inputs numbers reads them as values" in out, out
-    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--inputs", "numbers",
-                       "--out", str(tmp_path / "u.bptt"), "--max-steps", "1")
-    assert rc == 0 and "tokens are numbers" not in out
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "t.bptt"), "--max-steps", "1")
+    assert rc == 0 and "task regress (" in out and "reading each step as a number (" in out, out
+    assert "different ones, some with a fraction: measurements); --inputs tokens reads them as symbols" in out
+    assert checkpoint.load(str(tmp_path / "t.bptt")).meta["inputs"] == "numbers"
+    for given in (["--inputs", "tokens"], ["--tokenize", "space"], ["--min-count", "1"]):
+        rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "u.bptt"),
+                           "--max-steps", "1", *given)
+        assert rc == 0 and "--inputs numbers reads them as values" in out, (given, out)
+        assert checkpoint.load(str(tmp_path / "u.bptt")).meta.get("inputs", "tokens") == "tokens"
+    # two numbers a step, joined by commas, tagged: numbers too
+    tags = tmp_path / "tags.tsv"
+    _write(tags, [(x, " ".join("y" if v[0] > 0 else "n" for v in x)) for x in _values(rng, 40, 2, 5, d=2, shift=0.0)])
+    rc, out, err = run(capsys, "train", "--data", str(tags), "--out", str(tmp_path / "g.bptt"), "--max-steps", "1")
+    assert rc == 0 and "task tag (" in out and "is a number (2 joined by commas), " in out, out
+    assert checkpoint.load(str(tmp_path / "g.bptt")).meta["input_size"] == 2
+    # whole numbers (symbols, word ids) and a step that is not a number: tokens, as before
+    for name, rows in (("ints", [(f"{k} {k + 3} {k % 7}", "ab"[k % 2]) for k in range(40)]),
+                       ("mixed", [(f"{k / 3:.2f} {k / 7:.2f}", "ab"[k % 2]) for k in range(40)] + [("0.5 x", "a")])):
+        (tmp_path / f"{name}.tsv").write_text("".join(f"{x}\t{y}\n" for x, y in rows))
+        rc, out, err = run(capsys, "train", "--data", str(tmp_path / f"{name}.tsv"), "--out",
+                           str(tmp_path / f"{name}.bptt"), "--max-steps", "1")
+        assert rc == 0 and "reading each step as a number" not in out, (name, out)
 
 
 def test_defaults_for_numbers(tmp_path, capsys):

@@ -219,8 +219,9 @@ def test_a_regression_without_validation_data_runs_all_its_epochs(tmp_path, caps
 
 
 def test_numbers_as_tokens_are_named(tmp_path, capsys):
-    """Sequences of measured values (0.52 -0.16 ...) are read as symbols; the run says so, once, and
-    not for sequences of digits or of a few values."""
+    """Sequences of measured values (0.52 -0.16 ...) read as symbols (--inputs tokens; without it they are
+    read as numbers since 2026-12-03): the run says so, once, and not for sequences of digits or of a few
+    values."""
     rng = np.random.default_rng(0)
     floats, digits = tmp_path / "floats.tsv", tmp_path / "digits.tsv"
     with open(floats, "w") as f, open(digits, "w") as g:
@@ -229,7 +230,7 @@ def test_numbers_as_tokens_are_named(tmp_path, capsys):
             f.write(" ".join(str(v) for v in xs) + f"\t{xs.sum():.2f}\n")
             g.write(" ".join(str(int(rng.integers(0, 10))) for _ in xs) + f"\t{len(xs) % 2}\n")
     rc, so, err = run(capsys, "train", "--data", str(floats), "--task", "regress", "--out", str(tmp_path / "f.bptt"),
-                      "--max-steps", "1")
+                      "--max-steps", "1", "--inputs", "tokens")
     assert rc == 0, err
     notes = [ln for ln in so.splitlines() if "tokens are numbers" in ln]
     assert len(notes) == 1 and "read as <unk>" in notes[0] and "--inputs numbers reads them as values" in notes[0], so

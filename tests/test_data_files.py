@@ -244,6 +244,18 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
         (tmp_path / name).write_text(content)
         assert detect_task(tmp_path / name)[0] == want, name
     assert detect_task(tmp_path / "tag.tsv", tokenizer="chars")[0] == "classify"  # '0 1 1' is 5 characters
+    from bptt.data.files import detect_numbers
+
+    steps = {"vals.tsv": ("".join(f"{k / 7:.3f} {-k:.1f}\tab\n" for k in range(1, 13)), True),
+             "pairs.tsv": ("".join(f"{k / 7:.3f},{k} 1,2\tab\n" for k in range(1, 13)), True),
+             "vals.jsonl": ("".join(_json.dumps({"text": [k / 7, 2], "label": 1}) + "\n" for k in range(1, 13)), True),
+             "ids.tsv": ("".join(f"{k} {k + 1}\tab\n" for k in range(1, 13)), False),  # whole numbers: symbols
+             "few.tsv": ("".join(f"{k % 4 / 2} 1\tab\n" for k in range(1, 13)), False),  # 0.0 0.5 1.0 1.5 1
+             "ragged.tsv": ("".join(f"{k / 7:.3f},1 {k}\tab\n" for k in range(1, 13)), False),  # 2 numbers, then 1
+             "word.tsv": ("".join(f"{k / 7:.3f} x\tab\n" for k in range(1, 13)), False)}
+    for name, (content, want) in steps.items():
+        (tmp_path / name).write_text(content)
+        assert (detect_numbers(tmp_path / name) is not None) == want, name
     for name in ("tag.tsv", "cls.tsv", "prose.txt"):
         m = tmp_path / (name + ".bptt")
         want = cases[name][1]

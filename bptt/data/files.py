@@ -144,6 +144,28 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     return "classify", "one label per sequence", tokenizer
 
 
+def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
+    """Why the sequences of a classify, tag or regress file are measured values (``--inputs numbers``), or
+    None: every space-separated step of every sequence is a number, or the same count of numbers joined
+    by commas (``0.5,1.2``), and they are measurements by :func:`measured_values` (more than 10 different
+    ones, some with a fraction).  Whole numbers (``3 1 4``, word ids) stay symbols."""
+    path = os.fspath(path)
+    steps: set = set()
+    for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col, numbers="any"):
+        if text is None:
+            continue
+        for step in text.split():
+            if step not in steps:
+                if not all(_DECIMAL.fullmatch(p) for p in step.split(",")):
+                    return None
+                steps.add(step)
+    if not measured_values(" ".join(step.split(",")) for step in steps):
+        return None
+    width = len(next(iter(steps)).split(","))
+    return (f"every step of its sequences is a number{'' if width == 1 else f' ({width} joined by commas)'}, "
+            f"{len(steps):,} different ones, some with a fraction: measurements")
+
+
 def measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10 different ones, each a number
     (or the same count of numbers, separated by spaces), some with a fraction (``0.333``, ``2.5``)."""
