@@ -6,6 +6,10 @@ uniform in [-1, 1] written with 3 decimals, one a step.
   sign       classify: whether the sum is positive (pos / neg)
   parity     classify: whether an even or odd number of the values are above 0.5
   seen-high  tag: each step tagged yes once a value above 0.9 has been seen, else no
+  record     tag: yes where the value is above every value before it (the first step too), else no
+  rising     tag: up where the value is above the one before it, else - (the first step: -)
+  next-up    tag: up where the next value is above this one, else - (the last step: -); reads ahead
+  local-max  tag: peak where the value is above both neighbours (a missing one counts as lower), else -
 
 Usage: python benchmarks/number_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
 import os
@@ -20,6 +24,16 @@ def label(name, xs):
         return "pos" if sum(xs) > 0 else "neg"
     if name == "parity":
         return "odd" if sum(x > 0.5 for x in xs) % 2 else "even"
+    n, low = len(xs), float("-inf")
+    if name == "record":
+        return " ".join("yes" if x > max(xs[:i], default=low) else "no" for i, x in enumerate(xs))
+    if name == "rising":
+        return " ".join("up" if i and x > xs[i - 1] else "-" for i, x in enumerate(xs))
+    if name == "next-up":
+        return " ".join("up" if i + 1 < n and xs[i + 1] > x else "-" for i, x in enumerate(xs))
+    if name == "local-max":
+        return " ".join("peak" if x > (xs[i - 1] if i else low) and x > (xs[i + 1] if i + 1 < n else low) else "-"
+                        for i, x in enumerate(xs))
     seen, tags = False, []
     for x in xs:
         seen = seen or x > 0.9
@@ -27,7 +41,7 @@ def label(name, xs):
     return " ".join(tags)
 
 
-TASKS = ("sum", "sign", "parity", "seen-high")
+TASKS = ("sum", "sign", "parity", "seen-high", "record", "rising", "next-up", "local-max")
 
 if __name__ == "__main__":
     name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0

@@ -6,7 +6,8 @@ trained on lengths 1-40 and tested on longer sequences:
   1-40; 500 test sequences of lengths 41-200): four whose tag depends on the tokens before it
   (prefix-parity, count-mod3, delay2, latch) and three on the tokens after it (next-same, next-token,
   suffix-parity), which no left-to-right model can learn;
-  seen-high of benchmarks/number_tasks.py (--inputs numbers; test lengths 41-200);
+  the tag tasks of benchmarks/number_tasks.py (--inputs numbers; test lengths 41-200): seen-high,
+  record and rising (by the values before a step), next-up (by the value after it) and local-max (both);
   addition, the tutorial's example (bptt data make addition: 4,000 training and 500 validation sums of
   1-4 digits; test: 100 sums of 10,000-digit numbers, whole sums right, as benchmarks/addition_10k.sh).
 
@@ -33,7 +34,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OWN = ["prefix-parity", "count-mod3", "delay2", "latch", "next-same", "next-token", "suffix-parity"]
-TASKS = OWN + ["seen-high", "addition"]
+NUMBERS = ["seen-high", "record", "rising", "next-up", "local-max"]
+TASKS = OWN + NUMBERS + ["addition"]
 
 
 def make_data(task: str, seed: int, root: str) -> str:
@@ -43,7 +45,7 @@ def make_data(task: str, seed: int, root: str) -> str:
     d = os.path.join(where, task)
     if task in OWN:
         subprocess.run([sys.executable, os.path.join(HERE, "own_tag_tasks.py"), task, str(seed)], cwd=where, check=True)
-    elif task == "seen-high":
+    elif task in NUMBERS:
         subprocess.run([sys.executable, os.path.join(HERE, "number_tasks.py"), task, str(seed)], cwd=where, check=True)
     else:  # addition: the data of benchmarks/addition_10k.sh, its seeds shifted by the run's
         os.makedirs(d, exist_ok=True)
@@ -66,7 +68,7 @@ def run(job, cores: "queue.Queue[int]", max_time: int) -> dict:
     core = cores.get()
     try:
         model = os.path.join(d, f"{name}.bptt")
-        extra = ["--inputs", "numbers"] if task == "seen-high" else []
+        extra = ["--inputs", "numbers"] if task in NUMBERS else []
         cmd = ["bptt", "train", "--data", f"{d}/train.tsv", "--valid", f"{d}/valid.tsv", "--task", "tag", "--out",
                model, "--seed", str(seed), "--quiet", "--max-time", str(max_time)] + extra + shlex.split(args)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", BPTT_CPU_THREADS="1")
