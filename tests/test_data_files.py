@@ -237,6 +237,7 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
         "halves.tsv": ("".join(f"{'ab' * k}\t{k % 5 / 2}\n" for k in range(1, 13)), "classify"),  # 5 values
         "ragged.tsv": ("".join(f"{'ab' * k}\t{' '.join(['0.5'] * (k % 2) + [f'{k / 7:.3f}'])}\n" for k in range(1, 13)),
                        "classify"),  # one number on some lines, two on others
+        "nan.tsv": ("".join(f"{'ab' * k}\t{'nan' if k == 5 else f'{k / 7:.3f}'}\n" for k in range(1, 14)), "regress"),
         "mixed.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f}\n" for k in range(1, 13)) + "abab\tnone\n", "classify"),
     }
     cases["tag.jsonl"] = (cases["tag.jsonl"], "tag")
@@ -252,7 +253,9 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
              "ids.tsv": ("".join(f"{k} {k + 1}\tab\n" for k in range(1, 13)), False),  # whole numbers: symbols
              "few.tsv": ("".join(f"{k % 4 / 2} 1\tab\n" for k in range(1, 13)), False),  # 0.0 0.5 1.0 1.5 1
              "ragged.tsv": ("".join(f"{k / 7:.3f},1 {k}\tab\n" for k in range(1, 13)), False),  # 2 numbers, then 1
-             "word.tsv": ("".join(f"{k / 7:.3f} x\tab\n" for k in range(1, 13)), False)}
+             "word.tsv": ("".join(f"{k / 7:.3f} x\tab\n" for k in range(1, 13)), False),
+             # a nan among measurements: numbers (their reader then refuses that line by name)
+             "nan.tsv": ("".join(f"{k / 7:.3f} {'nan' if k == 3 else 1}\tab\n" for k in range(1, 13)), True)}
     for name, (content, want) in steps.items():
         (tmp_path / name).write_text(content)
         assert (detect_numbers(tmp_path / name) is not None) == want, name

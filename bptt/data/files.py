@@ -168,18 +168,16 @@ def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", labe
 
 def measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10 different ones, each a number
-    (or the same count of numbers, separated by spaces), some with a fraction (``0.333``, ``2.5``)."""
-    names = set(names)
-    if len(names) <= 10:
-        return False
+    (or the same count of numbers, separated by spaces), some with a fraction (``0.333``, ``2.5``).  A nan
+    or inf among them counts as a number, not towards the 10: the reader that follows refuses it by line."""
     try:
-        values = [[decimal(p) for p in n.split()] for n in names]
+        values = [[decimal(p) for p in n.split()] for n in set(names)]
     except ValueError:
         return False
     if len({len(v) for v in values}) != 1 or not values[0]:
         return False
-    flat = [x for v in values for x in v]
-    return all(math.isfinite(x) for x in flat) and any(x != int(x) for x in flat)
+    values = [v for v in values if all(math.isfinite(x) for x in v)]
+    return len(values) > 10 and any(x != int(x) for v in values for x in v)
 
 
 FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu")
