@@ -147,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
                    help="each layer also reads each sequence from its own last real step back to its first; a "
                         "classify head reads both directions' final states, a tag head both at every step "
-                        "(default: on for tagging text and symbols, where a token's tag may depend on the tokens "
-                        "after it, else off (tags of --inputs numbers too); with --init or --resume, the model's)")
+                        "(default: on for tagging (text, symbols and --inputs numbers), where a token's tag may "
+                        "depend on the tokens after it, else off; with --init or --resume, the model's)")
     t.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
                    help="add a layer of another kind (bptt.layers.register) at a point of the chain: input (what "
                         "the first recurrent layer reads), states (the top one's states) or head (what the output "
@@ -851,6 +851,9 @@ def cmd_train(args, out=print) -> int:
         if args.bidirectional and not args.resume:
             out("bidirectional (tags of text: a word's tag depends on the words after it too, and both directions "
                 "validated better); --no-bidirectional reads left to right only" if text else
+                "bidirectional (tags of numbers: a tag may depend on the values after it, which a model reading left "
+                "to right cannot see; both directions learned the tasks tried that read ahead, and nearly matched "
+                "left to right on the others); --no-bidirectional reads left to right only" if numbers else
                 "bidirectional (tags of symbols: a tag may depend on the tokens after it, which a model reading left "
                 "to right cannot see; both directions learned every tagging task tried that left to right learned); "
                 "--no-bidirectional reads left to right only")

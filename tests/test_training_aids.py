@@ -1172,7 +1172,8 @@ def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
     """Tags of text (more than 1000 distinct tokens) train a bidirectional model by default
     (benchmarks/results/text-tag-bidirectional.log), and say so; --no-bidirectional turns it off, a resumed
     run keeps the interrupted run's, --init the model's; tags of symbols read both ways too (since
-    2026-12-03), tags of numbers and classifiers of text left to right unless told otherwise."""
+    2026-12-03) and of numbers (since its afternoon), classifiers of text left to right unless told
+    otherwise."""
     import random
     r = random.Random(4)
     words = [f"w{i}" for i in range(1200)]
@@ -1207,11 +1208,15 @@ def test_tags_of_text_read_both_directions_by_default(tmp_path, capsys):
     rc, out, e = run(capsys, "train", "--data", str(sym), "--epochs", "1", "--hidden", "4", "--no-bidirectional",
                      "--out", str(tmp_path / "s1.bptt"))
     assert rc == 0 and "bidirectional (tags" not in out and bidirectional("s1.bptt") is False, e
-    num = tmp_path / "num.tsv"  # tags of numbers read left to right (seen-high scored lower both ways)
+    num = tmp_path / "num.tsv"  # tags of numbers both ways (benchmarks/results/tag-bidirectional-numbers.log)
     num.write_text("".join(" ".join(f"{r.uniform(-1, 1):.2f}" for _ in range(4)) + "\tx y x y\n" for _ in range(50)))
-    rc, out, e = run(capsys, "train", "--data", str(num), "--inputs", "numbers", "--epochs", "1", "--hidden", "4",
+    rc, out, e = run(capsys, "train", "--data", str(num), "--epochs", "1", "--hidden", "4",
                      "--out", str(tmp_path / "n.bptt"))
-    assert rc == 0 and "bidirectional (tags" not in out and bidirectional("n.bptt") is False, e
+    assert rc == 0 and "bidirectional (tags of numbers: a tag may depend on the values after it" in out, e
+    assert bidirectional("n.bptt") is True
+    rc, out, e = run(capsys, "train", "--data", str(num), "--epochs", "1", "--hidden", "4", "--no-bidirectional",
+                     "--out", str(tmp_path / "n1.bptt"))
+    assert rc == 0 and "bidirectional (tags" not in out and bidirectional("n1.bptt") is False, e
     cls = tmp_path / "cls.tsv"
     cls.write_text("".join(" ".join(r.choices(words, k=4)) + f"\t{r.choice('xy')}\n" for _ in range(1300)))
     rc, out, e = run(capsys, "train", "--data", str(cls), "--task", "classify", "--epochs", "1", "--hidden", "4",
