@@ -1793,7 +1793,10 @@ def _model_first(ap, argv) -> str | None:
     if not argv or argv[0] not in ("evaluate", "predict", "generate", "embeddings", "export"):
         return None
     command = argv[0]
-    options = ap._subparsers._group_actions[0].choices[command]._option_string_actions
+    try:  # argparse's own tables (stable for years; without them the hint is left out, not the command)
+        options = ap._subparsers._group_actions[0].choices[command]._option_string_actions
+    except (AttributeError, IndexError, KeyError):
+        return None
     words, given, k = [], set(), 1  # words: (index, token) of the arguments that are no option's value
     while k < len(argv):
         a = argv[k]
