@@ -10,8 +10,12 @@ uniform in [-1, 1] written with 3 decimals, one a step.
   rising     tag: up where the value is above the one before it, else - (the first step: -)
   next-up    tag: up where the next value is above this one, else - (the last step: -); reads ahead
   local-max  tag: peak where the value is above both neighbours (a missing one counts as lower), else -
+  rotation   classify: points x,y (two numbers a step, joined by a comma) on a circle of random centre,
+             radius, start and speed, with noise; whether they turn clockwise (cw) or not (ccw); lengths
+             3-40 (a new user's try of 2026-12-03)
 
 Usage: python benchmarks/number_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+import math
 import os
 import random
 import sys
@@ -41,7 +45,18 @@ def label(name, xs):
     return " ".join(tags)
 
 
-TASKS = ("sum", "sign", "parity", "seen-high", "record", "rising", "next-up", "local-max")
+TASKS = ("sum", "sign", "parity", "seen-high", "record", "rising", "next-up", "local-max", "rotation")
+
+
+def rotation(rng, n):
+    """A line of the rotation task: ``x,y`` points of n steps and their label."""
+    cw = rng.random() < 0.5
+    w, a, r = rng.uniform(0.1, 0.6) * (-1 if cw else 1), rng.uniform(0, 2 * math.pi), rng.uniform(0.5, 3)
+    cx, cy = rng.uniform(-2, 2), rng.uniform(-2, 2)
+    pts = [f"{cx + r * math.cos(a + w * t) + rng.gauss(0, 0.05):.3f},{cy + r * math.sin(a + w * t) + rng.gauss(0, 0.05):.3f}"
+           for t in range(n)]
+    return " ".join(pts) + "\t" + ("cw" if cw else "ccw") + "\n"
+
 
 if __name__ == "__main__":
     name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -51,5 +66,8 @@ if __name__ == "__main__":
     for split, n, lo, hi in (("train", 3000, 1, 40), ("valid", 300, 1, 40), ("test", 500, 41, 200)):
         with open(f"{name}/{split}.tsv", "w") as fh:
             for _ in range(n):
+                if name == "rotation":
+                    fh.write(rotation(rng, rng.randint(max(lo, 3), hi)))
+                    continue
                 xs = [float(f"{rng.uniform(-1, 1):.3f}") for _ in range(rng.randint(lo, hi))]
                 fh.write(" ".join(f"{x:.3f}" for x in xs) + "\t" + label(name, xs) + "\n")

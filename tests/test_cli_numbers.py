@@ -182,7 +182,7 @@ def test_measured_steps_are_read_as_numbers_without_inputs(tmp_path, capsys):
     _write(tr, [(x, f"{x.sum():.2f}") for x in _values(rng, 40, 1, 4, scale=1.0, shift=0.0)])
     rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "t.bptt"), "--max-steps", "1")
     assert rc == 0 and "task regress (" in out and "reading each step as a number (" in out, out
-    assert "different ones, some with a fraction: measurements); --inputs tokens reads them as symbols" in out
+    assert "different steps, some with a fraction: measurements); --inputs tokens reads them as symbols" in out
     assert checkpoint.load(str(tmp_path / "t.bptt")).meta["inputs"] == "numbers"
     for given in (["--inputs", "tokens"], ["--tokenize", "space"], ["--min-count", "1"]):
         rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "regress", "--out", str(tmp_path / "u.bptt"),
@@ -193,7 +193,7 @@ def test_measured_steps_are_read_as_numbers_without_inputs(tmp_path, capsys):
     tags = tmp_path / "tags.tsv"
     _write(tags, [(x, " ".join("y" if v[0] > 0 else "n" for v in x)) for x in _values(rng, 40, 2, 5, d=2, shift=0.0)])
     rc, out, err = run(capsys, "train", "--data", str(tags), "--out", str(tmp_path / "g.bptt"), "--max-steps", "1")
-    assert rc == 0 and "task tag (" in out and "is a number (2 joined by commas), " in out, out
+    assert rc == 0 and "task tag (" in out and "is 2 numbers joined by commas, " in out, out
     assert checkpoint.load(str(tmp_path / "g.bptt")).meta["input_size"] == 2
     # whole numbers (symbols, word ids) and a step that is not a number: tokens, as before
     for name, rows in (("ints", [(f"{k} {k + 3} {k % 7}", "ab"[k % 2]) for k in range(40)]),

@@ -162,8 +162,8 @@ def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", labe
     if not measured_values(" ".join(step.split(",")) for step in steps):
         return None
     width = len(next(iter(steps)).split(","))
-    return (f"every step of its sequences is a number{'' if width == 1 else f' ({width} joined by commas)'}, "
-            f"{len(steps):,} different ones, some with a fraction: measurements")
+    return (f"every step of its sequences is {'a number' if width == 1 else f'{width} numbers joined by commas'}, "
+            f"{len(steps):,} different steps, some with a fraction: measurements")
 
 
 def measured_values(names) -> bool:
