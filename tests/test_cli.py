@@ -539,6 +539,7 @@ def test_labels_that_are_measurements_are_regressed_or_get_a_note(tmp_path, caps
     js.write_text("".join(_json.dumps({"text": s, "label": [s.count("1") / len(s), len(s) / 2]}) + "\n" for s in rows))
     rc, out, err = run(capsys, "train", "--data", str(js), "--out", str(tmp_path / "j.bptt"), "--epochs", "1")
     assert rc == 0 and "task regress (" in out and len(checkpoint.load(str(tmp_path / "j.bptt")).meta["labels"]) == 2, err
+    assert "different sets of 2 numbers, some with a fraction" in out, out
     rc, out, err = run(capsys, "train", "--data", str(js), "--out", str(tmp_path / "j.bptt"), "--epochs", "1",
                        "--task", "classify")
     assert rc == 2 and "got list: [" in err and "a number with a fraction: --task regress predicts numbers" in err

@@ -139,7 +139,9 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         return "tag", "one label per token on every line", tokenizer
     if values is not None and measured_values(values):
         shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
-        return ("regress", f"the labels are {len(values):,} different numbers, some with a fraction ({shown}, ...): "
+        width = len(next(iter(values)).split())
+        kind = "numbers" if width == 1 else f"sets of {width} numbers"
+        return ("regress", f"the labels are {len(values):,} different {kind}, some with a fraction ({shown}, ...): "
                            f"measurements, not classes", tokenizer)
     return "classify", "one label per sequence", tokenizer
 
