@@ -785,6 +785,12 @@ def cmd_train(args, out=print) -> int:
             out(f"note: the sequences' tokens are numbers ({shown}, ...): each of the {len(vocab) - 2} distinct ones is "
                 f"read as a symbol of its own, not as a value, and a number not seen in training is read as <unk>; "
                 f"--inputs numbers reads them as values")
+        elif init is None and not numbers and len(vocab) - 2 > 100 and all(
+                t.lstrip("+-").isascii() and t.lstrip("+-").isdigit() for t in vocab.tokens[2:]):
+            shown = ", ".join(vocab.tokens[2:5])
+            out(f"note: the sequences' tokens are whole numbers ({shown}, ...): each of the {len(vocab) - 2:,} distinct "
+                f"ones is read as a symbol of its own (as word ids are), and one not seen in training as <unk>; if "
+                f"they are measurements, --inputs numbers reads them as values")
         train_data = _encode(examples, vocab, labels, args.task, args.data)
         if numbers:  # the steps as standardised values instead of token ids
             standard_in = _number_inputs(train_data, examples, args.data,

@@ -195,6 +195,11 @@ def test_measured_steps_are_read_as_numbers_without_inputs(tmp_path, capsys):
     rc, out, err = run(capsys, "train", "--data", str(tags), "--out", str(tmp_path / "g.bptt"), "--max-steps", "1")
     assert rc == 0 and "task tag (" in out and "is 2 numbers joined by commas, " in out, out
     assert checkpoint.load(str(tmp_path / "g.bptt")).meta["input_size"] == 2
+    # many whole numbers (word ids, or counts): symbols, with a note that names --inputs numbers
+    ints = tmp_path / "many_ints.tsv"
+    ints.write_text("".join(f"{k} {k * 7 % 300} {k % 11}\t{'ab'[k % 2]}\n" for k in range(300)))
+    rc, out, err = run(capsys, "train", "--data", str(ints), "--out", str(tmp_path / "mi.bptt"), "--max-steps", "1")
+    assert rc == 0 and "tokens are whole numbers (" in out and "--inputs numbers reads them as values" in out, out
     # whole numbers (symbols, word ids) and a step that is not a number: tokens, as before
     for name, rows in (("ints", [(f"{k} {k + 3} {k % 7}", "ab"[k % 2]) for k in range(40)]),
                        ("mixed", [(f"{k / 3:.2f} {k / 7:.2f}", "ab"[k % 2]) for k in range(40)] + [("0.5 x", "a")])):
