@@ -1484,22 +1484,27 @@ def _vocab_not_empty(vocab, min_count, path) -> None:
                         f"times), so every token would be read as <unk>; give a smaller --min-count")
 
 
+def _token_options(args) -> list[str]:
+    """The options of sequences of tokens that ``args`` gives (a --tokenize other than auto or space, word
+    vectors, word dropout, --min-count, an --embed size), which --inputs numbers makes meaningless."""
+    d = ModelConfig(input_size=1)
+    return [opt for opt, given in (("--tokenize", args.tokenize not in ("auto", "space")),
+                                   ("--pretrained", bool(args.pretrained)), ("--freeze-embeddings", args.freeze_embeddings),
+                                   ("--word-dropout", bool(args.word_dropout)), ("--min-count", args.min_count is not None),
+                                   ("--embed", args.embed != d.embed_dim)) if given]
+
+
 def _tokens_untouched(args) -> bool:
-    """No option of sequences of tokens given (those :func:`_numbers_options` refuses), so the steps may be
-    read as numbers when the data are measurements."""
-    return (args.tokenize == "auto" and not args.pretrained and not args.freeze_embeddings and not args.word_dropout
-            and args.min_count is None and args.embed == ModelConfig(input_size=1).embed_dim)
+    """No option of sequences of tokens given (--tokenize space neither), so the steps may be read as
+    numbers when the data are measurements."""
+    return args.tokenize == "auto" and not _token_options(args)
 
 
 def _numbers_options(args) -> None:
     """Refuse, by name, what --inputs numbers makes meaningless (token options, language models)."""
     if args.task == "lm":
         raise UserError("--inputs numbers is for classify, tag and regress data; a language model predicts tokens")
-    d = ModelConfig(input_size=1)
-    given = [opt for opt, bad in (("--tokenize", args.tokenize not in ("auto", "space")),
-                                  ("--pretrained", bool(args.pretrained)), ("--freeze-embeddings", args.freeze_embeddings),
-                                  ("--word-dropout", bool(args.word_dropout)), ("--min-count", args.min_count is not None),
-                                  ("--embed", args.embed != d.embed_dim)) if bad]
+    given = _token_options(args)
     if given:
         raise UserError(f"{', '.join(given)}: for sequences of tokens; --inputs numbers reads each step's numbers "
                         f"as they are (standardised), with no vocabulary or embedding")
@@ -1795,7 +1800,6 @@ def _model_first(ap, argv) -> str | None:
     """`bptt evaluate m.bptt test.tsv`, `bptt predict m.bptt lines.txt`: a model file (and a data file) given
     as positional arguments, as other tools take them.  The line with their options, to say instead of
     argparse's "required: --model", or None when the line is not that."""
-    argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ("evaluate", "predict", "generate", "embeddings", "export"):
         return None
     command = argv[0]
@@ -1836,10 +1840,10 @@ def _model_first(ap, argv) -> str | None:
 
 def _main(argv) -> int:
     ap = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     hint = _model_first(ap, argv)
     if hint is not None:  # argparse's own error would say only "required: --model"
-        command = (sys.argv[1:] if argv is None else argv)[0]
-        print(f"usage: bptt {command} --model MODEL ... (bptt {command} --help)\nbptt {command}: error: {hint}",
+        print(f"usage: bptt {argv[0]} --model MODEL ... (bptt {argv[0]} --help)\nbptt {argv[0]}: error: {hint}",
               file=sys.stderr)
         return 2
     args = ap.parse_args(argv)
