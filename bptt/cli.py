@@ -19,7 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
-from .data.files import detect_numbers, measured_values
+from .data.files import detect_columns, detect_numbers, measured_values
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
@@ -350,10 +350,33 @@ def _format(path, task, args, out=None):
     return seen[path][0]
 
 
+def _columns(path, args, out=None) -> None:
+    """Say, once a file, when a TSV or CSV file's columns are read otherwise than as the sequence, then its
+    label (``detect_columns``: a header naming them otherwise, or the label first); to stderr without
+    ``out``."""
+    said = vars(args).setdefault("_columns", set())
+    if path in said or args.format in ("jsonl", "conll", "conllu"):
+        return
+    said.add(path)
+    try:
+        why = detect_columns(path, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
+    except DataError:
+        return  # the reader that follows names what is wrong
+    if why is not None:
+        line = f"reading {path}: {why}; --text-col/--label-col with a header line name the columns"
+        if out is None:
+            print(f"note: {line}", file=sys.stderr)
+        else:
+            out(line)
+
+
 def _read(path, task, args, **kw):
+    fmt = _format(path, task, args, kw.get("out"))
+    if fmt not in ("conll", "conllu"):
+        _columns(path, args, kw.get("out"))
     try:
         examples, skipped = read_examples(path, task, tokenizer=kw.get("tokenizer", getattr(args, "tokenize", "space")),
-                                          fmt=_format(path, task, args, kw.get("out")), text_col=args.text_col,
+                                          fmt=fmt, text_col=args.text_col,
                                           label_col=args.label_col, skip_bad=args.skip_bad)
     except DataError as e:
         hint = ("; with --inputs numbers, quote a field whose steps hold commas (\"0.5,1.2 0.7,-0.3\")"
@@ -374,7 +397,13 @@ def _encode(examples, vocab, labels, task, path):
     try:
         ids, targets = encode(examples, vocab, labels, task, path)
     except ValueError as e:
-        raise UserError(str(e)) from None
+        hint = ""
+        if task == "classify" and "was not seen in training" in str(e):
+            known = set(labels.names)
+            if all({" ".join(ex.tokens), "".join(ex.tokens)} & known for ex in examples[:1000]):
+                hint = (f"; every sequence of {path} is one of the labels: is the label in column 1? A header line "
+                        f"label<TAB>text (label,text in a CSV file) names the columns")
+        raise UserError(f"{e}{hint}") from None
     return SeqData(ids, targets, "classify" if task == "regress" else task)  # regress: a number per sequence
 
 
@@ -676,6 +705,8 @@ def cmd_train(args, out=print) -> int:
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
     conll = data_format in ("conll", "conllu")
+    if not conll and args.task != "lm":
+        _columns(args.data, args, out)
     if args.task is None:
         try:  # (fmt None: a file named neither .tsv nor .csv/.jsonl may be a language model's plain text)
             args.task, why, found_tokenizer = detect_task(

@@ -584,3 +584,40 @@ def test_a_model_file_given_first_gets_the_line_with_its_options(tmp_path, capsy
     with pytest.raises(SystemExit) as e:
         run(capsys, "predict", "missing.bptt")
     assert e.value.code == 2 and "the following arguments are required: --model" in capsys.readouterr().err
+
+
+def test_a_label_first_file_and_a_header_of_other_names_train_and_evaluate_as_the_plain_file(tmp_path, capsys, parity):
+    """A new user's table with the label first (no header), or a header `label,sequence`, was read as
+    thousands of one-sequence classes and stopped at the first validation label. Now it reads as the same
+    examples, says so, and trains the same model; a file too short to tell gets a pointer."""
+    tr, te = parity
+
+    def label_first(src, dst, header=None, sep="\t", lines=None):
+        rows = [r.split("\t") for r in src.read_text().splitlines()[1:]][:lines]
+        dst.write_text("".join(sep.join(x) + "\n" for x in ([header] if header else []) + [[lab, s] for s, lab in rows]))
+        return dst
+
+    outs = {}
+    for name, data in (("plain", tr), ("first", label_first(tr, tmp_path / "lf.tsv")),
+                       ("named", label_first(tr, tmp_path / "named.csv", ["label", "sequence"], ","))):
+        rc, out, err = run(capsys, "train", "--data", str(data), "--epochs", "1", "--no-curriculum", "--quiet",
+                           "--seed", "3", "--out", str(tmp_path / f"{name}.bptt"))
+        assert rc == 0, err
+        outs[name] = out
+        rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / f"{name}.bptt"), "--data", str(te), "--json")
+        assert rc == 0, err
+        outs[name, "eval"] = json.loads(out)
+    assert "the label comes first" not in outs["plain"] and "reading" not in outs["plain"].split("\n")[0]
+    assert (f"reading {tmp_path / 'lf.tsv'}: no header line; column 1 holds 2 different values that repeat, "
+            f"and column 2 ") in outs["first"] and "tell column 1 on 100% of the lines" in outs["first"]
+    assert (f"reading {tmp_path / 'named.csv'}: its header line names column 2, 'sequence', as the sequences and "
+            f"column 1, 'label', as the labels") in outs["named"]
+    assert outs["plain", "eval"] == outs["first", "eval"] == outs["named", "eval"]  # the same examples, the same model
+    # evaluating a label-first test file: the same figures, and a note on stderr
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "first.bptt"), "--json",
+                       "--data", str(label_first(te, tmp_path / "te_lf.tsv")))
+    assert rc == 0 and json.loads(out) == outs["first", "eval"] and "note: reading" in err and "label comes first" in err
+    # too few lines to tell: the error names the columns
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "first.bptt"),
+                       "--data", str(label_first(te, tmp_path / "few.tsv", lines=4)))
+    assert rc == 2 and "was not seen in training" in err and "is the label in column 1?" in err

@@ -7,6 +7,7 @@ import pytest
 
 from bptt.cli import main
 from bptt.data import DataError, read_examples
+import bptt.data.files as files
 
 
 def _write(tmp_path, name, data):
@@ -123,10 +124,10 @@ _ROWS = "".join(f"{'good fun' if k % 2 else 'dull mess'} {k}\t{'pos' if k % 2 el
 
 
 @pytest.mark.parametrize("name, content, task, hint", [
-    ("s.csv", "review,sentiment\n" + _ROWS.replace("\t", ","), "classify", "--text-col review --label-col sentiment"),
+    ("s.csv", "blurb,verdict\n" + _ROWS.replace("\t", ","), "classify", "--text-col blurb --label-col verdict"),
     ("s.tsv", "Review Text\tsentiment\n" + _ROWS, "classify", "--text-col 'Review Text' --label-col sentiment"),
-    ("t.tsv", "words\ttags\n" + "a b\tX Y\nb a b\tY X X\n" * 8, "tag",
-     "--text-col words --label-col tags"),
+    ("t.tsv", "w\tt\n" + "a b\tX Y\nb a b\tY X X\n" * 8, "tag",
+     "--text-col w --label-col t"),
 ])
 def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name, content, task, hint):
     """Before, 'review,sentiment' was read as an example of a third class, 'sentiment'."""
@@ -139,13 +140,97 @@ def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name,
     assert ex[0].line == 2 and len({str(e.target) for e in ex}) == 2
 
 
+@pytest.mark.parametrize("name, header, swap, task", [
+    ("a.tsv", "sequence\tlabel", False, "classify"),  # one column named as bptt names it, the other as the user does
+    ("b.tsv", "Label\tSequence", True, "classify"),
+    ("c.csv", "review,sentiment", False, "classify"),  # both as tables name them
+    ("d.csv", "class,sentence", True, "classify"),
+    ("e.tsv", "words\ttags", False, "tag"),
+    ("f.tsv", "text\tpolarity", False, "classify"),
+])
+def test_a_header_naming_the_columns_as_tables_do_is_read(tmp_path, name, header, swap, task):
+    rows = ("a b\tX Y\nb a b\tY X X\n" * 8 if task == "tag" else _ROWS).splitlines()
+    sep = "," if name.endswith(".csv") else "\t"
+    body = "".join(sep.join(r.split("\t")[::-1] if swap else r.split("\t")) + "\n" for r in rows)
+    path = _write(tmp_path, name, header + "\n" + body)
+    ex, _ = read_examples(path, task)
+    plain, _ = read_examples(_write(tmp_path, "plain.tsv", "\n".join(rows) + "\n"), task)
+    assert [(e.tokens, e.target, e.line - 1) for e in ex] == [(e.tokens, e.target, e.line) for e in plain]
+    a, b = (c.strip() for c in header.split(sep))
+    text, label = (b, a) if swap else (a, b)
+    assert files.detect_columns(path) == (f"its header line names column {1 + swap}, {text!r}, as the sequences and "
+                                          f"column {2 - swap}, {label!r}, as the labels")
+    assert files.detect_task(path)[0] == task
+    assert files.detect_columns(path, text_col=text, label_col=label) is None  # named by the options: said by them
+
+
+def test_a_first_line_whose_cells_are_values_elsewhere_is_an_example(tmp_path):
+    rows = "label\tpos\n" + _ROWS  # 'pos' is a label of other lines: an example whose sequence is 'label'
+    ex, _ = read_examples(_write(tmp_path, "x.tsv", rows), "classify")
+    assert ex[0].line == 1 and ex[0].tokens == ["label"] and len(ex) == 21
+    assert files.detect_columns(_write(tmp_path, "x.tsv", rows)) is None
+
+
+def test_a_label_before_its_sequence_is_read_so(tmp_path):
+    """A file without a header whose first column holds few values that repeat and whose second holds
+    longer cells that nearly never do: read as the label first (as a plain reading, each sequence would
+    be a class of its own)."""
+    swapped = "".join("\t".join(r.split("\t")[::-1]) + "\n" for r in _ROWS.splitlines())
+    path = _write(tmp_path, "lf.tsv", swapped)
+    ex, _ = read_examples(path, "classify")
+    plain, _ = read_examples(_write(tmp_path, "plain.tsv", _ROWS), "classify")
+    assert [(e.tokens, e.target, e.line) for e in ex] == [(e.tokens, e.target, e.line) for e in plain]
+    assert files.detect_columns(path) == ("no header line; column 1 holds 2 different values that repeat, and column 2 "
+                                          "20 different ones that tell column 1 on 100% of the lines (column 1 tells "
+                                          "column 2 on 10%): the label comes first")
+    numbers = "".join(f"{k / 7:.3f}\tgood fun {k}\n" for k in range(20))  # a regression's targets first
+    ex, _ = read_examples(_write(tmp_path, "rn.tsv", numbers), "regress")
+    assert ex[3].tokens == ["good", "fun", "3"] and ex[3].target == [pytest.approx(3 / 7, abs=1e-3)]
+    kept = {  # read as they stand (but the last)
+        "regress.tsv": "".join(f"a b\t{k / 7:.3f}\n" for k in range(20)),  # sequences that repeat, measured labels
+        "tags.tsv": "".join(f"X Y\ta b{k}\n" for k in range(20)) ,  # one part per part: tags are not labels first
+        "few.tsv": "".join(f"{'ab'[k % 2]}\tgood fun {k}\n" for k in range(9)),  # too few lines to tell
+        "noise.tsv": "".join(f"{'ab'[k % 2]}\t{'xyz'[k % 3]}\n" for k in range(30)),  # neither tells the other
+        "both.tsv": "".join(f"s{k % 5}\t{k % 5 * 3}\n" for k in range(20)),  # each tells the other: as it stands
+        "binary.tsv": "".join(f"{k % 3}\t{k:b}\n" for k in range(40)),  # digit strings: sequences, and first
+    }
+    for name, content in kept.items():
+        found = files.detect_columns(_write(tmp_path, name, content))
+        assert (found is None) == (name != "binary.tsv"), (name, found)
+
+
 def test_a_first_line_of_more_columns_says_how_to_name_the_two(tmp_path):
-    msg = _err(tmp_path, "three.csv", "id,review,sentiment\n1,good fun,pos\n2,dull,neg\n")
-    assert ":1: has 3 column(s), expected 2 separated by a comma ('id', 'review', 'sentiment')" in msg
+    msg = _err(tmp_path, "three.csv", "id,blurb,verdict\n1,good fun,pos\n2,dull,neg\n")
+    assert ":1: has 3 column(s), expected 2 separated by a comma ('id', 'blurb', 'verdict')" in msg
     assert "give a header line that names them and --text-col NAME --label-col NAME" in msg
-    ex, _ = read_examples(_write(tmp_path, "three.csv", "id,review,sentiment\n1,good fun,pos\n2,dull,neg\n"),
-                          "classify", text_col="review", label_col="sentiment")
+    ex, _ = read_examples(_write(tmp_path, "three.csv", "id,blurb,verdict\n1,good fun,pos\n2,dull,neg\n"),
+                          "classify", text_col="blurb", label_col="verdict")
     assert [e.target for e in ex] == ["pos", "neg"]
+
+
+@pytest.mark.parametrize("header, text, label", [
+    ("id,review,sentiment", 1, 2),  # one column named as sequences are, one as labels are
+    ("textID,text,selected_text,sentiment", 1, 3),  # "text" by its own name, over "selected_text"
+    ("id,keyword,location,text,target", 3, 4),
+    ("label,id,sentence", 2, 0),
+])
+def test_a_header_of_more_columns_naming_one_of_each_is_read(tmp_path, header, text, label):
+    k = len(header.split(","))
+    rows = [["x"] * k for _ in range(4)]
+    for r, (seq, lab) in zip(rows, [("good fun", "pos"), ("dull", "neg"), ("fine, fun", "pos"), ("bad", "neg")]):
+        r[text], r[label] = f'"{seq}"', lab
+    path = _write(tmp_path, "t.csv", header + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    ex, _ = read_examples(path, "classify")
+    assert [(" ".join(e.tokens), e.target, e.line) for e in ex] == [
+        ("good fun", "pos", 2), ("dull", "neg", 3), ("fine, fun", "pos", 4), ("bad", "neg", 5)]
+    names = header.split(",")
+    assert files.detect_columns(path) == (f"its header line names column {text + 1}, {names[text]!r}, as the sequences "
+                                          f"and column {label + 1}, {names[label]!r}, as the labels (of {k} columns)")
+    for ambiguous in ("id,review,sentence,label2", "id,text,sentiment,target"):  # two of a kind: not guessed
+        bad = _write(tmp_path, "a.csv", ambiguous + "\n" + "1,a,b,c\n")
+        assert files.detect_columns(bad) is None
+        with pytest.raises(DataError, match="has 4 column"):
+            read_examples(bad, "classify")
 
 
 def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path):

@@ -403,6 +403,134 @@ def _header_names(cells):
     return [c.strip().lower() for c in cells]
 
 
+# what tables name their two columns, besides "text" and "label" (a header of two cells naming one of
+# each is read as the header; one naming "text" or "label" and any other word is read too)
+TEXT_NAMES = frozenset("""text texts sentence sentences sequence sequences seq seqs review reviews input inputs
+    string strings tokens words document documents doc content tweet tweets comment comments title body
+    utterance utterances query question message phrase phrases smiles dna protein x source""".split())
+LABEL_NAMES = frozenset("""label labels class classes target targets y sentiment polarity tag tags category
+    categories output outputs score scores rating ratings stars intent topic emotion gold answer value
+    values""".split())
+
+
+def _name_like(cell: str) -> bool:
+    """A header cell names a column: a word or a few, not a number."""
+    cell = cell.strip()
+    return bool(cell) and len(cell.split()) <= 3 and not _DECIMAL.fullmatch(cell)
+
+
+def _header_unseen(body) -> bool:
+    """The first of ``body``'s lines names columns rather than holds values: neither cell is also a value
+    of its column on another line (a class or a sequence repeats; a column's name does not)."""
+    head = [c.strip() for c in body[0]]
+    return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
+
+
+def _table_rows(content: str, fmt: str) -> list:
+    """A TSV or CSV file's ``(first line, cells, last line)``; CSV stops at a line it cannot read,
+    given as ``(line, None, message)``."""
+    lines = _lines(content)
+    if fmt == "tsv":  # no quoting: every tab separates
+        return [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)]
+    return list(_csv_rows(lines))
+
+
+def _body(rows) -> list:
+    """The cells of ``rows`` that are not blank lines."""
+    return [c for _, c, _ in rows if c is not None and c and not (len(c) == 1 and not c[0].strip())]
+
+
+def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
+    """Why a TSV or CSV file is read otherwise than as its sequence, then its label, under no header or
+    one naming ``text_col`` and ``label_col`` (see :func:`_layout`): its header names them otherwise,
+    or its label comes first.  None when it is read as it stands, or when the columns are named by
+    ``--text-col``/``--label-col``."""
+    path = os.fspath(path)
+    fmt = _format_of(path, fmt)
+    if fmt not in ("tsv", "csv") or (text_col, label_col) != ("text", "label"):
+        return None
+    layout = _layout(_table_rows(read_utf8(path), fmt), text_col, label_col)
+    return None if layout is None else layout[4]
+
+
+def _layout(rows, text_col: str, label_col: str):
+    """How a TSV or CSV file without a header naming ``text_col`` and ``label_col`` holds its
+    columns: ``(ti, li, columns, header_line, why)``, or None to read it as it stands (the sequence,
+    then its label).  ``rows``: its ``(line, cells, end)``.
+
+    - A first line of two cells that names one column by its default name (``sequence,label``) or
+      both by names tables use (``review,sentiment``, ``class,sentence``; :data:`TEXT_NAMES`,
+      :data:`LABEL_NAMES`) is the header, when neither cell is a value of its column elsewhere.  A first
+      line of more cells is the header when one names the sequences and one the labels so
+      (``id,sentence,label``, ``textID,text,selected_text,sentiment``); the other columns are left.
+    - Without a header, the label comes first when the first column looks like labels and the second
+      like sequences: the first column's cells repeat (at most a quarter as many different ones as
+      lines) and the second column's tell them on at least 90% of the lines, while they tell the
+      second on at most half (as labels, the second column could not be learned); or the first
+      column's cells are measured numbers and the second's are different and longer.  Never when the
+      second column's cells are measured numbers (a regression's targets) or tags of the first."""
+    body = _body(rows)
+    if not body or len(body[0]) < 2:
+        return None
+    names = _header_names(body[0])
+    t, lab = text_col.lower(), label_col.lower()
+    if {t, lab} <= set(names):
+        return None  # the header names both: read as it says
+    if len(names) > 2:  # id,sentence,label / textID,text,selected_text,sentiment: one column named as each
+        texts = [i for i, c in enumerate(names) if c == t] or [i for i, c in enumerate(names) if c in TEXT_NAMES]
+        labels = [i for i, c in enumerate(names) if c == lab] or [i for i, c in enumerate(names) if c in LABEL_NAMES]
+        if len(texts) != 1 or len(labels) != 1 or texts == labels or not all(_name_like(c) for c in body[0]):
+            return None
+        shown = [c.strip() for c in body[0]]
+        return (texts[0], labels[0], len(names), True,
+                f"its header line names column {texts[0] + 1}, {shown[texts[0]]!r}, as the sequences and column "
+                f"{labels[0] + 1}, {shown[labels[0]]!r}, as the labels (of {len(names)} columns)")
+    if names[0] != names[1] and all(_name_like(c) for c in body[0]):
+        for i in (0, 1):
+            a, b = names[i], names[1 - i]
+            if a == t and b != lab or a in TEXT_NAMES and b in LABEL_NAMES:
+                which = i
+                break
+            if a == lab and b != t:
+                which = 1 - i
+                break
+        else:
+            which = None
+        if which is not None and _header_unseen(body):
+            shown = [c.strip() for c in body[0]]
+            return (which, 1 - which, 2, True, f"its header line names column {which + 1}, {shown[which]!r}, as the "
+                    f"sequences and column {2 - which}, {shown[1 - which]!r}, as the labels")
+    pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
+    n = len(pairs)
+    if n < 10 or n < 0.9 * len(body) or measured_values(p[1] for p in pairs):
+        return None  # too few lines to tell; or the second column is measurements: a regression's targets
+    if any(len(a.split()) > 1 for a, _ in pairs) and all(len(a.split()) == len(b.split()) for a, b in pairs):
+        return None  # tags and their tokens, one each
+    first, second = [p[0] for p in pairs], [p[1] for p in pairs]
+    kinds_1, kinds_2 = len(set(first)), len(set(second))
+    if kinds_1 <= n / 4 and all(len(a.split()) <= 3 for a in first):
+        ahead, behind = _told(second, first), _told(first, second)
+        if ahead < 0.9 or behind > 0.5:
+            return None
+        return (1, 0, 2, False, f"no header line; column 1 holds {kinds_1:,} different values that repeat, and column 2 "
+                             f"{kinds_2:,} different ones that tell column 1 on {ahead:.0%} of the lines (column 1 "
+                             f"tells column 2 on {behind:.0%}): the label comes first")
+    if kinds_2 > n / 2 and sum(map(len, second)) > sum(map(len, first)) and measured_values(first):
+        return (1, 0, 2, False, f"no header line; column 1 holds {kinds_1:,} different numbers, some with a fraction, and "
+                             f"column 2 {kinds_2:,} different sequences, not numbers: the label comes first")
+    return None
+
+
+def _told(keys, values) -> float:
+    """The fraction of lines whose value is the one most often seen with their key: how far ``keys``
+    tell ``values`` (1.0: a function of them)."""
+    counts: dict = {}
+    for k, v in zip(keys, values):
+        per = counts.setdefault(k, {})
+        per[v] = per.get(v, 0) + 1
+    return sum(max(per.values()) for per in counts.values()) / max(len(keys), 1)
+
+
 def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None,
           numbers: bool | str = False):
     """Yield (line_number, text, label) or (line_number, None, error message).
@@ -445,13 +573,16 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 continue
             yield n, text, label
         return
-    lines = _lines(content)
+    rows = _table_rows(content, fmt)
     ti, li, expected, header, has_header = 0, 1, 2, None, False  # header: the first non-blank line, lower-cased
-    if fmt == "tsv":  # no quoting: every tab separates
-        rows = ((n, line.split("\t"), n) for n, line in enumerate(lines, 1))
-    else:
-        rows = _csv_rows(lines)
     col_names = {text_col.lower(), label_col.lower()}
+    layout = None if names_given else _layout(rows, text_col, label_col)
+    if layout is not None:
+        ti, li, expected, named, why = layout
+        if info is not None:
+            info["columns"] = why
+        if named:  # the header line: its names are the columns'
+            col_names = set(_header_names(_body(rows)[0]))
     for n, cells, end in rows:
         if cells is None:
             raise DataError(f"{path}:{n}: {end}")
@@ -463,6 +594,9 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         names = _header_names(cells) if maybe_header else None
         if header is None:
             header = names
+            if layout is not None and layout[3]:  # a header naming the columns otherwise (_layout)
+                has_header = True
+                continue
             if col_names <= set(names):
                 ti, li, expected = names.index(text_col.lower()), names.index(label_col.lower()), len(cells)
                 has_header = True
@@ -471,7 +605,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 raise DataError(f"{path}:{n}: the first line names no columns {text_col!r} and {label_col!r} "
                                 f"(found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
             if info is not None:
-                info["first"] = (n, cells)
+                info["first"] = (n, [cells[ti], cells[li]] if len(cells) == 2 else cells)
         elif names is not None and ((has_header and names == header) or (len(names) == 2 and set(names) == col_names)):
             yield n, None, "repeats the header line (two files joined together?)"
             continue
