@@ -10,6 +10,9 @@ uniform in [-1, 1] written with 3 decimals, one a step.
   rising     tag: up where the value is above the one before it, else - (the first step: -)
   next-up    tag: up where the next value is above this one, else - (the last step: -); reads ahead
   local-max  tag: peak where the value is above both neighbours (a missing one counts as lower), else -
+  forecast   regress at every step: a sine wave of random frequency (0.1-0.5 radians a step), phase and
+             amplitude (0.5-2), each step labelled with the next sample (a new user's try of 2026-12-03)
+  running-mean  regress at every step: the mean of the values so far
   rotation   classify: points x,y (two numbers a step, joined by a comma) on a circle of random centre,
              radius, start and speed, with noise; whether they turn clockwise (cw) or not (ccw); lengths
              3-40 (a new user's try of 2026-12-03)
@@ -24,6 +27,8 @@ import sys
 def label(name, xs):
     if name == "sum":
         return f"{sum(xs):.6f}"
+    if name == "running-mean":
+        return " ".join(f"{sum(xs[:i + 1]) / (i + 1):.6f}" for i in range(len(xs)))
     if name == "sign":
         return "pos" if sum(xs) > 0 else "neg"
     if name == "parity":
@@ -45,7 +50,15 @@ def label(name, xs):
     return " ".join(tags)
 
 
-TASKS = ("sum", "sign", "parity", "seen-high", "record", "rising", "next-up", "local-max", "rotation")
+TASKS = ("sum", "sign", "parity", "seen-high", "record", "rising", "next-up", "local-max", "rotation", "forecast",
+         "running-mean")
+
+
+def forecast(rng, n):
+    """A line of the forecast task: n samples of a sine wave, each labelled with the one after it."""
+    f, ph, amp = rng.uniform(0.1, 0.5), rng.uniform(0, 2 * math.pi), rng.uniform(0.5, 2)
+    v = [f"{amp * math.sin(f * t + ph):.3f}" for t in range(n + 1)]
+    return " ".join(v[:-1]) + "\t" + " ".join(v[1:]) + "\n"
 
 
 def rotation(rng, n):
@@ -66,8 +79,8 @@ if __name__ == "__main__":
     for split, n, lo, hi in (("train", 3000, 1, 40), ("valid", 300, 1, 40), ("test", 500, 41, 200)):
         with open(f"{name}/{split}.tsv", "w") as fh:
             for _ in range(n):
-                if name == "rotation":
-                    fh.write(rotation(rng, rng.randint(max(lo, 3), hi)))
+                if name in ("rotation", "forecast"):
+                    fh.write((rotation if name == "rotation" else forecast)(rng, rng.randint(max(lo, 3), hi)))
                     continue
                 xs = [float(f"{rng.uniform(-1, 1):.3f}") for _ in range(rng.randint(lo, hi))]
                 fh.write(" ".join(f"{x:.3f}" for x in xs) + "\t" + label(name, xs) + "\n")

@@ -20,6 +20,7 @@ from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
 from .data.files import detect_columns, detect_numbers, measured_values
+from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
@@ -393,7 +394,8 @@ def _read(path, task, args, **kw):
     return examples, skipped
 
 
-def _encode(examples, vocab, labels, task, path):
+def _encode(examples, vocab, labels, task, path, per_step=False):
+    """SeqData of ``examples``; ``per_step``: a regression's numbers at every step (the many-to-many head)."""
     try:
         ids, targets = encode(examples, vocab, labels, task, path)
     except ValueError as e:
@@ -404,7 +406,9 @@ def _encode(examples, vocab, labels, task, path):
                 hint = (f"; every sequence of {path} is one of the labels: is the label in column 1? A header line "
                         f"label<TAB>text (label,text in a CSV file) names the columns")
         raise UserError(f"{e}{hint}") from None
-    return SeqData(ids, targets, "classify" if task == "regress" else task)  # regress: a number per sequence
+    if task == "regress":  # numbers per sequence from the final state, or at every step
+        return SeqData(ids, targets, "tag" if per_step else "classify")
+    return SeqData(ids, targets, task)
 
 
 def _train_config(args, frozen=()) -> TrainConfig:
@@ -724,6 +728,7 @@ def cmd_train(args, out=print) -> int:
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    per_step = False  # a regression at every step (one number per token; set once the data are read)
     numbers_why = None  # why the steps are read as numbers without --inputs (else None)
     if args.inputs is None and args.task != "lm" and not conll and _tokens_untouched(args):
         try:
@@ -785,6 +790,8 @@ def cmd_train(args, out=print) -> int:
             out(f"reading {how}" + ("" if conll else "; --tokenize sets it"))
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
+        per_step = args.task == "regress" and (steps_regressed(examples) if init is None else
+                                               init.model.config.head == "many_to_many")
         if args.task == "regress":
             labels, standard = _regress_targets(examples, init, args, out)
         if init is not None:  # the model's vocabulary and labels, as bptt evaluate reads new data
@@ -822,7 +829,7 @@ def cmd_train(args, out=print) -> int:
             out(f"note: the sequences' tokens are whole numbers ({shown}, ...): each of the {len(vocab) - 2:,} distinct "
                 f"ones is read as a symbol of its own (as word ids are), and one not seen in training as <unk>; if "
                 f"they are measurements, --inputs numbers reads them as values")
-        train_data = _encode(examples, vocab, labels, args.task, args.data)
+        train_data = _encode(examples, vocab, labels, args.task, args.data, per_step)
         if numbers:  # the steps as standardised values instead of token ids
             standard_in = _number_inputs(train_data, examples, args.data,
                                          None if init is None else _input_standard(init.meta), args.dtype)
@@ -833,8 +840,8 @@ def cmd_train(args, out=print) -> int:
             if vskipped:
                 out(f"{args.valid}: skipped {vskipped} bad line(s)")
             if args.task == "regress":
-                _same_outputs(vex, len(labels), args.valid, "the training file")
-            valid = _encode(vex, vocab, labels, args.task, args.valid)
+                _same_outputs(vex, len(labels), args.valid, "the training file", per_step)
+            valid = _encode(vex, vocab, labels, args.task, args.valid, per_step)
             if numbers:
                 _number_inputs(valid, vex, args.valid, standard_in, args.dtype)
         if args.task == "regress":  # the model learns the standardised targets; evaluate and predict undo it
@@ -885,6 +892,9 @@ def cmd_train(args, out=print) -> int:
     if args.bidirectional is None:  # the default: decided by the data, said on a line of its own
         args.bidirectional = (resumed.model.config.bidirectional if resumed else
                               default_bidirectional(args.task, text, numbers))
+        if per_step and not args.bidirectional and not args.resume and init is None:
+            out("left to right (a regression at every step: each step's number is predicted from the steps up to it, "
+                "as a forecast is); --bidirectional also reads the steps after it")
         if args.bidirectional and not args.resume:
             out("bidirectional (tags of text: a word's tag depends on the words after it too, and both directions "
                 "validated better); --no-bidirectional reads left to right only" if text else
@@ -987,7 +997,8 @@ def cmd_train(args, out=print) -> int:
             cfg = ModelConfig(**sizes,
                               hidden_size=args.hidden, output_size=len(labels) if regress else max(len(labels), 2),
                               activation=args.activation, loss="mse" if regress else "softmax", learn_s0=args.learn_s0,
-                              head="many_to_one" if args.task in ("classify", "regress") else "many_to_many",
+                              head="many_to_one" if args.task == "classify" or regress and not per_step
+                              else "many_to_many",
                               num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell,
                               dtype=args.dtype, extra_layers=tuple(args.add_layer))
         except ValueError as e:
@@ -1007,7 +1018,7 @@ def cmd_train(args, out=print) -> int:
                         f"--hidden (or fewer --layers)")
     if args.task != "lm":  # before any work: a batch of the longest sequences must fit in memory
         rows, longest = min(args.batch_size, len(train_data.lengths)), int(np.max(train_data.lengths))
-        problem = batch_problem(rows, longest, *_step_sizes(cfg), cfg.output_size, args.task == "tag",
+        problem = batch_problem(rows, longest, *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
                                 device=args.device)
         if problem:
             raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
@@ -1029,7 +1040,8 @@ def cmd_train(args, out=print) -> int:
             + (", stateful" if train_data.stateful else ""))
     else:
         L = train_data.lengths
-        what = (f"{len(labels)} number(s) each" if args.task == "regress" else f"{len(labels)} labels")
+        what = ("a number at every step" if args.task == "regress" and cfg.head == "many_to_many" else
+                f"{len(labels)} number(s) each" if args.task == "regress" else f"{len(labels)} labels")
         reads = (f"vocabulary {len(vocab)}" if not numbers else f"{cfg.input_size} number(s) a step")
         D = cfg.embed_dim if not numbers else cfg.input_size
         out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), {reads}, "
@@ -1100,8 +1112,15 @@ def cmd_train(args, out=print) -> int:
     return 0
 
 
-def _same_outputs(examples, k: int, path: str, whose: str) -> None:
-    """Regress data must have ``k`` numbers on every line, as the model has outputs."""
+def _same_outputs(examples, k: int, path: str, whose: str, per_step: bool = False) -> None:
+    """Regress data must have ``k`` numbers on every line, as the model has outputs; or, for a regression
+    at every step (``per_step``), one number per token."""
+    if per_step:
+        odd = next((e for e in examples if len(e.target) != len(e.tokens)), None)
+        if odd is not None:
+            raise UserError(f"{path}:{odd.line}: {len(odd.target)} number(s) for {len(odd.tokens)} token(s), where "
+                            f"{whose} predicts a number at every step (one per token)")
+        return
     if examples and len(examples[0].target) != k:
         raise UserError(f"{path}:{examples[0].line}: {len(examples[0].target)} number(s) per line where {whose} has "
                         f"{k} (one per output)")
@@ -1111,11 +1130,15 @@ def _regress_targets(examples, init, args, out):
     """``(labels, (mean, sd))`` of regress data: one output per number on a line, named ``label`` (or
     ``label1``, ``label2``, ...), and the standardisation the model learns under: the training file's mean
     and standard deviation of each output, or those of the model of ``--init``."""
-    Y = np.array([ex.target for ex in examples], dtype=np.float64)  # [N, K]; read_examples checked K
+    if steps_regressed(examples):  # a number at every step: one output, its mean and sd over all the steps
+        Y = np.array([v for ex in examples for v in ex.target], dtype=np.float64)[:, None]  # [steps, 1]
+    else:
+        Y = np.array([ex.target for ex in examples], dtype=np.float64)  # [N, K]; read_examples checked K
     K = Y.shape[1]
     if init is not None:
         labels = Labels(init.meta["labels"])
-        _same_outputs(examples, len(labels), args.data, f"the model of --init {args.init!r}")
+        _same_outputs(examples, len(labels), args.data, f"the model of --init {args.init!r}",
+                      init.model.config.head == "many_to_many")
         mean, sd = np.array(init.meta["target_mean"]), np.array(init.meta["target_sd"])
         return labels, (mean, sd)
     with np.errstate(over="ignore", invalid="ignore"):  # a spread too large for float64: named below
@@ -1232,8 +1255,9 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
     elif cfg.vocab_size != len(vocab):
         return f"vocab has {len(vocab)} tokens but the embedding has {cfg.vocab_size} rows"
     if task == "regress":
-        if len(labels) != cfg.output_size or cfg.head != "many_to_one" or cfg.loss != "mse":
-            return (f"a regress model needs an mse head on the final state with one output per name in labels; this "
+        if len(labels) != cfg.output_size or cfg.loss != "mse" or cfg.head == "many_to_many" and cfg.output_size != 1:
+            return (f"a regress model needs an mse head on the final state with one output per name in labels (or "
+                    f"at every step with one output); this "
                     f"one has head {cfg.head!r}, loss {cfg.loss!r}, {cfg.output_size} output(s), {len(labels)} name(s)")
         problem = _standardisation_problem(meta, "target", cfg.output_size)
         if problem:
@@ -1358,9 +1382,10 @@ def cmd_evaluate(args, out=print) -> int:
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"),
                               numbers=meta["input_size"] if meta.get("inputs") == "numbers" else None)
+    per_step = task == "regress" and ck.model.config.head == "many_to_many"
     if task == "regress":
-        _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}")
-    data = _encode(examples, vocab, labels, task, args.data)
+        _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}", per_step)
+    data = _encode(examples, vocab, labels, task, args.data, per_step)
     _check_longest(ck, data.lengths, lambda k: f"{args.data}:{examples[k].line}", args.device)
     if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
         _number_inputs(data, examples, args.data, _input_standard(meta), ck.model.config.dtype)
@@ -1414,17 +1439,27 @@ def cmd_evaluate(args, out=print) -> int:
 MAX_CONFUSION = 20  # labels up to which bptt evaluate --per-class prints the confusion matrix
 
 
-def regress_outputs(ck, ids) -> np.ndarray:
-    """A regress model's numbers for the token id sequences ``ids``, in the data's units ``[N, K]``: the
-    model's outputs (standardised targets) times the training targets' sd plus their mean (model file's meta)."""
+def regress_outputs(ck, ids):
+    """A regress model's numbers for the sequences ``ids``, in the data's units: ``[N, K]``, or for a
+    regression at every step (the many-to-many head) a list of ``[T_i, K]``: the model's outputs
+    (standardised targets) times the training targets' sd plus their mean (model file's meta)."""
     from .train import _eval_batches
 
     lengths = np.array([len(i) for i in ids], dtype=np.int64)
+    sd, mean = np.array(ck.meta["target_sd"]), np.array(ck.meta["target_mean"])
+    if ck.model.config.head == "many_to_many":
+        steps = [None] * len(ids)
+        for batch in _eval_batches(lengths, 256):
+            x, L = pad_sequences([ids[i] for i in batch])
+            p = np.asarray(to_numpy(ck.model.predict(x, L)), dtype=np.float64)  # [B, T, K]
+            for r, i in enumerate(batch):
+                steps[i] = p[r, :L[r]] * sd + mean  # the real steps of row r
+        return steps
     y = np.empty((len(ids), ck.model.config.output_size), dtype=np.float64)
     for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
         x, L = pad_sequences([ids[i] for i in batch])
         y[batch] = np.asarray(to_numpy(ck.model.predict(x, L)), dtype=np.float64)
-    return y * np.array(ck.meta["target_sd"]) + np.array(ck.meta["target_mean"])
+    return y * sd + mean
 
 
 def _errors(pred, y) -> dict:
@@ -1439,9 +1474,17 @@ def _errors(pred, y) -> dict:
 
 def _evaluate_regress(ck, data, labels, skipped, n_unk, args, out) -> int:
     """``bptt evaluate`` of a regress model: errors in the data's units, overall and with --by-length by length."""
-    y = np.array([np.asarray(t, dtype=np.float64) for t in data.targets])  # [N, K], the file's numbers
+    K = ck.model.config.output_size
     pred = regress_outputs(ck, data.ids)
-    res = {"n": len(y), **_errors(pred, y)}
+    L = data.lengths
+    if isinstance(pred, list):  # a number at every step: errors over all the real steps (of each length)
+        y = np.concatenate([np.asarray(t, dtype=np.float64).reshape(-1, K) for t in data.targets])  # [steps, K]
+        pred, rows_len = np.concatenate(pred), np.repeat(L, L)
+    else:
+        y = np.array([np.asarray(t, dtype=np.float64) for t in data.targets])  # [N, K], the file's numbers
+        rows_len = L
+    res = {"n": len(data), **({"n_steps": len(y)} if len(y) != len(data) or data.task == "tag" else {}),
+           **_errors(pred, y)}
     if len(labels) > 1:
         res["per_output"] = {name: _errors(pred[:, [k]], y[:, [k]]) for k, name in enumerate(labels.names)}
     if skipped:
@@ -1449,14 +1492,14 @@ def _evaluate_regress(ck, data, labels, skipped, n_unk, args, out) -> int:
     if n_unk:
         res["unknown_tokens"] = n_unk
     if args.by_length:
-        L = data.lengths
-        res["by_length"] = {str(int(n)): {"n": int((L == n).sum()), **_errors(pred[L == n], y[L == n])}
+        res["by_length"] = {str(int(n)): {"n": int((L == n).sum()), **_errors(pred[rows_len == n], y[rows_len == n])}
                             for n in np.unique(L)}
     if args.json:
         out(json.dumps(res))
         return 0
     r2 = "n/a (every target is the same)" if res["r2"] is None else f"{res['r2']:.4f}"
-    out(f"n {res['n']}  mse {res['mse']:.6g}  rmse {res['rmse']:.6g}  mae {res['mae']:.6g}  r2 {r2}")
+    steps = f" ({res['n_steps']:,} steps)" if "n_steps" in res else ""
+    out(f"n {res['n']}{steps}  mse {res['mse']:.6g}  rmse {res['rmse']:.6g}  mae {res['mae']:.6g}  r2 {r2}")
     for name, e in res.get("per_output", {}).items():
         out(f"  {name}: mse {e['mse']:.6g}  rmse {e['rmse']:.6g}  mae {e['mae']:.6g}  r2 "
             + ("n/a" if e["r2"] is None else f"{e['r2']:.4f}"))
@@ -1629,7 +1672,7 @@ def cmd_predict(args, out=print) -> int:
     _check_longest(ck, lengths, lambda k: f"{where} {real[k] + 1}")
     if meta["task"] == "regress":  # numbers in the data's units, space separated (batched by regress_outputs)
         for i, y in zip(real, regress_outputs(ck, [ids[i] for i in real])):
-            results[i] = " ".join(f"{v:.6g}" for v in y)
+            results[i] = " ".join(f"{v:.6g}" for v in np.ravel(y))
     else:
         for batch in _eval_batches(lengths, 256):  # similar lengths together; each row's padding changes nothing
             rows = [real[k] for k in batch]

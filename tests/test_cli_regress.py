@@ -236,3 +236,104 @@ def test_numbers_as_tokens_are_named(tmp_path, capsys):
     assert len(notes) == 1 and "read as <unk>" in notes[0] and "--inputs numbers reads them as values" in notes[0], so
     rc, so, err = run(capsys, "train", "--data", str(digits), "--out", str(tmp_path / "d.bptt"), "--max-steps", "1")
     assert rc == 0 and "tokens are numbers" not in so, so
+
+
+def _wave_file(path, n, lo, hi, seed):
+    """Sampled sine waves of random frequency and phase, each step labelled with the next sample (3 decimals):
+    a forecast at every step, as a new user writes one."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        T, f, ph = int(rng.integers(lo, hi + 1)), rng.uniform(0.2, 0.6), rng.uniform(0, 6.3)
+        v = [float(f"{np.sin(f * t + ph):.3f}") for t in range(T + 1)]
+        rows.append((v[:-1], v[1:]))
+    path.write_text("".join(" ".join(f"{x:.3f}" for x in a) + "\t" + " ".join(f"{x:.3f}" for x in b) + "\n"
+                            for a, b in rows))
+    return rows
+
+
+def test_a_number_at_every_step_is_a_regression_at_every_step(tmp_path, capsys):
+    """A forecasting file (each step labelled with the next value) was read as tags, each value a class
+    of its own (2,002 classes, 0% accuracy). Now it is a regression at every step: found from the data,
+    left to right, evaluated and predicted in the data's units, and exported; the figures are checked
+    against PyTorch's LSTM on the exported weights, each sequence run alone."""
+    import torch
+
+    from bptt.torch_net import load
+
+    tr, va, te = tmp_path / "train.tsv", tmp_path / "valid.tsv", tmp_path / "test.tsv"
+    _wave_file(tr, 300, 1, 12, 0)
+    _wave_file(va, 60, 1, 12, 1)
+    rows = _wave_file(te, 40, 13, 30, 2)
+    m = tmp_path / "w.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--valid", str(va), "--out", str(m), "--hidden", "16",
+                       "--epochs", "3", "--quiet", "--seed", "0")
+    assert rc == 0, err
+    assert re.search(r"task regress \(.*: one number per token on every line, [\d,]+ different ones, some with a "
+                     r"fraction \(.*\): measurements, a regression at every step\)", out), out
+    assert "left to right (a regression at every step" in out and "a number at every step;" in out
+    ck = checkpoint.load(str(m))
+    assert ck.meta["task"] == "regress" and ck.model.config.head == "many_to_many"
+    assert not ck.model.config.bidirectional and ck.model.config.output_size == 1
+    # the exported network, PyTorch's own LSTM, on each test sequence alone
+    assert run(capsys, "export", "--model", str(m), "--out", str(tmp_path / "w.safetensors"))[0] == 0
+    net = load(str(tmp_path / "w.safetensors"))
+    ref = []
+    with torch.no_grad():
+        for a, _ in rows:
+            x, L = net.encode([" ".join(f"{v:.3f}" for v in a)])
+            ref.append(net.output(net(x, L)[0])[0, :, 0].double().numpy())
+    y = np.concatenate([b for _, b in rows])
+    err_ref = np.concatenate(ref) - y
+    rc, out, err = run(capsys, "evaluate", "--model", str(m), "--data", str(te), "--json", "--by-length")
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["n"] == 40 and res["n_steps"] == y.size
+    assert res["mse"] == pytest.approx(float((err_ref ** 2).mean()), rel=1e-4)
+    assert res["mae"] == pytest.approx(float(np.abs(err_ref).mean()), rel=1e-4)
+    assert res["r2"] == pytest.approx(1 - float((err_ref ** 2).sum()) / float(((y - y.mean()) ** 2).sum()), rel=1e-4)
+    lens = np.array([len(a) for a, _ in rows])
+    for k, v in res["by_length"].items():
+        e = np.concatenate([r - b for r, (a, b) in zip(ref, rows) if len(a) == int(k)])
+        assert v["n"] == int((lens == int(k)).sum()) and v["mse"] == pytest.approx(float((e ** 2).mean()), rel=1e-4)
+    # predict: a number for each step of each line, line for line
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(" ".join(f"{v:.3f}" for v in a) + "\n" for a, _ in rows[:5]))
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(lines))
+    assert rc == 0, err
+    got = [np.array(line.split(), dtype=float) for line in out.splitlines()]
+    assert [g.size for g in got] == [len(a) for a, _ in rows[:5]]
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-5)
+    # a line with another count of numbers than tokens is named, in validation data and at evaluate
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("0.1 0.2 0.3\t0.2 0.3 0.4\n0.5 0.6\t0.6\n")
+    rc, _, err = run(capsys, "evaluate", "--model", str(m), "--data", str(bad))
+    assert rc == 2 and f"{bad}:2: 1 number(s) for 2 token(s)" in err and "one number per token" in err
+    rc, _, err = run(capsys, "train", "--data", str(tr), "--valid", str(bad), "--out", str(tmp_path / "x.bptt"),
+                     "--epochs", "1", "--quiet")
+    assert rc == 2 and f"{bad}:2: 1 number(s) for 2 token(s)" in err
+    # --bidirectional reads both ways; --task tag still reads the values as tags
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "b.bptt"), "--hidden", "8",
+                       "--epochs", "1", "--quiet", "--bidirectional")
+    assert rc == 0 and checkpoint.load(str(tmp_path / "b.bptt")).model.config.bidirectional, err
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(tmp_path / "t.bptt"),
+                       "--hidden", "8", "--epochs", "1", "--quiet")
+    assert rc == 0 and checkpoint.load(str(tmp_path / "t.bptt")).meta["task"] == "tag", err
+
+
+def test_whole_numbers_at_every_step_stay_tags_and_k_outputs_stay_outputs(tmp_path):
+    from bptt.data.files import detect_task, per_step, read_examples
+
+    tags = tmp_path / "tags.tsv"  # counts of a's so far: whole numbers, classes at every step
+    tags.write_text("".join(f"{'ab' * k}\t{' '.join(str((j + 2) // 2) for j in range(2 * k))}\n"
+                            for k in range(1, 15)).replace("ab", "a b "))
+    assert detect_task(tags)[0] == "tag"
+    two = tmp_path / "two.tsv"  # two numbers per line for sequences of other lengths: two outputs
+    two.write_text("".join(f"{'a ' * k}\t{k / 3:.4f} {k / 7:.4f}\n" for k in range(1, 20)))
+    ex, _ = read_examples(two, "regress")
+    assert detect_task(two)[0] == "regress" and not per_step(ex)
+    steps = tmp_path / "steps.tsv"  # as many numbers as tokens, lengths that differ: a number at every step
+    steps.write_text("".join(f"{'a ' * k}\t{' '.join(f'{j / 3:.3f}' for j in range(k))}\n" for k in range(1, 20)))
+    ex, _ = read_examples(steps, "regress")
+    assert per_step(ex) and detect_task(steps)[0] == "regress"

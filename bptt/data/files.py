@@ -120,6 +120,7 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     rows = longest = 0
     tags = True  # every label so far has one part per token
     values: set | None = set()  # the distinct labels while each is numbers (None: one is not)
+    parts: set = set()  # the distinct parts of those labels (tags that may be numbers)
     for _, text, label in _rows(path, _format_of(path, fmt), text_col, label_col, numbers="any"):
         if text is None:
             continue
@@ -127,6 +128,8 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
             values.add(" ".join(label.split()))
             if not all(_DECIMAL.fullmatch(p) for p in label.split()):
                 values = None
+            elif tags:
+                parts.update(label.split())
         if tags:
             n = len(tokenize(text, tokenizer))
             if n == 0:
@@ -136,6 +139,10 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         if not tags and values is None:
             break
     if tags and rows and longest > 1:
+        if values is not None and measured_values(parts):
+            shown = ", ".join(sorted(parts, key=float)[:3])
+            return ("regress", f"one number per token on every line, {len(parts):,} different ones, some with a "
+                               f"fraction ({shown}, ...): measurements, a regression at every step", tokenizer)
         return "tag", "one label per token on every line", tokenizer
     if values is not None and measured_values(values):
         shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
@@ -756,12 +763,26 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     if task == "regress":
         k = len(examples[0].target)
         odd = next((e for e in examples if len(e.target) != k), None)
-        if odd is not None:
+        first = examples[0]
+        if odd is not None and not per_step(examples) and len(first.target) == len(first.tokens) > 1:
+            odd = next(e for e in examples if len(e.target) != len(e.tokens))
+            raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) for {len(odd.tokens)} token(s), where "
+                            f"line {first.line} has one number per token (a regression at every step needs one "
+                            f"number per token on every line)")
+        if odd is not None and not per_step(examples):
             raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) where line {examples[0].line} has {k} "
                             f"(regress needs as many on every line: one per output)")
     else:
         _unnamed_header(path, fmt, examples, info.get("first"))
     return examples, skipped
+
+
+def per_step(examples) -> bool:
+    """Regress examples whose targets are one number per step (a regression at every step, the
+    many-to-many head): every line has as many numbers as tokens, and some line more than one.  Else
+    each line's numbers are the outputs of one prediction from the final state."""
+    return bool(examples) and all(len(e.target) == len(e.tokens) for e in examples) and any(
+        len(e.tokens) > 1 for e in examples)
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
