@@ -109,12 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
     t.add_argument("--task", choices=["classify", "tag", "regress", "lm"], default=None,
                    help="classify: one label from the final state; tag: one label per token; regress: one number "
-                        "(or several, space separated) from the final state, by mean squared error on targets "
-                        "standardised by the training file's mean and sd; "
-                        "lm: a language model on a plain text file (the next token at every step) "
+                        "(or several, space separated) from the final state, or one number per token (a number at "
+                        "every step), by mean squared error on targets standardised by the training file's mean "
+                        "and sd; lm: a language model on a plain text file (the next token at every step) "
                         "(default: from --data: lm for plain text, tag when every label has one part per "
-                        "token, regress when the labels are more than 10 different numbers with fractions "
-                        "(measurements), else classify; the first line of the run says which)")
+                        "token (regress at every step when those are measurements), regress when the labels are "
+                        "more than 10 different numbers with fractions (measurements), else classify; the first "
+                        "line of the run says which)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
     t.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
