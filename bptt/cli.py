@@ -76,11 +76,12 @@ class HELP_FMT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHe
         return super()._get_help_string(action)
 
 
-FORMAT_HELP = ("file format (default: from the file extension: .csv, .jsonl, .conll, .conllu, else tab-separated; "
+FORMAT_HELP = ("file format (default: from the file extension: .csv, .jsonl, .json, .conll, .conllu, else tab-separated; "
                "a .tsv, .txt or extension-less file of tags that holds CoNLL sentences is read as conll, and bptt "
                "train says so). conll: a token and its tag on each line (the first and last columns; "
                "--text-col/--label-col N number others from 1), sentences between blank lines; conllu: Universal "
-               "Dependencies' FORM and UPOS (columns 2 and 4)")
+               "Dependencies' FORM and UPOS (columns 2 and 4); jsonl (.jsonl, .json): an object a line, or one "
+               "array of objects")
 
 
 def _add_data_opts(p):

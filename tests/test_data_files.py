@@ -88,6 +88,32 @@ def test_jsonl_integer_labels_tag_lists_and_a_raw_line_separator(tmp_path):
 
 
 
+def test_a_json_array_of_records_reads_as_its_lines_would(tmp_path):
+    """pandas' to_json(orient="records") and many exports write one JSON array, not JSON Lines: it was
+    refused at line 1 ('needs an object'). Each record is read as a line of JSON Lines would be, and
+    errors name the line where the record starts."""
+    recs = [{"text": "a b", "label": "x", "id": 1}, {"text": "b", "label": "y"}, {"text": "c a", "label": ["x", "y"]}]
+    lines, _ = read_examples(_write(tmp_path, "l.jsonl", "".join(json.dumps(r) + "\n" for r in recs[:2])), "classify")
+    for name, text, want in (("one.json", json.dumps(recs[:2]), [1, 1]),  # one line
+                             ("pretty.json", json.dumps(recs[:2], indent=2), [2, 7]),  # as json.dump(indent=2) writes
+                             ("crlf.json", "\r\n [ " + json.dumps(recs[0]) + " ,\r\n" + json.dumps(recs[1]) + "]\r\n",
+                              [2, 3])):
+        ex, _ = read_examples(_write(tmp_path, name, text), "classify")
+        assert [(e.tokens, e.target) for e in ex] == [(e.tokens, e.target) for e in lines] and [e.line for e in ex] == want
+    assert read_examples(_write(tmp_path, "tag.json", json.dumps(recs[2:])), "tag")[0][0].target == ["x", "y"]
+    for text, where, words in (
+            ('[{"text": "a", "label": "x"} {"text": "b", "label": "y"}]', 1, "followed by neither ',' nor ']'"),
+            ('[{"text": "a", "label": "x"},\n{"text": "b",\n "label": }]', 3, "not valid JSON (Expecting value)"),
+            ('[{"text": "a", "label": "x"}]\nmore', 2, "more after the array's closing ']'"),
+            ('[{"text": "a", "label": "x"},\n 7]', 2, "needs an object with keys 'text' and 'label'"),
+            ('[{"text": "a", "label": "x"},\n{"text": "b"}]', 2, "needs an object with keys")):
+        msg = _err(tmp_path, "bad.json", text)
+        assert f"bad.json:{where}: " in msg and words in msg, (text, msg)
+    ex, skipped = read_examples(_write(tmp_path, "skip.json", '[{"text": "a", "label": "x"},\n{"text": "b"},\n'
+                                                              '{"text": "c", "label": "y"}]'), "classify", skip_bad=True)
+    assert [e.target for e in ex] == ["x", "y"] and skipped == 1
+
+
 def test_jsonl_true_and_false_labels_read_as_written(tmp_path):
     # a bool column as pandas' to_json(lines=True) writes it: the labels are "true" and "false", as in the file
     p = _write(tmp_path, "b.jsonl", '{"text": "a b", "label": true}\n{"text": "c", "label": false}\n')

@@ -433,6 +433,64 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
+def _json_error(e: Exception) -> str:
+    if isinstance(e, json.JSONDecodeError):
+        return f"not valid JSON ({e.msg})"
+    if isinstance(e, RecursionError):
+        return "not usable JSON (nested too deeply)"
+    return f"not usable JSON ({str(e).split(';')[0]})"  # e.g. an integer of thousands of digits
+
+
+def _json_objects(content: str):
+    """``(line, value, None)`` for each record of a JSON Lines file, or of a JSON array of records
+    (``[{...}, {...}]``, as ``pandas.DataFrame.to_json(orient="records")`` writes one; the line is where
+    the record starts), or ``(line, None, message)`` for one that cannot be read (an array stops there)."""
+    start = len(content) - len(content.lstrip())
+    if not content.startswith("[", start):
+        for n, line in enumerate(content.replace("\r\n", "\n").split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line), None
+            except (ValueError, RecursionError) as e:
+                yield n, None, _json_error(e)
+        return
+    decoder, line, seen = json.JSONDecoder(), 1, 0
+
+    def at(i):  # the line of offset i, counted on from the last one asked for
+        nonlocal line, seen
+        line, seen = line + content.count("\n", seen, i), i
+        return line
+
+    def skip(i):
+        while i < len(content) and content[i] in " \t\r\n":
+            i += 1
+        return i
+
+    i = skip(start + 1)
+    if content.startswith("]", i):
+        i = skip(i + 1)
+    else:
+        while True:
+            try:
+                value, end = decoder.raw_decode(content, i)
+            except (ValueError, RecursionError) as e:
+                yield at(getattr(e, "pos", i)), None, _json_error(e)
+                return
+            yield at(i), value, None
+            i = skip(end)
+            if content.startswith(",", i):
+                i = skip(i + 1)
+                continue
+            if content.startswith("]", i):
+                i = skip(i + 1)
+                break
+            yield at(i), None, "not valid JSON (a record of the array is followed by neither ',' nor ']')"
+            return
+    if i < len(content):
+        yield at(i), None, "not valid JSON (more after the array's closing ']')"
+
+
 def _table_rows(content: str, fmt: str) -> list:
     """A TSV or CSV file's ``(first line, cells, last line)``; CSV stops at a line it cannot read,
     given as ``(line, None, message)``."""
@@ -551,19 +609,9 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         yield from _conll_rows(path, content, fmt, text_col, label_col)
         return
     if fmt == "jsonl":
-        for n, line in enumerate(content.replace("\r\n", "\n").split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, None, f"not valid JSON ({e.msg})"
-                continue
-            except RecursionError:
-                yield n, None, "not usable JSON (nested too deeply)"
-                continue
-            except ValueError as e:  # e.g. an integer of thousands of digits
-                yield n, None, f"not usable JSON ({str(e).split(';')[0]})"
+        for n, obj, err in _json_objects(content):
+            if err is not None:
+                yield n, None, err
                 continue
             if not isinstance(obj, dict) or text_col not in obj or label_col not in obj:
                 yield n, None, f"needs an object with keys {text_col!r} and {label_col!r}"
