@@ -81,7 +81,8 @@ FORMAT_HELP = ("file format (default: from the file extension: .csv, .jsonl, .js
                "train says so). conll: a token and its tag on each line (the first and last columns; "
                "--text-col/--label-col N number others from 1), sentences between blank lines; conllu: Universal "
                "Dependencies' FORM and UPOS (columns 2 and 4); jsonl (.jsonl, .json): an object a line, or one "
-               "array of objects")
+               "array of objects; fasttext: __label__NAME, then the text, on each line (classify; a file named "
+               "otherwise than .csv or .json(l) whose lines are so is read as fasttext, and bptt says so)")
 
 
 def _add_data_opts(p):
@@ -339,17 +340,18 @@ def _format(path, task, args, out=None):
     """``--format``, or else the format ``path`` is read in: by its extension, or ``conll`` for a file of
     tags that holds CoNLL sentences (``detect_format``; said with ``out`` when given, once a file); None
     for a file whose task is not tags, read as its extension says."""
-    if args.format or task not in (None, "tag"):
+    if args.format or task not in (None, "tag", "classify"):
         return args.format
     seen = vars(args).setdefault("_formats", {})
     if path not in seen:
         try:
-            seen[path] = detect_format(path, text_col=args.text_col, label_col=args.label_col)
+            seen[path] = detect_format(path, text_col=args.text_col, label_col=args.label_col, task=task)
         except DataError as e:
             raise UserError(str(e)) from None
         why = seen[path][1]
         if why and out is not None:
-            out(f"reading {path} as {why}; --format tsv reads each line as a sequence")
+            out(f"reading {path} as {why}; " + ("--format sets it" if seen[path][0] == "fasttext" else
+                                                 "--format tsv reads each line as a sequence"))
     return seen[path][0]
 
 
@@ -375,7 +377,7 @@ def _columns(path, args, out=None) -> None:
 
 def _read(path, task, args, **kw):
     fmt = _format(path, task, args, kw.get("out"))
-    if fmt not in ("conll", "conllu"):
+    if fmt not in ("conll", "conllu", "fasttext"):
         _columns(path, args, kw.get("out"))
     try:
         examples, skipped = read_examples(path, task, tokenizer=kw.get("tokenizer", getattr(args, "tokenize", "space")),
@@ -711,12 +713,13 @@ def cmd_train(args, out=print) -> int:
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
     conll = data_format in ("conll", "conllu")
-    if not conll and args.task != "lm":
+    if not conll and data_format != "fasttext" and args.task != "lm":
         _columns(args.data, args, out)
     if args.task is None:
         try:  # (fmt None: a file named neither .tsv nor .csv/.jsonl may be a language model's plain text)
             args.task, why, found_tokenizer = detect_task(
-                args.data, fmt=data_format if conll else args.format, text_col=args.text_col, label_col=args.label_col,
+                args.data, fmt=data_format if conll or data_format == "fasttext" else args.format,
+                text_col=args.text_col, label_col=args.label_col,
                 tokenizer=None if args.tokenize == "auto" else args.tokenize)
         except DataError as e:
             raise UserError(str(e)) from None

@@ -621,3 +621,34 @@ def test_a_label_first_file_and_a_header_of_other_names_train_and_evaluate_as_th
     rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "first.bptt"),
                        "--data", str(label_first(te, tmp_path / "few.tsv", lines=4)))
     assert rc == 2 and "was not seen in training" in err and "is the label in column 1?" in err
+
+
+def test_a_fasttext_file_trains_and_evaluates_as_its_tsv_twin(tmp_path, capsys, parity):
+    """A fastText file (__label__NAME, then the text) given with nothing but --data --out was read as
+    plain text for a language model; now it is classify data, said on the run's first lines."""
+    tr, te = parity
+
+    def fasttext(src, dst):
+        rows = [r.split("\t") for r in src.read_text().splitlines()[1:]]
+        dst.write_text("".join(f"__label__{lab} {' '.join(s)}\n" for s, lab in rows))  # its characters, spaced
+        return dst
+
+    def spaced(src, dst):
+        rows = [r.split("\t") for r in src.read_text().splitlines()[1:]]
+        dst.write_text("".join(f"{' '.join(s)}\t{lab}\n" for s, lab in rows))
+        return dst
+
+    res = {}
+    for name, data, test in (("ft", fasttext(tr, tmp_path / "p.train"), fasttext(te, tmp_path / "p.test")),
+                             ("tsv", spaced(tr, tmp_path / "p.tsv"), spaced(te, tmp_path / "pt.tsv"))):
+        rc, out, err = run(capsys, "train", "--data", str(data), "--valid", str(test), "--epochs", "2",
+                           "--no-curriculum", "--quiet", "--seed", "1", "--out", str(tmp_path / f"{name}.bptt"))
+        assert rc == 0, err
+        res[name, "out"] = out
+        rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / f"{name}.bptt"), "--data", str(test), "--json")
+        assert rc == 0, err
+        res[name] = json.loads(out)
+    lines = res["ft", "out"].splitlines()
+    assert lines[0] == f"reading {tmp_path / 'p.train'} as fastText lines: __label__NAME, then the text; --format sets it"
+    assert lines[1].startswith(f"task classify ({tmp_path / 'p.train'}: fastText lines")
+    assert res["ft"] == res["tsv"] and res["ft"]["n"] == 100

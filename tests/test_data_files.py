@@ -430,3 +430,35 @@ def test_the_words_tokenizer_is_english_on_ascii_and_drops_nothing_but_spaces():
         u = "".join(r.choice(ascii_chars + other) for _ in range(r.randint(0, 40)))
         kept = "".join(u.lower().replace("''", '"').replace("``", '"').split())
         assert "".join(tokenize(u, "words")) == kept, u
+
+
+def test_fasttext_files_read_as_their_tsv_twins(tmp_path):
+    """fastText's classification files (__label__NAME, then the text; cooking.train, amazon_review.txt)
+    were read as plain text for a language model. Now a file named neither .csv nor .json(l) whose lines
+    are fastText's is read so, as classify data."""
+    rows = [("pos", "a fine film ."), ("neg", "dull , dull plot"), ("pos", "good"), ("neg", "bad  acting")]
+    tsv, _ = read_examples(_write(tmp_path, "twin.tsv", "".join(f"{t}\t{lab}\n" for lab, t in rows)), "classify")
+    text = "".join(f"__label__{lab} {t}\n" for lab, t in rows)
+    for name in ("cooking.train", "reviews.txt", "plain", "r.tsv"):
+        path = _write(tmp_path, name, "\n" + text.replace("\n", "\r\n", 1))
+        assert files.detect_format(path) == ("fasttext", "fastText lines: __label__NAME, then the text")
+        assert files.detect_task(path, fmt="fasttext")[:2] == ("classify", "fastText lines: __label__NAME, then the text")
+        ex, _ = read_examples(path, "classify", fmt="fasttext")
+        assert [(e.tokens, e.target, e.line - 1) for e in ex] == [(e.tokens, e.target, e.line) for e in tsv]
+    path = _write(tmp_path, "f.txt", text)
+    assert files.detect_format(path, task="tag")[0] == "tsv"  # tags are never fastText's
+    with pytest.raises(DataError, match="a fastText file holds one label per line .* not tag"):
+        read_examples(path, "tag", fmt="fasttext")
+    for bad, words in (("__label__a __label__b two labels", "has 2 labels (__label__a __label__b): bptt classifies one "
+                                                            "label per sequence"),
+                       ("no label here", "does not start with a label (__label__NAME, then the text"),
+                       ("__label__ text", "has an empty label"),
+                       ("__label__pos", "empty sequence")):
+        msg = _err(tmp_path, "b.txt", text + bad + "\n", fmt="fasttext")
+        assert "b.txt:5: " in msg and words in msg, msg
+    # read as a table, a fastText line's error names the format
+    msg = _err(tmp_path, "c.tsv", "__label__pos good\nplain\tpos\n")
+    assert "c.tsv:1: has 1 column(s)" in msg and "--format fasttext reads __label__NAME, then the text" in msg
+    # plain text with a few such lines, or a table with tabs, is not fastText's
+    assert files.detect_format(_write(tmp_path, "lm.txt", "__label__x is a token\n" + "some text\n" * 30))[0] == "tsv"
+    assert files.detect_format(_write(tmp_path, "t.txt", "__label__x a\tpos\n" * 30))[0] == "tsv"

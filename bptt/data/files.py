@@ -110,6 +110,9 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     ext = _ext(path)
     if _format_of(path, fmt) in CONLL:
         return "tag", "CoNLL: a token and its tag on each line", "space"
+    if fmt == "fasttext":
+        return "classify", f"fastText lines: {FASTTEXT}NAME, then the text", (
+            tokenizer or detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col))
     if fmt is None and ext not in (".tsv", ".csv", ".jsonl", ".json") and (text_col, label_col) == ("text", "label"):
         lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
         tabbed = sum("\t" in line for line in lines)
@@ -189,7 +192,8 @@ def measured_values(names) -> bool:
     return len(values) > 10 and any(x != int(x) for v in values for x in v)
 
 
-FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu")
+FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu", "fasttext")
+FASTTEXT = "__label__"  # the prefix of a label in fastText's files: __label__pos the text
 CONLL = ("conll", "conllu")  # a token per line, sentences between blank lines
 
 
@@ -208,8 +212,19 @@ def _fields(line: str) -> list:
     return [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
 
 
-def detect_format(path, *, text_col: str = "text", label_col: str = "label") -> tuple[str, str | None]:
-    """``(format, why)``: the format by the file's extension (``why`` None), or ``"conll"`` for a file
+def _fasttext_lines(lines) -> bool:
+    """Lines of fastText's classification files: nearly all (95%) of the first 1,000 non-blank ones start
+    with ``__label__``, and none holds a tab."""
+    some = [line for line in lines[:5000] if line.strip()][:1000]
+    return bool(some) and not any("\t" in line for line in some) and sum(
+        line.lstrip().startswith(FASTTEXT) for line in some) >= 0.95 * len(some)
+
+
+def detect_format(path, *, text_col: str = "text", label_col: str = "label",
+                  task: str | None = None) -> tuple[str, str | None]:
+    """``(format, why)``: the format by the file's extension (``why`` None), ``"fasttext"`` for a file
+    named otherwise whose lines are fastText's (``__label__pos the text``; not for ``task`` tag), or
+    ``"conll"`` for a file
     named otherwise (``.tsv``, ``.txt``, none) that holds CoNLL-style sentences -- a token and its
     tags on each line, the same number of columns on nearly every line, blank lines between sentences
     of more than one token, and few distinct tags in the last column -- which read line by line would
@@ -219,6 +234,10 @@ def detect_format(path, *, text_col: str = "text", label_col: str = "label") -> 
     if fmt != "tsv" or (text_col, label_col) != ("text", "label"):
         return fmt, None
     lines = _lines(read_utf8(path))[:20000]
+    if task in (None, "classify") and _fasttext_lines(lines):
+        return "fasttext", f"fastText lines: {FASTTEXT}NAME, then the text"
+    if task not in (None, "tag"):
+        return fmt, None
     rows, blocks, run, widths, tags, firsts = 0, [], 0, {}, set(), set()
     for line in lines + [""]:
         if not line.strip():
@@ -433,6 +452,29 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
+def _fasttext_rows(content: str):
+    """``(line, text, label)`` of a fastText file (``__label__pos the text``: the label is what follows
+    the prefix), or ``(line, None, message)``: a line without a label, or with several (fastText's
+    multi-label lines: bptt classifies one label per sequence)."""
+    for n, line in enumerate(_lines(content), 1):
+        if not line.strip():
+            continue
+        parts = line.split(None)
+        k = 0
+        while k < len(parts) and parts[k].startswith(FASTTEXT):
+            k += 1
+        if k == 0:
+            yield n, None, f"does not start with a label ({FASTTEXT}NAME, then the text, as fastText's files are)"
+        elif k > 1:
+            yield n, None, (f"has {k} labels ({' '.join(parts[:k])[:80]}): bptt classifies one label per "
+                            f"sequence; keep one")
+        elif parts[0] == FASTTEXT:
+            yield n, None, f"has an empty label ({FASTTEXT} with no name after it)"
+        else:
+            text = line.split(None, 1)[1] if len(parts) > 1 else ""
+            yield n, text, parts[0][len(FASTTEXT):]
+
+
 def _json_error(e: Exception) -> str:
     if isinstance(e, json.JSONDecodeError):
         return f"not valid JSON ({e.msg})"
@@ -608,6 +650,9 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
     if fmt in CONLL:
         yield from _conll_rows(path, content, fmt, text_col, label_col)
         return
+    if fmt == "fasttext":
+        yield from _fasttext_rows(content)
+        return
     if fmt == "jsonl":
         for n, obj, err in _json_objects(content):
             if err is not None:
@@ -671,6 +716,8 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 shown = ", ".join(repr(c.strip()[:30]) for c in cells[:6])
                 hint = (f" ({shown}): the sequence, then its label; for other columns give a header line that "
                         f"names them and --text-col NAME --label-col NAME")
+            if len(cells) == 1 and cells[0].lstrip().startswith(FASTTEXT):
+                hint = f" (a line of fastText's: --format fasttext reads {FASTTEXT}NAME, then the text)"
             yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}{hint}"
             continue
         yield n, cells[ti], cells[li]
@@ -768,6 +815,9 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         raise ValueError(f"task={task!r} is not known; choose one of {list(TASKS)}")
     _require_file(path)
     fmt = _format_of(path, fmt)
+    if fmt == "fasttext" and task != "classify":
+        raise DataError(f"{path}: a fastText file holds one label per line ({FASTTEXT}NAME, then the text), which "
+                        f"is classify data, not {task}")
     if fmt in CONLL:
         if task != "tag":
             raise DataError(f"{path}: a {fmt} file holds tags, a token and its tag on each line; task {task!r} "
