@@ -19,7 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
-from .data.files import detect_columns, detect_numbers, measured_values
+from .data.files import detect_columns, detect_numbers, measured_values, quantities
 from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "and sd; lm: a language model on a plain text file (the next token at every step) "
                         "(default: from --data: lm for plain text, tag when every label has one part per "
                         "token (regress at every step when those are measurements), regress when the labels are "
-                        "more than 10 different numbers with fractions (measurements), else classify; the first "
+                        "more than 10 different numbers with fractions (measurements) or more than 10 whole numbers "
+                        "seen on fewer than 20 lines each on average (quantities), else classify; the first "
                         "line of the run says which)")
     t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
     _add_data_opts(t)
@@ -819,7 +820,7 @@ def cmd_train(args, out=print) -> int:
         if args.task == "classify" and len(labels) == len(examples) > 10:
             out(f"note: each of the {len(examples)} sequences has a label of its own ({', '.join(labels.names[:3])}, "
                 f"...): a class seen once cannot be learned; is the label column the right one (--label-col)?")
-        elif args.task == "classify" and measured_values(labels.names):
+        elif args.task == "classify" and (measured_values(labels.names) or quantities(labels.names, len(examples))):
             shown = ", ".join(labels.names[:4])
             out(f"note: the {len(labels)} labels are numbers ({shown}, ...): each value is a class of its own, "
                 f"and a value not seen in training cannot be predicted; --task regress predicts numbers")

@@ -344,7 +344,10 @@ def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):
         "reg.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f}\n" for k in range(1, 13)), "regress"),
         "reg2.tsv": ("".join(f"{'ab' * k}\t{k / 7:.3f} {k}\n" for k in range(1, 13)), "regress"),
         "reg.jsonl": ("".join(_json.dumps({"text": "ab" * k, "label": k / 7}) + "\n" for k in range(1, 13)), "regress"),
-        "counts.tsv": ("".join(f"{'ab' * k}\t{k}\n" for k in range(1, 13)), "classify"),  # whole numbers: classes
+        # whole numbers: class ids when each is seen 20 times on average, else quantities (a sum, a count)
+        "ids.tsv": ("".join(f"{'ab' * (k % 12 + 1)}\t{k % 12}\n" for k in range(240)), "classify"),
+        "counts.tsv": ("".join(f"{'ab' * k}\t{k}\n" for k in range(1, 13)), "regress"),
+        "ten.tsv": ("".join(f"{'ab' * k}\t{k}\n" for k in range(1, 11)), "classify"),  # ten values: classes
         "halves.tsv": ("".join(f"{'ab' * k}\t{k % 5 / 2}\n" for k in range(1, 13)), "classify"),  # 5 values
         "ragged.tsv": ("".join(f"{'ab' * k}\t{' '.join(['0.5'] * (k % 2) + [f'{k / 7:.3f}'])}\n" for k in range(1, 13)),
                        "classify"),  # one number on some lines, two on others

@@ -120,13 +120,14 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
             return "lm", "plain text, not sequence<TAB>label lines", None
     if tokenizer is None:
         tokenizer = detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col)
-    rows = longest = 0
+    rows = longest = lines = 0
     tags = True  # every label so far has one part per token
     values: set | None = set()  # the distinct labels while each is numbers (None: one is not)
     parts: set = set()  # the distinct parts of those labels (tags that may be numbers)
     for _, text, label in _rows(path, _format_of(path, fmt), text_col, label_col, numbers="any"):
         if text is None:
             continue
+        lines += 1
         if values is not None:
             values.add(" ".join(label.split()))
             if not all(_DECIMAL.fullmatch(p) for p in label.split()):
@@ -153,7 +154,31 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         kind = "numbers" if width == 1 else f"sets of {width} numbers"
         return ("regress", f"the labels are {len(values):,} different {kind}, some with a fraction ({shown}, ...): "
                            f"measurements, not classes", tokenizer)
+    if values is not None and quantities(values, lines):
+        shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
+        width = len(next(iter(values)).split())
+        kind = "whole numbers" if width == 1 else f"sets of {width} whole numbers"
+        return ("regress", f"the labels are {len(values):,} different {kind} ({shown}, ...) for {lines:,} sequences, "
+                           f"{lines / len(values):.1f} a value: quantities, not classes", tokenizer)
     return "classify", "one label per sequence", tokenizer
+
+
+QUANTITY_LINES = 20  # whole-number labels seen fewer times than this each, on average, are quantities
+
+
+def quantities(names, lines: int) -> bool:
+    """Whole-number labels that are quantities (a sum, a count, a price) rather than class ids: more than
+    10 different ones (or sets of the same count), each on fewer than ``QUANTITY_LINES`` of the ``lines``
+    on average, too few to learn each as a class, and a value not seen in training (a larger sum) could
+    not be predicted at all.  Class ids (``0``-``19``, star ratings) are few and each seen often."""
+    try:
+        values = {tuple(decimal(p) for p in n.split()) for n in set(names)}
+    except ValueError:
+        return False
+    if len({len(v) for v in values}) != 1 or not next(iter(values)):
+        return False
+    values = {v for v in values if all(math.isfinite(x) for x in v)}
+    return len(values) > 10 and lines < QUANTITY_LINES * len(values)
 
 
 def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
