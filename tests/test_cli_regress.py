@@ -337,3 +337,34 @@ def test_whole_numbers_at_every_step_stay_tags_and_k_outputs_stay_outputs(tmp_pa
     steps.write_text("".join(f"{'a ' * k}\t{' '.join(f'{j / 3:.3f}' for j in range(k))}\n" for k in range(1, 20)))
     ex, _ = read_examples(steps, "regress")
     assert per_step(ex) and detect_task(steps)[0] == "regress"
+
+
+def test_whole_number_quantities_are_regressed_and_a_growing_target_gets_the_linear_cell_named(tmp_path, capsys):
+    """Digit sums (whole numbers, 13 lines a value) were read as classes and the run stopped at the first
+    validation sum not seen in training; they are a regression now, and since the sums grow with the
+    length, the run names the tutorial's cell with a linear state, which carries them past the training
+    lengths (benchmarks/results/regress-digit-sum.log)."""
+    rng = np.random.default_rng(0)
+    digits = ["".join(rng.choice(list("0123456789"), int(rng.integers(1, 16)))) for _ in range(200)]
+    tr = tmp_path / "sums.tsv"
+    tr.write_text("".join(f"{d}\t{sum(map(int, d))}\n" for d in digits))
+    m = tmp_path / "s.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--valid", str(tr), "--out", str(m), "--epochs", "1",
+                       "--quiet", "--hidden", "8")
+    assert rc == 0, err
+    first = out.splitlines()[0]
+    assert re.match(rf"task regress \({re.escape(str(tr))}: the labels are \d+ different whole numbers \(0, 1, 2, \.\.\.\) "
+                    rf"for 200 sequences, [\d.]+ a value: quantities, not classes\)", first), first
+    assert "note: the targets grow with the sequences' length (correlation 0.9" in out
+    assert "--cell rnn --activation identity" in out
+    assert checkpoint.load(str(m)).meta["task"] == "regress"
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--out", str(m), "--epochs", "1", "--quiet", "--hidden", "8",
+                     "--cell", "rnn", "--activation", "identity")
+    assert rc == 0 and "targets grow" not in out
+    frac = tmp_path / "frac.tsv"  # a fraction does not grow with the length: no note
+    _fraction_file(frac, 100, 1, 10, 4)
+    rc, out, _ = run(capsys, "train", "--data", str(frac), "--out", str(m), "--epochs", "1", "--quiet", "--hidden", "8")
+    assert rc == 0 and "task regress" in out and "targets grow" not in out
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--task", "classify", "--out", str(m), "--epochs", "1",
+                     "--quiet", "--hidden", "8")  # as classes, when asked: the note that names regress
+    assert rc == 0 and "each value is a class of its own" in out and "--task regress predicts numbers" in out

@@ -465,3 +465,30 @@ def test_fasttext_files_read_as_their_tsv_twins(tmp_path):
     # plain text with a few such lines, or a table with tabs, is not fastText's
     assert files.detect_format(_write(tmp_path, "lm.txt", "__label__x is a token\n" + "some text\n" * 30))[0] == "tsv"
     assert files.detect_format(_write(tmp_path, "t.txt", "__label__x a\tpos\n" * 30))[0] == "tsv"
+
+
+def test_a_csv_file_of_semicolons_and_lines_ending_in_a_separator_are_read(tmp_path):
+    """Spreadsheets where the comma is the decimal mark write CSV with semicolons, and many write a
+    separator at the end of each line: both were refused ('has 1 column(s)', 'has 3 column(s)')."""
+    plain, _ = read_examples(_write(tmp_path, "p.tsv", _ROWS), "classify")
+    want = [(e.tokens, e.target) for e in plain]
+    rows = [r.split("\t") for r in _ROWS.splitlines()]
+    semi = _write(tmp_path, "s.csv", "text;label\n" + "".join(f"{t};{lab}\n" for t, lab in rows))
+    assert [(e.tokens, e.target) for e in read_examples(semi, "classify")[0]] == want
+    assert files.detect_columns(semi) == "its columns are separated by semicolons"
+    commas = _write(tmp_path, "c.csv", "".join(f'"{t}, and more";{lab}\n' if k % 3 else f"{t};{lab}\n"
+                                              for k, (t, lab) in enumerate(rows)))  # commas inside some texts
+    ex, _ = read_examples(commas, "classify")
+    assert [e.target for e in ex] == [lab for _, lab in rows] and ex[1].tokens[-2:] == ["and", "more"]
+    label_first = _write(tmp_path, "lf.csv", "".join(f"{lab};{t}\n" for t, lab in rows))
+    assert [(e.tokens, e.target) for e in read_examples(label_first, "classify")[0]] == want
+    assert files.detect_columns(label_first).startswith("its columns are separated by semicolons; no header line;")
+    # a comma between two columns on every line stays a comma, semicolons in a text stay text
+    both = _write(tmp_path, "b.csv", "".join(f"{t} ; x,{lab}\n" for t, lab in rows))
+    assert [e.target for e in read_examples(both, "classify")[0]] == [lab for _, lab in rows]
+    for name, text in (("t.tsv", "".join(f"{t}\t{lab}\t\n" for t, lab in rows)),
+                       ("t.csv", "text,label,\n" + "".join(f"{t},{lab},\n" for t, lab in rows)),
+                       ("t2.csv", "".join(f"{t},{lab},,\n" for t, lab in rows))):
+        assert [(e.tokens, e.target) for e in read_examples(_write(tmp_path, name, text), "classify")[0]] == want, name
+    msg = _err(tmp_path, "x.tsv", "a b\tpos\tmore\n" * 12)  # a third column that holds something: refused
+    assert "has 3 column(s), expected 2 separated by a tab" in msg

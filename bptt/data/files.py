@@ -558,18 +558,38 @@ def _json_objects(content: str):
         yield at(i), None, "not valid JSON (more after the array's closing ']')"
 
 
-def _table_rows(content: str, fmt: str) -> list:
-    """A TSV or CSV file's ``(first line, cells, last line)``; CSV stops at a line it cannot read,
-    given as ``(line, None, message)``."""
+def _semicolons(lines) -> bool:
+    """A CSV file written with semicolons between its columns (as spreadsheets do where the comma is the
+    decimal mark): each of its first 1,000 non-blank lines splits at semicolons into the same count of 2
+    or more cells, and at commas not so (commas inside a text split lines into counts that differ)."""
+    some = [line for line in lines[:5000] if line.strip()][:1000]
+    if not some or not all(";" in line for line in some):
+        return False
+    by_semi = {len(next(csv.reader([line], delimiter=";"))) for line in some}
+    by_comma = {len(next(csv.reader([line]))) for line in some}
+    return len(by_semi) == 1 and min(by_semi) >= 2 and not (len(by_comma) == 1 and min(by_comma) >= 2)
+
+
+def _table_rows(content: str, fmt: str) -> tuple[list, str]:
+    """A TSV or CSV file's ``(first line, cells, last line)``, and the separator's name; CSV stops at a
+    line it cannot read, given as ``(line, None, message)``.  A CSV file of semicolons
+    (:func:`_semicolons`) is split at them."""
     lines = _lines(content)
+    if fmt == "csv" and _semicolons(lines):
+        return list(_csv_rows(lines, ";")), "semicolon"
     if fmt == "tsv":  # no quoting: every tab separates
-        return [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)]
-    return list(_csv_rows(lines))
+        return [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)], "tab"
+    return list(_csv_rows(lines)), "comma"
 
 
 def _body(rows) -> list:
-    """The cells of ``rows`` that are not blank lines."""
-    return [c for _, c, _ in rows if c is not None and c and not (len(c) == 1 and not c[0].strip())]
+    """The cells of ``rows`` that are not blank lines, without empty cells after the second (a separator
+    at the end of a line)."""
+    return [_two(c) for _, c, _ in rows if c is not None and c and not (len(c) == 1 and not c[0].strip())]
+
+
+def _two(cells):
+    return cells[:2] if len(cells) > 2 and not any(c.strip() for c in cells[2:]) else cells
 
 
 def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
@@ -581,8 +601,12 @@ def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", labe
     fmt = _format_of(path, fmt)
     if fmt not in ("tsv", "csv") or (text_col, label_col) != ("text", "label"):
         return None
-    layout = _layout(_table_rows(read_utf8(path), fmt), text_col, label_col)
-    return None if layout is None else layout[4]
+    rows, sep = _table_rows(read_utf8(path), fmt)
+    layout = _layout(rows, text_col, label_col)
+    why = None if layout is None else layout[4]
+    if sep == "semicolon":
+        why = "its columns are separated by semicolons" + ("" if why is None else f"; {why}")
+    return why
 
 
 def _layout(rows, text_col: str, label_col: str):
@@ -698,7 +722,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 continue
             yield n, text, label
         return
-    rows = _table_rows(content, fmt)
+    rows, sep = _table_rows(content, fmt)
     ti, li, expected, header, has_header = 0, 1, 2, None, False  # header: the first non-blank line, lower-cased
     col_names = {text_col.lower(), label_col.lower()}
     layout = None if names_given else _layout(rows, text_col, label_col)
@@ -734,8 +758,9 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         elif names is not None and ((has_header and names == header) or (len(names) == 2 and set(names) == col_names)):
             yield n, None, "repeats the header line (two files joined together?)"
             continue
+        if len(cells) > expected and not any(c.strip() for c in cells[expected:]):
+            cells = cells[:expected]  # a separator at the end of the line (as spreadsheets write): no column
         if len(cells) != expected:
-            sep = "tab" if fmt == "tsv" else "comma"
             hint = ""
             if not has_header and names is header and len(cells) > 2:  # the first line: name the two columns
                 shown = ", ".join(repr(c.strip()[:30]) for c in cells[:6])
@@ -806,13 +831,13 @@ def _conll_rows(path: str, content: str, fmt: str, text_col: str, label_col: str
         tags.append(tag)
 
 
-def _csv_rows(lines):
+def _csv_rows(lines, delimiter: str = ","):
     """CSV rows ``(first line, cells, last line)``; a quote never closed is reported where it opens,
     as ``(line, None, message)``."""
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a field may be as long as a line can be
     try:
-        reader = csv.reader((line + "\n" for line in lines), strict=False)
+        reader = csv.reader((line + "\n" for line in lines), strict=False, delimiter=delimiter)
         start = 1
         while True:
             try:
