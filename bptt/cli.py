@@ -89,7 +89,9 @@ def _add_data_opts(p):
     p.add_argument("--tokenize", choices=["auto"] + list(TOKENIZERS), default="auto",
                    help="how the sequence splits into tokens: on spaces, into characters, or words (lower-cased "
                         "words of any script, punctuation split off; english: the same, but only ASCII letters make "
-                        "words, as before 'words' existed); auto: characters when no training sequence holds a "
+                        "words, as before 'words' existed); commas: the items of lists written with commas (a,b,c; "
+                        "[0.5, 1.2]; ['x', 'y'] as pandas writes a list); auto: commas when every training sequence "
+                        "is such a list, characters when no training sequence holds a "
                         "space (0110, 3+4*2), words for classify and regress data of more than 1000 distinct space-separated "
                         "tokens (text), else on spaces; saved in the model")
     p.add_argument("--chars", dest="tokenize", action="store_const", const="chars", help="same as --tokenize chars")
@@ -739,7 +741,10 @@ def cmd_train(args, out=print) -> int:
     numbers_why = None  # why the steps are read as numbers without --inputs (else None)
     if args.inputs is None and args.task != "lm" and not conll and _tokens_untouched(args):
         try:
-            numbers_why = detect_numbers(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
+            found_tokenizer = found_tokenizer or detect_tokenizer(args.data, fmt=data_format, text_col=args.text_col,
+                                                                  label_col=args.label_col)
+            numbers_why = detect_numbers(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+                                         tokenizer=found_tokenizer)
         except DataError as e:
             raise UserError(str(e)) from None
         if numbers_why is not None:
@@ -764,8 +769,14 @@ def cmd_train(args, out=print) -> int:
                             f"plain text, every line of it")
         train_data, valid, vocab, labels, meta = _lm_data(args, out, init)
     else:
-        if numbers:
-            args.tokenize = "space"
+        if numbers:  # steps separated by spaces, or items of a list written with commas
+            if args.tokenize == "auto":
+                try:
+                    items = (found_tokenizer or detect_tokenizer(args.data, fmt=data_format, text_col=args.text_col,
+                                                                 label_col=args.label_col)) == "commas"
+                except DataError as e:
+                    raise UserError(str(e)) from None
+                args.tokenize = "commas" if items else "space"
             out("reading each step as a number, or numbers joined by commas (--inputs numbers)" if numbers_why is None
                 else f"reading each step as a number ({args.data}: {numbers_why}); --inputs tokens reads them as "
                      f"symbols")
@@ -790,6 +801,8 @@ def cmd_train(args, out=print) -> int:
                 examples, skipped = _read(args.data, args.task, args, numbers=width)
         if auto_tokenize:
             how = ("every character as a token (no spaces in the sequences)" if args.tokenize == "chars" else
+                   "the items of each sequence as tokens (lists written with commas: a,b,c or [a, b, c])"
+                   if args.tokenize == "commas" else
                    "the tokens as the CoNLL file gives them, one a line" if conll else
                    "tokens separated by spaces" if args.tokenize == "space" else
                    f"words, lower-cased, with punctuation split off ({text_kinds - 2:,} distinct space-separated "
@@ -1586,10 +1599,10 @@ def _vocab_not_empty(vocab, min_count, path) -> None:
 
 
 def _token_options(args) -> list[str]:
-    """The options of sequences of tokens that ``args`` gives (a --tokenize other than auto or space, word
+    """The options of sequences of tokens that ``args`` gives (a --tokenize other than auto, space or commas, word
     vectors, word dropout, --min-count, an --embed size), which --inputs numbers makes meaningless."""
     d = ModelConfig(input_size=1)
-    return [opt for opt, given in (("--tokenize", args.tokenize not in ("auto", "space")),
+    return [opt for opt, given in (("--tokenize", args.tokenize not in ("auto", "space", "commas")),
                                    ("--pretrained", bool(args.pretrained)), ("--freeze-embeddings", args.freeze_embeddings),
                                    ("--word-dropout", bool(args.word_dropout)), ("--min-count", args.min_count is not None),
                                    ("--embed", args.embed != d.embed_dim)) if given]

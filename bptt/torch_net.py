@@ -184,6 +184,12 @@ class Net(nn.Module):
         mode = self.meta.get("tokenizer", "space")
         if mode == "chars":
             return list(text)
+        if mode == "commas":  # a list: a,b,c / [0.5, 1.2] / ['x', 'y']
+            s = text.strip()
+            s = s[1:-1] if len(s) >= 2 and s[0] == "[" and s[-1] == "]" else s
+            parts = [p.strip() for p in s.split(",")] if s.strip() else []
+            parts = parts[:-1] if len(parts) > 1 and not parts[-1] else parts
+            return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "'\"" else p for p in parts]
         if mode in ("words", "english"):
             text = text.lower().replace("''", '"').replace("``", '"')
             return _words(text) if mode == "words" else _ENGLISH.findall(text)
@@ -219,7 +225,8 @@ class Net(nn.Module):
         mean, sd = self.meta["input_mean"], self.meta["input_sd"]
         D, rows = len(mean), []
         for i, text in enumerate(texts):
-            steps = [tok.split(",") for tok in text.split()]
+            items = self.tokens(text) if self.meta.get("tokenizer") == "commas" else text.split()  # a list: a step an item
+            steps = [tok.split(",") for tok in items]
             if not all(_NUMBER.fullmatch(v) for s in steps for v in s):  # not 1_000, nan or other scripts' digits
                 raise ValueError(f"text {i} ({text[:40]!r}) holds a step that is not a finite number")
             steps = [[float(v) for v in s] for s in steps]

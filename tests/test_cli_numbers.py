@@ -311,3 +311,46 @@ def test_a_number_is_read_as_data_files_write_it_and_as_float_reads_it():
     for text in ("1_000", "\uff11", "\u0663", " 1", "1 ", "", "e5", ".", "1e", "0x10", "1,5", "1.5.2", "--1", "in f"):
         with pytest.raises(ValueError):
             decimal(text)
+
+
+def test_a_series_written_as_a_list_in_one_cell_is_read_a_number_a_step(tmp_path, capsys):
+    """A CSV whose sequence cell is a list (`"0.35,-0.31,0.28"`, or pandas' `[0.35, -0.31]`) was read
+    character by character (13 symbols: digits, '-', '.', ','). Now each item is a step, read as a number;
+    the model keeps the tokenizer, so predict and the exported PyTorch module read lists the same way."""
+    import torch
+
+    from bptt.torch_net import load
+
+    rng = np.random.default_rng(3)
+    seqs = _values(rng, 200, 2, 12)
+    tr = tmp_path / "series.csv"
+    tr.write_text("series,label\n" + "".join(
+        ('"[' + ", ".join(f"{v:.3f}" for v in s) + ']"' if k % 2 else '"' + ",".join(f"{v:.3f}" for v in s) + '"')
+        + f",{'up' if s[-1] > s[0] else 'down'}\n" for k, s in enumerate(seqs)))
+    m = tmp_path / "s.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(m), "--epochs", "2", "--quiet", "--hidden", "8")
+    assert rc == 0, err
+    assert "every step of its sequences is a number (the steps separated by commas)" in out
+    assert "2-12" in out  # the lengths: one step per item
+    ck = checkpoint.load(str(m))
+    assert ck.meta["tokenizer"] == "commas" and ck.meta["inputs"] == "numbers" and ck.meta["input_size"] == 1
+    texts = ["[100.5, 97.25, 103.0]", "100.5,97.25,103.0", "99"]
+    rc, out, err = run(capsys, "predict", "--model", str(m), *texts)
+    assert rc == 0, err
+    got = [float(line.split("\t")[1]) if line.split("\t")[0] == "up" else 1 - float(line.split("\t")[1])
+           for line in out.splitlines()]
+    assert got[0] == pytest.approx(got[1], abs=1e-6)  # the two ways of writing a list read the same
+    assert run(capsys, "export", "--model", str(m), "--out", str(tmp_path / "s.safetensors"))[0] == 0
+    net = load(str(tmp_path / "s.safetensors"))
+    with torch.no_grad():
+        x, L = net.encode(texts)
+        p = net.output(net(x, L)[0]).double().numpy()
+    up = ck.meta["labels"].index("up")
+    np.testing.assert_allclose(p[:, up], got, rtol=1e-4, atol=1e-5)
+    # lists of symbols: the items are the tokens
+    sym = tmp_path / "sym.csv"
+    sym.write_text("tokens,label\n" + "".join(f"\"{['a', 'b', 'c'][:1 + k % 3]}\",{'xy'[k % 2]}\n" for k in range(40)))
+    rc, out, err = run(capsys, "train", "--data", str(sym), "--out", str(tmp_path / "y.bptt"), "--epochs", "1",
+                       "--quiet", "--hidden", "4")
+    assert rc == 0 and "reading the items of each sequence as tokens (lists written with commas" in out, err
+    assert checkpoint.load(str(tmp_path / "y.bptt")).meta["vocab"][2:] == ["a", "b", "c"]

@@ -492,3 +492,31 @@ def test_a_csv_file_of_semicolons_and_lines_ending_in_a_separator_are_read(tmp_p
         assert [(e.tokens, e.target) for e in read_examples(_write(tmp_path, name, text), "classify")[0]] == want, name
     msg = _err(tmp_path, "x.tsv", "a b\tpos\tmore\n" * 12)  # a third column that holds something: refused
     assert "has 3 column(s), expected 2 separated by a tab" in msg
+
+
+def test_lists_written_with_commas_are_read_item_by_item(tmp_path):
+    """A sequence written as a list in one cell (0.5,1.2,-0.3; pandas' ['a', 'b']) was read character by
+    character, commas, points and quotes as tokens. Every sequence a list: the items are the tokens."""
+    from bptt.data.files import detect_tokenizer, tokenize
+
+    for text, want in (("a,b,c", ["a", "b", "c"]), ("[0.5, 1.2, -0.3]", ["0.5", "1.2", "-0.3"]),
+                       ("['x', \"y\"]", ["x", "y"]), ("[1,2,]", ["1", "2"]), ("7", ["7"]), ("[]", []), (" ", []),
+                       ("a,,b", ["a", "", "b"])):  # an empty item stays, for the reader to name
+        assert tokenize(text, "commas") == want, text
+    cases = {
+        "nums.csv": ('seq,label\n"0.1,0.2,0.3",a\n0.5,b\n"-1,2",a\n', "commas"),  # one item alone fits too
+        "py.csv": ('seq,label\n"[\'a\', \'b\']",x\n"[\'c\']",y\n', "commas"),
+        "chars.tsv": ("0110\tx\n10\ty\n", "chars"),
+        "words.tsv": ("a b, c\tx\nd\ty\n", "space"),  # a space inside an item: words
+        "bare.tsv": ("7\tx\n8\ty\n", "chars"),  # no list anywhere
+    }
+    for name, (text, want) in cases.items():
+        assert detect_tokenizer(_write(tmp_path, name, text)) == want, name
+    ex, _ = read_examples(_write(tmp_path, "n.csv", cases["nums.csv"][0]), "classify", tokenizer="commas")
+    assert [e.tokens for e in ex] == [["0.1", "0.2", "0.3"], ["0.5"], ["-1", "2"]]
+    steps = "".join(f'"{",".join(f"{(k * j) % 17 / 7:.3f}" for j in range(1 + k % 5))}",{"ab"[k % 2]}\n'
+                    for k in range(30))
+    path = _write(tmp_path, "m.csv", steps)
+    assert files.detect_numbers(path, tokenizer="commas").startswith("every step of its sequences is a number (the "
+                                                                     "steps separated by commas)")
+    assert files.detect_numbers(path) is None  # read at spaces, each sequence is one step of 1-5 numbers: not one width

@@ -34,7 +34,7 @@ class Example:
     line: int
 
 
-TOKENIZERS = ("space", "chars", "words", "english")
+TOKENIZERS = ("space", "chars", "words", "english", "commas")
 _ENGLISH = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")
 _WORDS = []  # the "words" pattern, built on first use
 
@@ -73,9 +73,13 @@ def tokenize(text: str, mode: str = "space") -> list:
     with English clitics split as GloVe's corpus has them -- "isn't" -> "is", "n't"; "it's" -> "it",
     "'s" -- and every other character but spaces a token of its own), or "english": the same on ASCII
     text, but only the ASCII letters and digits make words ("café" -> "caf", "é"), as bptt read
-    English text before "words" (model files written with it keep it)."""
+    English text before "words" (model files written with it keep it); or "commas": items separated by
+    commas, as a list (``a,b,c``, ``0.5, 1.2, -0.3``, ``['a', 'b']`` as pandas writes a list column; the
+    brackets, the spaces around each item and its quotes dropped)."""
     if mode == "space":
         return text.split()
+    if mode == "commas":
+        return _items(text)
     if mode == "chars":
         return list(text)
     if mode in ("words", "english"):
@@ -84,17 +88,52 @@ def tokenize(text: str, mode: str = "space") -> list:
     raise ValueError(f"tokenizer={mode!r} is not known; choose one of {list(TOKENIZERS)}")
 
 
+def _items(text: str) -> list:
+    """The items of a list written with commas: ``[0.5, 1.2]``, ``a,b,c``, ``['x', 'y']``."""
+    s = text.strip()
+    if len(s) >= 2 and s[0] == "[" and s[-1] == "]":
+        s = s[1:-1]
+    if not s.strip():
+        return []
+    parts = [p.strip() for p in s.split(",")]
+    if len(parts) > 1 and not parts[-1]:  # a comma after the last item
+        parts.pop()
+    return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "'\"" else p for p in parts]
+
+
+def _a_list(text: str) -> bool | None:
+    """True: ``text`` is a list of items written with commas (or brackets); None: one item, no comma,
+    space or bracket (it fits any reading); False: neither (whitespace inside an item: words)."""
+    s = text.strip()
+    bracketed = len(s) >= 2 and s[0] == "[" and s[-1] == "]"
+    if "," not in s and not bracketed:
+        return None if not any(c.isspace() for c in s) else False
+    items = _items(s)
+    return bool(items) and all(p and not any(c.isspace() for c in p) for p in items)
+
+
 def detect_tokenizer(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str:
-    """``"chars"`` when no sequence in the file holds a space or other whitespace (``0110``,
-    ``3+4*2``: every character a token), else ``"space"``."""
+    """``"commas"`` when every sequence in the file is a list written with commas (``0.5,1.2,-0.3``,
+    ``[a, b]``; one item alone too) and some has several; else ``"chars"`` when no sequence holds a
+    space or other whitespace (``0110``, ``3+4*2``: every character a token), else ``"space"``."""
     path = os.fspath(path)
     _require_file(path)
     if _format_of(path, fmt) in CONLL:
         return "space"  # a token per line
+    spaced, lists = False, True  # some sequence holds whitespace; every one so far reads as a list
+    some_list = False
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col):
-        if text is not None and len(text.split(None, 1)) > 1:  # whitespace between two characters
+        if text is None:
+            continue
+        if lists:
+            kind = _a_list(text)
+            lists, some_list = kind is not False, some_list or bool(kind)
+        spaced = spaced or len(text.split(None, 1)) > 1  # whitespace between two characters
+        if spaced and not lists:
             return "space"
-    return "chars"
+    if lists and some_list:
+        return "commas"
+    return "space" if spaced else "chars"
 
 
 def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
@@ -181,7 +220,8 @@ def quantities(names, lines: int) -> bool:
     return len(values) > 10 and lines < QUANTITY_LINES * len(values)
 
 
-def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
+def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
+                   tokenizer: str = "space") -> str | None:
     """Why the sequences of a classify, tag or regress file are measured values (``--inputs numbers``), or
     None: every space-separated step of every sequence is a number, or the same count of numbers joined
     by commas (``0.5,1.2``), and they are measurements by :func:`measured_values` (more than 10 different
@@ -191,7 +231,7 @@ def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", labe
     for _, text, _ in _rows(path, _format_of(path, fmt), text_col, label_col, numbers="any"):
         if text is None:
             continue
-        for step in text.split():
+        for step in (_items(text) if tokenizer == "commas" else text.split()):
             if step not in steps:
                 if not all(_DECIMAL.fullmatch(p) for p in step.split(",")):
                     return None
@@ -199,8 +239,10 @@ def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", labe
     if not measured_values(" ".join(step.split(",")) for step in steps):
         return None
     width = len(next(iter(steps)).split(","))
-    return (f"every step of its sequences is {'a number' if width == 1 else f'{width} numbers joined by commas'}, "
-            f"{len(steps):,} different steps, some with a fraction: measurements")
+    what = "a number" if width == 1 else f"{width} numbers joined by commas"
+    if tokenizer == "commas":
+        what += " (the steps separated by commas)"
+    return f"every step of its sequences is {what}, {len(steps):,} different steps, some with a fraction: measurements"
 
 
 def measured_values(names) -> bool:
@@ -458,7 +500,8 @@ def _header_names(cells):
 # each is read as the header; one naming "text" or "label" and any other word is read too)
 TEXT_NAMES = frozenset("""text texts sentence sentences sequence sequences seq seqs review reviews input inputs
     string strings tokens words document documents doc content tweet tweets comment comments title body
-    utterance utterances query question message phrase phrases smiles dna protein x source""".split())
+    utterance utterances query question message phrase phrases smiles dna protein x source series signal
+    trace""".split())
 LABEL_NAMES = frozenset("""label labels class classes target targets y sentiment polarity tag tags category
     categories output outputs score scores rating ratings stars intent topic emotion gold answer value
     values""".split())
