@@ -909,7 +909,8 @@ def cmd_train(args, out=print) -> int:
                 why = ("a language model: the LSTM reached a lower validation loss than the tutorial's cell in the "
                        "same time")
             out(f"cell {args.cell} ({why}); --cell rnn trains the tutorial's cell")
-    if args.task == "regress" and not per_step and len(labels) == 1 and args.activation == "tanh" and not args.resume:
+    if (args.task == "regress" and not per_step and len(labels) == 1 and args.activation == "tanh" and not args.resume
+            and init is None):
         grows = _grows_with_length(examples)
         if grows is not None:
             out(f"note: the targets grow with the sequences' length (correlation {grows:.2f} in {args.data}): a sum "

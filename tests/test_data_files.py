@@ -520,3 +520,23 @@ def test_lists_written_with_commas_are_read_item_by_item(tmp_path):
     assert files.detect_numbers(path, tokenizer="commas").startswith("every step of its sequences is a number (the "
                                                                      "steps separated by commas)")
     assert files.detect_numbers(path) is None  # read at spaces, each sequence is one step of 1-5 numbers: not one width
+
+
+def test_tags_and_numbers_written_as_lists_go_with_list_sequences(tmp_path):
+    """Hugging Face's token-classification sets exported to CSV: `tokens` and `ner_tags` as lists
+    (`"['EU', 'rejects']","[3, 0]"`)."""
+    rows = [(["EU", "rejects", "German"], [3, 0, 7]), (["Peter"], [1]), (["the", "call"], [0, 0])] * 5
+    text = "tokens,ner_tags\n" + "".join(f"\"{w}\",\"{t}\"\n" for w, t in rows)
+    path = _write(tmp_path, "ner.csv", text)
+    assert files.detect_columns(path) == ("its header line names column 1, 'tokens', as the sequences and column 2, "
+                                          "'ner_tags', as the labels")
+    assert files.detect_task(path)[0::2] == ("tag", "commas")
+    ex, _ = read_examples(path, "tag", tokenizer="commas")
+    assert [(e.tokens, e.target) for e in ex] == [(w, [str(t) for t in ts]) for w, ts in rows]
+    series = _write(tmp_path, "s.csv", "signal,next_value\n" + "".join(
+        f"\"{[round(k * j / 7, 3) for j in range(1, 2 + k % 4)]}\",\"{[round(k * j / 7 + 0.5, 3) for j in range(1, 2 + k % 4)]}\"\n"
+        for k in range(20)))  # a number at every step, both columns lists; next_value: no name of ours, one of each kind
+    with pytest.raises(DataError):  # 'next_value' names no label column: the error names the options
+        read_examples(series, "regress", tokenizer="commas")
+    ex, _ = read_examples(series, "regress", tokenizer="commas", text_col="signal", label_col="next_value")
+    assert files.per_step(ex) and ex[2].tokens == ["0.286", "0.571", "0.857"] and ex[2].target == [0.786, 1.071, 1.357]

@@ -167,6 +167,8 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         if text is None:
             continue
         lines += 1
+        if tokenizer == "commas" and _a_list(label):  # tags or numbers written as a list too: [3, 0, 7]
+            label = " ".join(_items(label))
         if values is not None:
             values.add(" ".join(label.split()))
             if not all(_DECIMAL.fullmatch(p) for p in label.split()):
@@ -507,6 +509,16 @@ LABEL_NAMES = frozenset("""label labels class classes target targets y sentiment
     values""".split())
 
 
+def _text_name(name: str) -> bool:
+    """A column's name that names sequences (lower-cased): ``sentence``, or ``review_text``, ``src_tokens``."""
+    return name in TEXT_NAMES or name.endswith(("_text", "_tokens", "_sentence", "_seq", "_sequence"))
+
+
+def _label_name(name: str) -> bool:
+    """A column's name that names targets (lower-cased): ``sentiment``, or ``ner_tags``, ``gold_label``."""
+    return name in LABEL_NAMES or name.endswith(("_tags", "_tag", "_label", "_labels", "_class", "_target", "_score"))
+
+
 def _name_like(cell: str) -> bool:
     """A header cell names a column: a word or a few, not a number."""
     cell = cell.strip()
@@ -676,8 +688,8 @@ def _layout(rows, text_col: str, label_col: str):
     if {t, lab} <= set(names):
         return None  # the header names both: read as it says
     if len(names) > 2:  # id,sentence,label / textID,text,selected_text,sentiment: one column named as each
-        texts = [i for i, c in enumerate(names) if c == t] or [i for i, c in enumerate(names) if c in TEXT_NAMES]
-        labels = [i for i, c in enumerate(names) if c == lab] or [i for i, c in enumerate(names) if c in LABEL_NAMES]
+        texts = [i for i, c in enumerate(names) if c == t] or [i for i, c in enumerate(names) if _text_name(c)]
+        labels = [i for i, c in enumerate(names) if c == lab] or [i for i, c in enumerate(names) if _label_name(c)]
         if len(texts) != 1 or len(labels) != 1 or texts == labels or not all(_name_like(c) for c in body[0]):
             return None
         shown = [c.strip() for c in body[0]]
@@ -687,7 +699,7 @@ def _layout(rows, text_col: str, label_col: str):
     if names[0] != names[1] and all(_name_like(c) for c in body[0]):
         for i in (0, 1):
             a, b = names[i], names[1 - i]
-            if a == t and b != lab or a in TEXT_NAMES and b in LABEL_NAMES:
+            if a == t and b != lab or _text_name(a) and _label_name(b):
                 which = i
                 break
             if a == lab and b != t:
@@ -923,6 +935,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)
+            if tokenizer == "commas" and task != "classify" and _a_list(label):
+                label = " ".join(_items(label))  # tags or numbers written as a list too: [3, 0, 7]
             if not tokens:
                 err = "empty sequence"
             elif task == "regress":
