@@ -297,7 +297,23 @@ def test_gzip_compressed_files_are_read_and_other_archives_named(tmp_path, monke
 
 def test_utf16_without_a_bom_is_refused(tmp_path):
     msg = _err(tmp_path, "u.tsv", "text\tlabel\nab\t1\n".encode("utf-16-le"))
-    assert "UTF-16" in msg and "UTF-8" in msg
+    assert "UTF-16 without a byte-order mark" in msg and "UTF-8" in msg
+
+
+def test_utf16_and_utf32_with_a_bom_are_read(tmp_path):
+    """Excel's "Unicode Text" export is tab-separated UTF-16 with a byte-order mark; it was refused."""
+    text = "text\tlabel\r\ncafé au lait\tpos\r\nмир\tneg\r\n"
+    want, _ = read_examples(_write(tmp_path, "u8.tsv", text.encode("utf-8")), "classify")
+    for codec in ("utf-16", "utf-16-be", "utf-32", "utf-32-be"):
+        raw = text.encode(codec)
+        if codec.endswith("-be"):  # the BOM written by hand: Python writes none for an explicit byte order
+            raw = "\ufeff".encode(codec) + raw
+        ex, _ = read_examples(_write(tmp_path, "u.txt", raw), "classify")
+        assert [(e.tokens, e.target, e.line) for e in ex] == [(e.tokens, e.target, e.line) for e in want], codec
+    bad = b"\xff\xfe" + "ab\t1\n".encode("utf-16-le") + b"\x00\xd8\x41\x00"  # a lone surrogate on line 2
+    assert "u.tsv:2: not valid UTF-16 (it opens with a UTF-16 byte-order mark)" in _err(tmp_path, "u.tsv", bad)
+    nul = "ab\t1\n\x00\t0\n".encode("utf-16")
+    assert "u.tsv:2: holds NUL characters" in _err(tmp_path, "u.tsv", nul)
 
 
 def test_the_command_line_reports_and_never_raises(tmp_path, capsys):

@@ -413,10 +413,25 @@ def _gunzip(raw: bytes, path: str) -> bytes:
 
 
 def decode_utf8(raw: bytes, name: str) -> str:
-    """``raw`` as UTF-8 text (a BOM dropped); errors name ``name`` (a file, "stdin") and the line."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:
+    """``raw`` as UTF-8 text (a BOM dropped), or as UTF-16 / UTF-32 when it opens with their BOM (Excel's
+    "Unicode Text" and Windows tools write UTF-16); errors name ``name`` (a file, "stdin") and the line."""
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError as e:
+                line = raw[: e.start].decode(codec, errors="replace").count("\n") + 1
+                raise DataError(f"{name}:{line}: not valid {codec.upper()} (it opens with a {codec.upper()} byte-order "
+                                f"mark); save the file as UTF-8") from None
+            if "\x00" in text:
+                line = text[: text.find("\x00")].count("\n") + 1
+                raise DataError(f"{name}:{line}: holds NUL characters: a binary file, not text")
+            return text
+    if b"\x00" in raw:
         line = raw[: max(raw.find(b"\x00"), 0)].count(b"\n") + 1
-        raise DataError(f"{name}:{line}: holds NUL bytes: UTF-16 or a binary file, not UTF-8 text; save it as UTF-8")
+        raise DataError(f"{name}:{line}: holds NUL bytes: UTF-16 without a byte-order mark, or a binary file, not "
+                        f"UTF-8 text; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
