@@ -306,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
     p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin; "
-                                                 "for a labelled file use `bptt evaluate`)")
+                                                 "for a labelled file use `bptt evaluate`); a .csv file's sequences "
+                                                 "column (one column, or the one its header names: text, series, "
+                                                 "...) or a .json(l) file's text of each object, a line out each")
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
 
     dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)
@@ -1646,7 +1648,7 @@ def _number_inputs(data, examples, path, standard, dtype):
 
 
 def cmd_predict(args, out=print) -> int:
-    from .data.files import decode_utf8, read_utf8, text_lines
+    from .data.files import decode_utf8, read_sequences, read_utf8, text_lines
     from .train import _eval_batches
 
     ck = _load(args.model)
@@ -1661,7 +1663,10 @@ def cmd_predict(args, out=print) -> int:
         texts, where = args.text, "text"
     else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
         try:
-            if args.data:
+            records = read_sequences(args.data) if args.data else None  # a CSV or JSON(L) file: its sequences
+            if records is not None:
+                texts, where = [text for _, text in records], f"{args.data} record"
+            elif args.data:
                 texts, where = text_lines(read_utf8(args.data)), f"{args.data} line"
                 tabbed = next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
                 if tabbed is not None:  # a TSV of text and labels read as sequences would label the labels too

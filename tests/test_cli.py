@@ -652,3 +652,32 @@ def test_a_fasttext_file_trains_and_evaluates_as_its_tsv_twin(tmp_path, capsys, 
     assert lines[0] == f"reading {tmp_path / 'p.train'} as fastText lines: __label__NAME, then the text; --format sets it"
     assert lines[1].startswith(f"task classify ({tmp_path / 'p.train'}: fastText lines")
     assert res["ft"] == res["tsv"] and res["ft"]["n"] == 100
+
+
+def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, parity):
+    """`bptt predict --data new.csv` labelled the header line and the raw CSV lines (quotes, commas and the
+    label column as tokens); now a CSV file's sequences column and a JSON(L) file's texts are labelled, a
+    line out per record, as the same sequences given as arguments are."""
+    tr, _ = parity
+    m = tmp_path / "p.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "2", "--quiet",
+               "--out", str(m))[0] == 0
+    seqs = ["0110", "1", "10101"]
+    rc, want, err = run(capsys, "predict", "--model", str(m), *seqs)
+    assert rc == 0, err
+    files = {"one.csv": "text\n" + "".join(f"{s}\n" for s in seqs),
+             "bare.csv": "".join(f"{s}\n" for s in seqs),
+             "named.csv": "sequence,label\n" + "".join(f"{s},x\n" for s in seqs),
+             "first.csv": "id;label;series\n" + "".join(f"{k};x;{s}\n" for k, s in enumerate(seqs)),
+             "a.jsonl": "".join(json.dumps({"text": s, "label": 1}) + "\n" for s in seqs),
+             "b.json": json.dumps([{"text": s} for s in seqs], indent=1)}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / name))
+        assert rc == 0 and out == want and "<unk>" not in err, (name, out, err)
+    (tmp_path / "three.csv").write_text("a,b,c\n1,2,3\n")
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "three.csv"))
+    assert rc == 2 and out == "" and "three.csv:1: 3 columns separated by a comma and no header line naming" in err
+    (tmp_path / "c.jsonl").write_text('{"sequence": "01"}\n')
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "c.jsonl"))
+    assert rc == 2 and "c.jsonl:1: needs an object with key 'text'" in err

@@ -1072,6 +1072,56 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
                     f"example, put a header line text{sep}label above it")
 
 
+def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> list | None:
+    """The sequences of a CSV or JSON(L) file for ``bptt predict``: ``[(line, text)]``, one a record; None
+    for other formats (read a line each).  A CSV file of one column may open with a header naming it
+    (``text``, ``series``, ...: dropped); of several, a header must name the sequences' column (``text_col``,
+    or the one column named as sequences are; a label column beside it is left).  JSON(L): ``text_col`` of
+    each object."""
+    path = os.fspath(path)
+    fmt = _format_of(path, fmt)
+    if fmt == "jsonl":
+        out = []
+        for n, obj, err in _json_objects(read_utf8(path)):
+            if err is None and not (isinstance(obj, dict) and text_col in obj):
+                err = f"needs an object with key {text_col!r}"
+            if err is not None:
+                raise DataError(f"{path}:{n}: {err}")
+            try:
+                out.append((n, _json_value(obj[text_col], "text", False)))
+            except ValueError as e:
+                raise DataError(f"{path}:{n}: {e}") from None
+        return out
+    if fmt != "csv":
+        return None
+    rows, sep = _table_rows(read_utf8(path), "csv")
+    rows = [(n, _two(c) if c is not None else c, end) for n, c, end in rows]
+    body = [(n, c) for n, c, end in rows if c is None or (c and not (len(c) == 1 and not c[0].strip()))]
+    for n, c in body:
+        if c is None:
+            raise DataError(f"{path}:{n}: {rows[-1][2]}")
+    if not body:
+        return []
+    names = _header_names(body[0][1])
+    t = text_col.lower()
+    col = names.index(t) if t in names else None
+    if col is None:
+        named = [i for i, c in enumerate(names) if _text_name(c)]
+        col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
+    if col is None and len(names) > 1:
+        raise DataError(f"{path}:{body[0][0]}: {len(names)} columns separated by a {sep} and no header line naming "
+                        f"the sequences' column ({', '.join(repr(c.strip()[:20]) for c in body[0][1][:6])}): give one "
+                        f"(text{',' if sep == 'comma' else ';'}...)")
+    if col is not None:
+        body = body[1:]
+    out = []
+    for n, c in body:
+        if len(c) != len(names):
+            raise DataError(f"{path}:{n}: has {len(c)} column(s), expected {len(names)} separated by a {sep}")
+        out.append((n, c[col or 0]))
+    return out
+
+
 def holds_whitespace(token: str) -> bool:
     """Whether ``token`` is empty or holds whitespace: what a format that separates tokens by spaces and
     lines (a tag list, the word-vector text format) cannot hold."""
