@@ -308,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin; "
                                                  "for a labelled file use `bptt evaluate`); a .csv file's sequences "
                                                  "column (one column, or the one its header names: text, series, "
-                                                 "...) or a .json(l) file's text of each object, a line out each")
+                                                 "...), a .json(l) file's text of each object, or a fastText file's "
+                                                 "text after the labels, a line out each")
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
 
     dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)

@@ -656,8 +656,8 @@ def test_a_fasttext_file_trains_and_evaluates_as_its_tsv_twin(tmp_path, capsys, 
 
 def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, parity):
     """`bptt predict --data new.csv` labelled the header line and the raw CSV lines (quotes, commas and the
-    label column as tokens); now a CSV file's sequences column and a JSON(L) file's texts are labelled, a
-    line out per record, as the same sequences given as arguments are."""
+    label column as tokens); now a CSV file's sequences column, a JSON(L) file's texts and a fastText file's
+    texts are labelled, a line out per record, as the same sequences given as arguments are."""
     tr, _ = parity
     m = tmp_path / "p.bptt"
     assert run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "2", "--quiet",
@@ -670,7 +670,8 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
              "named.csv": "sequence,label\n" + "".join(f"{s},x\n" for s in seqs),
              "first.csv": "id;label;series\n" + "".join(f"{k};x;{s}\n" for k, s in enumerate(seqs)),
              "a.jsonl": "".join(json.dumps({"text": s, "label": 1}) + "\n" for s in seqs),
-             "b.json": json.dumps([{"text": s} for s in seqs], indent=1)}
+             "b.json": json.dumps([{"text": s} for s in seqs], indent=1),
+             "ft.txt": "__label__x 0110\n__label__y 1\n__label__a __label__b 10101\n"}  # fastText: the labels left
     for name, text in files.items():
         (tmp_path / name).write_text(text)
         rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / name))

@@ -1073,12 +1073,25 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
 
 
 def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> list | None:
-    """The sequences of a CSV or JSON(L) file for ``bptt predict``: ``[(line, text)]``, one a record; None
-    for other formats (read a line each).  A CSV file of one column may open with a header naming it
+    """The sequences of a CSV, JSON(L) or fastText file for ``bptt predict``: ``[(line, text)]``, one a
+    record (a fastText line's text without its label); None for other files (read a line each).  A CSV file of one column may open with a header naming it
     (``text``, ``series``, ...: dropped); of several, a header must name the sequences' column (``text_col``,
     or the one column named as sequences are; a label column beside it is left).  JSON(L): ``text_col`` of
     each object."""
     path = os.fspath(path)
+    if fmt is None and _format_of(path, None) == "tsv":  # a fastText file's texts, without their labels
+        content = read_utf8(path)
+        lines = _lines(content)
+        if not _fasttext_lines(lines):
+            return None
+        out = []
+        for n, line in enumerate(lines, 1):  # the text after the labels (a line without one: all of it)
+            parts = line.split(None)
+            k = next((i for i, p in enumerate(parts) if not p.startswith(FASTTEXT)), len(parts))
+            out.append((n, line.split(None, k)[k] if k < len(parts) else ""))
+        while out and not out[-1][1].strip():
+            out.pop()  # the blank lines at the end
+        return out
     fmt = _format_of(path, fmt)
     if fmt == "jsonl":
         out = []
