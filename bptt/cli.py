@@ -740,14 +740,23 @@ def cmd_train(args, out=print) -> int:
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    def data_tokenizer() -> str:  # how --tokenize auto splits the training file's sequences (found once)
+        nonlocal found_tokenizer
+        if found_tokenizer is None:
+            try:
+                found_tokenizer = detect_tokenizer(args.data, fmt=data_format, text_col=args.text_col,
+                                                   label_col=args.label_col)
+            except DataError as e:
+                raise UserError(str(e)) from None
+        return found_tokenizer
+
     per_step = False  # a regression at every step (one number per token; set once the data are read)
     numbers_why = None  # why the steps are read as numbers without --inputs (else None)
     if args.inputs is None and args.task != "lm" and not conll and _tokens_untouched(args):
+        tokenizer = data_tokenizer()
         try:
-            found_tokenizer = found_tokenizer or detect_tokenizer(args.data, fmt=data_format, text_col=args.text_col,
-                                                                  label_col=args.label_col)
             numbers_why = detect_numbers(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
-                                         tokenizer=found_tokenizer)
+                                         tokenizer=tokenizer)
         except DataError as e:
             raise UserError(str(e)) from None
         if numbers_why is not None:
@@ -774,12 +783,7 @@ def cmd_train(args, out=print) -> int:
     else:
         if numbers:  # steps separated by spaces, or items of a list written with commas
             if args.tokenize == "auto":
-                try:
-                    items = (found_tokenizer or detect_tokenizer(args.data, fmt=data_format, text_col=args.text_col,
-                                                                 label_col=args.label_col)) == "commas"
-                except DataError as e:
-                    raise UserError(str(e)) from None
-                args.tokenize = "commas" if items else "space"
+                args.tokenize = "commas" if data_tokenizer() == "commas" else "space"
             out("reading each step as a number, or numbers joined by commas (--inputs numbers)" if numbers_why is None
                 else f"reading each step as a number ({args.data}: {numbers_why}); --inputs tokens reads them as "
                      f"symbols")
@@ -788,11 +792,7 @@ def cmd_train(args, out=print) -> int:
                             f"line as they are (leave --tokenize out)")
         auto_tokenize = args.tokenize == "auto" and not numbers
         if auto_tokenize:
-            try:
-                args.tokenize = found_tokenizer or detect_tokenizer(args.data, fmt=data_format,
-                                                                    text_col=args.text_col, label_col=args.label_col)
-            except DataError as e:
-                raise UserError(str(e)) from None
+            args.tokenize = data_tokenizer()
         width = (init.meta.get("input_size", True) if init is not None else True) if numbers else None
         examples, skipped = _read(args.data, args.task, args, numbers=width)
         if auto_tokenize and args.tokenize == "space" and args.task in ("classify", "regress") and (

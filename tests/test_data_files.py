@@ -552,7 +552,7 @@ def test_tags_and_numbers_written_as_lists_go_with_list_sequences(tmp_path):
     series = _write(tmp_path, "s.csv", "signal,next_value\n" + "".join(
         f"\"{[round(k * j / 7, 3) for j in range(1, 2 + k % 4)]}\",\"{[round(k * j / 7 + 0.5, 3) for j in range(1, 2 + k % 4)]}\"\n"
         for k in range(20)))  # a number at every step, both columns lists; next_value: no name of ours, one of each kind
-    with pytest.raises(DataError):  # 'next_value' names no label column: the error names the options
+    with pytest.raises(DataError):  # 'next_value' names no label column: the header is read as an example, refused
         read_examples(series, "regress", tokenizer="commas")
     ex, _ = read_examples(series, "regress", tokenizer="commas", text_col="signal", label_col="next_value")
     assert files.per_step(ex) and ex[2].tokens == ["0.286", "0.571", "0.857"] and ex[2].target == [0.786, 1.071, 1.357]

@@ -189,18 +189,15 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
             return ("regress", f"one number per token on every line, {len(parts):,} different ones, some with a "
                                f"fraction ({shown}, ...): measurements, a regression at every step", tokenizer)
         return "tag", "one label per token on every line", tokenizer
-    if values is not None and measured_values(values):
+    measured = values is not None and measured_values(values)
+    if measured or values is not None and quantities(values, lines):
         shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
         width = len(next(iter(values)).split())
-        kind = "numbers" if width == 1 else f"sets of {width} numbers"
-        return ("regress", f"the labels are {len(values):,} different {kind}, some with a fraction ({shown}, ...): "
-                           f"measurements, not classes", tokenizer)
-    if values is not None and quantities(values, lines):
-        shown = ", ".join(sorted(values, key=lambda v: [float(p) for p in v.split()])[:3])
-        width = len(next(iter(values)).split())
-        kind = "whole numbers" if width == 1 else f"sets of {width} whole numbers"
-        return ("regress", f"the labels are {len(values):,} different {kind} ({shown}, ...) for {lines:,} sequences, "
-                           f"{lines / len(values):.1f} a value: quantities, not classes", tokenizer)
+        whole = "" if measured else "whole "
+        kind = f"{whole}numbers" if width == 1 else f"sets of {width} {whole}numbers"
+        why = (f", some with a fraction ({shown}, ...): measurements" if measured else
+               f" ({shown}, ...) for {lines:,} sequences, {lines / len(values):.1f} a value: quantities")
+        return "regress", f"the labels are {len(values):,} different {kind}{why}, not classes", tokenizer
     return "classify", "one label per sequence", tokenizer
 
 
@@ -212,14 +209,8 @@ def quantities(names, lines: int) -> bool:
     10 different ones (or sets of the same count), each on fewer than ``QUANTITY_LINES`` of the ``lines``
     on average, too few to learn each as a class, and a value not seen in training (a larger sum) could
     not be predicted at all.  Class ids (``0``-``19``, star ratings) are few and each seen often."""
-    try:
-        values = {tuple(decimal(p) for p in n.split()) for n in set(names)}
-    except ValueError:
-        return False
-    if len({len(v) for v in values}) != 1 or not next(iter(values)):
-        return False
-    values = {v for v in values if all(math.isfinite(x) for x in v)}
-    return len(values) > 10 and lines < QUANTITY_LINES * len(values)
+    values = _number_sets(names)
+    return values is not None and len(values) > 10 and lines < QUANTITY_LINES * len(values)
 
 
 def detect_numbers(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
@@ -251,14 +242,20 @@ def measured_values(names) -> bool:
     """Labels that look like measurements rather than classes: more than 10 different ones, each a number
     (or the same count of numbers, separated by spaces), some with a fraction (``0.333``, ``2.5``).  A nan
     or inf among them counts as a number, not towards the 10: the reader that follows refuses it by line."""
+    values = _number_sets(names)
+    return values is not None and len(values) > 10 and any(x != int(x) for v in values for x in v)
+
+
+def _number_sets(names) -> list | None:
+    """The distinct finite values of ``names`` (each a number, or the same count of numbers separated by
+    spaces; a nan or inf one is left out), or None when one is not numbers or their counts differ."""
     try:
-        values = [[decimal(p) for p in n.split()] for n in set(names)]
+        values = {tuple(decimal(p) for p in n.split()) for n in set(names)}
     except ValueError:
-        return False
-    if len({len(v) for v in values}) != 1 or not values[0]:
-        return False
-    values = [v for v in values if all(math.isfinite(x) for x in v)]
-    return len(values) > 10 and any(x != int(x) for v in values for x in v)
+        return None
+    if len({len(v) for v in values}) != 1 or not next(iter(values)):
+        return None
+    return [v for v in values if all(math.isfinite(x) for x in v)]
 
 
 FORMATS = ("tsv", "csv", "jsonl", "conll", "conllu", "fasttext")
@@ -281,10 +278,15 @@ def _fields(line: str) -> list:
     return [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
 
 
+def _sample(lines) -> list:
+    """The first 1,000 non-blank of ``lines`` (looked for among the first 5,000), that a format is told by."""
+    return [line for line in lines[:5000] if line.strip()][:1000]
+
+
 def _fasttext_lines(lines) -> bool:
     """Lines of fastText's classification files: nearly all (95%) of the first 1,000 non-blank ones start
     with ``__label__``, and none holds a tab."""
-    some = [line for line in lines[:5000] if line.strip()][:1000]
+    some = _sample(lines)
     return bool(some) and not any("\t" in line for line in some) and sum(
         line.lstrip().startswith(FASTTEXT) for line in some) >= 0.95 * len(some)
 
@@ -547,6 +549,13 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
+def _fasttext_split(line: str) -> tuple[list, str]:
+    """A fastText line's labels (its leading ``__label__`` words) and the text after them."""
+    parts = line.split(None)
+    k = next((i for i, p in enumerate(parts) if not p.startswith(FASTTEXT)), len(parts))
+    return parts[:k], line.split(None, k)[k] if k < len(parts) else ""
+
+
 def _fasttext_rows(content: str):
     """``(line, text, label)`` of a fastText file (``__label__pos the text``: the label is what follows
     the prefix), or ``(line, None, message)``: a line without a label, or with several (fastText's
@@ -554,20 +563,16 @@ def _fasttext_rows(content: str):
     for n, line in enumerate(_lines(content), 1):
         if not line.strip():
             continue
-        parts = line.split(None)
-        k = 0
-        while k < len(parts) and parts[k].startswith(FASTTEXT):
-            k += 1
-        if k == 0:
+        labels, text = _fasttext_split(line)
+        if not labels:
             yield n, None, f"does not start with a label ({FASTTEXT}NAME, then the text, as fastText's files are)"
-        elif k > 1:
-            yield n, None, (f"has {k} labels ({' '.join(parts[:k])[:80]}): bptt classifies one label per "
+        elif len(labels) > 1:
+            yield n, None, (f"has {len(labels)} labels ({' '.join(labels)[:80]}): bptt classifies one label per "
                             f"sequence; keep one")
-        elif parts[0] == FASTTEXT:
+        elif labels[0] == FASTTEXT:
             yield n, None, f"has an empty label ({FASTTEXT} with no name after it)"
         else:
-            text = line.split(None, 1)[1] if len(parts) > 1 else ""
-            yield n, text, parts[0][len(FASTTEXT):]
+            yield n, text, labels[0][len(FASTTEXT):]
 
 
 def _json_error(e: Exception) -> str:
@@ -632,7 +637,7 @@ def _semicolons(lines) -> bool:
     """A CSV file written with semicolons between its columns (as spreadsheets do where the comma is the
     decimal mark): each of its first 1,000 non-blank lines splits at semicolons into the same count of 2
     or more cells, and at commas not so (commas inside a text split lines into counts that differ)."""
-    some = [line for line in lines[:5000] if line.strip()][:1000]
+    some = _sample(lines)
     if not some or not all(";" in line for line in some):
         return False
     by_semi = {len(next(csv.reader([line], delimiter=";"))) for line in some}
@@ -652,10 +657,15 @@ def _table_rows(content: str, fmt: str) -> tuple[list, str]:
     return list(_csv_rows(lines)), "comma"
 
 
+def _blank(cells) -> bool:
+    """A table row that is a blank line (no cells, or one of whitespace)."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())
+
+
 def _body(rows) -> list:
     """The cells of ``rows`` that are not blank lines, without empty cells after the second (a separator
     at the end of a line)."""
-    return [_two(c) for _, c, _ in rows if c is not None and c and not (len(c) == 1 and not c[0].strip())]
+    return [_two(c) for _, c, _ in rows if c is not None and not _blank(c)]
 
 
 def _two(cells):
@@ -797,15 +807,11 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
     col_names = {text_col.lower(), label_col.lower()}
     layout = None if names_given else _layout(rows, text_col, label_col)
     if layout is not None:
-        ti, li, expected, named, why = layout
-        if info is not None:
-            info["columns"] = why
-        if named:  # the header line: its names are the columns'
-            col_names = set(_header_names(_body(rows)[0]))
+        ti, li, expected = layout[:3]
     for n, cells, end in rows:
         if cells is None:
             raise DataError(f"{path}:{n}: {end}")
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
+        if _blank(cells):
             continue
         # the lower-cased cells, needed only for the first line and for a line that may repeat a header
         first = cells[0].strip().lower()
@@ -813,8 +819,8 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         names = _header_names(cells) if maybe_header else None
         if header is None:
             header = names
-            if layout is not None and layout[3]:  # a header naming the columns otherwise (_layout)
-                has_header = True
+            if layout is not None and layout[3]:  # a header naming the columns otherwise (_layout): its names
+                col_names, has_header = set(names), True
                 continue
             if col_names <= set(names):
                 ti, li, expected = names.index(text_col.lower()), names.index(label_col.lower()), len(cells)
@@ -984,12 +990,12 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         k = len(examples[0].target)
         odd = next((e for e in examples if len(e.target) != k), None)
         first = examples[0]
-        if odd is not None and not per_step(examples) and len(first.target) == len(first.tokens) > 1:
-            odd = next(e for e in examples if len(e.target) != len(e.tokens))
-            raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) for {len(odd.tokens)} token(s), where "
-                            f"line {first.line} has one number per token (a regression at every step needs one "
-                            f"number per token on every line)")
         if odd is not None and not per_step(examples):
+            if len(first.target) == len(first.tokens) > 1:  # the first line reads as a number at every step
+                odd = next(e for e in examples if len(e.target) != len(e.tokens))
+                raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) for {len(odd.tokens)} token(s), "
+                                f"where line {first.line} has one number per token (a regression at every step "
+                                f"needs one number per token on every line)")
             raise DataError(f"{path}:{odd.line}: {len(odd.target)} number(s) where line {examples[0].line} has {k} "
                             f"(regress needs as many on every line: one per output)")
     else:
@@ -1084,11 +1090,7 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> l
         lines = _lines(content)
         if not _fasttext_lines(lines):
             return None
-        out = []
-        for n, line in enumerate(lines, 1):  # the text after the labels (a line without one: all of it)
-            parts = line.split(None)
-            k = next((i for i, p in enumerate(parts) if not p.startswith(FASTTEXT)), len(parts))
-            out.append((n, line.split(None, k)[k] if k < len(parts) else ""))
+        out = [(n, _fasttext_split(line)[1]) for n, line in enumerate(lines, 1)]  # a line without labels: all of it
         while out and not out[-1][1].strip():
             out.pop()  # the blank lines at the end
         return out
@@ -1108,11 +1110,10 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> l
     if fmt != "csv":
         return None
     rows, sep = _table_rows(read_utf8(path), "csv")
-    rows = [(n, _two(c) if c is not None else c, end) for n, c, end in rows]
-    body = [(n, c) for n, c, end in rows if c is None or (c and not (len(c) == 1 and not c[0].strip()))]
-    for n, c in body:
-        if c is None:
-            raise DataError(f"{path}:{n}: {rows[-1][2]}")
+    bad = next(((n, why) for n, c, why in rows if c is None), None)  # a line CSV cannot read (the last row)
+    if bad is not None:
+        raise DataError(f"{path}:{bad[0]}: {bad[1]}")
+    body = [(n, _two(c)) for n, c, _ in rows if not _blank(c)]
     if not body:
         return []
     names = _header_names(body[0][1])
