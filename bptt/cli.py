@@ -755,7 +755,7 @@ def cmd_train(args, out=print) -> int:
     if args.inputs is None and args.task != "lm" and not conll and _tokens_untouched(args):
         tokenizer = data_tokenizer()
         try:
-            numbers_why = detect_numbers(args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+            numbers_why = detect_numbers(args.data, fmt=data_format, text_col=args.text_col, label_col=args.label_col,
                                          tokenizer=tokenizer)
         except DataError as e:
             raise UserError(str(e)) from None

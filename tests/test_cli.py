@@ -648,6 +648,15 @@ def test_a_fasttext_file_trains_and_evaluates_as_its_tsv_twin(tmp_path, capsys, 
         rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / f"{name}.bptt"), "--data", str(test), "--json")
         assert rc == 0, err
         res[name] = json.loads(out)
+    numbers = tmp_path / "n.train"  # a fastText file of measured values: read as numbers, as a table of them is
+    rng = np.random.default_rng(0)
+    rows = [rng.uniform(-1, 1, int(rng.integers(2, 9))).round(3) for _ in range(60)]
+    numbers.write_text("".join(f"__label__{'pos' if r.sum() > 0 else 'neg'} {' '.join(f'{v:.3f}' for v in r)}\n"
+                               for r in rows))
+    rc, out, err = run(capsys, "train", "--data", str(numbers), "--epochs", "1", "--quiet", "--hidden", "4",
+                       "--out", str(tmp_path / "n.bptt"))
+    assert rc == 0 and "reading each step as a number (" in out, err
+    assert checkpoint.load(str(tmp_path / "n.bptt")).meta["inputs"] == "numbers"
     lines = res["ft", "out"].splitlines()
     assert lines[0] == f"reading {tmp_path / 'p.train'} as fastText lines: __label__NAME, then the text; --format sets it"
     assert lines[1].startswith(f"task classify ({tmp_path / 'p.train'}: fastText lines")
