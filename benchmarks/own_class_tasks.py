@@ -9,7 +9,8 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
               strings get a q ... z planted, the other half lose every z after their first q)
   mod5        a/b; the number of a's mod 5 (five classes)
 
-Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
+N_TRAIN sets the training strings)."""
 import os
 import random
 import string
@@ -68,5 +69,6 @@ if __name__ == "__main__":
     name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
     rng = random.Random(seed)
     os.makedirs(name, exist_ok=True)
-    for split, n, lo, hi in (("train", 3000, 1, 40), ("valid", 500, 1, 40), ("test", 1000, 41, 200)):
+    n_train = int(os.environ.get("N_TRAIN", 3000))
+    for split, n, lo, hi in (("train", n_train, 1, 40), ("valid", 500, 1, 40), ("test", 1000, 41, 200)):
         write(f"{name}/{split}.tsv", name, n, lo, hi, rng)

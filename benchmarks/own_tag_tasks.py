@@ -14,7 +14,8 @@ and three whose tag depends on the tokens after it (no left-to-right model can l
   next-token     x/y/z; tag each with the token after it ('-' for the last)
   suffix-parity  bits; tag each with the parity of the ones from it to the end
 
-Usage: python benchmarks/own_tag_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv)."""
+Usage: python benchmarks/own_tag_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env N_TRAIN
+sets the training sequences)."""
 import random, sys, os
 
 def prefix_parity(s):
@@ -63,6 +64,6 @@ name, seed = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
 alpha, f = TASKS[name]
 rng = random.Random(seed)
 os.makedirs(name, exist_ok=True)
-write(f"{name}/train.tsv", alpha, f, 4000, 1, 40, rng)
+write(f"{name}/train.tsv", alpha, f, int(os.environ.get("N_TRAIN", 4000)), 1, 40, rng)
 write(f"{name}/valid.tsv", alpha, f, 400, 1, 40, rng)
 write(f"{name}/test.tsv", alpha, f, 500, 41, 200, rng)

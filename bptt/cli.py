@@ -26,7 +26,7 @@ from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
+                    default_batch_size, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
                     balanced_class_weights, CLASS_WEIGHTS)
 
 
@@ -194,7 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "cosine-time: the same over --max-time, or the epochs if they end first (a run on the clock: "
                         "not repeatable step for step)")
     t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
-    t.add_argument("--batch-size", type=int, default=tc.batch_size)
+    t.add_argument("--batch-size", type=int, default=None,
+                   help=f"sequences per step (default: {tc.batch_size}; for classify data of symbols (at most "
+                        f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than 2,048 training sequences, the "
+                        f"largest power of two at most their number / 64, and at least 4 (8 for 1,000), where "
+                        f"batches of 32 memorised small training sets instead of learning their rule; the first "
+                        f"lines of the run say so; --resume keeps the interrupted run's)")
     t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
                    help="batches of near-equal length (--no-bucket: exact-length groups)")
     t.add_argument("--epochs", type=int, default=None,
@@ -426,7 +431,8 @@ def _train_config(args, frozen=()) -> TrainConfig:
     try:
         return TrainConfig(optimizer=args.optimizer, lr=TrainConfig.lr if args.lr is None else args.lr,
                            momentum=args.momentum, clip=args.clip,
-                           batch_size=args.batch_size, bucket=args.bucket,
+                           batch_size=TrainConfig.batch_size if args.batch_size is None else args.batch_size,
+                           bucket=args.bucket,
                            epochs=TrainConfig.epochs if args.epochs is None else args.epochs,
                            max_steps=args.max_steps, max_time=args.max_time, patience=args.patience, plateau=args.plateau,
                            seed=args.seed, frozen=frozen, word_dropout=args.word_dropout,
@@ -740,6 +746,8 @@ def cmd_train(args, out=print) -> int:
     for key, value in _LM_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.task == "lm" and args.batch_size is None:  # a language model's streams: the data decide nothing
+        args.batch_size = TrainConfig.batch_size
     def data_tokenizer() -> str:  # how --tokenize auto splits the training file's sequences (found once)
         nonlocal found_tokenizer
         if found_tokenizer is None:
@@ -944,6 +952,15 @@ def cmd_train(args, out=print) -> int:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
             what = "a language model" if args.task == "lm" else "text" if text else f"{args.task} data{over}"
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
+    if args.batch_size is None:  # the default: smaller batches for a small training set of symbols
+        b = saved.get("batch_size")
+        n_train = len(train_data.lengths)
+        args.batch_size = b if type(b) is int and b > 0 and args.resume else default_batch_size(
+            args.task, n_train, n_kinds, E is not None, numbers)
+        if args.batch_size != TrainConfig.batch_size and not args.resume:
+            out(f"batches of {args.batch_size} ({n_train:,} training sequences of symbols: batches of "
+                f"{TrainConfig.batch_size} memorised small training sets instead of learning their rule); "
+                f"--batch-size sets it")
     if args.hidden is None:  # the default: larger for a language model, where it was measured to pay
         held = resumed.model.config.hidden_size if resumed else None
         args.hidden = held or default_hidden(args.task)
@@ -1017,6 +1034,7 @@ def cmd_train(args, out=print) -> int:
             out(f"class weights ({args.class_weights}, from the training {'tokens' if args.task == 'tag' else 'labels'})"
                 f": {shown}{', ...' if len(order) > 6 else ''}")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
+                               batch_size=args.batch_size,
                                patience=args.patience, dropout=args.dropout, monitor=monitor,
                                class_weights=class_weights)
     if init is not None:

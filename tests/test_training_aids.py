@@ -181,8 +181,9 @@ def test_an_interrupt_during_restarts_keeps_what_the_finished_runs_give(tmp_path
     run(capsys, "data", "make", "third-last", "--lengths", "1-10", "--n", "60", "--seed", "2", "--out", str(va))
     out = tmp_path / "m.bptt"
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--out", str(out), "--epochs", "2",
-              "--hidden", "4", "--quiet", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn"]
-    steps_per_run = 2 * 4  # 2 epochs of 120 rows in batches of 32
+              "--hidden", "4", "--quiet", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn",
+              "--batch-size", "32"]
+    steps_per_run = 2 * 4  # 2 epochs of 120 rows in batches of 32 (given: 120 strings default to batches of 4)
     real_step, calls = Adam.step, []
 
     def step_then_sigterm(self, params, grads):
@@ -1278,3 +1279,69 @@ def test_monitor_macro_f1_keeps_the_epoch_of_the_best_mean_f1(tmp_path, capsys):
     rc, _, e = run(capsys, "train", "--data", str(reg), "--task", "regress", "--monitor", "macro-f1", "--out",
                    str(tmp_path / "r.bptt"))
     assert rc == 2 and "--monitor macro-f1 ranks the epochs of classify and tag models" in e, e
+
+
+def test_a_small_training_set_of_symbols_trains_in_smaller_batches_and_a_resume_keeps_its_own(tmp_path, capsys):
+    """Classify data of symbols with fewer than 2,048 training sequences train in batches of the largest
+    power of two at most their number / 64, at least 4 (benchmarks/results/small-data-batch-*.log), said on
+    a line with the option that sets it; --batch-size, 2,048 sequences or more, tags, regressions and text
+    keep 32, and a run interrupted under another batch size resumes with its own, ending where a run
+    that never stopped ends."""
+    import random
+    r = random.Random(4)
+
+    def write(name, n, label=lambda s: str(s.count("a") % 3), alpha="ab"):
+        f = tmp_path / name
+        rows = ["".join(r.choice(alpha) for _ in range(r.randint(1, 12))) for _ in range(n)]
+        f.write_text("".join(f"{s}\t{label(s)}\n" for s in rows))
+        return f
+
+    def batch(path, *extra):
+        m = tmp_path / "m.bptt"
+        rc, o, e = run(capsys, "train", "--data", str(path), "--out", str(m), "--max-steps", "1", "--hidden", "4",
+                       *extra)
+        assert rc == 0, e
+        return checkpoint.load(str(m) + ".last").meta["train_config"]["batch_size"], o
+
+    for n, want in ((40, 4), (300, 4), (600, 8), (1000, 8), (1500, 16), (2047, 16), (2048, 32), (3000, 32)):
+        got, o = batch(write(f"c{n}.tsv", n))
+        assert got == want, (n, got)
+        line = f"batches of {want} ({n:,} training sequences of symbols"
+        assert (line in o) == (want != 32) and ("batches of" in o) == (want != 32), o
+    small = write("small.tsv", 300)
+    got, o = batch(small, "--batch-size", "32")
+    assert got == 32 and "batches of" not in o, o
+    assert batch(small, "--batch-size", "2")[0] == 2
+    tags = tmp_path / "tags.tsv"  # tags of symbols, a regression of symbols, words: 32
+    tags.write_text("".join(f"{' '.join(s)}\t{' '.join('x' if c == 'a' else 'y' for c in s)}\n"
+                            for s in ("".join(r.choice("ab") for _ in range(r.randint(1, 9))) for _ in range(300))))
+    assert batch(tags)[0] == 32
+    assert batch(write("reg.tsv", 300, label=lambda s: f"{s.count('a') / len(s):.3f}"), "--task", "regress")[0] == 32
+    words = tmp_path / "words.tsv"
+    words.write_text("".join(" ".join(f"w{r.randrange(20000)}" for _ in range(r.randint(3, 6)))
+                             + f"\t{r.choice('xy')}\n" for _ in range(300)))
+    assert batch(words)[0] == 32
+    rc, _, e = run(capsys, "train", "--data", str(small), "--out", str(tmp_path / "z.bptt"), "--batch-size", "0")
+    assert rc == 2 and "batch_size must be a positive integer, got 0" in e, e
+    # a run interrupted under batches of 32 (the default before 2026-12-03) resumes with them
+    common = ["train", "--data", str(small), "--valid", str(small), "--epochs", "2", "--hidden", "4", "--quiet",
+              "--seed", "3"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    assert run(capsys, *common, "--batch-size", "32", "--out", str(a))[0] == 0
+    assert run(capsys, *common, "--batch-size", "32", "--out", str(b), "--max-steps", "5")[0] == 0
+    rc, o, e = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0 and "batches of" not in o, e
+    assert checkpoint.load(str(b) + ".last").meta["train_config"]["batch_size"] == 32
+    pa, pb = checkpoint.load(str(a) + ".last").model.params, checkpoint.load(str(b) + ".last").model.params
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    # and one interrupted under the new default resumes with it
+    c, d = tmp_path / "c.bptt", tmp_path / "d.bptt"
+    assert run(capsys, *common, "--out", str(c))[0] == 0
+    assert run(capsys, *common, "--out", str(d), "--max-steps", "30")[0] == 0
+    rc, o, e = run(capsys, *common, "--out", str(d), "--resume")
+    assert rc == 0, e
+    assert checkpoint.load(str(d) + ".last").meta["train_config"]["batch_size"] == 4
+    pc, pd = checkpoint.load(str(c) + ".last").model.params, checkpoint.load(str(d) + ".last").model.params
+    for k in pc:
+        np.testing.assert_array_equal(pc[k], pd[k])
