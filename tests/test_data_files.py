@@ -510,6 +510,46 @@ def test_a_csv_file_of_semicolons_and_lines_ending_in_a_separator_are_read(tmp_p
     assert "has 3 column(s), expected 2 separated by a tab" in msg
 
 
+def test_numbers_with_decimal_commas_in_a_file_of_semicolons_are_read_as_numbers(tmp_path, capsys):
+    """Spreadsheets that write semicolons between columns write numbers with decimal commas (4,25): such
+    a file of scores was read as 2,000 classes and refused at the first validation score it had not
+    seen.  Its cells of numbers are read with points, and the run says so; commas elsewhere stay."""
+    import random
+    from conftest import run
+
+    r = random.Random(5)
+    seqs = ["".join(r.choice("ab") for _ in range(r.randint(1, 12))) for _ in range(300)]
+    score = [f"{10 * s.count('a') / len(s):.2f}" for s in seqs]
+    path = _write(tmp_path, "s.csv", "sequence;score\n" + "".join(
+        f"{s};{v.replace('.', ',')}\n" for s, v in zip(seqs, score)))
+    assert files.detect_task(path)[0] == "regress"
+    ex, _ = read_examples(path, "regress", tokenizer="chars")
+    assert [e.target for e in ex] == [[float(v)] for v in score] and [e.tokens for e in ex] == [list(s) for s in seqs]
+    first = score[0].replace(".", ",")
+    assert files.detect_columns(path).startswith(f"its columns are separated by semicolons, and its numbers' decimal "
+                                                 f"commas are read as points ({first} as {score[0]}); its header")
+    # a number at every step, several numbers a line, a sign, and values a step (--inputs numbers)
+    steps = _write(tmp_path, "t.csv", "".join(f"{' '.join(s)};{' '.join('0,5' if c == 'a' else '-1,25' for c in s)}\n"
+                                              for s in seqs))
+    assert read_examples(steps, "regress")[0][0].target == [0.5 if c == "a" else -1.25 for c in seqs[0]]
+    values = _write(tmp_path, "v.csv", "".join(f"{' '.join('0,5' if c == 'a' else '1,5' for c in s)};x\n"
+                                               for s in seqs))
+    assert read_examples(values, "classify")[0][0].tokens == ["0.5" if c == "a" else "1.5" for c in seqs[0]]
+    # the command line trains a regression on it, and evaluate reads it as train did
+    m = tmp_path / "m.bptt"
+    rc, o, e = run(capsys, "train", "--data", str(path), "--valid", str(path), "--out", str(m), "--hidden", "4",
+                   "--max-steps", "2")
+    assert rc == 0 and "task regress" in o and f"decimal commas are read as points ({first} as {score[0]})" in o, e
+    rc, o, e = run(capsys, "evaluate", "--model", str(m), "--data", str(path))
+    assert rc == 0 and "r2" in o, e
+    # commas that are no decimal mark stay: text, lists of numbers with points, a comma-separated file, TSV
+    mixed = _write(tmp_path, "m.csv", "text;label\nI paid 1,5 euros;1,5\n0.5,1.2;x\n1,5;y\n")
+    assert [(e.tokens, e.target) for e in read_examples(mixed, "classify", tokenizer="space")[0]] == [
+        (["I", "paid", "1,5", "euros"], "1.5"), (["0.5,1.2"], "x"), (["1.5"], "y")]
+    for name, text in (("c.csv", 'text,label\nab,"1,5"\nba,"2,5"\n'), ("c.tsv", "ab\t1,5\nba\t2,5\n")):
+        assert [e.target for e in read_examples(_write(tmp_path, name, text), "classify")[0]] == ["1,5", "2,5"], name
+
+
 def test_lists_written_with_commas_are_read_item_by_item(tmp_path):
     """A sequence written as a list in one cell (0.5,1.2,-0.3; pandas' ['a', 'b']) was read character by
     character, commas, points and quotes as tokens. Every sequence a list: the items are the tokens."""

@@ -645,13 +645,23 @@ def _semicolons(lines) -> bool:
     return len(by_semi) == 1 and min(by_semi) >= 2 and not (len(by_comma) == 1 and min(by_comma) >= 2)
 
 
-def _table_rows(content: str, fmt: str) -> tuple[list, str]:
+def _table_rows(content: str, fmt: str, seen: dict | None = None) -> tuple[list, str]:
     """A TSV or CSV file's ``(first line, cells, last line)``, and the separator's name; CSV stops at a
     line it cannot read, given as ``(line, None, message)``.  A CSV file of semicolons
-    (:func:`_semicolons`) is split at them."""
+    (:func:`_semicolons`) is split at them, and its cells of numbers written with decimal commas read
+    with points (:func:`_points`; ``seen`` gets the first such cell as ``"comma"`` and ``"point"``)."""
     lines = _lines(content)
     if fmt == "csv" and _semicolons(lines):
-        return list(_csv_rows(lines, ";")), "semicolon"
+        rows = []
+        for n, cells, end in _csv_rows(lines, ";"):
+            if cells is not None:
+                pointed = [_points(c) for c in cells]
+                if seen is not None and "comma" not in seen and pointed != cells:
+                    i = next(i for i, (a, b) in enumerate(zip(cells, pointed)) if a != b)
+                    seen.update(comma=cells[i].strip(), point=pointed[i])
+                cells = pointed
+            rows.append((n, cells, end))
+        return rows, "semicolon"
     if fmt == "tsv":  # no quoting: every tab separates
         return [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)], "tab"
     return list(_csv_rows(lines)), "comma"
@@ -681,11 +691,14 @@ def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", labe
     fmt = _format_of(path, fmt)
     if fmt not in ("tsv", "csv") or (text_col, label_col) != ("text", "label"):
         return None
-    rows, sep = _table_rows(read_utf8(path), fmt)
+    seen: dict = {}
+    rows, sep = _table_rows(read_utf8(path), fmt, seen)
     layout = _layout(rows, text_col, label_col)
     why = None if layout is None else layout[4]
     if sep == "semicolon":
-        why = "its columns are separated by semicolons" + ("" if why is None else f"; {why}")
+        marks = f", and its numbers' decimal commas are read as points ({seen['comma']} as {seen['point']})" \
+            if "comma" in seen else ""
+        why = f"its columns are separated by semicolons{marks}" + ("" if why is None else f"; {why}")
     return why
 
 
@@ -847,6 +860,22 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
             yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}{hint}"
             continue
         yield n, cells[ti], cells[li]
+
+
+_COMMA_DECIMAL = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+def _points(label: str) -> str:
+    """A cell of a file of semicolons (:func:`_semicolons`, as spreadsheets write where the comma is the
+    decimal mark) whose numbers are written with decimal commas, with points: ``4,25`` -> ``4.25``, and
+    ``0,5 -1,25`` (several labels, or a value a step) -> ``0.5 -1.25``; a cell with a part that is no
+    number (text, ``0.5,1.2``), or with no decimal comma, as it is."""
+    parts = label.split()
+    if not parts or not any("," in p for p in parts):
+        return label
+    if not all(_COMMA_DECIMAL.fullmatch(p) or _DECIMAL.fullmatch(p) for p in parts):
+        return label
+    return " ".join(p.replace(",", ".") for p in parts)
 
 
 def conll_columns(fmt: str, text_col: str, label_col: str) -> tuple[int, int]:
