@@ -1667,7 +1667,7 @@ def _number_inputs(data, examples, path, standard, dtype):
 
 
 def cmd_predict(args, out=print) -> int:
-    from .data.files import decode_utf8, read_sequences, read_utf8, text_lines
+    from .data.files import TEXT_NAMES, decode_utf8, read_sequences, read_utf8, text_lines
     from .train import _eval_batches
 
     ck = _load(args.model)
@@ -1678,6 +1678,7 @@ def cmd_predict(args, out=print) -> int:
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     if args.text and args.data:
         raise UserError("give the sequences as arguments or --data FILE, not both")
+    records = None
     if args.text:
         texts, where = args.text, "text"
     else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
@@ -1705,7 +1706,17 @@ def cmd_predict(args, out=print) -> int:
 
         standard = _input_standard(meta)
     ids, blank, noted, more_lines, more_tokens = [], [], 0, 0, 0
+    header = None  # a plain file's first line that names a column (text, sequence, ...), where the model knows
+    if not args.text and records is None and texts and texts[0].strip().lower() in TEXT_NAMES:  # none of it
+        first = tokenize(texts[0], tokenizer)
+        if numbers or any(t not in vocab.index for t in first):
+            header = texts[0].strip()
+            print(f"note: {where} 1 {header!r} names a column (a header line?) and is no sequence of the model's "
+                  f"tokens: an empty line out for it", file=sys.stderr)
     for n, text in enumerate(texts, 1):
+        if n == 1 and header is not None:
+            ids.append(None)
+            continue
         tokens = tokenize(text, tokenizer)
         if not tokens:
             if args.text:

@@ -691,3 +691,16 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
     (tmp_path / "c.jsonl").write_text('{"sequence": "01"}\n')
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "c.jsonl"))
     assert rc == 2 and "c.jsonl:1: needs an object with key 'text'" in err
+    # a plain file (or stdin) that opens with a column's name the model cannot read: an empty line out for it,
+    # so that line k out is still line k's; a first line of the model's own tokens, or a later one, is labelled
+    for name in ("h.txt", "h"):
+        (tmp_path / name).write_text("Text\n" + "".join(f"{s}\n" for s in seqs))
+        rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / name))
+        assert rc == 0 and out == "\n" + want, (name, out)
+        assert f"{name} line 1 'Text' names a column (a header line?)" in err and "<unk>" not in err, err
+    (tmp_path / "late.txt").write_text("0110\ntext\n")
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "late.txt"))
+    assert rc == 0 and len(out.splitlines()) == 2 and all(out.splitlines()) and "<unk>" in err, (out, err)
+    (tmp_path / "word.txt").write_text("sequence of\n0110\n")  # not a column's name alone: labelled
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "word.txt"))
+    assert rc == 0 and all(out.splitlines()) and "header" not in err, (out, err)
