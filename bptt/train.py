@@ -249,22 +249,23 @@ def default_batch_size(task: str, n_train: int, vocab_size: int, pretrained: boo
     largest power of two at most ``n_train / SMALL_DATA_SEQUENCES_PER_ROW``, and at least
     SMALL_DATA_MIN_BATCH; else ``TrainConfig.batch_size`` (32).
 
-    A small training set in batches of 32 makes few steps an epoch, each the mean over many strings, and
-    the models memorised their strings instead of learning the rule.  Measured with the defaults otherwise
-    (the LSTM at 0.003, the length curriculum; python benchmarks/random_regular.py --n-train N --config
+    A small training set in batches of 32 makes few steps an epoch, each the mean over many strings, and the
+    models memorised their strings instead of learning the rule. Measured with the defaults otherwise (the
+    LSTM at 0.003, the length curriculum; python benchmarks/random_regular.py --n-train N --config
     bK="--batch-size K"; logs benchmarks/results/small-data-batch-*.log, 2026-12-03, seed 0 a language,
-    trained at lengths 1-40, tested at 41-200): on the 8 random languages joined by AND / OR / XOR with
-    1,000 training strings, batches of 32 reached 87.5% on average and 3 of 8 at >= 99% in up to 600 s a
-    run (random-regular-product-1000-lstm-lr0.003*.log), batches of 16 94.6% and 5 of 8, of 8 98.4% and
-    6 of 8 (validation 99.0%, the best), of 4 98.2% and 6 of 8 (validation 98.7%), in at most 150 s; on 4
-    random automata with 300 strings, batches of 32 73.2% (1 of 4), of 8 75.8% (1 of 4), of 4 86.9% (2 of
-    4, the best validation too); with 2,000 strings both 16 and 32 learned all 8 joined languages (100%
-    on validation; 16 in 1.3 times the time), so the rule's 16 there costs time, not accuracy.  Seed 1 at 1,000 strings, 150 s each: 98.6% and 5 of 8
-    against 32's 84.7% and 4 of 8 (validation 99.0% against 87.6%; small-data-batch-product1000-seed1.log).  Tags keep
-    32: on four own tagging tasks with 500 sequences batches of 4 and 32 both learned all four (4 in 0.57
-    times the time; small-data-batch-own-tag500-*.log), a tag file holding a label at every step, and the
-    tag defaults were chosen on addition at 10,000 digits in batches of 32.  Text, regressions, numbers and
-    language models keep 32: small sets of them were not measured."""
+    trained at lengths 1-40, tested at 41-200): on the 8 random languages joined by AND / OR / XOR with 1,000
+    training strings, batches of 32 reached 87.5% on average and 3 of 8 at >= 99% in up to 600 s a run
+    (random-regular-product-1000-lstm-lr0.003*.log), batches of 16 94.6% and 5 of 8, of 8 98.4% and 6 of 8
+    (validation 99.0%, the best), of 4 98.2% and 6 of 8 (validation 98.7%), in at most 150 s; on 4 random
+    automata with 300 strings, batches of 32 73.2% (1 of 4), of 8 75.8% (1 of 4), of 4 86.9% (2 of 4, the best
+    validation too); with 2,000 strings both 16 and 32 learned all 8 joined languages (100% on validation; 16
+    in 1.3 times the time), so the rule's 16 there costs time, not accuracy. Seed 1 at 1,000 strings, 150 s
+    each: 98.6% and 5 of 8 against 32's 84.7% and 4 of 8 (validation 99.0% against 87.6%;
+    small-data-batch-product1000-seed1.log). Tags keep 32: on four own tagging tasks with 500 sequences
+    batches of 4 and 32 both learned all four (4 in 0.57 times the time; small-data-batch-own-tag500-*.log), a
+    tag file holding a label at every step, and the tag defaults were chosen on addition at 10,000 digits in
+    batches of 32. Text, regressions, numbers and language models keep 32: small sets of them were not
+    measured."""
     if task != "classify" or numbers or not _symbols(vocab_size, pretrained):
         return TrainConfig.batch_size
     rows = n_train // SMALL_DATA_SEQUENCES_PER_ROW
