@@ -19,7 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
-from .data.files import detect_columns, detect_numbers, measured_values, quantities
+from .data.files import column_notes, detect_numbers, measured_values, quantities
 from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
@@ -368,19 +368,20 @@ def _format(path, task, args, out=None):
 
 def _columns(path, args, out=None) -> None:
     """Say, once a file, when a TSV or CSV file's columns are read otherwise than as the sequence, then its
-    label (``detect_columns``: a header naming them otherwise, or the label first); to stderr without
-    ``out``."""
+    label (``column_notes``: a header naming them otherwise, or the label first; and a CSV file's
+    semicolons); to stderr without ``out``."""
     said = vars(args).setdefault("_columns", set())
     if path in said or args.format in ("jsonl", "conll", "conllu"):
         return
     said.add(path)
     try:
-        why = detect_columns(path, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
+        separator, layout = column_notes(path, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
     except DataError:
         return  # the reader that follows names what is wrong
-    if why is not None:
-        line = f"reading {path}: {why}" + ("; --text-col/--label-col with a header line name the columns"
-                                             if "as the labels" in why or "comes first" in why else "")
+    if separator is not None or layout is not None:
+        why = "; ".join(n for n in (separator, layout) if n is not None)
+        line = f"reading {path}: {why}" + (
+            "; --text-col/--label-col with a header line name the columns" if layout is not None else "")
         if out is None:
             print(f"note: {line}", file=sys.stderr)
         else:

@@ -101,6 +101,12 @@ def _items(text: str) -> list:
     return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "'\"" else p for p in parts]
 
 
+def _list_label(label: str) -> str:
+    """Tags or numbers written as a list, as the sequences of ``--tokenize commas`` are (``[3, 0, 7]``), as
+    space-separated parts (``3 0 7``); any other label as it is."""
+    return " ".join(_items(label)) if _a_list(label) else label
+
+
 def _a_list(text: str) -> bool | None:
     """True: ``text`` is a list of items written with commas (or brackets); None: one item, no comma,
     space or bracket (it fits any reading); False: neither (whitespace inside an item: words)."""
@@ -167,8 +173,8 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         if text is None:
             continue
         lines += 1
-        if tokenizer == "commas" and _a_list(label):  # tags or numbers written as a list too: [3, 0, 7]
-            label = " ".join(_items(label))
+        if tokenizer == "commas":
+            label = _list_label(label)
         if values is not None:
             values.add(" ".join(label.split()))
             if not all(_DECIMAL.fullmatch(p) for p in label.split()):
@@ -685,21 +691,29 @@ def _two(cells):
 def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> str | None:
     """Why a TSV or CSV file is read otherwise than as its sequence, then its label, under no header or
     one naming ``text_col`` and ``label_col`` (see :func:`_layout`): its header names them otherwise,
-    or its label comes first.  None when it is read as it stands, or when the columns are named by
-    ``--text-col``/``--label-col``."""
+    or its label comes first; and when a CSV file's columns are separated by semicolons.  None when it
+    is read as it stands, or when the columns are named by ``--text-col``/``--label-col``."""
+    notes = [n for n in column_notes(path, fmt=fmt, text_col=text_col, label_col=label_col) if n is not None]
+    return "; ".join(notes) or None
+
+
+def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> tuple:
+    """:func:`detect_columns`' two parts, ``(separator, layout)``, each None when there is nothing to say:
+    how a CSV file of semicolons is split (and its decimal commas read), and which columns are read as
+    what when that is not the sequence, then its label."""
     path = os.fspath(path)
     fmt = _format_of(path, fmt)
     if fmt not in ("tsv", "csv") or (text_col, label_col) != ("text", "label"):
-        return None
+        return None, None
     seen: dict = {}
     rows, sep = _table_rows(read_utf8(path), fmt, seen)
     layout = _layout(rows, text_col, label_col)
-    why = None if layout is None else layout[4]
+    separator = None
     if sep == "semicolon":
         marks = f", and its numbers' decimal commas are read as points ({seen['comma']} as {seen['point']})" \
             if "comma" in seen else ""
-        why = f"its columns are separated by semicolons{marks}" + ("" if why is None else f"; {why}")
-    return why
+        separator = f"its columns are separated by semicolons{marks}"
+    return separator, None if layout is None else layout[4]
 
 
 def _layout(rows, text_col: str, label_col: str):
@@ -985,8 +999,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)
-            if tokenizer == "commas" and task != "classify" and _a_list(label):
-                label = " ".join(_items(label))  # tags or numbers written as a list too: [3, 0, 7]
+            if tokenizer == "commas" and task != "classify":
+                label = _list_label(label)
             if not tokens:
                 err = "empty sequence"
             elif task == "regress":
@@ -1108,11 +1122,11 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
 
 
 def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> list | None:
-    """The sequences of a CSV, JSON(L) or fastText file for ``bptt predict``: ``[(line, text)]``, one a
-    record (a fastText line's text without its label); None for other files (read a line each).  A CSV file of one column may open with a header naming it
-    (``text``, ``series``, ...: dropped); of several, a header must name the sequences' column (``text_col``,
-    or the one column named as sequences are; a label column beside it is left).  JSON(L): ``text_col`` of
-    each object."""
+    """The sequences of a CSV, JSON(L) or fastText file for ``bptt predict``: ``[(line, text)]``, one a record
+    (a fastText line's text without its label); None for other files (read a line each). A CSV file of one
+    column may open with a header naming it (``text``, ``series``, ...: dropped); of several, a header must
+    name the sequences' column (``text_col``, or the one column named as sequences are; a label column beside
+    it is left). JSON(L): ``text_col`` of each object."""
     path = os.fspath(path)
     if fmt is None and _format_of(path, None) == "tsv":  # a fastText file's texts, without their labels
         content = read_utf8(path)
