@@ -428,6 +428,24 @@ def _encode(examples, vocab, labels, task, path, per_step=False):
     return SeqData(ids, targets, task)
 
 
+def _unseen_labels(examples, vocab, labels, task, path) -> dict:
+    """bptt evaluate: ``{label: count}`` of the labels of ``examples`` (per sequence, or per token of a
+    tagger) that the model never saw in training, most frequent first.  They count as wrong; when
+    they are most of the file, it is taken for a wrong file, model or column, and refused."""
+    counts, total = {}, 0
+    for ex in examples:
+        for t in ([ex.target] if task == "classify" else ex.target):
+            total += 1
+            if t not in labels.index:
+                counts[t] = counts.get(t, 0) + 1
+    if not counts:
+        return {}
+    n = sum(counts.values())
+    if 2 * n > total:  # the error of the first such label, with its line and the column hint
+        _encode(examples, vocab, labels, task, path)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def _train_config(args, frozen=()) -> TrainConfig:
     try:
         return TrainConfig(optimizer=args.optimizer, lr=TrainConfig.lr if args.lr is None else args.lr,
@@ -1448,6 +1466,9 @@ def cmd_evaluate(args, out=print) -> int:
     per_step = task == "regress" and ck.model.config.head == "many_to_many"
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}", per_step)
+    unseen = _unseen_labels(examples, vocab, labels, task, args.data) if task != "regress" else {}
+    if unseen:  # labels the model has no output for: appended after its own, counted as wrong
+        labels = Labels(labels.names + sorted(unseen))
     data = _encode(examples, vocab, labels, task, args.data, per_step)
     _check_longest(ck, data.lengths, lambda k: f"{args.data}:{examples[k].line}", args.device)
     if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
@@ -1457,10 +1478,12 @@ def cmd_evaluate(args, out=print) -> int:
         n_unk = sum(vocab.n_unknown(ex.tokens) for ex in examples)
     if task == "regress":
         return _evaluate_regress(ck, data, labels, skipped, n_unk, args, out)
-    m = evaluate(ck.model, data)
+    m = evaluate(ck.model, data, n_labels=len(labels) if unseen else None)
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":
         res["token_accuracy"] = m["token_accuracy"]
+    if unseen:
+        res["unseen_labels"], res["n_loss"] = unseen, m["n_loss"]
     pc = per_class(m["confusion"], labels.names)
     if args.json:  # always there: a script reads what it needs
         res["macro_f1"], res["per_class"] = pc["macro_f1"], pc["classes"]
@@ -1486,6 +1509,12 @@ def cmd_evaluate(args, out=print) -> int:
     if "token_accuracy" in res:
         line += f"  token accuracy {res['token_accuracy']:.2%}"
     out(line)
+    if unseen:
+        unit = "token" if task == "tag" else "sequence"
+        shown = ", ".join(f"{k!r} ({v})" for k, v in list(unseen.items())[:MAX_NOTES])
+        more = f" and {len(unseen) - MAX_NOTES} more" if len(unseen) > MAX_NOTES else ""
+        out(f"{sum(unseen.values())} {unit}(s) carry labels the model never saw in training, counted as wrong "
+            f"(it cannot predict them): {shown}{more}; the loss is the mean over the other {res['n_loss']}")
     _say_unknown(n_unk, out)
     if args.per_class:
         _print_per_class(pc, m["confusion"], labels.names, "tokens" if task == "tag" else "sequences", out)

@@ -673,7 +673,8 @@ def _eval_batches(lengths, batch_size: int, max_steps: int = EVAL_MAX_STEPS) -> 
     return batches
 
 
-def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, reduce=None) -> dict:
+def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, reduce=None,
+             n_labels: int | None = None) -> dict:
     """Loss, whole-sequence accuracy, per-token accuracy (tag) and per-example correctness.
 
     A sigmoid output is right when every one of its outputs is on its target's side of 1/2; a
@@ -684,15 +685,24 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
 
     ``part=(k, n)`` evaluates only the batches ``k, k + n, ...`` and ``reduce`` (an allreduce-sum of a
     float64 array, bptt.distributed) adds the parts of all ``n`` processes: the figures equal those
-    of one process bit for bit (the per-batch sums are added in the same order)."""
+    of one process bit for bit (the per-batch sums are added in the same order).
+
+    ``n_labels`` (softmax only; default the model's ``C`` classes): targets may then be class ids
+    ``C .. n_labels - 1``, labels of the evaluated file that the model never saw in training.  They
+    count as wrong (the model cannot predict them), ``confusion`` is ``[n_labels, n_labels]`` with
+    their rows, and the loss is the mean over the positions of known labels only, ``n_loss`` of them
+    (a class the model has no output for has no probability)."""
     if not len(data):
         raise ValueError("data holds no sequences: there is nothing to evaluate")
     batches = _eval_batches(np.asarray(data.lengths), batch_size)
     loss_name = model.config.loss
     C = model.config.output_size if loss_name == "softmax" else 0
-    confusion = np.zeros((C, C), dtype=np.float64)  # [true class, predicted class] of counted positions
+    L = C if n_labels is None else int(n_labels)
+    if n_labels is not None and (loss_name != "softmax" or L < C):
+        raise ValueError(f"n_labels must be at least the model's {C} classes (softmax outputs), got {n_labels!r}")
+    confusion = np.zeros((L, L), dtype=np.float64)  # [true class, predicted class] of counted positions
     correct = np.zeros(len(data), dtype=np.float64)
-    sums = np.zeros((len(batches), 3))  # per batch: loss x count, tokens right, tokens
+    sums = np.zeros((len(batches), 4))  # per batch: loss x count, tokens right, tokens, positions in the loss
     for i, idx in enumerate(batches):
         if part is not None and i % part[1] != part[0]:
             continue
@@ -701,23 +711,33 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         host = to_numpy(logits)  # read back once: the hits and the confusion counts both need it
         pred = host.argmax(-1) if C else None
         hits = pred == b.y if C else _hits(host, b.y, loss_name)  # per sequence, or per step of a tagger
+        unseen = to_numpy(b.y) >= C if L > C else None  # labels without an output: wrong, and outside the loss
         if data.task == "classify":
-            loss, _ = LOSSES[loss_name](logits, b.y)
-            sums[i, 0] = float(loss) * len(idx)
+            known = None if unseen is None else ~unseen
+            n_loss = len(idx) if known is None else int(known.sum())
+            if n_loss:
+                xp = namespace(logits)
+                loss, _ = LOSSES[loss_name](logits, b.y, None if known is None else xp.asarray(known))
+                sums[i, 0] = float(loss) * n_loss
             correct[idx] = hits
+            sums[i, 3] = n_loss
             if C:
                 np.add.at(confusion, (b.y, pred), 1)
         else:
             m = model.loss_mask(b, b.x.shape[1])
-            loss, _ = LOSSES[loss_name](logits, b.y, m)
             n_tok = int(b.lengths.sum())
-            sums[i, 0] = float(loss) * n_tok
-            m = to_numpy(m)
-            hit = hits | ~m
+            m_host = to_numpy(m)
+            m_loss = m_host if unseen is None else m_host & ~unseen
+            n_loss = n_tok if unseen is None else int(m_loss.sum())
+            if n_loss:
+                xp = namespace(logits)
+                loss, _ = LOSSES[loss_name](logits, b.y, m if unseen is None else xp.asarray(m_loss))
+                sums[i, 0] = float(loss) * n_loss
+            hit = hits | ~m_host
             correct[idx] = hit.all(axis=1)
-            sums[i, 1:] = int((hit & m).sum()), n_tok
+            sums[i, 1:] = int((hit & m_host).sum()), n_tok, n_loss
             if C:
-                np.add.at(confusion, (b.y[m], pred[m]), 1)
+                np.add.at(confusion, (b.y[m_host], pred[m_host]), 1)
     if reduce is not None:
         tot = reduce(np.concatenate([sums.reshape(-1), confusion.reshape(-1), correct]))
         sums, rest = tot[:sums.size].reshape(sums.shape), tot[sums.size:]
@@ -725,16 +745,16 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
     loss_sum = 0.0
     for v in sums[:, 0]:  # in batch order, as the parts were computed
         loss_sum += float(v)
-    tok_right, tok_total = int(sums[:, 1].sum()), int(sums[:, 2].sum())
+    tok_right, tok_total, n_loss = int(sums[:, 1].sum()), int(sums[:, 2].sum()), int(sums[:, 3].sum())
     correct = correct > 0.5
     mse = loss_name == "mse"  # a regression: the loss alone, no accuracy
     out = {"n": len(data), "accuracy": None if mse else float(correct.mean()), "correct": None if mse else correct}
     if C:  # softmax: counts of (true class, predicted class), per sequence (classify) or real step (tag)
         out["confusion"] = confusion.astype(np.int64)
-    if data.task == "classify":
-        out["loss"] = loss_sum / len(data)
-    else:
-        out["loss"] = loss_sum / tok_total
+    out["loss"] = loss_sum / n_loss if n_loss else float("nan")  # nan: every position's label is unseen
+    if L > C:
+        out["n_loss"] = n_loss
+    if data.task != "classify":
         out["token_accuracy"] = None if mse else tok_right / tok_total
         out["n_tokens"] = tok_total
     return out

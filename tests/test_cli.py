@@ -130,6 +130,57 @@ def test_train_evaluate_predict_classify(tmp_path, capsys, parity):
     assert "note: text 2 '0120x2': 3 token(s) not in the model's vocabulary were read as <unk>: '2', 'x'" in err
 
 
+def test_evaluate_counts_labels_unseen_in_training_as_wrong(tmp_path, capsys, parity):
+    """A test file with a few labels the training file lacked: they are wrong (the model has no output
+    for them), the loss is over the other lines, --per-class shows their rows; the figures from the
+    weights' equations.  A tagger's unseen tags count per token."""
+    tr, _ = parity
+    model = tmp_path / "p.bptt"
+    run(capsys, "train", "--data", str(tr), "--task", "classify", "--chars", "--out", str(model), "--epochs", "1",
+        "--quiet", "--cell", "rnn")
+    rows = [("0110", "0"), ("0101", "maybe"), ("111", "1"), ("1", "1"), ("00", "0"), ("10", "2"), ("011", "2")]
+    t = tmp_path / "t.tsv"
+    t.write_text("".join(f"{s}\t{y}\n" for s, y in rows))
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(t), "--json")
+    res = json.loads(out)
+    names = checkpoint.load(model).meta["labels"]
+    probs = [_reference_probs(model, list(s))[-1] for s, _ in rows]
+    known = [(p, names.index(y)) for p, (_, y) in zip(probs, rows) if y in names]
+    assert res["n"] == 7 and res["n_loss"] == 4 and res["unseen_labels"] == {"2": 2, "maybe": 1}
+    assert res["accuracy"] == pytest.approx(sum(int(np.argmax(p)) == k for p, k in known) / 7, abs=1e-12)
+    assert res["loss"] == pytest.approx(np.mean([-np.log(p[k]) for p, k in known]), rel=1e-5)
+    assert list(res["per_class"]) == ["0", "1", "2", "maybe"] and res["per_class"]["2"]["recall"] == 0
+    assert res["per_class"]["2"]["precision"] is None and np.asarray(res["confusion"])[:, 2:].sum() == 0
+    assert np.asarray(res["confusion"]).sum() == 7
+    rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(t), "--per-class")
+    assert rc == 0 and ("3 sequence(s) carry labels the model never saw in training, counted as wrong (it cannot "
+                        "predict them): '2' (2), 'maybe' (1); the loss is the mean over the other 4") in out
+    assert "maybe" in out.split("confusion")[1]
+    # a tagger: unseen tags are wrong tokens, outside the loss
+    add = tmp_path / "add.tsv"
+    run(capsys, "data", "make", "addition", "--lengths", "1-3", "--n", "200", "--out", str(add))
+    tagger = tmp_path / "a.bptt"
+    run(capsys, "train", "--data", str(add), "--task", "tag", "--out", str(tagger), "--epochs", "1", "--quiet",
+        "--cell", "rnn")
+    tags = checkpoint.load(tagger).meta["labels"]
+    lines = [("37 20 00", "7 5 0"), ("11 00", "2 Z"), ("45 21", "9 3")]
+    t2 = tmp_path / "t2.tsv"
+    t2.write_text("".join(f"{s}\t{y}\n" for s, y in lines))
+    rc, out, _ = run(capsys, "evaluate", "--model", str(tagger), "--data", str(t2), "--json")
+    res = json.loads(out)
+    hits, nll = [], []
+    for s, y in lines:
+        p = _reference_probs(tagger, s.split())
+        for step, tag in zip(p, y.split()):
+            hits.append(tag in tags and int(np.argmax(step)) == tags.index(tag))
+            if tag in tags:
+                nll.append(-np.log(step[tags.index(tag)]))
+    assert res["unseen_labels"] == {"Z": 1} and res["n_loss"] == 6 and not res["per_class"]["Z"]["recall"]
+    assert res["token_accuracy"] == pytest.approx(np.mean(hits), abs=1e-12)
+    assert res["loss"] == pytest.approx(np.mean(nll), rel=1e-5)
+    assert res["accuracy"] <= 2 / 3
+
+
 def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     import io
     tr = tmp_path / "add.tsv"
@@ -264,7 +315,7 @@ def test_unknown_label_and_tokens_at_evaluation(tmp_path, capsys, parity):
     t.write_text("0110\t0\n01x1\t1\n")
     rc, out, _ = run(capsys, "evaluate", "--model", str(model), "--data", str(t))
     assert rc == 0 and "1 token(s) not in the model's vocabulary" in out
-    t.write_text("0110\t0\n0101\t7\n")
+    t.write_text("0110\t0\n0101\t7\n0111\t7\n")  # most of the file's labels unknown: a wrong file or model
     rc, _, err = run(capsys, "evaluate", "--model", str(model), "--data", str(t))
     assert rc == 2 and "t.tsv:2: label '7' was not seen in training" in err
     rc, _, err = run(capsys, "evaluate", "--model", str(tr), "--data", str(t))
