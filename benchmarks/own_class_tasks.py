@@ -8,6 +8,8 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
   q-then-z    26 letters; yes when a q is followed later by a z (labels about balanced: half the
               strings get a q ... z planted, the other half lose every z after their first q)
   mod5        a/b; the number of a's mod 5 (five classes)
+  cd-mod4     c/d/x; (the number of c's - the number of d's) mod 4, labels r0-r3 (a new user's try of
+              2026-12-03: a counter that goes both ways)
 
 Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
 N_TRAIN sets the training strings)."""
@@ -38,8 +40,13 @@ def mod5(s):
     return str(s.count("a") % 5)
 
 
+def cd_mod4(s):
+    return f"r{(s.count('c') - s.count('d')) % 4}"
+
+
 TASKS = {"first-last": ("abcd", first_last), "latch": ("abcxxx", latch),
-         "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5)}
+         "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5),
+         "cd-mod4": ("cdx", cd_mod4)}
 
 
 def sample(name, alpha, f, lo, hi, rng):
