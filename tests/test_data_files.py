@@ -542,12 +542,51 @@ def test_numbers_with_decimal_commas_in_a_file_of_semicolons_are_read_as_numbers
     assert rc == 0 and "task regress" in o and f"decimal commas are read as points ({first} as {score[0]})" in o, e
     rc, o, e = run(capsys, "evaluate", "--model", str(m), "--data", str(path))
     assert rc == 0 and "r2" in o, e
-    # commas that are no decimal mark stay: text, lists of numbers with points, a comma-separated file, TSV
+    # commas that are no decimal mark stay: text, lists of numbers with points, a comma-separated file
     mixed = _write(tmp_path, "m.csv", "text;label\nI paid 1,5 euros;1,5\n0.5,1.2;x\n1,5;y\n")
     assert [(e.tokens, e.target) for e in read_examples(mixed, "classify", tokenizer="space")[0]] == [
         (["I", "paid", "1,5", "euros"], "1.5"), (["0.5,1.2"], "x"), (["1.5"], "y")]
-    for name, text in (("c.csv", 'text,label\nab,"1,5"\nba,"2,5"\n'), ("c.tsv", "ab\t1,5\nba\t2,5\n")):
-        assert [e.target for e in read_examples(_write(tmp_path, name, text), "classify")[0]] == ["1,5", "2,5"], name
+    c = _write(tmp_path, "c.csv", 'text,label\nab,"1,5"\nba,"2,5"\n')
+    assert [e.target for e in read_examples(c, "classify")[0]] == ["1,5", "2,5"]
+
+
+def test_a_tsv_column_of_numbers_with_decimal_commas_is_read_as_numbers(tmp_path, capsys):
+    """A spreadsheet's tab-separated export where the comma is the decimal mark (score 0,55): such a file
+    was read as 57 classes and refused at the first validation score not seen in training.  A column of
+    one such number a cell is read with points, and the run says so; thousands (1,250), cells of several
+    numbers (which may be steps of two: 1,2 3,4), text and columns with a point somewhere stay."""
+    import random
+    from conftest import run
+
+    r = random.Random(5)
+    seqs = ["".join(r.choice("ab") for _ in range(r.randint(1, 12))) for _ in range(300)]
+    score = [f"{s.count('a') / len(s):.2f}" for s in seqs]
+    path = _write(tmp_path, "s.tsv", "text\tscore\n" + "".join(f"{s}\t{v.replace('.', ',')}\n" for s, v in zip(seqs, score)))
+    first = next(v for v in score if "." in v)
+    assert files.detect_task(path)[0] == "regress"
+    ex, _ = read_examples(path, "regress", tokenizer="chars")
+    assert [e.target for e in ex] == [[float(v)] for v in score] and [e.tokens for e in ex] == [list(s) for s in seqs]
+    assert files.detect_columns(path).startswith(
+        f"column 2 holds numbers written with decimal commas, read as points ({first.replace('.', ',')} as {first})")
+    # no header, the label first (found by its measured numbers once they are read with points)
+    lf = _write(tmp_path, "lf.tsv", "".join(f"{v.replace('.', ',')}\t{s}\n" for s, v in zip(seqs, score)))
+    assert [e.target for e in read_examples(lf, "regress", tokenizer="chars")[0]] == [[float(v)] for v in score]
+    m = tmp_path / "m.bptt"
+    rc, o, e = run(capsys, "train", "--data", str(path), "--valid", str(lf), "--out", str(m), "--hidden", "4",
+                   "--max-steps", "2")
+    assert rc == 0 and "task regress" in o and "decimal commas, read as points" in o, e
+    rc, o, e = run(capsys, "evaluate", "--model", str(m), "--data", str(path))
+    assert rc == 0 and "r2" in o, e
+    # what stays as written
+    for text, targets in (("ab\t1,250\nba\t2,500\n", ["1,250", "2,500"]),  # thousands, as a file of points writes
+                          ("ab\t1,5\nba\t2.5\n", ["1,5", "2.5"]),  # a point in the column: no decimal commas
+                          ("ab\t1,5 2,5\nba\t2,5 1\n", ["1,5 2,5", "2,5 1"]),  # several numbers a cell
+                          ("ab\tx,y\nba\t2,5\n", ["x,y", "2,5"])):  # text
+        assert [e.target for e in read_examples(_write(tmp_path, "k.tsv", text), "classify")[0]] == targets, text
+    steps = _write(tmp_path, "st.tsv", "1,2 3,4\tx\n5,6\ty\n")  # steps of two numbers stay (cells of several)
+    assert read_examples(steps, "classify")[0][0].tokens == ["1,2", "3,4"]
+    assert [e.target for e in read_examples(_write(tmp_path, "ok.tsv", "ab\t0,25\nba\t1\n"), "classify")[0]] == [
+        "0.25", "1"]
 
 
 def test_lists_written_with_commas_are_read_item_by_item(tmp_path):

@@ -669,8 +669,42 @@ def _table_rows(content: str, fmt: str, seen: dict | None = None) -> tuple[list,
             rows.append((n, cells, end))
         return rows, "semicolon"
     if fmt == "tsv":  # no quoting: every tab separates
-        return [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)], "tab"
+        rows = [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)]
+        cols = _comma_columns(rows)
+        for j, (comma, point) in cols.items():
+            for _, cells, _ in rows:
+                if j < len(cells) and _COMMA_DECIMAL.fullmatch(cells[j].strip()):
+                    cells[j] = cells[j].replace(",", ".")
+            if seen is not None and "comma" not in seen:
+                seen.update(comma=comma, point=point, column=j + 1)
+        return rows, "tab"
     return list(_csv_rows(lines)), "comma"
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(?:,[0-9]{3})+")
+
+
+def _comma_columns(rows) -> dict:
+    """The columns of a TSV file (0-based) that hold one number a cell written with a decimal comma, as a
+    spreadsheet exports one where the comma is the decimal mark (``0,55``): every cell but the first
+    line's (a header) a whole number or such a number, some with a comma, and not every comma one
+    that groups thousands (``1,250``, which a file of points writes); ``{column: (a cell, as read)}``.
+    Cells of several parts (a sequence, several outputs: ``1,2 3,4`` may be steps of two numbers) and
+    columns with a point anywhere are left as written."""
+    body = [c for _, c, _ in rows if not _blank(c)]
+    if len(body) < 2:
+        return {}
+    out = {}
+    for j in range(len(body[1])):
+        cells = [c[j].strip() for c in body if j < len(c)]
+        if j < len(body[0]) and "," not in cells[0] and not _WHOLE.fullmatch(cells[0]):
+            cells = cells[1:]  # a header's name
+        commas = [c for c in cells if "," in c]
+        if (commas and all(_COMMA_DECIMAL.fullmatch(c) or _WHOLE.fullmatch(c) for c in cells)
+                and not all(_THOUSANDS.fullmatch(c) for c in commas)):
+            out[j] = (commas[0], commas[0].replace(",", "."))
+    return out
 
 
 def _blank(cells) -> bool:
@@ -713,6 +747,9 @@ def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_
         marks = f", and its numbers' decimal commas are read as points ({seen['comma']} as {seen['point']})" \
             if "comma" in seen else ""
         separator = f"its columns are separated by semicolons{marks}"
+    elif "comma" in seen:  # a TSV file's column of numbers with decimal commas
+        separator = (f"column {seen['column']} holds numbers written with decimal commas, read as points "
+                     f"({seen['comma']} as {seen['point']})")
     return separator, None if layout is None else layout[4]
 
 
