@@ -1697,7 +1697,7 @@ def _number_inputs(data, examples, path, standard, dtype):
 
 
 def cmd_predict(args, out=print) -> int:
-    from .data.files import TEXT_NAMES, decode_utf8, read_sequences, read_utf8, text_lines
+    from .data.files import _text_name, decode_utf8, read_sequences, read_utf8, text_lines
     from .train import _eval_batches
 
     ck = _load(args.model)
@@ -1737,7 +1737,7 @@ def cmd_predict(args, out=print) -> int:
         standard = _input_standard(meta)
     ids, blank, noted, more_lines, more_tokens = [], [], 0, 0, 0
     header = None  # a plain file's first line that names a column (text, sequence, ...), where the model knows
-    if not args.text and records is None and texts and texts[0].strip().lower() in TEXT_NAMES:  # none of it
+    if not args.text and records is None and texts and _text_name(texts[0].strip().lower()):  # none of it
         first = tokenize(texts[0], tokenizer)
         if numbers or any(t not in vocab.index for t in first):
             header = texts[0].strip()

@@ -744,11 +744,11 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
     assert rc == 2 and "c.jsonl:1: needs an object with key 'text'" in err
     # a plain file (or stdin) that opens with a column's name the model cannot read: an empty line out for it,
     # so that line k out is still line k's; a first line of the model's own tokens, or a later one, is labelled
-    for name in ("h.txt", "h"):
-        (tmp_path / name).write_text("Text\n" + "".join(f"{s}\n" for s in seqs))
+    for name, head in (("h.txt", "Text"), ("h", "Text"), ("r.txt", "review_text")):  # the names a CSV header reads
+        (tmp_path / name).write_text(f"{head}\n" + "".join(f"{s}\n" for s in seqs))
         rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / name))
         assert rc == 0 and out == "\n" + want, (name, out)
-        assert f"{name} line 1 'Text' names a column (a header line?)" in err and "<unk>" not in err, err
+        assert f"{name} line 1 {head!r} names a column (a header line?)" in err and "<unk>" not in err, err
     (tmp_path / "late.txt").write_text("0110\ntext\n")
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "late.txt"))
     assert rc == 0 and len(out.splitlines()) == 2 and all(out.splitlines()) and "<unk>" in err, (out, err)
