@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "cosine-time: the same over --max-time, or the epochs if they end first (a run on the clock: "
                         "not repeatable step for step)")
     t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
+    t.add_argument("--weight-decay", type=float, default=None, metavar="WD",
+                   help=f"shrink each weight matrix (W_s, W_o, the embedding E; not the biases or s0) by lr * WD a "
+                        f"step: with adam, AdamW's decoupled decay; with sgd, an L2 penalty (default: "
+                        f"{tc.weight_decay}; --resume keeps the interrupted run's)")
     t.add_argument("--batch-size", type=int, default=None,
                    help=f"sequences per step (default: {tc.batch_size}; for classify data of symbols (at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than 2,048 training sequences, the "
@@ -458,6 +462,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            lr_decay=args.lr_decay, dropout=args.dropout or 0.0, lr_schedule=args.lr_schedule,
                            warmup=args.warmup, curriculum=bool(args.curriculum), stop_perfect=args.stop_perfect,
                            perfect_loss=args.perfect_loss,
+                           weight_decay=TrainConfig.weight_decay if args.weight_decay is None else args.weight_decay,
                            monitor=(args.monitor or TrainConfig.monitor).replace("-", "_"))
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -742,6 +747,11 @@ def cmd_train(args, out=print) -> int:
     text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
     init = _init_model(args) if args.init else None
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
+    if args.weight_decay is None and resumed:  # --resume keeps the interrupted run's
+        wd = (resumed.meta.get("train_config") or {}).get("weight_decay") \
+            if isinstance(resumed.meta.get("train_config"), dict) else None
+        if isinstance(wd, (int, float)) and not isinstance(wd, bool):
+            tcfg = _train_config(argparse.Namespace(**{**vars(args), "weight_decay": float(wd)}), frozen)
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
     conll = data_format in ("conll", "conllu")

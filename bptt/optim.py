@@ -36,12 +36,23 @@ def clip_grad_norm(grads: dict, max_norm: float):
     return {k: g * scale for k, g in grads.items()}, norm
 
 
+def decays(name: str, p) -> bool:
+    """Whether weight decay applies to parameter ``name``: the matrices (``W_s``, ``W_o``, the embedding
+    ``E``: two axes or more), not the biases, ``s0``/``c0`` or a layer norm's gain and shift (one axis),
+    as is usual (a bias or a gain pulled to 0 regularises nothing)."""
+    return len(p.shape) >= 2
+
+
 class _Optimizer:
-    def __init__(self, lr: float, frozen=()):
+    def __init__(self, lr: float, frozen=(), weight_decay: float = 0.0):
         if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if (isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real)
+                or not 0 <= weight_decay < math.inf):
+            raise ValueError(f"weight_decay must be a finite number >= 0 (0 = off), got {weight_decay!r}")
         self.lr = float(lr)
         self.frozen = frozenset(frozen)
+        self.weight_decay = float(weight_decay)
         self.state: dict = {"t": 0}
 
     def step(self, params: dict, grads: dict) -> None:
@@ -69,15 +80,20 @@ class _Optimizer:
 
 
 class SGD(_Optimizer):
-    """``v = momentum * v + g``; ``p -= lr * v`` (plain SGD when momentum is 0)."""
+    """``v = momentum * v + g``; ``p -= lr * v`` (plain SGD when momentum is 0).
 
-    def __init__(self, lr: float = 0.1, momentum: float = 0.0, frozen=()):
-        super().__init__(lr, frozen)
+    ``weight_decay`` wd adds ``wd * p`` to the gradient of each matrix (:func:`decays`) first, an L2
+    penalty ``wd / 2 * |p|^2``, as ``torch.optim.SGD(weight_decay=)`` does."""
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, frozen=(), weight_decay: float = 0.0):
+        super().__init__(lr, frozen, weight_decay)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
 
     def _update(self, k, params, g):
+        if self.weight_decay and decays(k, params[k]):
+            g = g + self.weight_decay * params[k]  # the L2 penalty's gradient
         if self.momentum:
             xp = namespace(g)
             v = self.state.get("v." + k)
@@ -88,10 +104,14 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba 2015) with bias correction."""
+    """Adam (Kingma & Ba 2015) with bias correction.
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, frozen=()):
-        super().__init__(lr, frozen)
+    ``weight_decay`` wd shrinks each matrix (:func:`decays`) by ``p *= 1 - lr * wd`` before the step,
+    decoupled from the moments (AdamW, Loshchilov & Hutter 2019; ``torch.optim.AdamW``)."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, frozen=(),
+                 weight_decay: float = 0.0):
+        super().__init__(lr, frozen, weight_decay)
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {b!r}")
@@ -100,6 +120,8 @@ class Adam(_Optimizer):
 
     def _update(self, k, params, g):
         xp = namespace(g)
+        if self.weight_decay and decays(k, params[k]):
+            params[k] *= 1.0 - self.lr * self.weight_decay  # decoupled weight decay, before the step (AdamW)
         m = self.state.get("m." + k)
         v = self.state.get("v." + k)
         if m is None:

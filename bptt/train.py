@@ -364,14 +364,18 @@ class TrainConfig:
     # (whole sequences) then the loss, "token_accuracy" (tags) then the loss, "macro_f1" (the mean of the
     # classes' F1, of sequences or of a tagger's tokens: rare classes count as much as common ones) then
     # the loss, or "loss"
+    weight_decay: float = 0.0  # each matrix (W_s, W_o, E) shrunk by lr * weight_decay a step (adam: AdamW's
+    # decoupled decay; sgd: an L2 penalty's gradient); biases, s0 and layer norms are not decayed
     class_weights: tuple | None = None  # a weight per class of a softmax output: each training position's loss
     # times its target class's weight (rare classes weighted up; bptt.train.balanced_class_weights); None: all 1
 
     def __post_init__(self):
         _checks.plain_numbers(self, ("batch_size", "epochs", "max_steps", "patience", "plateau", "seed", "warmup",
                              "stop_perfect", "chance_epochs"),
-                      ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time"))
-        for name in ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time"):
+                      ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time",
+                       "weight_decay"))
+        for name in ("lr", "clip", "momentum", "lr_decay", "word_dropout", "dropout", "perfect_loss", "max_time",
+                     "weight_decay"):
             v = getattr(self, name)
             if not (v is None and name == "max_time") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
                 raise ValueError(f"{name} must be a number, got {v!r}")
@@ -383,6 +387,8 @@ class TrainConfig:
             raise ValueError(f"optimizer={self.optimizer!r} is not known; choose one of {sorted(OPTIMIZERS)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(f"weight_decay must be a number >= 0 (0 = off), got {self.weight_decay!r}")
         if not (self.clip >= 0 and math.isfinite(self.clip)):
             raise ValueError(f"clip must be a number >= 0 (0 = off), got {self.clip!r}")
         if not 0.0 <= self.momentum < 1.0:
@@ -991,7 +997,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     model.to(device)
     if progress is None:
         progress = sys.stderr.isatty()
-    opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen,
+    opt = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, frozen=cfg.frozen, weight_decay=cfg.weight_decay,
                                     **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}))
     if cfg.curriculum and getattr(train_data, "task", None) not in ("classify", "tag"):  # SeqData, or its shards
         raise ValueError("curriculum: a length curriculum is for classify and tag data, not a language model's text")
@@ -1042,7 +1048,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             raise ValueError(f"--resume: {last_path!r} has no usable training config")
         for key in ("optimizer", "lr", "momentum", "clip", "batch_size", "bucket", "seed", "word_dropout", "dropout",
                     "lr_schedule", "warmup", "curriculum", "epochs", "lr_decay", "patience", "frozen", "stop_perfect",
-                    "perfect_loss", "plateau", "monitor", "class_weights"):
+                    "perfect_loss", "plateau", "monitor", "class_weights", "weight_decay"):
             now = getattr(cfg, key)
             now = list(now) if key in ("frozen", "class_weights") and now is not None else now
             if key in saved_cfg and saved_cfg[key] != now:

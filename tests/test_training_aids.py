@@ -1345,3 +1345,33 @@ def test_a_small_training_set_of_symbols_trains_in_smaller_batches_and_a_resume_
     pc, pd = checkpoint.load(str(c) + ".last").model.params, checkpoint.load(str(d) + ".last").model.params
     for k in pc:
         np.testing.assert_array_equal(pc[k], pd[k])
+
+
+def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_path, capsys):
+    """--weight-decay reaches the optimiser (the weights differ from a run without it, the biases'
+    steps too, through the loss), is saved with the run, and a run interrupted under it resumes with it,
+    ending where a run that never stopped ends; another value on --resume, or a bad one, is refused by name."""
+    import random
+    r = random.Random(6)
+    data = tmp_path / "d.tsv"
+    data.write_text("".join(f"{s}\t{s.count('a') % 2}\n" for s in (
+        "".join(r.choice("ab") for _ in range(r.randint(1, 10))) for _ in range(200))))
+    common = ["train", "--data", str(data), "--valid", str(data), "--epochs", "2", "--hidden", "4", "--quiet",
+              "--seed", "1", "--batch-size", "16"]
+    a, b, c = tmp_path / "a.bptt", tmp_path / "b.bptt", tmp_path / "c.bptt"
+    assert run(capsys, *common, "--weight-decay", "0.5", "--out", str(a))[0] == 0
+    assert run(capsys, *common, "--out", str(c))[0] == 0
+    pa, pc = checkpoint.load(str(a) + ".last").model.params, checkpoint.load(str(c) + ".last").model.params
+    assert checkpoint.load(str(a) + ".last").meta["train_config"]["weight_decay"] == 0.5
+    assert np.abs(pa["W_s"]).sum() < np.abs(pc["W_s"]).sum()  # shrunk
+    assert run(capsys, *common, "--weight-decay", "0.5", "--out", str(b), "--max-steps", "7")[0] == 0
+    rc, o, e = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0, e
+    pb = checkpoint.load(str(b) + ".last").model.params
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    assert run(capsys, *common, "--weight-decay", "0.5", "--out", str(b), "--max-steps", "7")[0] == 0
+    rc, o, e = run(capsys, *common, "--weight-decay", "0.1", "--out", str(b), "--resume")
+    assert rc == 2 and "--resume: weight_decay was 0.5 in the interrupted run, now 0.1" in e, e
+    rc, o, e = run(capsys, *common, "--weight-decay", "-1", "--out", str(tmp_path / "z.bptt"))
+    assert rc == 2 and "weight_decay must be a number >= 0 (0 = off), got -1.0" in e, e
