@@ -24,9 +24,9 @@ from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
-from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
+from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_batch_size, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
+                    default_batch_size, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
                     balanced_class_weights, CLASS_WEIGHTS)
 
 
@@ -197,7 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                    help=f"shrink each weight matrix (W_s, W_o, the embedding E; not the biases or s0) by lr * WD a "
                         f"step: with adam, AdamW's decoupled decay; with sgd, an L2 penalty (default: "
-                        f"{tc.weight_decay}; --resume keeps the interrupted run's)")
+                        f"{tc.weight_decay}; {SMALL_DATA_WEIGHT_DECAY} for classify data of symbols (at most "
+                        f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than {WEIGHT_DECAY_SEQUENCES:,} training "
+                        f"sequences, where the models memorised their strings without it; --resume keeps the "
+                        f"interrupted run's)")
     t.add_argument("--batch-size", type=int, default=None,
                    help=f"sequences per step (default: {tc.batch_size}; for classify data of symbols (at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than 2,048 training sequences, the "
@@ -747,11 +750,11 @@ def cmd_train(args, out=print) -> int:
     text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
     init = _init_model(args) if args.init else None
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
-    if args.weight_decay is None and resumed:  # --resume keeps the interrupted run's
-        wd = (resumed.meta.get("train_config") or {}).get("weight_decay") \
-            if isinstance(resumed.meta.get("train_config"), dict) else None
-        if isinstance(wd, (int, float)) and not isinstance(wd, bool):
-            tcfg = _train_config(argparse.Namespace(**{**vars(args), "weight_decay": float(wd)}), frozen)
+    if args.weight_decay is None and resumed:  # --resume keeps the interrupted run's (none saved: 0, as then)
+        saved_cfg = resumed.meta.get("train_config")
+        wd = saved_cfg.get("weight_decay", 0.0) if isinstance(saved_cfg, dict) else 0.0
+        args.weight_decay = float(wd) if isinstance(wd, (int, float)) and not isinstance(wd, bool) else 0.0
+        tcfg = _train_config(args, frozen)
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
     conll = data_format in ("conll", "conllu")
@@ -990,6 +993,13 @@ def cmd_train(args, out=print) -> int:
             out(f"batches of {args.batch_size} ({n_train:,} training sequences of symbols: batches of "
                 f"{TrainConfig.batch_size} memorised small training sets instead of learning their rule); "
                 f"--batch-size sets it")
+    if args.weight_decay is None:  # the default: weight decay for a small training set of symbols
+        n_train = len(train_data.lengths) if args.task != "lm" else 0  # a language model's text is one stream
+        args.weight_decay = default_weight_decay(args.task, n_train, n_kinds, E is not None, numbers)
+        if args.weight_decay:
+            out(f"weight decay {args.weight_decay:g} ({n_train:,} training sequences of symbols: "
+                f"without it the models memorised small training sets instead of learning their rule); "
+                f"--weight-decay sets it")
     if args.hidden is None:  # the default: larger for a language model, where it was measured to pay
         held = resumed.model.config.hidden_size if resumed else None
         args.hidden = held or default_hidden(args.task)
@@ -1063,7 +1073,7 @@ def cmd_train(args, out=print) -> int:
             out(f"class weights ({args.class_weights}, from the training {'tokens' if args.task == 'tag' else 'labels'})"
                 f": {shown}{', ...' if len(order) > 6 else ''}")
     tcfg = dataclasses.replace(tcfg, curriculum=bool(args.curriculum), epochs=args.epochs, lr=args.lr,
-                               batch_size=args.batch_size,
+                               batch_size=args.batch_size, weight_decay=args.weight_decay,
                                patience=args.patience, dropout=args.dropout, monitor=monitor,
                                class_weights=class_weights)
     if init is not None:

@@ -632,7 +632,8 @@ def test_sigkill_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monk
     # and OUT at each better epoch: -1 is the last save of all, -2 the last .last
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "8", "--hidden", "6",
               "--batch-size", "16", "--quiet", "--patience", "2", "--lr-decay", "0.5", "--lr-schedule", "cosine",
-              "--lr", "0.02", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn"]  # a run whose patience ends it
+              "--lr", "0.02", "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn",
+              "--weight-decay", "0"]  # a run whose patience ends it
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     saves, real_write = [], checkpoint.atomic_write_bytes
     monkeypatch.setattr(checkpoint, "atomic_write_bytes", lambda path, fill: (saves.append(path), real_write(path, fill)))
@@ -1303,24 +1304,36 @@ def test_a_small_training_set_of_symbols_trains_in_smaller_batches_and_a_resume_
         assert rc == 0, e
         return checkpoint.load(str(m) + ".last").meta["train_config"]["batch_size"], o
 
-    for n, want in ((40, 4), (300, 4), (600, 8), (1000, 8), (1500, 16), (2047, 16), (2048, 32), (3000, 32)):
+    def decay():
+        return checkpoint.load(str(tmp_path / "m.bptt") + ".last").meta["train_config"]["weight_decay"]
+
+    for n, want in ((40, 4), (300, 4), (600, 8), (1000, 8), (1023, 8), (1024, 16), (1500, 16), (2047, 16), (2048, 32),
+                    (3000, 32)):
         got, o = batch(write(f"c{n}.tsv", n))
         assert got == want, (n, got)
         line = f"batches of {want} ({n:,} training sequences of symbols"
         assert (line in o) == (want != 32) and ("batches of" in o) == (want != 32), o
+        # and weight decay, on the same sets (benchmarks/results/small-data-weight-decay-*.log)
+        assert decay() == (0.1 if n < 1024 else 0.0), (n, decay())  # batches of 8 and 4
+        line = f"weight decay 0.1 ({n:,} training sequences of symbols: without it the models memorised"
+        assert (line in o) == (n < 1024) and ("weight decay" in o) == (n < 1024), o
     small = write("small.tsv", 300)
     got, o = batch(small, "--batch-size", "32")
     assert got == 32 and "batches of" not in o, o
     assert batch(small, "--batch-size", "2")[0] == 2
-    tags = tmp_path / "tags.tsv"  # tags of symbols, a regression of symbols, words: 32
+    got, o = batch(small, "--weight-decay", "0")
+    assert decay() == 0.0 and "weight decay" not in o and "batches of 4" in o
+    assert batch(small, "--weight-decay", "0.05")[0] == 4 and decay() == 0.05
+    tags = tmp_path / "tags.tsv"  # tags of symbols, a regression of symbols, words: 32, no weight decay
     tags.write_text("".join(f"{' '.join(s)}\t{' '.join('x' if c == 'a' else 'y' for c in s)}\n"
                             for s in ("".join(r.choice("ab") for _ in range(r.randint(1, 9))) for _ in range(300))))
-    assert batch(tags)[0] == 32
+    assert batch(tags)[0] == 32 and decay() == 0.0
     assert batch(write("reg.tsv", 300, label=lambda s: f"{s.count('a') / len(s):.3f}"), "--task", "regress")[0] == 32
+    assert decay() == 0.0
     words = tmp_path / "words.tsv"
     words.write_text("".join(" ".join(f"w{r.randrange(20000)}" for _ in range(r.randint(3, 6)))
                              + f"\t{r.choice('xy')}\n" for _ in range(300)))
-    assert batch(words)[0] == 32
+    assert batch(words)[0] == 32 and decay() == 0.0
     rc, _, e = run(capsys, "train", "--data", str(small), "--out", str(tmp_path / "z.bptt"), "--batch-size", "0")
     assert rc == 2 and "batch_size must be a positive integer, got 0" in e, e
     # a run interrupted under batches of 32 (the default before 2026-12-03) resumes with them
@@ -1360,7 +1373,7 @@ def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_pa
               "--seed", "1", "--batch-size", "16"]
     a, b, c = tmp_path / "a.bptt", tmp_path / "b.bptt", tmp_path / "c.bptt"
     assert run(capsys, *common, "--weight-decay", "0.5", "--out", str(a))[0] == 0
-    assert run(capsys, *common, "--out", str(c))[0] == 0
+    assert run(capsys, *common, "--weight-decay", "0", "--out", str(c))[0] == 0
     pa, pc = checkpoint.load(str(a) + ".last").model.params, checkpoint.load(str(c) + ".last").model.params
     assert checkpoint.load(str(a) + ".last").meta["train_config"]["weight_decay"] == 0.5
     assert np.abs(pa["W_s"]).sum() < np.abs(pc["W_s"]).sum()  # shrunk
@@ -1375,3 +1388,18 @@ def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_pa
     assert rc == 2 and "--resume: weight_decay was 0.5 in the interrupted run, now 0.1" in e, e
     rc, o, e = run(capsys, *common, "--weight-decay", "-1", "--out", str(tmp_path / "z.bptt"))
     assert rc == 2 and "weight_decay must be a number >= 0 (0 = off), got -1.0" in e, e
+    # a run interrupted before weight decay existed (no weight_decay saved) resumes without it, although
+    # the default for its 200 strings of symbols is now 0.1: it ends where a run without decay ends
+    assert run(capsys, *common, "--weight-decay", "0", "--out", str(b), "--max-steps", "7")[0] == 0
+    last = checkpoint.load(str(b) + ".last")
+    meta = dict(last.meta, train_config={k: v for k, v in last.meta["train_config"].items() if k != "weight_decay"})
+    checkpoint.save(str(b) + ".last", last.model, meta=meta, opt_state=last.opt_state)
+    rc, o, e = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0 and "weight decay" not in o, e
+    pb = checkpoint.load(str(b) + ".last").model.params
+    for k in pc:
+        np.testing.assert_array_equal(pb[k], pc[k])
+    d = tmp_path / "d.bptt"
+    rc, o, e = run(capsys, *common, "--out", str(d))
+    assert rc == 0 and "weight decay 0.1 (200 training sequences" in o, e  # the default there, which it missed
+    assert checkpoint.load(str(d) + ".last").meta["train_config"]["weight_decay"] == 0.1
