@@ -1267,8 +1267,15 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                     and cfg.class_weights is None and at_chance(vm, chance))
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
+            elif (chance is not None and final_stage and cfg.class_weights is None and vm is not None
+                  and vm.get("accuracy") is not None and not at_chance(vm, chance)):
+                state["beat_chance"] = True  # a later epoch at chance is a relapse, not a model that learned nothing
             log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)
-            if flag and not state.get("chance_hint"):
+            if flag and not state.get("chance_hint") and state.get("beat_chance"):
+                state["chance_hint"] = True  # a spike in the loss, as Adam's steps can make once the gradients are tiny
+                log(f"  validation accuracy fell back to chance after epochs above it (a spike in the training loss); "
+                    f"the best model stays saved{' in ' + out if out else ''}, and training goes on")
+            elif flag and not state.get("chance_hint"):
                 state["chance_hint"] = True
                 later = (" (a tag that depends on the tokens after it: --bidirectional)"
                          if model.config.head == "many_to_many" and not model.config.bidirectional else "")

@@ -1403,3 +1403,32 @@ def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_pa
     rc, o, e = run(capsys, *common, "--out", str(d))
     assert rc == 0 and "weight decay 0.1 (200 training sequences" in o, e  # the default there, which it missed
     assert checkpoint.load(str(d) + ".last").meta["train_config"]["weight_decay"] == 0.1
+
+
+def test_a_relapse_to_chance_after_better_epochs_is_not_called_a_model_that_learned_nothing():
+    """A validation accuracy back at chance after epochs above it (a spike in the loss, as a new user's run
+    at 100% showed for one epoch) is flagged on its line, with a note that the best model stays saved, not
+    with the hint for a model that has learned nothing; a run at chance from the start still gets that."""
+    tr, V, Lb = _data("third-last", (1, 12), 200, 1)
+    va, *_ = _data("third-last", (1, 12), 300, 2, V, Lb)
+
+    class Scripted(SeqData):  # the validation accuracy of each epoch, as given
+        def __init__(self, base, accs):
+            super().__init__(base.ids, base.targets, base.task)
+            self.accs = iter(accs)
+
+        def evaluate(self, model):
+            return {"n": 300, "accuracy": next(self.accs), "loss": 0.5, "correct": None}
+
+    for accs, relapse in (([0.5, 0.5, 0.95, 0.96, 0.5, 0.97], True), ([0.5, 0.5, 0.5, 0.5, 0.5, 0.5], False)):
+        lines = []
+        train(_model(V, Lb), tr, Scripted(va, accs), TrainConfig(lr=0.01, epochs=6), log=lines.append,
+              progress=False)
+        flagged = [ln for ln in lines if "at chance level" in ln]
+        assert flagged, lines
+        fell = [ln for ln in lines if "fell back to chance" in ln]
+        nothing = [ln for ln in lines if "learned nothing yet" in ln]
+        assert (len(fell), len(nothing)) == ((1, 0) if relapse else (0, 1)), lines
+        if relapse:
+            assert fell[0] == ("  validation accuracy fell back to chance after epochs above it (a spike in the "
+                               "training loss); the best model stays saved, and training goes on")
