@@ -435,10 +435,11 @@ def _encode(examples, vocab, labels, task, path, per_step=False):
     return SeqData(ids, targets, task)
 
 
-def _unseen_labels(examples, vocab, labels, task, path) -> dict:
+def _unseen_labels(examples, labels, task) -> dict:
     """bptt evaluate: ``{label: count}`` of the labels of ``examples`` (per sequence, or per token of a
-    tagger) that the model never saw in training, most frequent first.  They count as wrong; when
-    they are most of the file, it is taken for a wrong file, model or column, and refused."""
+    tagger) that the model never saw in training, most frequent first, to count as wrong; {} also when
+    they are most of the file: a wrong file, model or column, which encoding it refuses at its first
+    such line (with the column hint of :func:`_encode`)."""
     counts, total = {}, 0
     for ex in examples:
         for t in ([ex.target] if task == "classify" else ex.target):
@@ -447,9 +448,8 @@ def _unseen_labels(examples, vocab, labels, task, path) -> dict:
                 counts[t] = counts.get(t, 0) + 1
     if not counts:
         return {}
-    n = sum(counts.values())
-    if 2 * n > total:  # the error of the first such label, with its line and the column hint
-        _encode(examples, vocab, labels, task, path)
+    if 2 * sum(counts.values()) > total:
+        return {}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -750,11 +750,6 @@ def cmd_train(args, out=print) -> int:
     text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
     init = _init_model(args) if args.init else None
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
-    if args.weight_decay is None and resumed:  # --resume keeps the interrupted run's (none saved: 0, as then)
-        saved_cfg = resumed.meta.get("train_config")
-        wd = saved_cfg.get("weight_decay", 0.0) if isinstance(saved_cfg, dict) else 0.0
-        args.weight_decay = float(wd) if isinstance(wd, (int, float)) and not isinstance(wd, bool) else 0.0
-        tcfg = _train_config(args, frozen)
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)
     conll = data_format in ("conll", "conllu")
@@ -984,17 +979,19 @@ def cmd_train(args, out=print) -> int:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
             what = "a language model" if args.task == "lm" else "text" if text else f"{args.task} data{over}"
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
+    n_train = len(train_data.lengths) if args.task != "lm" else 0  # a language model's text is one stream
     if args.batch_size is None:  # the default: smaller batches for a small training set of symbols
         b = saved.get("batch_size")
-        n_train = len(train_data.lengths)
         args.batch_size = b if type(b) is int and b > 0 and args.resume else default_batch_size(
             args.task, n_train, n_kinds, E is not None, numbers)
         if args.batch_size != TrainConfig.batch_size and not args.resume:
             out(f"batches of {args.batch_size} ({n_train:,} training sequences of symbols: batches of "
                 f"{TrainConfig.batch_size} memorised small training sets instead of learning their rule); "
                 f"--batch-size sets it")
+    if args.weight_decay is None and args.resume:  # the interrupted run's (none saved: 0, the value then)
+        wd = saved.get("weight_decay", 0.0)
+        args.weight_decay = float(wd) if isinstance(wd, (int, float)) and not isinstance(wd, bool) else 0.0
     if args.weight_decay is None:  # the default: weight decay for a small training set of symbols
-        n_train = len(train_data.lengths) if args.task != "lm" else 0  # a language model's text is one stream
         args.weight_decay = default_weight_decay(args.task, n_train, n_kinds, E is not None, numbers)
         if args.weight_decay:
             out(f"weight decay {args.weight_decay:g} ({n_train:,} training sequences of symbols: "
@@ -1486,7 +1483,7 @@ def cmd_evaluate(args, out=print) -> int:
     per_step = task == "regress" and ck.model.config.head == "many_to_many"
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}", per_step)
-    unseen = _unseen_labels(examples, vocab, labels, task, args.data) if task != "regress" else {}
+    unseen = _unseen_labels(examples, labels, task) if task != "regress" else {}
     if unseen:  # labels the model has no output for: appended after its own, counted as wrong
         labels = Labels(labels.names + sorted(unseen))
     data = _encode(examples, vocab, labels, task, args.data, per_step)

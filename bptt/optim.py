@@ -36,8 +36,8 @@ def clip_grad_norm(grads: dict, max_norm: float):
     return {k: g * scale for k, g in grads.items()}, norm
 
 
-def decays(name: str, p) -> bool:
-    """Whether weight decay applies to parameter ``name``: the matrices (``W_s``, ``W_o``, the embedding
+def decays(p) -> bool:
+    """Whether weight decay applies to parameter ``p``: the matrices (``W_s``, ``W_o``, the embedding
     ``E``: two axes or more), not the biases, ``s0``/``c0`` or a layer norm's gain and shift (one axis),
     as is usual (a bias or a gain pulled to 0 regularises nothing)."""
     return len(p.shape) >= 2
@@ -92,7 +92,7 @@ class SGD(_Optimizer):
         self.momentum = float(momentum)
 
     def _update(self, k, params, g):
-        if self.weight_decay and decays(k, params[k]):
+        if self.weight_decay and decays(params[k]):
             g = g + self.weight_decay * params[k]  # the L2 penalty's gradient
         if self.momentum:
             xp = namespace(g)
@@ -120,7 +120,7 @@ class Adam(_Optimizer):
 
     def _update(self, k, params, g):
         xp = namespace(g)
-        if self.weight_decay and decays(k, params[k]):
+        if self.weight_decay and decays(params[k]):
             params[k] *= 1.0 - self.lr * self.weight_decay  # decoupled weight decay, before the step (AdamW)
         m = self.state.get("m." + k)
         v = self.state.get("v." + k)

@@ -756,11 +756,11 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         pred = host.argmax(-1) if C else None
         hits = pred == b.y if C else _hits(host, b.y, loss_name)  # per sequence, or per step of a tagger
         unseen = to_numpy(b.y) >= C if L > C else None  # labels without an output: wrong, and outside the loss
+        xp = namespace(logits)
         if data.task == "classify":
             known = None if unseen is None else ~unseen
             n_loss = len(idx) if known is None else int(known.sum())
             if n_loss:
-                xp = namespace(logits)
                 loss, _ = LOSSES[loss_name](logits, b.y, None if known is None else xp.asarray(known))
                 sums[i, 0] = float(loss) * n_loss
             correct[idx] = hits
@@ -774,7 +774,6 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
             m_loss = m_host if unseen is None else m_host & ~unseen
             n_loss = n_tok if unseen is None else int(m_loss.sum())
             if n_loss:
-                xp = namespace(logits)
                 loss, _ = LOSSES[loss_name](logits, b.y, m if unseen is None else xp.asarray(m_loss))
                 sums[i, 0] = float(loss) * n_loss
             hit = hits | ~m_host
@@ -1263,25 +1262,25 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             # alone is expected to be at chance on the validation file's long ones
             final_stage = cap is None or state["stage"] == len(caps) - 1
             # not under class weights, which trade the most common label's accuracy for the others' on purpose
-            flag = (chance is not None and cfg.chance_epochs and e + 1 >= cfg.chance_epochs and final_stage
-                    and cfg.class_weights is None and at_chance(vm, chance))
+            watched = chance is not None and final_stage and cfg.class_weights is None
+            low = watched and at_chance(vm, chance)
+            flag = low and cfg.chance_epochs and e + 1 >= cfg.chance_epochs
+            if watched and not low:
+                state["beat_chance"] = True  # a later epoch at chance is a relapse, not a model that learned nothing
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
-            elif (chance is not None and final_stage and cfg.class_weights is None and vm is not None
-                  and vm.get("accuracy") is not None and not at_chance(vm, chance)):
-                state["beat_chance"] = True  # a later epoch at chance is a relapse, not a model that learned nothing
             log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)
-            if flag and not state.get("chance_hint") and state.get("beat_chance"):
-                state["chance_hint"] = True  # a spike in the loss, as Adam's steps can make once the gradients are tiny
-                log(f"  validation accuracy fell back to chance after epochs above it (a spike in the training loss); "
-                    f"the best model stays saved{' in ' + out if out else ''}, and training goes on")
-            elif flag and not state.get("chance_hint"):
+            if flag and not state.get("chance_hint"):
                 state["chance_hint"] = True
-                later = (" (a tag that depends on the tokens after it: --bidirectional)"
-                         if model.config.head == "many_to_many" and not model.config.bidirectional else "")
-                aids = "--restarts, a smaller --lr" if cfg.curriculum else "--curriculum, --restarts, a smaller --lr"
-                log(f"  the model has learned nothing yet: try {aids}{later}, or look at the gradient through time "
-                    f"with --grad-norms PLOT")
+                if state.get("beat_chance"):  # a spike in the loss, as Adam's steps can make once the gradients are tiny
+                    log(f"  validation accuracy fell back to chance after epochs above it (a spike in the training "
+                        f"loss); the best model stays saved{' in ' + out if out else ''}, and training goes on")
+                else:
+                    later = (" (a tag that depends on the tokens after it: --bidirectional)"
+                             if model.config.head == "many_to_many" and not model.config.bidirectional else "")
+                    aids = "--restarts, a smaller --lr" if cfg.curriculum else "--curriculum, --restarts, a smaller --lr"
+                    log(f"  the model has learned nothing yet: try {aids}{later}, or look at the gradient through "
+                        f"time with --grad-norms PLOT")
             since = _since_best_accuracy(state["history"], rec) if final_stage else None
             waiting = since is not None and since[1] == 1.0 and cfg.stop_perfect and vm is not None
             # an epoch at 100% within --perfect-loss counts towards the stop at 100%: no hint on it (one said

@@ -673,8 +673,8 @@ def _table_rows(content: str, fmt: str, seen: dict | None = None) -> tuple[list,
         cols = _comma_columns(rows)
         for j, (comma, point) in cols.items():
             for _, cells, _ in rows:
-                if j < len(cells) and _COMMA_DECIMAL.fullmatch(cells[j].strip()):
-                    cells[j] = cells[j].replace(",", ".")
+                if j < len(cells):
+                    cells[j] = _points(cells[j])  # a header's name (no comma) stays
             if seen is not None and "comma" not in seen:
                 seen.update(comma=comma, point=point, column=j + 1)
         return rows, "tab"
@@ -918,7 +918,8 @@ _COMMA_DECIMAL = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
 
 def _points(label: str) -> str:
     """A cell of a file of semicolons (:func:`_semicolons`, as spreadsheets write where the comma is the
-    decimal mark) whose numbers are written with decimal commas, with points: ``4,25`` -> ``4.25``, and
+    decimal mark), or of a TSV file's column of such numbers (:func:`_comma_columns`), whose numbers are
+    written with decimal commas, with points: ``4,25`` -> ``4.25``, and
     ``0,5 -1,25`` (several labels, or a value a step) -> ``0.5 -1.25``; a cell with a part that is no
     number (text, ``0.5,1.2``), or with no decimal comma, as it is."""
     parts = label.split()
