@@ -378,7 +378,7 @@ def _columns(path, args, out=None) -> None:
     label (``column_notes``: a header naming them otherwise, or the label first; and a CSV file's
     semicolons); to stderr without ``out``."""
     said = vars(args).setdefault("_columns", set())
-    if path in said or args.format in ("jsonl", "conll", "conllu"):
+    if path in said or args.format in ("conll", "conllu"):
         return
     said.add(path)
     try:
@@ -387,8 +387,9 @@ def _columns(path, args, out=None) -> None:
         return  # the reader that follows names what is wrong
     if separator is not None or layout is not None:
         why = "; ".join(n for n in (separator, layout) if n is not None)
-        line = f"reading {path}: {why}" + (
-            "; --text-col/--label-col with a header line name the columns" if layout is not None else "")
+        keys = "--text-col/--label-col name the keys" if why.startswith("its records' keys") else \
+            "--text-col/--label-col with a header line name the columns"
+        line = f"reading {path}: {why}" + (f"; {keys}" if layout is not None else "")
         if out is None:
             print(f"note: {line}", file=sys.stderr)
         else:

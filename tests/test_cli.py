@@ -731,17 +731,22 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
              "first.csv": "id;label;series\n" + "".join(f"{k};x;{s}\n" for k, s in enumerate(seqs)),
              "a.jsonl": "".join(json.dumps({"text": s, "label": 1}) + "\n" for s in seqs),
              "b.json": json.dumps([{"text": s} for s in seqs], indent=1),
+             "c.jsonl": "".join(json.dumps({"sequence": s}) + "\n" for s in seqs),  # keys named otherwise
+             "d.jsonl": "".join(json.dumps({"id": k, "string": s, "verdict": "x"}) + "\n" for k, s in enumerate(seqs)),
+             "e.jsonl": "".join(json.dumps({"bits": s}) + "\n" for s in seqs),  # one key: the sequences
+             "u.csv": "bits,verdict\n" + "".join(f"{s},{'yes' if k % 2 else 'no'}\n" for k, s in
+                                                  enumerate(seqs * 4)),  # a header in other words (as train reads)
              "ft.txt": "__label__x 0110\n__label__y 1\n__label__a __label__b 10101\n"}  # fastText: the labels left
     for name, text in files.items():
         (tmp_path / name).write_text(text)
         rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / name))
-        assert rc == 0 and out == want and "<unk>" not in err, (name, out, err)
+        assert rc == 0 and out == (want * 4 if name == "u.csv" else want) and "<unk>" not in err, (name, out, err)
     (tmp_path / "three.csv").write_text("a,b,c\n1,2,3\n")
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "three.csv"))
     assert rc == 2 and out == "" and "three.csv:1: 3 columns separated by a comma and no header line naming" in err
-    (tmp_path / "c.jsonl").write_text('{"sequence": "01"}\n')
-    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "c.jsonl"))
-    assert rc == 2 and "c.jsonl:1: needs an object with key 'text'" in err
+    (tmp_path / "f.jsonl").write_text('{"a": "01", "b": "1"}\n')  # which key holds the sequences?
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "f.jsonl"))
+    assert rc == 2 and "f.jsonl:1: needs an object with key 'text' (it has 'a', 'b': give the sequences" in err
     # a plain file (or stdin) that opens with a column's name the model cannot read: an empty line out for it,
     # so that line k out is still line k's; a first line of the model's own tokens, or a later one, is labelled
     for name, head in (("h.txt", "Text"), ("h", "Text"), ("r.txt", "review_text")):  # the names a CSV header reads
@@ -755,3 +760,24 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
     (tmp_path / "word.txt").write_text("sequence of\n0110\n")  # not a column's name alone: labelled
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "word.txt"))
     assert rc == 0 and all(out.splitlines()) and "header" not in err, (out, err)
+
+
+def test_a_new_users_files_with_columns_named_in_their_own_words_train_and_evaluate(tmp_path, capsys):
+    """A new user's try of stop 40: a CSV headed 'number,divisible' and JSONL records keyed 'string' and
+    'label' were each refused before a step; both now train, evaluate and predict with no options, and each
+    command says how it read the file."""
+    import random
+    r = random.Random(0)
+    nums = [format(r.randrange(1, 4096), "b") for _ in range(60)]
+    csv_f, jsonl_f = tmp_path / "d.csv", tmp_path / "d.jsonl"
+    csv_f.write_text("number,divisible\n" + "".join(f"{s},{'yes' if int(s, 2) % 3 == 0 else 'no'}\n" for s in nums))
+    jsonl_f.write_text("".join(json.dumps({"string": s, "label": s.endswith("1")}) + "\n" for s in nums))
+    for f, note in ((csv_f, "its first line ('number', 'divisible') is read as the header naming the columns"),
+                    (jsonl_f, "its records' keys 'string' and 'label' are read as the sequences and the labels")):
+        m = tmp_path / (f.suffix[1:] + ".bptt")
+        rc, out, err = run(capsys, "train", "--data", str(f), "--epochs", "2", "--quiet", "--out", str(m))
+        assert rc == 0 and f"reading {f}: {note}" in out, (out, err)
+        rc, out, err = run(capsys, "evaluate", "--model", str(m), "--data", str(f))
+        assert rc == 0 and "n 60 " in out and note in err, (out, err)
+        rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(f))
+        assert rc == 0 and len(out.splitlines()) == 60, (out, err)

@@ -121,8 +121,6 @@ def test_several_numbers_per_line_are_several_outputs(tmp_path, capsys):
     (["ab\t0.5", "b\t1_000"], ["two.tsv:2: label '1_000' is not a number"]),  # float() reads it
     (["ab\t0.5", "b\t\uff11"], ["two.tsv:2: label '\uff11' is not a number"]),  # a full-width 1
     (["ab\t0.5", "b\t1 2"], ["two.tsv:2: 2 number(s) where line 1 has 1"]),
-    (["blurb\tmark"] + ["ab\t0.5", "b\t0.25"] * 6, ["two.tsv:1: label 'mark' is not a number",
-                                                  "--text-col blurb --label-col mark"]),  # (review, score: a header)
     (["ab\t0.5", "b\t0.5", "a\t0.5"], ["two.tsv: every target is 0.5: there is nothing to learn"]),
     (["ab\t1e400", "b\t0.5"], ["two.tsv:1: label '1e400' is not a finite number (use"]),
     (["ab\t1e300", "b\t-1e300"], ["two.tsv: the targets are too large to standardise"]),

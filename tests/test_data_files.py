@@ -7,6 +7,7 @@ import pytest
 
 from bptt.cli import main
 from bptt.data import DataError, read_examples
+from bptt.data.files import detect_columns
 import bptt.data.files as files
 
 
@@ -149,21 +150,40 @@ def test_a_repeated_header_and_unknown_column_names_are_refused(tmp_path):
 _ROWS = "".join(f"{'good fun' if k % 2 else 'dull mess'} {k}\t{'pos' if k % 2 else 'neg'}\n" for k in range(20))
 
 
-@pytest.mark.parametrize("name, content, task, hint", [
-    ("s.csv", "blurb,verdict\n" + _ROWS.replace("\t", ","), "classify", "--text-col blurb --label-col verdict"),
-    ("s.tsv", "Review Text\tsentiment\n" + _ROWS, "classify", "--text-col 'Review Text' --label-col sentiment"),
-    ("t.tsv", "w\tt\n" + "a b\tX Y\nb a b\tY X X\n" * 8, "tag",
-     "--text-col w --label-col t"),
+@pytest.mark.parametrize("name, content, task, cols", [
+    ("s.csv", "blurb,verdict\n" + _ROWS.replace("\t", ","), "classify", ("blurb", "verdict")),
+    ("s.tsv", "Review Text\tsentiment\n" + _ROWS, "classify", ("Review Text", "sentiment")),
+    ("t.tsv", "w\tt\n" + "a b\tX Y\nb a b\tY X X\n" * 8, "tag", ("w", "t")),
+    ("n.csv", "number,divisible\n" + "".join(f"{k:b},{'yes' if k % 3 == 0 else 'no'}\n" for k in range(1, 30)),
+     "classify", ("number", "divisible")),
+    ("r.tsv", "digits\tweight\n" + "".join(f"{k} {k + 1}\t{k * 0.37:.2f}\n" for k in range(20)), "regress",
+     ("digits", "weight")),
 ])
-def test_a_header_naming_other_columns_is_not_read_as_an_example(tmp_path, name, content, task, hint):
-    """Before, 'review,sentiment' was read as an example of a third class, 'sentiment'."""
+def test_a_header_naming_the_columns_in_other_words_is_read_as_the_header(tmp_path, name, content, task, cols):
+    """Before stop 40 'blurb,verdict' was refused (read as an example it would be a class of one line) with
+    the options that name the columns; its label is on no other line, where the others repeat (or are
+    numbers): it is the header, said so, and read as the header named by the options is."""
     path = _write(tmp_path, name, content)
-    with pytest.raises(DataError, match=rf"{name}:1: .* reads as an example whose label is on no other line: is "
-                                        rf"it a header naming the columns\? Then say so: {hint}"):
-        read_examples(path, task)
-    cols = hint.split("--text-col ")[1].split(" --label-col ")
-    ex, _ = read_examples(path, task, text_col=cols[0].strip("'"), label_col=cols[1])  # named: read as a header
-    assert ex[0].line == 2 and len({str(e.target) for e in ex}) == 2
+    ex, _ = read_examples(path, task)
+    named, _ = read_examples(path, task, text_col=cols[0], label_col=cols[1])
+    assert ex[0].line == 2 and [(e.tokens, e.target, e.line) for e in ex] == [
+        (e.tokens, e.target, e.line) for e in named]
+    why = detect_columns(path)
+    assert why.startswith(f"its first line ({cols[0]!r}, {cols[1]!r}) is read as the header"), why
+    assert "put a header line text and label above it" in why
+
+
+def test_a_first_line_that_may_be_a_header_or_an_example_is_refused(tmp_path):
+    """A first line whose label is on no other line but whose sequence is also another line's: it may be
+    an example of a class of its own, or a header; the reader asks, naming the options for each."""
+    path = _write(tmp_path, "q.tsv", "dull mess 2\tverdict\n" + _ROWS)
+    with pytest.raises(DataError, match=r"q.tsv:1: .* reads as an example whose label is on no other line: is it a "
+                                        r"header naming the columns\? Then say so: --text-col 'dull mess 2' "):
+        read_examples(path, "classify")
+    assert detect_columns(path) is None
+    few = _write(tmp_path, "few.tsv", "blurb\tverdict\n" + "".join(_ROWS.splitlines(True)[:8]))
+    ex, _ = read_examples(few, "classify")  # too few lines to tell: read as it stands, a class 'verdict'
+    assert ex[0].target == "verdict" and detect_columns(few) is None
 
 
 @pytest.mark.parametrize("name, header, swap, task", [
@@ -261,8 +281,8 @@ def test_a_header_of_more_columns_naming_one_of_each_is_read(tmp_path, header, t
 
 def test_a_first_example_of_a_rare_class_is_read_with_a_header_above_it(tmp_path):
     rows = "rare one\tspecial\n" + _ROWS
-    with pytest.raises(DataError, match="If it is an example, put a header line text<TAB>label above it"):
-        read_examples(_write(tmp_path, "a.tsv", rows), "classify")
+    ex, _ = read_examples(_write(tmp_path, "a.tsv", rows), "classify")  # read as a header, and said so
+    assert ex[0].line == 2 and "put a header line text and label above it" in detect_columns(tmp_path / "a.tsv")
     ex, _ = read_examples(_write(tmp_path, "b.tsv", "text\tlabel\n" + rows), "classify")
     assert ex[0].target == "special" and len(ex) == 21
     unique = "".join(f"seq {k}\tv{k}\n" for k in range(20))  # labels that never repeat: nothing to tell apart
@@ -635,3 +655,35 @@ def test_tags_and_numbers_written_as_lists_go_with_list_sequences(tmp_path):
         read_examples(series, "regress", tokenizer="commas")
     ex, _ = read_examples(series, "regress", tokenizer="commas", text_col="signal", label_col="next_value")
     assert files.per_step(ex) and ex[2].tokens == ["0.286", "0.571", "0.857"] and ex[2].target == [0.786, 1.071, 1.357]
+
+
+@pytest.mark.parametrize("keys, text, label", [
+    (("string", "label"), "string", "label"),  # the sequences named as tables name them
+    (("idx", "sentence", "label"), "sentence", "label"),  # GLUE's SST-2 records
+    (("review", "stars"), "review", "stars"),  # both named so
+    (("s", "label"), "s", "label"),  # two keys, one named: the other is the other
+    (("text", "y_class"), "text", "y_class"),
+])
+def test_json_records_that_name_their_keys_otherwise_are_read(tmp_path, keys, text, label):
+    """Before stop 40 a JSON(L) file needed the keys 'text' and 'label' (or --text-col/--label-col), where
+    a CSV header's names were read; a new user's {"string": ..., "label": ...} was refused on every line."""
+    rows = [("a b", "x"), ("b", "y"), ("a a b", "x")]
+    def rec(t, lab):
+        return {k: (t if k == text else lab if k == label else 7) for k in keys}
+    path = _write(tmp_path, "r.jsonl", "".join(json.dumps(rec(t, lab)) + "\n" for t, lab in rows))
+    ex, _ = read_examples(path, "classify")
+    assert [(e.tokens, e.target) for e in ex] == [(t.split(), lab) for t, lab in rows]
+    assert detect_columns(path) == (None if (text, label) == ("text", "label") else
+                                    f"its records' keys {text!r} and {label!r} are read as the sequences and the labels")
+
+
+def test_json_records_whose_keys_say_nothing_are_refused_with_their_keys(tmp_path):
+    path = _write(tmp_path, "q.jsonl", '{"a": "x y", "b": "1"}\n{"a": "y", "b": "0"}\n')
+    with pytest.raises(DataError, match=r"q.jsonl:1: needs an object with keys 'text' and 'label' \(it has 'a', 'b': "
+                                        r"--text-col KEY --label-col KEY name the two\)"):
+        read_examples(path, "classify")
+    ex, _ = read_examples(path, "classify", text_col="a", label_col="b")
+    assert [e.target for e in ex] == ["1", "0"]
+    two = _write(tmp_path, "two.jsonl", '{"sentence": "x", "tweet": "y", "label": 1}\n')  # two named as sequences
+    with pytest.raises(DataError, match="needs an object with keys 'text' and 'label'"):
+        read_examples(two, "classify")

@@ -555,6 +555,34 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
+def _unnamed_names(body) -> str | None:
+    """Why the first of ``body``'s lines (two cells, each a word or a few) is read as a header naming the
+    columns in words no list of :data:`TEXT_NAMES` and :data:`LABEL_NAMES` knows (``number,divisible``),
+    or None.  It is one when, of at least 11 lines nearly all of two cells, neither of its cells is a
+    value of its column on another line (:func:`_header_unseen`) and its second cell is no number, while
+    the other lines' second cells are numbers (a regression's targets), or repeat (at most half as many
+    different words as words, the labels of classes or tags) and share no word with it.  Read as an
+    example it would be a class of its own, of one line."""
+    pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
+    if len(body) < 11 or len(pairs) < 0.9 * len(body) or len(body[0]) != 2 or not _header_unseen(body):
+        return None
+    a, b = pairs[0]
+    if not a or not b or len(a.split()) > 3 or len(b.split()) > 3 or any(_DECIMAL.fullmatch(w) for w in b.split()):
+        return None
+    rest = [w for _, lab in pairs[1:] for w in lab.split()]
+    if not rest:
+        return None
+    if all(_DECIMAL.fullmatch(w) for w in rest):
+        kind = "whose other cells are numbers"
+    elif not set(b.split()) & set(rest) and len(set(rest)) <= len(rest) / 2:
+        kind = "whose values repeat"
+    else:
+        return None
+    return (f"its first line ({a[:40]!r}, {b[:40]!r}) is read as the header naming the columns: {b[:40]!r} is on no "
+            f"other line of the label column, {kind} (if the line is an example, put a header line text and label "
+            f"above it)")
+
+
 def _fasttext_split(line: str) -> tuple[list, str]:
     """A fastText line's labels (its leading ``__label__`` words) and the text after them."""
     parts = line.split(None)
@@ -587,6 +615,65 @@ def _json_error(e: Exception) -> str:
     if isinstance(e, RecursionError):
         return "not usable JSON (nested too deeply)"
     return f"not usable JSON ({str(e).split(';')[0]})"  # e.g. an integer of thousands of digits
+
+
+def json_keys(content: str, text_col: str = "text", label_col: str = "label") -> tuple:
+    """``(text key, label key, why)``: the keys a JSON(L) file's records hold their sequence and label
+    under.  ``text_col`` and ``label_col`` when every record (of the first 1,000) holds them, or when they
+    are not the defaults (named by ``--text-col``/``--label-col``); else the one key of every record named
+    as sequences are (:func:`_text_name`: ``sentence``, ``string``, ``review_text``) and the one named as
+    labels are (:func:`_label_name`: ``sentiment``, ``gold_label``), ``text``/``label`` themselves first;
+    of records of two keys, one named so, the other is the other column.  ``why`` says what was chosen
+    (None when it is ``text_col`` and ``label_col``)."""
+    if (text_col, label_col) != ("text", "label"):
+        return text_col, label_col, None
+    keys = _json_common_keys(content)
+    if not keys or {text_col, label_col} <= keys:
+        return text_col, label_col, None
+    texts = [text_col] if text_col in keys else [k for k in keys if _text_name(k.strip().lower())]
+    labels = [label_col] if label_col in keys else [k for k in keys if _label_name(k.strip().lower())]
+    if len(keys) == 2:  # records of two keys: one named, the other is the other column
+        if len(texts) == 1 and not labels:
+            labels = list(keys - set(texts))
+        elif len(labels) == 1 and not texts:
+            texts = list(keys - set(labels))
+    if len(texts) != 1 or len(labels) != 1 or texts == labels:
+        return text_col, label_col, None
+    return texts[0], labels[0], (f"its records' keys {texts[0]!r} and {labels[0]!r} are read as the sequences and "
+                                 f"the labels")
+
+
+def _json_common_keys(content: str) -> set | None:
+    """The keys every record of the first 1,000 of a JSON(L) file holds (None: no record)."""
+    keys = None
+    for k, (_, obj, err) in enumerate(_json_objects(content)):
+        if k == 1000:
+            break
+        if err is None and isinstance(obj, dict):
+            keys = set(obj) if keys is None else keys & set(obj)
+    return keys
+
+
+def _json_text_key(content: str, text_col: str) -> str:
+    """The key of a JSON(L) file's sequences for ``bptt predict``: ``text_col`` when every record holds it
+    or it was named; else as :func:`json_keys` finds it, or the one key named as sequences are, or the
+    records' only key."""
+    if text_col != "text":
+        return text_col
+    key = json_keys(content)[0]
+    keys = _json_common_keys(content)
+    if key != text_col or not keys or text_col in keys:
+        return key
+    named = [k for k in keys if _text_name(k.strip().lower())]
+    return named[0] if len(named) == 1 else next(iter(keys)) if len(keys) == 1 else text_col
+
+
+def _keys_hint(obj) -> str:
+    """What a JSON record that lacks the keys read holds instead, and the options that name them."""
+    if not isinstance(obj, dict) or not obj:
+        return ""
+    shown = ", ".join(repr(k[:30]) for k in list(obj)[:6]) + (", ..." if len(obj) > 6 else "")
+    return f" (it has {shown}: --text-col KEY --label-col KEY name the two)"
 
 
 def _json_objects(content: str):
@@ -737,6 +824,8 @@ def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_
     what when that is not the sequence, then its label."""
     path = os.fspath(path)
     fmt = _format_of(path, fmt)
+    if fmt == "jsonl":
+        return None, json_keys(read_utf8(path), text_col, label_col)[2]
     if fmt not in ("tsv", "csv") or (text_col, label_col) != ("text", "label"):
         return None, None
     seen: dict = {}
@@ -800,6 +889,9 @@ def _layout(rows, text_col: str, label_col: str):
             shown = [c.strip() for c in body[0]]
             return (which, 1 - which, 2, True, f"its header line names column {which + 1}, {shown[which]!r}, as the "
                     f"sequences and column {2 - which}, {shown[1 - which]!r}, as the labels")
+        why = _unnamed_names(body)
+        if which is None and why is not None:
+            return 0, 1, 2, True, why
     pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
     n = len(pairs)
     if n < 10 or n < 0.9 * len(body) or measured_values(p[1] for p in pairs):
@@ -847,12 +939,14 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
         yield from _fasttext_rows(content)
         return
     if fmt == "jsonl":
+        if not names_given:
+            text_col, label_col = json_keys(content, text_col, label_col)[:2]
         for n, obj, err in _json_objects(content):
             if err is not None:
                 yield n, None, err
                 continue
             if not isinstance(obj, dict) or text_col not in obj or label_col not in obj:
-                yield n, None, f"needs an object with keys {text_col!r} and {label_col!r}"
+                yield n, None, f"needs an object with keys {text_col!r} and {label_col!r}" + _keys_hint(obj)
                 continue
             try:
                 text = _json_value(obj[text_col], "text", False)
@@ -1177,10 +1271,12 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> l
         return out
     fmt = _format_of(path, fmt)
     if fmt == "jsonl":
-        out = []
-        for n, obj, err in _json_objects(read_utf8(path)):
+        out, content = [], read_utf8(path)
+        text_col = _json_text_key(content, text_col)
+        for n, obj, err in _json_objects(content):
             if err is None and not (isinstance(obj, dict) and text_col in obj):
-                err = f"needs an object with key {text_col!r}"
+                err = f"needs an object with key {text_col!r}" + _keys_hint(obj).replace(
+                    "--text-col KEY --label-col KEY name the two", "give the sequences under 'text'")
             if err is not None:
                 raise DataError(f"{path}:{n}: {err}")
             try:
@@ -1203,11 +1299,16 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> l
     if col is None:
         named = [i for i, c in enumerate(names) if _text_name(c)]
         col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
+    header = col is not None
+    if col is None and len(names) == 2:  # a header in other words, or the label first, as training reads them
+        layout = _layout(rows, text_col, "label")
+        if layout is not None:
+            col, header = layout[0], layout[3]
     if col is None and len(names) > 1:
         raise DataError(f"{path}:{body[0][0]}: {len(names)} columns separated by a {sep} and no header line naming "
                         f"the sequences' column ({', '.join(repr(c.strip()[:20]) for c in body[0][1][:6])}): give one "
                         f"(text{',' if sep == 'comma' else ';'}...)")
-    if col is not None:
+    if header:
         body = body[1:]
     out = []
     for n, c in body:
