@@ -373,7 +373,7 @@ def _format(path, task, args, out=None):
     return seen[path][0]
 
 
-def _columns(path, args, out=None) -> None:
+def _columns(path, args, out=None, known=None) -> None:
     """Say, once a file, when a TSV or CSV file's columns are read otherwise than as the sequence, then its
     label (``column_notes``: a header naming them otherwise, or the label first; and a CSV file's
     semicolons); to stderr without ``out``."""
@@ -382,7 +382,8 @@ def _columns(path, args, out=None) -> None:
         return
     said.add(path)
     try:
-        separator, layout = column_notes(path, fmt=args.format, text_col=args.text_col, label_col=args.label_col)
+        separator, layout = column_notes(path, fmt=args.format, text_col=args.text_col, label_col=args.label_col,
+                                         known=known)
     except DataError:
         return  # the reader that follows names what is wrong
     if separator is not None or layout is not None:
@@ -399,11 +400,11 @@ def _columns(path, args, out=None) -> None:
 def _read(path, task, args, **kw):
     fmt = _format(path, task, args, kw.get("out"))
     if fmt not in ("conll", "conllu", "fasttext"):
-        _columns(path, args, kw.get("out"))
+        _columns(path, args, kw.get("out"), kw.get("known"))
     try:
         examples, skipped = read_examples(path, task, tokenizer=kw.get("tokenizer", getattr(args, "tokenize", "space")),
                                           fmt=fmt, text_col=args.text_col,
-                                          label_col=args.label_col, skip_bad=args.skip_bad)
+                                          label_col=args.label_col, skip_bad=args.skip_bad, known=kw.get("known"))
     except DataError as e:
         hint = ("; with --inputs numbers, quote a field whose steps hold commas (\"0.5,1.2 0.7,-0.3\")"
                 if kw.get("numbers") and "separated by a comma" in str(e) else "")
@@ -1480,7 +1481,8 @@ def cmd_evaluate(args, out=print) -> int:
         raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"),
-                              numbers=meta["input_size"] if meta.get("inputs") == "numbers" else None)
+                              numbers=meta["input_size"] if meta.get("inputs") == "numbers" else None,
+                              known=frozenset(labels.names) if task != "regress" else None)
     per_step = task == "regress" and ck.model.config.head == "many_to_many"
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}", per_step)
@@ -1731,7 +1733,8 @@ def cmd_predict(args, out=print) -> int:
         texts, where = args.text, "text"
     else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
         try:
-            records = read_sequences(args.data) if args.data else None  # a CSV or JSON(L) file: its sequences
+            known = frozenset(labels.names) if meta["task"] != "regress" else None  # tell a header in other words
+            records = read_sequences(args.data, known=known) if args.data else None  # a CSV or JSON(L) file's sequences
             if records is not None:
                 texts, where = [text for _, text in records], f"{args.data} record"
             elif args.data:

@@ -781,3 +781,15 @@ def test_a_new_users_files_with_columns_named_in_their_own_words_train_and_evalu
         assert rc == 0 and "n 60 " in out and note in err, (out, err)
         rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(f))
         assert rc == 0 and len(out.splitlines()) == 60, (out, err)
+    # a short test file under the same header: too few lines to tell alone, told by the model's labels
+    small = tmp_path / "small.csv"
+    small.write_text("".join(csv_f.read_text().splitlines(True)[:5]))
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "csv.bptt"), "--data", str(small))
+    assert rc == 0 and "n 4 " in out and "whose other values are the model's labels" in err, (out, err)
+    rc, out, err = run(capsys, "predict", "--model", str(tmp_path / "csv.bptt"), "--data", str(small))
+    assert rc == 0 and len(out.splitlines()) == 4, (out, err)
+    # a first line of a label the model lacks, in the model's own symbols, is an example of a rare class
+    rare = tmp_path / "rare.csv"
+    rare.write_text("1001,maybe\n" + "".join(csv_f.read_text().splitlines(True)[1:5]))
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "csv.bptt"), "--data", str(rare))
+    assert rc == 0 and "n 5 " in out and "never saw in training" in out and "header" not in err, (out, err)

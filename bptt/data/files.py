@@ -555,16 +555,21 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
-def _unnamed_names(body) -> str | None:
+def _unnamed_names(body, known: frozenset | None = None) -> str | None:
     """Why the first of ``body``'s lines (two cells, each a word or a few) is read as a header naming the
     columns in words no list of :data:`TEXT_NAMES` and :data:`LABEL_NAMES` knows (``number,divisible``),
     or None.  It is one when, of at least 11 lines nearly all of two cells, neither of its cells is a
     value of its column on another line (:func:`_header_unseen`) and its second cell is no number, while
     the other lines' second cells are numbers (a regression's targets), or repeat (at most half as many
     different words as words, the labels of classes or tags) and share no word with it.  Read as an
-    example it would be a class of its own, of one line."""
+    example it would be a class of its own, of one line.  Given ``known``, the labels of the model that
+    reads the file (where a first line's label that the model lacks may be a rare class's), when 90% of
+    the other lines' label words are the model's, it is one instead when, of 2 lines or more, no word of
+    its second cell is, and its first cell holds a character or a word that no other line's does
+    (``number`` above ``0110``)."""
     pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
-    if len(body) < 11 or len(pairs) < 0.9 * len(body) or len(body[0]) != 2 or not _header_unseen(body):
+    least = 2 if known is not None else 11
+    if len(body) < least or len(pairs) < 0.9 * len(body) or len(body[0]) != 2 or not _header_unseen(body):
         return None
     a, b = pairs[0]
     if not a or not b or len(a.split()) > 3 or len(b.split()) > 3 or any(_DECIMAL.fullmatch(w) for w in b.split()):
@@ -572,7 +577,15 @@ def _unnamed_names(body) -> str | None:
     rest = [w for _, lab in pairs[1:] for w in lab.split()]
     if not rest:
         return None
-    if all(_DECIMAL.fullmatch(w) for w in rest):
+    if known is not None and sum(w in known for w in rest) >= 0.9 * len(rest):  # the model's labels
+        texts = [t for t, _ in pairs[1:]]
+        foreign = set(a) - set("".join(texts)) or not set(a.split()) & {w for t in texts for w in t.split()}
+        if set(b.split()) & known or not foreign:
+            return None  # an example, of a rare class perhaps
+        kind = "whose other values are the model's labels, and its sequence holds what no other line's does"
+    elif len(body) < 11:
+        return None
+    elif all(_DECIMAL.fullmatch(w) for w in rest):
         kind = "whose other cells are numbers"
     elif not set(b.split()) & set(rest) and len(set(rest)) <= len(rest) / 2:
         kind = "whose values repeat"
@@ -818,10 +831,12 @@ def detect_columns(path, *, fmt: str | None = None, text_col: str = "text", labe
     return "; ".join(notes) or None
 
 
-def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label") -> tuple:
+def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_col: str = "label",
+                 known: frozenset | None = None) -> tuple:
     """:func:`detect_columns`' two parts, ``(separator, layout)``, each None when there is nothing to say:
     how a CSV file of semicolons is split (and its decimal commas read), and which columns are read as
-    what when that is not the sequence, then its label."""
+    what when that is not the sequence, then its label.  ``known``: the labels of the model that reads the
+    file (``bptt evaluate``; see :func:`_unnamed_names`)."""
     path = os.fspath(path)
     fmt = _format_of(path, fmt)
     if fmt == "jsonl":
@@ -830,7 +845,7 @@ def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_
         return None, None
     seen: dict = {}
     rows, sep = _table_rows(read_utf8(path), fmt, seen)
-    layout = _layout(rows, text_col, label_col)
+    layout = _layout(rows, text_col, label_col, known)
     separator = None
     if sep == "semicolon":
         marks = f", and its numbers' decimal commas are read as points ({seen['comma']} as {seen['point']})" \
@@ -842,7 +857,7 @@ def column_notes(path, *, fmt: str | None = None, text_col: str = "text", label_
     return separator, None if layout is None else layout[4]
 
 
-def _layout(rows, text_col: str, label_col: str):
+def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None):
     """How a TSV or CSV file without a header naming ``text_col`` and ``label_col`` holds its
     columns: ``(ti, li, columns, header_line, why)``, or None to read it as it stands (the sequence,
     then its label).  ``rows``: its ``(line, cells, end)``.
@@ -889,7 +904,7 @@ def _layout(rows, text_col: str, label_col: str):
             shown = [c.strip() for c in body[0]]
             return (which, 1 - which, 2, True, f"its header line names column {which + 1}, {shown[which]!r}, as the "
                     f"sequences and column {2 - which}, {shown[1 - which]!r}, as the labels")
-        why = _unnamed_names(body)
+        why = _unnamed_names(body, known)
         if which is None and why is not None:
             return 0, 1, 2, True, why
     pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
@@ -924,7 +939,7 @@ def _told(keys, values) -> float:
 
 
 def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool = False, info: dict | None = None,
-          numbers: bool | str = False):
+          numbers: bool | str = False, known: frozenset | None = None):
     """Yield (line_number, text, label) or (line_number, None, error message).
 
     The header is the first non-blank line when its cells name both columns (any case); a line
@@ -963,7 +978,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
     rows, sep = _table_rows(content, fmt)
     ti, li, expected, header, has_header = 0, 1, 2, None, False  # header: the first non-blank line, lower-cased
     col_names = {text_col.lower(), label_col.lower()}
-    layout = None if names_given else _layout(rows, text_col, label_col)
+    layout = None if names_given else _layout(rows, text_col, label_col, known)
     if layout is not None:
         ti, li, expected = layout[:3]
     for n, cells, end in rows:
@@ -1109,8 +1124,11 @@ def _csv_rows(lines, delimiter: str = ","):
 
 
 def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None = None,
-                  text_col: str = "text", label_col: str = "label", skip_bad: bool = False):
-    """Read ``path`` into a list of :class:`Example`; returns ``(examples, n_skipped)``."""
+                  text_col: str = "text", label_col: str = "label", skip_bad: bool = False,
+                  known: frozenset | None = None):
+    """Read ``path`` into a list of :class:`Example`; returns ``(examples, n_skipped)``.  ``known``: the
+    labels of the model the examples are for, which tell a header line in other words in a short file
+    (:func:`_unnamed_names`)."""
     path = os.fspath(path)
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not known; choose one of {list(TASKS)}")
@@ -1127,7 +1145,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
     examples, skipped = [], 0
     names_given = (text_col, label_col) != ("text", "label")
     info = {}
-    for n, text, label in _rows(path, fmt, text_col, label_col, names_given, info, numbers=task == "regress"):
+    for n, text, label in _rows(path, fmt, text_col, label_col, names_given, info, numbers=task == "regress",
+                                known=known):
         err = label if text is None else None
         if err is None:
             tokens = tokenize(text, tokenizer)
@@ -1253,7 +1272,7 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
                     f"example, put a header line text{sep}label above it")
 
 
-def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> list | None:
+def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, known: frozenset | None = None) -> list | None:
     """The sequences of a CSV, JSON(L) or fastText file for ``bptt predict``: ``[(line, text)]``, one a record
     (a fastText line's text without its label); None for other files (read a line each). A CSV file of one
     column may open with a header naming it (``text``, ``series``, ...: dropped); of several, a header must
@@ -1301,7 +1320,7 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None) -> l
         col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
     header = col is not None
     if col is None and len(names) == 2:  # a header in other words, or the label first, as training reads them
-        layout = _layout(rows, text_col, "label")
+        layout = _layout(rows, text_col, "label", known)
         if layout is not None:
             col, header = layout[0], layout[3]
     if col is None and len(names) > 1:
