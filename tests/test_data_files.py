@@ -687,3 +687,13 @@ def test_json_records_whose_keys_say_nothing_are_refused_with_their_keys(tmp_pat
     two = _write(tmp_path, "two.jsonl", '{"sentence": "x", "tweet": "y", "label": 1}\n')  # two named as sequences
     with pytest.raises(DataError, match="needs an object with keys 'text' and 'label'"):
         read_examples(two, "classify")
+
+
+def test_one_bad_json_record_does_not_hide_the_others_keys(tmp_path):
+    rows = "".join(json.dumps({"Text": "a b", "Label": k % 2}) + "\n" for k in range(12))
+    path = _write(tmp_path, "b.jsonl", rows + '{"Text": "b", "Lbael": 1}\n' + rows)
+    with pytest.raises(DataError, match=r"b.jsonl:13: needs an object with keys 'Text' and 'Label' \(it has 'Text', "
+                                        r"'Lbael'"):
+        read_examples(path, "classify")
+    ex, skipped = read_examples(path, "classify", skip_bad=True)
+    assert len(ex) == 24 and skipped == 1
