@@ -10,6 +10,8 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
   mod5        a/b; the number of a's mod 5 (five classes)
   cd-mod4     c/d/x; (the number of c's - the number of d's) mod 4, labels r0-r3 (a new user's try of
               2026-12-03: a counter that goes both ways)
+  dec-mod7    a decimal number without leading zeros; its remainder mod 7, labels r0-r6 (a new user's try
+              of stop 40: each digit maps the remainder r to 3r + d mod 7)
 
 Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
 N_TRAIN sets the training strings)."""
@@ -44,13 +46,19 @@ def cd_mod4(s):
     return f"r{(s.count('c') - s.count('d')) % 4}"
 
 
+def dec_mod7(s):
+    return f"r{int(s) % 7}"
+
+
 TASKS = {"first-last": ("abcd", first_last), "latch": ("abcxxx", latch),
          "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5),
-         "cd-mod4": ("cdx", cd_mod4)}
+         "cd-mod4": ("cdx", cd_mod4), "dec-mod7": ("0123456789", dec_mod7)}
 
 
 def sample(name, alpha, f, lo, hi, rng):
     s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
+    if name == "dec-mod7":
+        return rng.choice("123456789") + s[1:]  # no leading zero
     if name != "q-then-z":
         return s
     if rng.random() < 0.5:  # a yes: plant a q ... z where there is none

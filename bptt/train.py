@@ -360,6 +360,13 @@ def chance_accuracy(data, loss: str = "softmax", output_size: int = 1) -> float 
     return None
 
 
+def memorised(rec: dict, metrics: dict) -> bool:
+    """Whether a model at chance on validation data fits its training data: an epoch's training loss
+    below half its validation loss (a model that learned nothing has about the same loss on both)."""
+    train, valid = rec.get("train_loss"), metrics.get("loss")
+    return train is not None and valid is not None and math.isfinite(train) and train < 0.5 * valid
+
+
 def at_chance(metrics: dict, chance: float) -> bool:
     """Whether an accuracy is no better than ``chance`` (the majority label's share) up to twice
     its standard error (at least 2 points): the model has not learned anything yet."""
@@ -1270,6 +1277,16 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             if flag:
                 line += f"  [at chance level: the most common label alone scores {chance:.1%}]"
             log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)
+            # a model at chance that fits its training sequences has memorised them: said once, when first seen
+            # (a model that learned nothing at first may go on to memorise its training set)
+            fitted = flag and not state.get("beat_chance") and not state.get("memorised") and memorised(rec, vm)
+            if fitted:
+                state["memorised"] = state["chance_hint"] = True
+                decay = "" if cfg.weight_decay else ", or --weight-decay 0.1"
+                log(f"  the model fits its training sequences (train loss {_loss_str(rec['train_loss'])}) but is at "
+                    f"chance on the validation ones (loss {_loss_str(vm['loss'])}): it has memorised them rather than "
+                    f"learned a rule; more training data helps most (measured: a remainder mod 7 of decimal numbers "
+                    f"stayed at chance from 3,000 strings and reached 100% from 20,000){decay}")
             if flag and not state.get("chance_hint"):
                 state["chance_hint"] = True
                 if state.get("beat_chance"):  # a spike in the loss, as Adam's steps can make once the gradients are tiny

@@ -1427,8 +1427,31 @@ def test_a_relapse_to_chance_after_better_epochs_is_not_called_a_model_that_lear
         flagged = [ln for ln in lines if "at chance level" in ln]
         assert flagged, lines
         fell = [ln for ln in lines if "fell back to chance" in ln]
-        nothing = [ln for ln in lines if "learned nothing yet" in ln]
+        nothing = [ln for ln in lines if "learned nothing yet" in ln or "memorised" in ln]  # (a scripted loss)
         assert (len(fell), len(nothing)) == ((1, 0) if relapse else (0, 1)), lines
         if relapse:
             assert fell[0] == ("  validation accuracy fell back to chance after epochs above it (a spike in the "
                                "training loss); the best model stays saved, and training goes on")
+
+
+def test_a_model_at_chance_that_fits_its_training_set_is_called_memorised_once():
+    """A new user's decimal remainders mod 7 from 3,000 strings (stop 40): the training loss fell to 0.3 while
+    validation stayed at chance with a loss of 6.5, and the run said 'the model has learned nothing yet: try
+    --restarts, a smaller --lr ...'.  Labels shuffled, so that nothing but memorising can fit them: the run
+    says, once, that it memorised its training sequences, when its training loss falls below half the
+    validation loss; a model that learned something never hears it."""
+    tr, V, Lb = _data("third-last", (1, 12), 60, 1, shuffle_labels=True)
+    va, *_ = _data("third-last", (1, 12), 300, 2, V, Lb, shuffle_labels=True)
+    lines = []
+    train(_model(V, Lb, hidden=32), tr, va, TrainConfig(lr=0.02, clip=1, epochs=20), log=lines.append, progress=False)
+    said = [i for i, ln in enumerate(lines) if "it has memorised them rather than learned a rule" in ln]
+    assert len(said) == 1, lines
+    before = lines[said[0] - 1].split()  # the epoch line it follows
+    train_loss, valid_loss = float(before[before.index("train") + 2]), float(before[before.index("valid") + 2])
+    assert train_loss < 0.5 * valid_loss and "at chance level" in lines[said[0] - 1]
+    assert "more training data helps most" in lines[said[0]] and lines[said[0]].endswith("or --weight-decay 0.1")
+    learn = []
+    tr, V, Lb = _data("third-last", (1, 12), 400, 1)
+    va, *_ = _data("third-last", (1, 12), 300, 2, V, Lb)
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=5), log=learn.append, progress=False)
+    assert not any("memorised" in ln for ln in learn)
