@@ -360,11 +360,25 @@ def chance_accuracy(data, loss: str = "softmax", output_size: int = 1) -> float 
     return None
 
 
-def memorised(rec: dict, metrics: dict) -> bool:
+def prior_loss(data, loss: str = "softmax") -> float | None:
+    """The cross-entropy of answering every sequence (classify) or token (tag) of ``data`` with its labels'
+    frequencies: what a model that learned nothing but them scores on it (nats); None but for softmax."""
+    if loss != "softmax" or getattr(data, "task", None) not in ("classify", "tag") or not len(data):
+        return None
+    y = (np.asarray(data.targets, dtype=np.int64) if data.task == "classify" else
+         np.concatenate([np.asarray(t, dtype=np.int64) for t in data.targets]))
+    p = np.bincount(y) / y.size
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def memorised(rec: dict, metrics: dict, prior: float | None) -> bool:
     """Whether a model at chance on validation data fits its training data: an epoch's training loss
-    below half its validation loss (a model that learned nothing has about the same loss on both)."""
+    below half its validation loss (a model that learned nothing has about the same loss on both) and
+    below half ``prior``, the loss of answering with the labels' frequencies (:func:`prior_loss`)."""
     train, valid = rec.get("train_loss"), metrics.get("loss")
-    return train is not None and valid is not None and math.isfinite(train) and train < 0.5 * valid
+    return (train is not None and valid is not None and prior is not None and math.isfinite(train)
+            and train < 0.5 * valid and train < 0.5 * prior)
 
 
 def at_chance(metrics: dict, chance: float) -> bool:
@@ -1063,6 +1077,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     caps = curriculum_caps(train_data.lengths) if cfg.curriculum else [None]
     chance = (chance_accuracy(valid_data, model.config.loss, model.config.output_size)
               if valid_data is not None else None)
+    prior = prior_loss(train_data, model.config.loss) if chance is not None else None
     state = {"epoch": 0, "batch": 0, "step": 0, "elapsed": 0.0, "best": None, "bad_epochs": 0,
              "history": [], "loss_sum": 0.0, "loss_n": 0,
              "lr": cfg.lr,  # the base rate, lowered by plateau decays; the schedule scales it per update
@@ -1279,7 +1294,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             log(line + ("  *" if kept else ""))  # * : the model saved (a better validation score)
             # a model at chance that fits its training sequences has memorised them: said once, when first seen
             # (a model that learned nothing at first may go on to memorise its training set)
-            fitted = flag and not state.get("beat_chance") and not state.get("memorised") and memorised(rec, vm)
+            fitted = flag and not state.get("beat_chance") and not state.get("memorised") and memorised(rec, vm, prior)
             if fitted:
                 state["memorised"] = state["chance_hint"] = True
                 decay = "" if cfg.weight_decay else ", or --weight-decay 0.1"
