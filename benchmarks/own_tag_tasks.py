@@ -7,6 +7,7 @@ them with bptt's defaults and scores the test set.
   count-mod3     a/b/c; tag each with (#a - #b) mod 3 so far
   delay2         x/y/z; tag each with the token two steps back ('-' for the first two)
   latch          a/b/c/d/x; tag each with the last of a/b/c seen so far ('none' before one)
+  running-max    digits 0-9; tag each with the largest digit so far (a new user's try of stop 40)
 
 and three whose tag depends on the tokens after it (no left-to-right model can learn them):
 
@@ -40,6 +41,12 @@ def latch(s):
         out.append(cur)
     return out
 
+def running_max(s):
+    out, m = [], "0"
+    for c in s:
+        m = max(m, c); out.append(m)
+    return out
+
 def next_same(s):
     return ["y" if t + 1 < len(s) and s[t + 1] == s[t] else "n" for t in range(len(s))]
 
@@ -50,7 +57,8 @@ def suffix_parity(s):
     return prefix_parity(s[::-1])[::-1]
 
 TASKS = {"prefix-parity": ("01", prefix_parity), "count-mod3": ("abc", count_mod3),
-         "delay2": ("xyz", delay2), "latch": ("abcdx", latch), "next-same": ("abc", next_same),
+         "delay2": ("xyz", delay2), "latch": ("abcdx", latch),
+         "running-max": ("0123456789", running_max), "next-same": ("abc", next_same),
          "next-token": ("xyz", next_token), "suffix-parity": ("01", suffix_parity)}
 
 def write(path, alpha, f, n, lo, hi, rng):
