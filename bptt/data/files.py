@@ -632,8 +632,8 @@ def _json_error(e: Exception) -> str:
 
 def json_keys(content: str, text_col: str = "text", label_col: str = "label") -> tuple:
     """``(text key, label key, why)``: the keys a JSON(L) file's records hold their sequence and label
-    under.  ``text_col`` and ``label_col`` when every record (of the first 1,000) holds them, or when they
-    are not the defaults (named by ``--text-col``/``--label-col``); else the one key of every record named
+    under.  ``text_col`` and ``label_col`` when nearly every record holds them (:func:`_json_common_keys`),
+    or when they are not the defaults (named by ``--text-col``/``--label-col``); else the one such key named
     as sequences are (:func:`_text_name`: ``sentence``, ``string``, ``review_text``) and the one named as
     labels are (:func:`_label_name`: ``sentiment``, ``gold_label``), ``text``/``label`` themselves first;
     of records of two keys, one named so, the other is the other column.  ``why`` says what was chosen
