@@ -181,6 +181,13 @@ def test_a_first_line_that_may_be_a_header_or_an_example_is_refused(tmp_path):
                                         r"header naming the columns\? Then say so: --text-col 'dull mess 2' "):
         read_examples(path, "classify")
     assert detect_columns(path) is None
+    bits = "".join(f"{k:b}\t{'yes' if k % 3 == 0 else 'no'}\n" for k in range(1, 30))
+    same = _write(tmp_path, "same.tsv", "0110\tspecial\n" + bits)  # in the others' symbols: an example, perhaps
+    with pytest.raises(DataError, match=r"same.tsv:1: \('0110', 'special'\) reads as an example whose label is on no"):
+        read_examples(same, "classify")
+    na = _write(tmp_path, "na.tsv", "ab\tNA\n" + "".join(f"{'ab' * k}\t{k * 0.5}\n" for k in range(1, 20)))
+    with pytest.raises(DataError, match=r"na.tsv:1: label 'NA' is not a number"):  # a missing value, not a header
+        read_examples(na, "regress")
     few = _write(tmp_path, "few.tsv", "blurb\tverdict\n" + "".join(_ROWS.splitlines(True)[:8]))
     ex, _ = read_examples(few, "classify")  # too few lines to tell: read as it stands, a class 'verdict'
     assert ex[0].target == "verdict" and detect_columns(few) is None

@@ -561,12 +561,12 @@ def _unnamed_names(body, known: frozenset | None = None) -> str | None:
     or None.  It is one when, of at least 11 lines nearly all of two cells, neither of its cells is a
     value of its column on another line (:func:`_header_unseen`) and its second cell is no number, while
     the other lines' second cells are numbers (a regression's targets), or repeat (at most half as many
-    different words as words, the labels of classes or tags) and share no word with it.  Read as an
-    example it would be a class of its own, of one line.  Given ``known``, the labels of the model that
-    reads the file (where a first line's label that the model lacks may be a rare class's), when 90% of
-    the other lines' label words are the model's, it is one instead when, of 2 lines or more, no word of
-    its second cell is, and its first cell holds a character or a word that no other line's does
-    (``number`` above ``0110``)."""
+    different words as words, the labels of classes or tags) and share no word with it, and its first
+    cell holds a character or a word that no other line's does (``number`` above ``0110``; a first line
+    in the others' symbols may be an example of a rare class, which :func:`_unnamed_header` asks about).
+    Read as an example it would be a class of its own, of one line.  Given ``known``, the labels of the
+    model that reads the file, when 90% of the other lines' label words are the model's, it is one when,
+    of 2 lines or more, no word of its second cell is."""
     pairs = [(c[0].strip(), c[1].strip()) for c in body if len(c) == 2]
     least = 2 if known is not None else 11
     if len(body) < least or len(pairs) < 0.9 * len(body) or len(body[0]) != 2 or not _header_unseen(body):
@@ -575,14 +575,15 @@ def _unnamed_names(body, known: frozenset | None = None) -> str | None:
     if not a or not b or len(a.split()) > 3 or len(b.split()) > 3 or any(_DECIMAL.fullmatch(w) for w in b.split()):
         return None
     rest = [w for _, lab in pairs[1:] for w in lab.split()]
-    if not rest:
-        return None
+    texts = [t for t, _ in pairs[1:]]
+    # its sequence holds a character or a word that no other line's does (a column's name above the data)
+    foreign = set(a) - set("".join(texts)) or not set(a.split()) & {w for t in texts for w in t.split()}
+    if not rest or not foreign:
+        return None  # an example, of a rare class perhaps (or a header the reader asks about: _unnamed_header)
     if known is not None and sum(w in known for w in rest) >= 0.9 * len(rest):  # the model's labels
-        texts = [t for t, _ in pairs[1:]]
-        foreign = set(a) - set("".join(texts)) or not set(a.split()) & {w for t in texts for w in t.split()}
-        if set(b.split()) & known or not foreign:
-            return None  # an example, of a rare class perhaps
-        kind = "whose other values are the model's labels, and its sequence holds what no other line's does"
+        if set(b.split()) & known:
+            return None
+        kind = "whose other values are the model's labels"
     elif len(body) < 11:
         return None
     elif all(_DECIMAL.fullmatch(w) for w in rest):
@@ -592,8 +593,8 @@ def _unnamed_names(body, known: frozenset | None = None) -> str | None:
     else:
         return None
     return (f"its first line ({a[:40]!r}, {b[:40]!r}) is read as the header naming the columns: {b[:40]!r} is on no "
-            f"other line of the label column, {kind} (if the line is an example, put a header line text and label "
-            f"above it)")
+            f"other line of the label column, {kind}, and {a[:40]!r} holds what no other line's sequence does (if "
+            f"the line is an example, put a header line text and label above it)")
 
 
 def _fasttext_split(line: str) -> tuple[list, str]:
