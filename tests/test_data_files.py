@@ -704,3 +704,60 @@ def test_one_bad_json_record_does_not_hide_the_others_keys(tmp_path):
         read_examples(path, "classify")
     ex, skipped = read_examples(path, "classify", skip_bad=True)
     assert len(ex) == 24 and skipped == 1
+
+
+def _series(k, rng, length=12):
+    import math
+    return [f"{math.sin(0.3 * (1 + k) * t + rng.random()) + rng.uniform(-0.1, 0.1):.4f}" for t in range(length)]
+
+
+def test_one_series_a_line_as_the_ucr_archive_writes_them_is_read_as_a_sequence_and_its_label(tmp_path):
+    """The UCR time-series archive's files (the label, then a column a step; a shorter series padded with
+    NaN at its end) and wide tables (x0,...,x11,label) were refused at line 1 ('has 13 column(s), expected
+    2'); they are read as a sequence of the steps and its label, and the run says so."""
+    import random
+    rng = random.Random(0)
+    lines, want = [], []
+    for i in range(40):
+        k = 1 + i % 2
+        steps = _series(k, rng)
+        cut = 12 - (i % 3)  # series of 10-12 steps, NaN after them
+        lines.append("\t".join([str(k)] + steps[:cut] + ["NaN"] * (12 - cut)))
+        want.append((steps[:cut], str(k)))
+    ucr = _write(tmp_path, "Wave_TRAIN.tsv", "\n".join(lines) + "\n")
+    ex, _ = read_examples(ucr, "classify")
+    assert [(e.tokens, e.target) for e in ex] == want and ex[0].line == 1
+    assert detect_columns(ucr).startswith("13 columns of numbers on every line, one series a line as the UCR archive "
+                                          "writes them: the label first (2 different values), then 12 steps")
+    wide = _write(tmp_path, "wide.csv", ",".join([f"x{t}" for t in range(12)] + ["label"]) + "\n" + "".join(
+        ",".join(s + ["slow" if k == "1" else "fast"]) + "\n" for s, k in want if len(s) == 12))
+    ex, _ = read_examples(wide, "classify")
+    assert [e.tokens for e in ex] == [s for s, _ in want if len(s) == 12] and ex[0].line == 2
+    assert {e.target for e in ex} == {"slow", "fast"} and "the label last" in detect_columns(wide)
+    # whole numbers at both ends (counts): which end is the label cannot be told, and the file is refused as before
+    counts = _write(tmp_path, "c.tsv", "".join("\t".join(str((i * j) % 3) for j in range(6)) + "\n" for i in range(20)))
+    with pytest.raises(DataError, match="has 6 column"):
+        read_examples(counts, "classify")
+
+
+def test_a_ucr_file_trains_as_numbers_and_evaluates(tmp_path, capsys):
+    import random
+    rng = random.Random(1)
+    rows = [(1 + i % 2, _series(1 + i % 2, rng, 16)) for i in range(40)]
+    f = tmp_path / "W_TRAIN.tsv"
+    f.write_text("".join("\t".join([str(k)] + s) + "\n" for k, s in rows))
+    m = tmp_path / "w.bptt"
+    rc = main(["train", "--data", str(f), "--epochs", "2", "--quiet", "--out", str(m)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "one series a line as the UCR archive writes them" in out and "reading each step as a number" in out
+    assert "1 number(s) a step, 2 labels" in out
+    assert main(["evaluate", "--model", str(m), "--data", str(f)]) == 0 and "n 40 " in capsys.readouterr().out
+    wide = tmp_path / "w.csv"  # bptt predict labels each series of a TSV or CSV file, the label column left
+    wide.write_text(f.read_text().replace("\t", ","))
+    for data in (f, wide):
+        assert main(["predict", "--model", str(m), "--data", str(data)]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert len(out) == 40 and all(ln.split("\t")[0] in ("1", "2") for ln in out), out[:3]
+    seqs = [" ".join(s) for _, s in rows[:3]]  # the same labels as the steps given as arguments
+    assert main(["predict", "--model", str(m), *seqs]) == 0
+    assert capsys.readouterr().out.splitlines() == out[:3]

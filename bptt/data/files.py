@@ -555,6 +555,68 @@ def _header_unseen(body) -> bool:
     return not any(len(c) == 2 and (c[0].strip() == head[0] or c[1].strip() == head[1]) for c in body[1:])
 
 
+_NAN = frozenset(("nan", "NaN", "NAN", ""))  # a missing step: the UCR archive pads shorter series with NaN
+
+
+def _wide(body):
+    """The layout of a file of one series a line, a column a step, and the label in the first column (the
+    UCR time-series archive's files: ``2<TAB>1.19<TAB>0.93<TAB>...``) or the last (a wide table,
+    ``x0,x1,...,label``): ``(steps, label column, columns, header, why)``, ``steps`` a slice; or None.
+    At least 11 lines (under an optional header line of names, which is left), nearly all (90%) of the
+    same K >= 4 cells; every cell between the label and the other end a number (or NaN, as the archive
+    pads a shorter series at its end: those steps are left out); the label column holds whole numbers
+    or words, at most max(10, a quarter of the lines) different ones, while the other end column is
+    numbers with a fraction somewhere (a step's values), and not labels too (then which end is the
+    label cannot be told, and the reader asks)."""
+    header = all(_name_like(c) and not _DECIMAL.fullmatch(c.strip()) for c in body[0]) and len(body[0]) >= 4
+    rows = body[1:] if header else body
+    if len(rows) < 11:
+        return None
+    widths: dict = {}
+    for c in rows:
+        widths[len(c)] = widths.get(len(c), 0) + 1
+    k = max(widths, key=widths.get)
+    if k < 4 or widths[k] < 0.9 * len(rows) or (header and len(body[0]) != k):
+        return None
+    rows = [c for c in rows if len(c) == k]
+
+    def labels_like(j):
+        cells = [c[j].strip() for c in rows]
+        if len(set(cells)) > max(10, len(rows) / 4) or not all(cells):
+            return False
+        return not any(_DECIMAL.fullmatch(x) and decimal(x) != int(decimal(x)) for x in cells
+                       if _DECIMAL.fullmatch(x) and math.isfinite(decimal(x)))
+
+    def steps_like(cols):
+        vals = [c[j].strip() for c in rows[:500] for j in cols]
+        return all(x in _NAN or _DECIMAL.fullmatch(x) for x in vals) and any(
+            _DECIMAL.fullmatch(x) and math.isfinite(decimal(x)) and decimal(x) != int(decimal(x)) for x in vals)
+
+    first, last = labels_like(0), labels_like(k - 1)
+    if first and not last and steps_like(range(1, k)):
+        steps, label, where = slice(1, k), 0, "first"
+    elif last and not first and steps_like(range(0, k - 1)):
+        steps, label, where = slice(0, k - 1), k - 1, "last"
+    else:
+        return None
+    kinds = len({c[label].strip() for c in rows})
+    head = " under a header line" if header else ""
+    return (steps, label, k, header, f"{k} columns of numbers on every line{head}, one series a line as the UCR "
+            f"archive writes them: the label {where} ({kinds} different values), then {k - 1} steps, read as a "
+            f"sequence of numbers (NaN cells at the end of a line are steps the series does not have)")
+
+
+def _cell_text(cells, col) -> str:
+    """A row's sequence: its cell ``col``, or for a slice (one series a line, a column a step: :func:`_wide`)
+    those cells' steps separated by spaces, without the NaN that pad a shorter series at its end."""
+    if not isinstance(col, slice):
+        return cells[col]
+    steps = [c.strip() for c in cells[col]]
+    while steps and steps[-1] in _NAN:
+        steps.pop()
+    return " ".join(steps)
+
+
 def _unnamed_names(body, known: frozenset | None = None) -> str | None:
     """Why the first of ``body``'s lines (two cells, each a word or a few) is read as a header naming the
     columns in words no list of :data:`TEXT_NAMES` and :data:`LABEL_NAMES` knows (``number,divisible``),
@@ -881,6 +943,9 @@ def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None)
     body = _body(rows)
     if not body or len(body[0]) < 2:
         return None
+    wide = _wide(body)
+    if wide is not None:
+        return wide
     names = _header_names(body[0])
     t, lab = text_col.lower(), label_col.lower()
     if {t, lab} <= set(names):
@@ -1024,7 +1089,7 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 hint = f" (a line of fastText's: --format fasttext reads {FASTTEXT}NAME, then the text)"
             yield n, None, f"has {len(cells)} column(s), expected {expected} separated by a {sep}{hint}"
             continue
-        yield n, cells[ti], cells[li]
+        yield n, _cell_text(cells, ti), cells[li]
 
 
 _COMMA_DECIMAL = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
@@ -1282,13 +1347,23 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
     (a fastText line's text without its label); None for other files (read a line each). A CSV file of one
     column may open with a header naming it (``text``, ``series``, ...: dropped); of several, a header must
     name the sequences' column (``text_col``, or the one column named as sequences are; a label column beside
-    it is left). JSON(L): ``text_col`` of each object."""
+    it is left), or the file be one series a line (:func:`_wide`, TSV too: the steps). JSON(L): ``text_col``
+    of each object."""
     path = os.fspath(path)
     if fmt is None and _format_of(path, None) == "tsv":  # a fastText file's texts, without their labels
         content = read_utf8(path)
         lines = _lines(content)
         if not _fasttext_lines(lines):
-            return None
+            if "\t" not in content:
+                return None
+            rows = _table_rows(content, "tsv")[0]  # one series a line, a column a step (the UCR archive's files)
+            layout = _wide(_body(rows)) if all(c is not None for _, c, _ in rows) else None
+            if layout is None:
+                return None
+            body = [(n, c) for n, c, _ in rows if not _blank(c)][1 if layout[3] else 0:]
+            if any(len(c) != layout[2] for _, c in body):
+                return None  # a line of another width: read a line each, and refused for its tabs
+            return [(n, _cell_text(c, layout[0])) for n, c in body]
         out = [(n, _fasttext_split(line)[1]) for n, line in enumerate(lines, 1)]  # a line without labels: all of it
         while out and not out[-1][1].strip():
             out.pop()  # the blank lines at the end
@@ -1324,7 +1399,7 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
         named = [i for i, c in enumerate(names) if _text_name(c)]
         col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
     header = col is not None
-    if col is None and len(names) == 2:  # a header in other words, or the label first, as training reads them
+    if col is None and len(names) >= 2:  # a header in other words, the label first, or one series a line (_wide)
         layout = _layout(rows, text_col, "label", known)
         if layout is not None:
             col, header = layout[0], layout[3]
@@ -1338,7 +1413,7 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
     for n, c in body:
         if len(c) != len(names):
             raise DataError(f"{path}:{n}: has {len(c)} column(s), expected {len(names)} separated by a {sep}")
-        out.append((n, c[col or 0]))
+        out.append((n, _cell_text(c, col or 0)))
     return out
 
 
