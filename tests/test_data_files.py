@@ -7,7 +7,7 @@ import pytest
 
 from bptt.cli import main
 from bptt.data import DataError, read_examples
-from bptt.data.files import detect_columns
+from bptt.data.files import detect_columns, detect_task
 import bptt.data.files as files
 
 
@@ -761,3 +761,17 @@ def test_a_ucr_file_trains_as_numbers_and_evaluates(tmp_path, capsys):
     seqs = [" ".join(s) for _, s in rows[:3]]  # the same labels as the steps given as arguments
     assert main(["predict", "--model", str(m), *seqs]) == 0
     assert capsys.readouterr().out.splitlines() == out[:3]
+    # the archive's older files: no extension, numbers separated by commas or by spaces (read as plain text
+    # for a language model before): read as the TSV is, the same loss and labels
+    assert main(["evaluate", "--model", str(m), "--data", str(f)]) == 0
+    want = capsys.readouterr().out
+    for name, sep in (("W_TRAIN", ","), ("W_TRAIN_SP", "  ")):
+        old = tmp_path / name
+        old.write_text("".join(sep.join([f" {k}"] + s) + "\n" for k, s in rows))
+        assert detect_task(old)[0] == "classify"
+        assert main(["evaluate", "--model", str(m), "--data", str(old)]) == 0 and capsys.readouterr().out == want
+        assert main(["predict", "--model", str(m), "--data", str(old)]) == 0
+        assert capsys.readouterr().out.splitlines() == out
+    notes = tmp_path / "notes"  # lines of whole numbers (a language model's note numbers) stay plain text
+    notes.write_text("".join(" ".join(str(60 + (i * j) % 12) for j in range(8)) + "\n" for i in range(40)))
+    assert detect_task(notes)[0] == "lm"

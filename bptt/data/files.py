@@ -161,7 +161,7 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
     if fmt is None and ext not in (".tsv", ".csv", ".jsonl", ".json") and (text_col, label_col) == ("text", "label"):
         lines = [line for line in _lines(read_utf8(path))[:1000] if line.strip()]
         tabbed = sum("\t" in line for line in lines)
-        if not lines or tabbed < 0.9 * len(lines):
+        if not lines or tabbed < 0.9 * len(lines) and _numeric_table(lines) is None:
             return "lm", "plain text, not sequence<TAB>label lines", None
     if tokenizer is None:
         tokenizer = detect_tokenizer(path, fmt=fmt, text_col=text_col, label_col=label_col)
@@ -313,6 +313,8 @@ def detect_format(path, *, text_col: str = "text", label_col: str = "label",
     lines = _lines(read_utf8(path))[:20000]
     if task in (None, "classify") and _fasttext_lines(lines):
         return "fasttext", f"fastText lines: {FASTTEXT}NAME, then the text"
+    if task in (None, "classify") and _numeric_table(lines) == ",":  # the UCR archive's older files
+        return "csv", "CSV: one series a line in numbers separated by commas"
     if task not in (None, "tag"):
         return fmt, None
     rows, blocks, run, widths, tags, firsts = 0, [], 0, {}, set(), set()
@@ -606,6 +608,26 @@ def _wide(body):
             f"sequence of numbers (NaN cells at the end of a line are steps the series does not have)")
 
 
+def _numeric_table(lines) -> str | None:
+    """``","`` or ``" "`` for lines without tabs that are one series a line in numbers separated by commas
+    or by spaces (the UCR archive's older files, ``CBF_TRAIN`` without an extension): nearly all (90%) of
+    the first 1,000 non-blank lines (11 or more) split so into the same count of 4 or more numbers (or NaN),
+    read as :func:`_wide` reads a table (a label column at one end, steps with fractions); else None (lines
+    of whole numbers, such as a language model's note numbers, stay text)."""
+    some = _sample(lines)
+    if len(some) < 11 or any("\t" in line for line in some):
+        return None
+    for sep in (",", None):
+        widths: dict = {}
+        rows = [[c.strip() for c in line.strip().split(sep)] for line in some]
+        for cells in rows:
+            if len(cells) >= 4 and all(c in _NAN or _DECIMAL.fullmatch(c) for c in cells):
+                widths[len(cells)] = widths.get(len(cells), 0) + 1
+        if widths and max(widths.values()) >= 0.9 * len(some) and _wide(rows) is not None:
+            return sep or " "
+    return None
+
+
 def _cell_text(cells, col) -> str:
     """A row's sequence: its cell ``col``, or for a slice (one series a line, a column a step: :func:`_wide`)
     those cells' steps separated by spaces, without the NaN that pad a shorter series at its end."""
@@ -835,6 +857,8 @@ def _table_rows(content: str, fmt: str, seen: dict | None = None) -> tuple[list,
                 cells = pointed
             rows.append((n, cells, end))
         return rows, "semicolon"
+    if fmt == "tsv" and _numeric_table(lines) == " ":  # one series a line in numbers separated by spaces
+        return [(n, line.split(), n) for n, line in enumerate(lines, 1)], "space"
     if fmt == "tsv":  # no quoting: every tab separates
         rows = [(n, line.split("\t"), n) for n, line in enumerate(lines, 1)]
         cols = _comma_columns(rows)
@@ -1354,9 +1378,10 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
         content = read_utf8(path)
         lines = _lines(content)
         if not _fasttext_lines(lines):
-            if "\t" not in content:
+            kind = "tsv" if "\t" in content else {",": "csv", " ": "tsv"}.get(_numeric_table(lines))
+            if kind is None:
                 return None
-            rows = _table_rows(content, "tsv")[0]  # one series a line, a column a step (the UCR archive's files)
+            rows = _table_rows(content, kind)[0]  # one series a line, a column a step (the UCR archive's files)
             layout = _wide(_body(rows)) if all(c is not None for _, c, _ in rows) else None
             if layout is None:
                 return None
