@@ -12,6 +12,9 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
               2026-12-03: a counter that goes both ways)
   dec-mod7    a decimal number without leading zeros; its remainder mod 7, labels r0-r6 (a new user's try
               of stop 40: each digit maps the remainder r to 3r + d mod 7)
+  sorted      decimal digits; sorted when no digit is below the one before it, else unsorted (a new user's
+              try of stop 41: half the strings are sorted, the other half sorted with one pair of unequal
+              neighbours swapped, so one step anywhere in the string decides)
 
 Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
 N_TRAIN sets the training strings)."""
@@ -50,15 +53,27 @@ def dec_mod7(s):
     return f"r{int(s) % 7}"
 
 
+def sorted_digits(s):
+    return "sorted" if all(a <= b for a, b in zip(s, s[1:])) else "unsorted"
+
+
 TASKS = {"first-last": ("abcd", first_last), "latch": ("abcxxx", latch),
          "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5),
-         "cd-mod4": ("cdx", cd_mod4), "dec-mod7": ("0123456789", dec_mod7)}
+         "cd-mod4": ("cdx", cd_mod4), "dec-mod7": ("0123456789", dec_mod7),
+         "sorted": ("0123456789", sorted_digits)}
 
 
 def sample(name, alpha, f, lo, hi, rng):
     s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
     if name == "dec-mod7":
         return rng.choice("123456789") + s[1:]  # no leading zero
+    if name == "sorted":
+        d = sorted(s)
+        swaps = [i for i in range(len(d) - 1) if d[i] != d[i + 1]]
+        if swaps and rng.random() < 0.5:  # an unsorted one: one pair of unequal neighbours swapped
+            i = rng.choice(swaps)
+            d[i], d[i + 1] = d[i + 1], d[i]
+        return "".join(d)
     if name != "q-then-z":
         return s
     if rng.random() < 0.5:  # a yes: plant a q ... z where there is none
