@@ -17,7 +17,9 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
               neighbours swapped, so one step anywhere in the string decides)
 
 Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
-N_TRAIN sets the training strings)."""
+N_TRAIN sets the training strings, VALID=LO-HI and TEST=LO-HI the lengths of the validation and test
+strings: VALID=41-80 TEST=81-200 validates on longer strings than the training ones; the training
+strings do not depend on them)."""
 import os
 import random
 import string
@@ -100,5 +102,7 @@ if __name__ == "__main__":
     rng = random.Random(seed)
     os.makedirs(name, exist_ok=True)
     n_train = int(os.environ.get("N_TRAIN", 3000))
-    for split, n, lo, hi in (("train", n_train, 1, 40), ("valid", 500, 1, 40), ("test", 1000, 41, 200)):
+    valid = [int(x) for x in os.environ.get("VALID", "1-40").split("-")]
+    test = [int(x) for x in os.environ.get("TEST", "41-200").split("-")]
+    for split, n, lo, hi in (("train", n_train, 1, 40), ("valid", 500, *valid), ("test", 1000, *test)):
         write(f"{name}/{split}.tsv", name, n, lo, hi, rng)

@@ -1132,8 +1132,14 @@ def cmd_train(args, out=print) -> int:
                 f"{len(labels)} number(s) each" if args.task == "regress" else f"{len(labels)} labels")
         reads = (f"vocabulary {len(vocab)}" if not numbers else f"{cfg.input_size} number(s) a step")
         D = cfg.embed_dim if not numbers else cfg.input_size
+        seen = ""
+        if valid is not None and len(valid):  # the lengths the kept model is chosen on
+            V = valid.lengths
+            beyond = (", longer than the training ones" if V.min() > L.max() else
+                      ", some longer than the training ones" if V.max() > L.max() else "")
+            seen = f"; {len(valid)} validation sequences (lengths {V.min()}-{V.max()}{beyond})"
         out(f"{len(train_data)} training sequences (lengths {L.min()}-{L.max()}), {reads}, "
-            f"{what}; {_layers_text(cfg)}, D={D}, {n_params:,} parameters")
+            f"{what}; {_layers_text(cfg)}, D={D}, {n_params:,} parameters{seen}")
     job = dict(train_data=train_data, valid=valid, meta=meta, device=args.device,
                progress=None if not args.quiet else False, grad_norms=bool(args.grad_norms))
     if comm is not None:

@@ -72,3 +72,61 @@ def test_own_tag_tasks_write_the_tags_their_rules_give(tmp_path):
                 text, tags = line.split("\t")
                 s = text.split()
                 assert lo <= len(s) <= hi and tags.split() == rule(s), (task, line)
+
+
+def test_own_class_tasks_validate_on_longer_strings_with_the_same_training_strings(tmp_path):
+    """VALID=41-80 TEST=81-200 (benchmarks/results/validate-on-longer.log): the validation and test strings
+    at those lengths, labelled by the rule written out again here, and the training strings those of the
+    default lengths."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "own_class_tasks.py"
+    env = dict(os.environ, N_TRAIN="200")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    subprocess.run([sys.executable, str(script), "sorted", "4"], cwd=tmp_path / "a", check=True, env=env)
+    subprocess.run([sys.executable, str(script), "sorted", "4"], cwd=tmp_path / "b", check=True,
+                   env=dict(env, VALID="41-80", TEST="81-200"))
+    a, b = tmp_path / "a" / "sorted", tmp_path / "b" / "sorted"
+    assert (a / "train.tsv").read_text() == (b / "train.tsv").read_text()
+    for split, (lo, hi), n in (("train", (1, 40), 200), ("valid", (41, 80), 500), ("test", (81, 200), 1000)):
+        lines = (b / f"{split}.tsv").read_text().splitlines()
+        assert len(lines) == n
+        for line in lines:
+            s, label = line.split("\t")
+            assert lo <= len(s) <= hi and label == ("sorted" if list(s) == sorted(s) else "unsorted"), (split, line)
+        labels = [line.split("\t")[1] for line in lines]
+        assert 0.35 < labels.count("sorted") / n < 0.65, split
+
+
+def test_kept_over_time_scores_each_kept_model_as_evaluate_does(tmp_path, capsys):
+    """benchmarks/kept_over_time.py: one line per model the run kept (the epoch lines marked *), and the
+    last one's test accuracy is that of the model file the run left, scored by bptt evaluate."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    from conftest import run
+
+    tr, va, te = (tmp_path / f for f in ("tr.tsv", "va.tsv", "te.tsv"))
+    for path, lengths, n, seed in ((tr, "1-8", 200, 1), (va, "1-8", 60, 2), (te, "9-30", 80, 3)):
+        assert run(capsys, "data", "make", "parity", "--lengths", lengths, "--n", str(n), "--seed", str(seed),
+                   "--out", str(path))[0] == 0
+    spec = importlib.util.spec_from_file_location(
+        "kept_over_time", Path(__file__).resolve().parent.parent / "benchmarks" / "kept_over_time.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    m = tmp_path / "m.bptt"
+    mod.main([str(tmp_path / "snap"), str(te), "--", "--data", str(tr), "--valid", str(va), "--out", str(m),
+              "--epochs", "6", "--quiet", "--task", "classify"])
+    out = capsys.readouterr().out
+    starred = [line for line in out.splitlines() if line.startswith("epoch") and line.endswith("*")]
+    kept = re.findall(r"kept at epoch +(\S+) .* test ([0-9.]+)%", out)
+    assert starred and len(kept) == len(starred), out
+    assert [k[0] for k in kept] == [line.split()[1] for line in starred]
+    rc, ev, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(te))
+    assert rc == 0 and f"accuracy {kept[-1][1]}%" in ev, (kept[-1], ev)
+    assert not list((tmp_path / "snap").iterdir())  # the copies are removed once scored

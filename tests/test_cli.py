@@ -354,6 +354,26 @@ def test_parity_generalises_to_longer_sequences(tmp_path, capsys):
     assert res["accuracy"] >= 0.95
 
 
+def test_the_run_names_the_validation_lengths_and_says_when_they_pass_the_training_ones(tmp_path, capsys, parity):
+    """The kept model is chosen on the validation file: the first lines say on which lengths, and whether they
+    go past the training ones (lengths 1-8 here)."""
+    tr, te = parity
+    mixed = tmp_path / "mixed.tsv"
+    mixed.write_text("".join(tr.read_text().splitlines(keepends=True)[:6] + te.read_text().splitlines(keepends=True)[1:6]))
+    lengths = {}
+    for name, path in (("train", tr), ("test", te), ("mixed", mixed)):  # under the header line data make writes
+        lengths[name] = [len(line.split("\t")[0]) for line in path.read_text().splitlines()[1:]]
+    cases = ((tr, "train", ")"), (te, "test", ", longer than the training ones)"),
+             (mixed, "mixed", ", some longer than the training ones)"))
+    for path, name, tail in cases:
+        rc, out, err = run(capsys, "train", "--data", str(tr), "--valid", str(path), "--out", str(tmp_path / "m.bptt"),
+                           "--epochs", "1", "--quiet")
+        n, lo, hi = len(lengths[name]), min(lengths[name]), max(lengths[name])
+        assert rc == 0 and f"; {n} validation sequences (lengths {lo}-{hi}{tail}" in out, (name, out, err)
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "m.bptt"), "--epochs", "1", "--quiet")
+    assert rc == 0 and "validation sequences" not in out
+
+
 def test_demo_adds_100_digit_numbers(tmp_path, capsys):
     from bptt.demo import run_demo
     res = run_demo(out_dir=str(tmp_path), progress=False, log=lambda s: None)
