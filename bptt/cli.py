@@ -1775,7 +1775,7 @@ def cmd_predict(args, out=print) -> int:
             ids.append(None)
             continue
         tokens = tokenize(text, tokenizer)
-        if not tokens:
+        if not tokens or not text.strip():  # blanks alone are no sequence, whatever the tokenizer
             if args.text:
                 raise UserError(f"cannot label an empty sequence: text {n} is {text!r}")
             blank.append(n)  # an empty line gets an empty line out, so that line k of the output is line k's

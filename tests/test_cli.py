@@ -286,6 +286,8 @@ def test_file_formats(tmp_path, fmt, content):
 @pytest.mark.parametrize("content,task,words", [
     ("0110\t0\t9\n", "classify", "d.tsv:1: has 3 column(s), expected 2"),
     ("0110\t0\n\t1\n", "classify", "d.tsv:2: empty sequence"),
+    ("0110\t0\n   \t1\n", "classify", "d.tsv:2: empty sequence ('   ': blanks only)"),  # no space tokens
+    ("ab\tX Y\n  \tX Y\n", "tag", "d.tsv:2: empty sequence ('  ': blanks only)"),
     ("a b c\tX Y\n", "tag", "d.tsv:1: 2 labels for 3 tokens"),
     ("0110\t\n", "classify", "d.tsv:1: empty label"),
 ])
@@ -294,6 +296,24 @@ def test_bad_lines_named_with_file_and_line(tmp_path, capsys, content, task, wor
     p.write_text(content)
     rc, out, err = run(capsys, "train", "--data", str(p), "--task", task, "--out", str(tmp_path / "m.bptt"))
     assert rc == 2 and words in err and "Traceback" not in err
+
+
+def test_a_file_whose_sequences_are_blanks_is_refused_for_them_and_predict_leaves_blank_lines_out(tmp_path, capsys,
+                                                                                                 parity):
+    """Blanks are no sequence, whatever the tokenizer: a column of them is not read as the labels (which made
+    the error 'empty label' before), and predict answers a line of blanks with an empty line, as an empty line."""
+    p = tmp_path / "d.tsv"
+    p.write_text("".join(f"   \t{i % 2}\n" for i in range(40)))
+    rc, out, err = run(capsys, "train", "--data", str(p), "--out", str(tmp_path / "m.bptt"))
+    assert rc == 2 and "d.tsv:1: empty sequence ('   ': blanks only)" in err and "label comes first" not in out, (out, err)
+    tr, _ = parity
+    m = tmp_path / "p.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--out", str(m), "--epochs", "1", "--quiet", "--task", "classify")[0] == 0
+    q = tmp_path / "q.txt"
+    q.write_text("0110\n  \n\n11\n")
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(q))
+    lines = out.split("\n")
+    assert rc == 0 and lines[1] == "" and lines[2] == "" and lines[0] and lines[3], (out, err)
 
 
 def test_skip_bad_counts_and_bad_encoding(tmp_path, capsys):

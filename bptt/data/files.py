@@ -1009,7 +1009,8 @@ def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None)
         return None  # tags and their tokens, one each
     first, second = [p[0] for p in pairs], [p[1] for p in pairs]
     kinds_1, kinds_2 = len(set(first)), len(set(second))
-    if kinds_1 <= n / 4 and all(len(a.split()) <= 3 for a in first):
+    blank = sum(1 for a in first if not a) > n / 2  # a column of blanks is no labels' (their sequences are missing)
+    if kinds_1 <= n / 4 and all(len(a.split()) <= 3 for a in first) and not blank:
         ahead, behind = _told(second, first), _told(first, second)
         if ahead < 0.9 or behind > 0.5:
             return None
@@ -1246,8 +1247,8 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             tokens = tokenize(text, tokenizer)
             if tokenizer == "commas" and task != "classify":
                 label = _list_label(label)
-            if not tokens:
-                err = "empty sequence"
+            if not tokens or isinstance(text, str) and not text.strip():  # blanks alone: the sequence is missing
+                err = "empty sequence" if not tokens else f"empty sequence ({text!r}: blanks only)"
             elif task == "regress":
                 label, err = _numbers(label)
                 first = info.get("first")
