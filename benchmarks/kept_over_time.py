@@ -36,8 +36,10 @@ def main(argv):
         return real(*a, log=logged, **k)
 
     cli.train = train
-    rc = cli.main(["train", *args])
-    cli.train = real
+    try:
+        rc = cli.main(["train", *args])
+    finally:  # in a test's process, the command line must not stay patched after a failed run
+        cli.train = real
     print(f"--- train exit {rc}; {len(kept)} kept models, each scored on {test}")
     for epoch, secs, vloss, vacc, snap in kept:
         text = io.StringIO()
