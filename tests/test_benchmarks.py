@@ -14,6 +14,28 @@ def test_gpu_script_runs_on_the_cpu_path(capsys):
     assert "OK at 1e-06" in out and "2,5,3,4" in out
 
 
+def test_gpu_scripts_device_comparison_runs_every_case_on_another_namespace(monkeypatch):
+    """The GPU run compares NumPy with the device's arrays; array_api_strict stands in for CuPy here, so that a
+    case the comparison itself cannot read (a many-to-one bidirectional stack keeps no states at every step:
+    on an H200, 2026-12-04, it stopped with a TypeError) is found without a GPU."""
+    xs = pytest.importorskip("array_api_strict")
+    import numpy as np
+
+    import bptt.device
+    from benchmarks import gpu
+
+    monkeypatch.setattr(bptt.device, "to_device", lambda tree, dev: {k: xs.asarray(v) for k, v in tree.items()})
+    cases = [dict(H=20, cell="gru", num_layers=2, bidirectional=True, head="many_to_one", seed=10),
+             dict(H=20, cell="lstm", num_layers=2, bidirectional=True, seed=9), dict(H=5, head="many_to_one")]
+    for case in cases:
+        assert gpu.check_exact(xs, **case) < 1e-12, case
+    # and it finds a difference: the device's copy of one weight changed
+    monkeypatch.setattr(bptt.device, "to_device", lambda tree, dev: {
+        k: xs.asarray(v + (0.01 if k == "W_o" else 0.0)) for k, v in tree.items()})
+    assert gpu.check_exact(xs, **cases[0]) > 1e-4
+    assert np.isfinite(gpu.check_exact(xs, **cases[1]))
+
+
 def test_cpu_benchmark_runs(capsys):
     from benchmarks.bench_cpu import main
     main(["--steps", "1", "--rows", "2,5,3,4", "4,6,3,5,2,bi,varlen", "3,4,2,3,gru", "3,4,2,3,lstm,bi,varlen"])
