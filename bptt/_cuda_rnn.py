@@ -31,6 +31,7 @@ cores, as CuPy's own products then do.
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -513,19 +514,31 @@ _graphs: dict = {}
 graph_stats = {"captured": 0, "replayed": 0, "failed": 0, "first_error": None}
 
 
+_lock = threading.Lock()
+
+
 def _run(k, arrays, loop):
     """Run ``loop`` as a CUDA graph: captured the first time it sees these arrays at these
     addresses, replayed after that (a training loop's buffers come back at the same addresses
-    from CuPy's memory pool, step after step).  ``BPTT_CUDA_GRAPH=0`` runs it directly."""
-    if k._tf32:  # CUPY_TF32=1: the per-step products on TF32 tensor cores too, as CuPy's own
-        mode = k._blas.getMathMode(k._handle)
-        k._blas.setMathMode(k._handle, 3)  # CUBLAS_TF32_TENSOR_OP_MATH
-        try:
+    from CuPy's memory pool, step after step).  ``BPTT_CUDA_GRAPH=0`` runs it directly.
+
+    One loop at a time in the process, whatever the thread: the kernels' object ``k`` (its cuBLAS
+    handle, and during a capture the capture handle its products go through), the capture stream
+    and the graphs are shared.  On an H200, two threads running loops at once broke each other's
+    captures (every bidirectional backward loop was refused on 2026-11-30, when the two directions
+    ran on two threads), and a loop run beside another thread's capture sent its products into it
+    (wrong losses): ``benchmarks/gpu_bi_graphs_check.sh``, log
+    ``benchmarks/results/h200-run9-bi-graphs.log``."""
+    with _lock:
+        if k._tf32:  # CUPY_TF32=1: the per-step products on TF32 tensor cores too, as CuPy's own
+            mode = k._blas.getMathMode(k._handle)
+            k._blas.setMathMode(k._handle, 3)  # CUBLAS_TF32_TENSOR_OP_MATH
+            try:
+                _run_loop(k, arrays, loop)
+            finally:
+                k._blas.setMathMode(k._handle, mode)
+        else:
             _run_loop(k, arrays, loop)
-        finally:
-            k._blas.setMathMode(k._handle, mode)
-    else:
-        _run_loop(k, arrays, loop)
 
 
 def _capture(k, stream, loop):

@@ -186,8 +186,10 @@ class Recurrent:
         """``(grads, dx)``, and with ``step_norms`` a third item: per direction, the ``[T]`` norms of
         dLoss/ds^t in the original time (None for a direction no gradient reached)."""
         d_out, d_lasts = (dy.states, dy.parts) if isinstance(dy, FinalGrad) else (dy, (None,) * self.directions)
-        xp = namespace(*(v for v in (d_out,) + tuple(d_lasts) if v is not None))
         K, H = self.directions, self.hidden_size
+        # the namespace of the gradient and of the weights it meets (an error if they differ): it decides whether
+        # the directions may run on two threads (NumPy alone), so it is never taken from an empty gradient
+        xp = namespace(*(v for v in (d_out,) + tuple(d_lasts) if v is not None), *self._params(params, 0).values())
 
         def direction(d):
             d_states, d_last = None, d_lasts[d]

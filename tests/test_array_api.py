@@ -150,3 +150,31 @@ def test_the_cpu_scatter_add_equals_add_at(N, V, D):
         if np.all(values == np.round(values)):
             assert np.array_equal(got, want)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_bidirectional_level_splits_its_directions_across_threads_on_numpy_alone(monkeypatch, rng):
+    """The two directions of a bidirectional layer may run on two threads for NumPy only: on a GPU they both
+    capture CUDA graphs on one stream, and two threads doing so at once break each other's captures (an H200
+    refused every bidirectional backward loop on 2026-11-30, when the backward of a many-to-one model took its
+    namespace from an empty gradient, NumPy's).  Here array_api_strict stands in for CuPy."""
+    from bptt import stack
+
+    calls = []
+    real = stack._cpu.side_by_side
+    monkeypatch.setattr(stack._cpu, "side_by_side", lambda fns: calls.append(len(fns)) or real(fns))
+    B, H = 32, 128  # a step of B * H * H = 2^19 multiply-adds: enough for NumPy to split the directions
+    cfg = ModelConfig(input_size=2, hidden_size=H, output_size=3, bidirectional=True, head="many_to_one",
+                      dtype="float64")
+    m = Model(cfg, rng=rng)
+    x = rng.standard_normal((B, 3, 2))
+    y = rng.integers(0, 3, B)
+    lengths = rng.integers(1, 4, B)
+    loss, grads = m.loss_and_grads(Batch(x=x, y=y, lengths=lengths))
+    assert calls == [2, 2]  # NumPy: forward and backward side by side (so this test can fail)
+    calls.clear()
+    strict = Model(cfg, to_strict(m.params))
+    loss_s, grads_s = strict.loss_and_grads(Batch(x=xp.asarray(x), y=xp.asarray(y), lengths=lengths))
+    assert calls == []
+    assert abs(float(loss_s) - float(loss)) < 1e-12
+    for k in grads:
+        np.testing.assert_allclose(host(grads_s[k]), grads[k], rtol=0, atol=1e-12)

@@ -171,3 +171,30 @@ def test_a_refused_graph_capture_runs_the_loop_and_turns_graphs_off(monkeypatch,
     assert "refused" in capsys.readouterr().err
     _cuda_rnn._run_loop(K(), ("fwd", 2), lambda: ran.append(2))
     assert ran == [1, 2]  # no capture tried any more
+
+
+def test_one_time_loop_runs_at_a_time_whatever_the_thread():
+    """The kernels' object, its cuBLAS handles, the capture stream and the graphs are shared: two threads
+    running loops at once broke each other's CUDA graph captures and, beside a capture, sent their products
+    into it (wrong losses, on an H200).  Loops from several threads run one after the other."""
+    import threading
+    import time
+
+    class K:
+        _tf32, can_capture = False, False
+
+    log = []
+
+    def loop(name):
+        log.append(("in", name))
+        time.sleep(0.05)  # long enough for the other thread to come in, were it let in
+        log.append(("out", name))
+
+    threads = [threading.Thread(target=_cuda_rnn._run, args=(K(), ("fwd", i), lambda i=i: loop(i))) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(log) == 6
+    assert all(log[j][0] == "in" and log[j + 1] == ("out", log[j][1]) for j in range(0, 6, 2)), log
+
