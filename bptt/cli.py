@@ -19,7 +19,7 @@ from . import __version__, _cpu, checkpoint
 from ._xp import to_numpy
 from .batching import pad_sequences
 from .data import FORMATS, TOKENIZERS, DataError, Labels, Vocab, detect_format, detect_task, detect_tokenizer, encode, read_examples, tokenize, write_examples
-from .data.files import column_notes, detect_numbers, measured_values, quantities
+from .data.files import column_notes, detect_numbers, measured_values, quantities, whole_number_labels
 from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
@@ -428,9 +428,15 @@ def _encode(examples, vocab, labels, task, path, per_step=False):
         hint = ""
         if task == "classify" and "was not seen in training" in str(e):
             known = set(labels.names)
+            unseen = [ex.target for ex in examples if ex.target not in labels.index][:1]
+            whole = whole_number_labels(labels.names)
             if all({" ".join(ex.tokens), "".join(ex.tokens)} & known for ex in examples[:1000]):
                 hint = (f"; every sequence of {path} is one of the labels: is the label in column 1? A header line "
                         f"label<TAB>text (label,text in a CSV file) names the columns")
+            elif whole and whole_number_labels(list(labels.names) + unseen):
+                hint = (f"; the model's {len(labels.names):,} labels are the whole numbers of its training file "
+                        f"({whole}), learned as classes, and a number not among them cannot be predicted: to predict "
+                        f"numbers (a count, a sum, a score), train with --task regress")
         raise UserError(f"{e}{hint}") from None
     if task == "regress":  # numbers per sequence from the final state, or at every step
         return SeqData(ids, targets, "tag" if per_step else "classify")

@@ -833,3 +833,37 @@ def test_a_new_users_files_with_columns_named_in_their_own_words_train_and_evalu
     rare.write_text("1001,maybe\n" + "".join(csv_f.read_text().splitlines(True)[1:5]))
     rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "csv.bptt"), "--data", str(rare))
     assert rc == 0 and "n 5 " in out and "never saw in training" in out and "header" not in err, (out, err)
+
+
+def test_whole_number_labels_learned_as_classes_are_named_so_and_a_number_beyond_them_points_to_regress(
+        tmp_path, capsys):
+    """A new user's counts (how many a's, 0-30 over 3,000 strings, each count on many lines) are classified, as
+    class ids are: the run says that those labels are whole numbers taken as classes, and a test file of longer
+    strings, whose counts the model never saw, is refused with --task regress named (it stopped at 'label 44
+    was not seen in training', 2026-12-04)."""
+    rng = np.random.default_rng(0)
+
+    def write(path, n, lo, hi):
+        lines = ["text\tcount"]
+        for _ in range(n):
+            s = "".join(rng.choice(list("ab"), int(rng.integers(lo, hi + 1))))
+            lines.append(f"{s}\t{s.count('a')}")
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    tr, te = write(tmp_path / "tr.tsv", 600, 1, 24), write(tmp_path / "te.tsv", 50, 41, 80)
+    rc, out, err = run(capsys, "train", "--data", tr, "--epochs", "1", "--quiet", "--out", str(tmp_path / "m.bptt"))
+    assert rc == 0, err
+    first = next(line for line in out.splitlines() if line.startswith("task "))
+    assert "task classify" in first and "labels are whole numbers (0 to " in first and "--task regress" in first
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "m.bptt"), "--data", te)
+    assert rc == 2 and "was not seen in training" in err and "learned as classes" in err
+    assert "train with --task regress" in err
+    # labels that are words get neither
+    (tmp_path / "w.tsv").write_text("".join(f"{'ab' * (i % 7 + 1)}\tw{i % 12}\n" for i in range(120)))
+    rc, out, err = run(capsys, "train", "--data", str(tmp_path / "w.tsv"), "--epochs", "1", "--quiet",
+                       "--out", str(tmp_path / "w.bptt"))
+    assert rc == 0 and "whole numbers" not in out
+    (tmp_path / "w2.tsv").write_text("abab\tw99\n" * 3)
+    rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "w.bptt"), "--data", str(tmp_path / "w2.tsv"))
+    assert rc == 2 and "was not seen in training" in err and "--task regress" not in err

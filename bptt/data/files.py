@@ -204,7 +204,22 @@ def detect_task(path, *, fmt: str | None = None, text_col: str = "text", label_c
         why = (f", some with a fraction ({shown}, ...): measurements" if measured else
                f" ({shown}, ...) for {lines:,} sequences, {lines / len(values):.1f} a value: quantities")
         return "regress", f"the labels are {len(values):,} different {kind}{why}, not classes", tokenizer
+    whole = whole_number_labels(values or ())
+    if whole:  # many whole numbers, each seen often enough to be a class: say what classes cannot do
+        return "classify", (f"one label per sequence; its {len(values):,} labels are whole numbers ({whole}), each "
+                            f"a class: a number not among them cannot be predicted, --task regress reads them as "
+                            f"numbers"), tokenizer
     return "classify", "one label per sequence", tokenizer
+
+
+def whole_number_labels(names) -> str:
+    """``'0 to 29'`` when the labels ``names`` are more than 10 different whole numbers (a count, a sum, a
+    score, which a classifier learns as so many classes and cannot go beyond), else ``''``."""
+    names = list(names)
+    if len(names) <= 10 or not all(_WHOLE.fullmatch(n) for n in names):
+        return ""
+    values = sorted(int(n) for n in names)
+    return f"{values[0]} to {values[-1]}"
 
 
 QUANTITY_LINES = 20  # whole-number labels seen fewer times than this each, on average, are quantities
