@@ -2065,6 +2065,12 @@ def _main(argv) -> int:
         return 0
     _cpu.keep_freed_memory()  # the process is the tool's: freed arrays are kept for the next step
     try:
+        if getattr(args, "device", "cpu") == "gpu":  # CuPy and a GPU found before any file is read
+            from .device import array_module
+            try:
+                array_module("gpu")
+            except RuntimeError as e:
+                raise UserError(str(e)) from None
         if args.command == "train":
             return cmd_train(args)
         if args.command == "evaluate":

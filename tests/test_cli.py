@@ -867,3 +867,18 @@ def test_whole_number_labels_learned_as_classes_are_named_so_and_a_number_beyond
     (tmp_path / "w2.tsv").write_text("abab\tw99\n" * 3)
     rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "w.bptt"), "--data", str(tmp_path / "w2.tsv"))
     assert rc == 2 and "was not seen in training" in err and "--task regress" not in err
+
+
+def test_device_gpu_without_cupy_is_refused_before_any_file_is_read(tmp_path, capsys, monkeypatch):
+    """--device gpu on a machine without CuPy says what to install before the data are read and summed up
+    (it came after the run's first lines, the data read and the model built)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` fails, as where it is not installed
+    data = tmp_path / "d.tsv"
+    data.write_text("".join(f"{'01' * (i % 5 + 1)}\t{i % 2}\n" for i in range(40)))
+    for argv in (["train", "--data", str(data), "--epochs", "1", "--out", str(tmp_path / "m.bptt")],
+                 ["evaluate", "--model", str(tmp_path / "missing.bptt"), "--data", str(data)]):
+        rc, out, err = run(capsys, *argv, "--device", "gpu")
+        assert rc == 2 and out == "" and "needs CuPy" in err and "pip install 'bptt[gpu]'" in err, (argv, out, err)
+    assert not (tmp_path / "m.bptt").exists()
