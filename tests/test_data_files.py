@@ -775,3 +775,22 @@ def test_a_ucr_file_trains_as_numbers_and_evaluates(tmp_path, capsys):
     notes = tmp_path / "notes"  # lines of whole numbers (a language model's note numbers) stay plain text
     notes.write_text("".join(" ".join(str(60 + (i * j) % 12) for j in range(8)) + "\n" for i in range(40)))
     assert detect_task(notes)[0] == "lm"
+
+
+def test_jsonl_text_given_as_a_list_of_tokens_is_read_one_token_an_item(tmp_path):
+    """Hugging Face's token-classification sets write their records so (`to_json`): {"tokens": [...], "ner_tags":
+    [...]}; the list was refused, 'text must be a string' (a new user's first run, 2026-12-04).  It reads as the
+    same tokens written with spaces, the task found as tagging; an item that is empty or holds a space is refused."""
+    rows = [(["EU", "rejects", "German", "call", ",", "'s"], [3, 0, 7, 0, 0, 0]), (["lamb", "."], [0, 0])]
+    p = _write(tmp_path, "ner.jsonl", "".join(json.dumps({"id": str(i), "tokens": t, "ner_tags": g}) + "\n"
+                                                 for i, (t, g) in enumerate(rows)))
+    q = _write(tmp_path, "ner.tsv", "".join(" ".join(t) + "\t" + " ".join(map(str, g)) + "\n" for t, g in rows))
+    assert detect_task(p)[0] == "tag"
+    ex_j, _ = read_examples(p, "tag", text_col="tokens", label_col="ner_tags")
+    ex_t, _ = read_examples(q, "tag")
+    assert [(e.tokens, e.target) for e in ex_j] == [(e.tokens, e.target) for e in ex_t]
+    assert ex_j[0].tokens == rows[0][0]
+    for bad in (["a", ""], ["New York", "b"]):
+        msg = _err(tmp_path, "bad.jsonl", json.dumps({"tokens": ["x"], "ner_tags": [0]}) + "\n"
+                   + json.dumps({"tokens": bad, "ner_tags": [0, 0]}) + "\n")
+        assert ":2:" in msg and "text list holds an empty token or one with a space" in msg, msg

@@ -510,6 +510,11 @@ def _json_value(v, what: str, many: bool, numbers: bool | str = False):
             return " ".join(repr(float(t)) for t in v)
         if all(isinstance(t, list) and t and all(_json_number(u) for u in t) for t in v):
             return " ".join(",".join(repr(float(u)) for u in t) for t in v)
+        if all(isinstance(t, str) for t in v):  # tokens already split, as Hugging Face's sets write them: one a step
+            if any(holds_whitespace(t) for t in v):
+                raise ValueError(f"text list holds an empty token or one with a space (each item is one token): "
+                                 f"{json.dumps(v)[:40]}")
+            return " ".join(v)
     if numbers and what != "text":
         vals = v if isinstance(v, list) and v else [v]
         if all(_json_number(t) for t in vals):
