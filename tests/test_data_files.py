@@ -794,3 +794,18 @@ def test_jsonl_text_given_as_a_list_of_tokens_is_read_one_token_an_item(tmp_path
         msg = _err(tmp_path, "bad.jsonl", json.dumps({"tokens": ["x"], "ner_tags": [0]}) + "\n"
                    + json.dumps({"tokens": bad, "ner_tags": [0, 0]}) + "\n")
         assert ":2:" in msg and "text list holds an empty token or one with a space" in msg, msg
+
+
+def test_records_with_several_tag_keys_are_refused_with_the_options_that_read_one(tmp_path):
+    """conll2003's records hold pos_tags, chunk_tags and ner_tags beside the tokens: which tags to learn is the
+    user's to say, and the refusal names the option for the tokens and the keys to choose from (not --skip-bad,
+    since every record is so); with them, the tagger's data reads."""
+    rec = {"id": "0", "tokens": ["EU", "rejects"], "pos_tags": [22, 42], "chunk_tags": [11, 21], "ner_tags": [3, 0]}
+    p = _write(tmp_path, "c.jsonl", json.dumps(rec) + "\n" + json.dumps(dict(rec, id="1")) + "\n")
+    with pytest.raises(DataError) as e:
+        read_examples(p, "tag")
+    msg = str(e.value)
+    assert "c.jsonl:1:" in msg and "--text-col tokens --label-col KEY, KEY one of 'pos_tags', 'chunk_tags', " \
+        "'ner_tags'" in msg and "--skip-bad" not in msg, msg
+    ex, _ = read_examples(p, "tag", text_col="tokens", label_col="ner_tags")
+    assert [(e.tokens, e.target) for e in ex] == [(["EU", "rejects"], ["3", "0"])] * 2

@@ -795,6 +795,11 @@ def _keys_hint(obj) -> str:
     if not isinstance(obj, dict) or not obj:
         return ""
     shown = ", ".join(repr(k[:30]) for k in list(obj)[:6]) + (", ..." if len(obj) > 6 else "")
+    texts = [k for k in obj if isinstance(k, str) and _text_name(k.strip().lower())]
+    labels = [k for k in obj if isinstance(k, str) and _label_name(k.strip().lower())]
+    if len(texts) == 1 and 1 < len(labels) <= 6:  # conll2003's records: tokens, pos_tags, chunk_tags, ner_tags
+        return (f" (it has {shown}: --text-col {texts[0]} --label-col KEY, KEY one of "
+                f"{', '.join(repr(k) for k in labels)}, name the two)")
     return f" (it has {shown}: --text-col KEY --label-col KEY name the two)"
 
 
@@ -1288,7 +1293,10 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             if skip_bad:
                 skipped += 1
                 continue
-            raise DataError(f"{path}:{n}: {err} (use --skip-bad to skip such lines)")
+            # a first record without the keys read is the file's layout, not a bad line to skip
+            skip = "" if not examples and err.startswith("needs an object with key") else \
+                " (use --skip-bad to skip such lines)"
+            raise DataError(f"{path}:{n}: {err}{skip}")
         examples.append(Example(tokens, label, n))
     if not examples:
         if skipped:
