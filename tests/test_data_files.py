@@ -809,3 +809,26 @@ def test_records_with_several_tag_keys_are_refused_with_the_options_that_read_on
         "'ner_tags'" in msg and "--skip-bad" not in msg, msg
     ex, _ = read_examples(p, "tag", text_col="tokens", label_col="ner_tags")
     assert [(e.tokens, e.target) for e in ex] == [(["EU", "rejects"], ["3", "0"])] * 2
+
+
+@pytest.mark.parametrize("name,raw,words", [
+    ("train.parquet", b"PAR1" + bytes(range(256)) * 3 + b"PAR1",
+     ["is a Parquet file, not text", "pd.read_parquet('", "train.parquet').to_json('train.jsonl'"]),
+    ("data.arrow", b"ARROW1\x00\x00" + bytes(range(256)) + b"ARROW1", ["is an Apache Arrow file", "read_feather"]),
+    ("book.xlsx", b"PK\x03\x04" + b"\x00" * 26 + b"xl/workbook.xml" + bytes(100), ["is an Excel workbook",
+                                                                                  "CSV UTF-8"]),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200), ["Excel 97-2003 workbook"]),
+    ("df.pkl", b"\x80\x04\x95" + bytes(50), ["is a Python pickle", "never reads pickles"]),
+])
+def test_binary_table_files_are_named_with_how_to_write_them_as_text(tmp_path, name, raw, words):
+    """Hugging Face's datasets come as Parquet (and are cached as Arrow); spreadsheets as workbooks: each is named,
+    with the line that writes it as text, where it was 'holds NUL bytes ... save it as UTF-8' before."""
+    p = tmp_path / name
+    p.write_bytes(raw)
+    with pytest.raises(DataError) as e:
+        read_examples(str(p), "classify")
+    for w in words:
+        assert w in str(e.value), str(e.value)
+    # text that merely starts with the mark is text
+    q = _write(tmp_path, "par.tsv", "PAR1 begins this line\t1\nARROW1 too\t0\n")
+    assert [x.target for x in read_examples(q, "classify")[0]] == ["1", "0"]

@@ -385,6 +385,9 @@ def read_utf8(path) -> str:
     if raw[:2] == GZIP_MAGIC:
         raw = _gunzip(raw, path)
     else:
+        table = _table_file(raw, path)
+        if table is not None:
+            raise DataError(f"{path}: is {table[0]}, not text: {table[1]} (bptt reads UTF-8 text: TSV, CSV, JSON Lines)")
         for magic, what in _PACKED.items():
             if raw.startswith(magic):
                 raise DataError(f"{path}: is {what}, not text: unpack it first (bptt reads UTF-8 text, plain or "
@@ -393,6 +396,25 @@ def read_utf8(path) -> str:
 
 
 GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of a gzip file (bptt.data.vectors reads them too)
+_TO_JSONL = "python -c \"import pandas as pd; pd.{}('{}').to_json('{}', orient='records', lines=True)\""
+
+
+def _table_file(raw: bytes, path: str):
+    """``(what, how to write it as text)`` for the binary files tables are kept in (Parquet, as Hugging Face's
+    datasets are stored; Arrow, as they are cached; Excel workbooks; a pickle), else None.  Parquet and Arrow
+    files hold their mark at both ends (a text file may well begin with PAR1)."""
+    out = os.path.splitext(os.path.basename(path))[0] + ".jsonl"
+    if raw.startswith(b"PAR1") and raw.endswith(b"PAR1") and len(raw) >= 8:
+        return "a Parquet file", "write it as JSON Lines, e.g. " + _TO_JSONL.format("read_parquet", path, out)
+    if raw.startswith(b"ARROW1") and raw.endswith(b"ARROW1") and len(raw) >= 12:
+        return "an Apache Arrow file", "write it as JSON Lines, e.g. " + _TO_JSONL.format("read_feather", path, out)
+    if raw.startswith(b"PK\x03\x04") and b"xl/" in raw[:1 << 16]:
+        return "an Excel workbook", "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "an Excel 97-2003 workbook (or another old Office file)", "save it as CSV UTF-8"
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle", "bptt never reads pickles (they can run code); write the data as JSON Lines"
+    return None
 _PACKED = {b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed", b"\xfd7zXZ\x00": "xz-compressed",
            b"\x28\xb5\x2f\xfd": "zstd-compressed"}
 GUNZIP_CHUNK = 64 << 20
