@@ -1438,7 +1438,8 @@ def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     k = int(np.argmax(lengths))
     cfg = ck.model.config
     problem = sequence_problem(int(lengths[k]), *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
-                               itemsize=np.dtype(cfg.dtype).itemsize, device=device)
+                               itemsize=np.dtype(cfg.dtype).itemsize, device=device,
+                               chunk=ck.model.INFER_CHUNK if cfg.directions == 1 else None)
     if problem:
         raise UserError(f"{where(k)} has {int(lengths[k]):,} tokens: {problem}; cut it into shorter sequences")
 

@@ -772,7 +772,7 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
         if part is not None and i % part[1] != part[0]:
             continue
         b = data.batch(idx, model)
-        logits, caches = model.forward(b.x, b.lengths)
+        logits = model.infer(b.x, b.lengths)  # (a long sequence a chunk of steps at a time)
         host = to_numpy(logits)  # read back once: the hits and the confusion counts both need it
         pred = host.argmax(-1) if C else None
         hits = pred == b.y if C else _hits(host, b.y, loss_name)  # per sequence, or per step of a tagger
