@@ -580,6 +580,9 @@ def _check_outputs(outputs, inputs, kinds=None) -> None:
     ``--out notes.txt`` does not replace a user's file with a model, nor ``--plot train.tsv`` a data
     file with a plot."""
     kinds = kinds or {}
+    for opt, path in outputs:  # given, but empty: `--out "$OUT"` with OUT unset; nothing would be written
+        if path is not None and not str(path).strip():
+            raise UserError(f"{opt.split()[0]} {path!r} names no file: give the file to write")
     outputs = [(o, p) for o, p in outputs if p]
     inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
     for k, (opt, path) in enumerate(outputs):
@@ -1664,6 +1667,8 @@ MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed 
 
 def _check_out_dir(path: str) -> None:
     """``bptt demo --out-dir``: a folder that exists or can be made, and that bptt may write in."""
+    if not path.strip():
+        raise UserError(f"--out-dir {path!r} names no folder: give the folder to write in")
     if os.path.exists(path) and not os.path.isdir(path):
         raise UserError(f"--out-dir {path!r} is a file, not a folder")
     try:
@@ -1970,8 +1975,8 @@ def cmd_data_make(args, out=print) -> int:
         rows = iter_examples(args.task, lengths, args.n, args.seed)  # drawn as they are written
     except ValueError as e:
         raise UserError(str(e)) from None
-    if args.out:
-        _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})
+    if args.out is not None:
+        _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})  # (refuses an empty name)
         need = estimated_bytes(args.task, lengths, args.n)
         folder = checkpoint.nearest_existing(args.out)  # a folder: _check_outputs said so
         free = shutil.disk_usage(folder).free

@@ -882,3 +882,29 @@ def test_device_gpu_without_cupy_is_refused_before_any_file_is_read(tmp_path, ca
         rc, out, err = run(capsys, *argv, "--device", "gpu")
         assert rc == 2 and out == "" and "needs CuPy" in err and "pip install 'bptt[gpu]'" in err, (argv, out, err)
     assert not (tmp_path / "m.bptt").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--data", "{d}", "--epochs", "1", "--out", "{e}"],
+    ["train", "--data", "{d}", "--epochs", "1", "--out", "{m}", "--plot", "{e}"],
+    ["evaluate", "--model", "{m}", "--data", "{d}", "--plot", "{e}"],
+    ["export", "--model", "{m}", "--out", "{e}"],
+    ["embeddings", "--model", "{m}", "--out", "{e}"],
+    ["data", "make", "parity", "--n", "3", "--lengths", "1-3", "--out", "{e}"],
+    ["demo", "--out-dir", "{e}"],
+])
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_output_named_by_an_empty_string_is_refused(tmp_path, capsys, monkeypatch, argv, empty):
+    """`--out "$OUT"` with OUT unset: train printed 'best model saved to ' and wrote nothing; data make wrote to
+    stdout.  An empty name is refused by its option, before any work, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "d.tsv"
+    d.write_text("".join(f"{'01' * (i % 5 + 1)}\t{i % 2}\n" for i in range(40)))
+    m = tmp_path / "m.bptt"
+    if argv[0] in ("evaluate", "export", "embeddings"):
+        assert run(capsys, "train", "--data", str(d), "--epochs", "1", "--quiet", "--out", str(m))[0] == 0
+    before = sorted(p.name for p in tmp_path.iterdir())
+    rc, out, err = run(capsys, *[a.format(d=d, m=m, e=empty) for a in argv])
+    opt = argv[argv.index("{e}") - 1]
+    assert rc == 2 and f"{opt} {empty!r} names no" in err and out == "", (out, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
