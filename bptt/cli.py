@@ -1665,6 +1665,19 @@ def _print_per_class(pc: dict, confusion, names, unit: str, out) -> None:
 MAX_NOTES = 10  # lines of bptt predict's input whose unknown tokens are listed one by one
 
 
+_NAMES = {"data": "file", "valid": "file", "model": "file", "init": "file", "pretrained": "file", "out": "file",
+          "out_dir": "folder", "plot": "file", "grad_norms": "file", "text_col": "column", "label_col": "column"}
+
+
+def _names_given(args) -> None:
+    """Refuse a file, folder or column named by an empty string (``--valid "$VALID"`` with VALID unset): it
+    was read as not given, so a run trained without its validation file, or from scratch without --init."""
+    for dest, what in _NAMES.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and not value.strip():
+            raise UserError(f"--{dest.replace('_', '-')} {value!r} names no {what}: give the {what}")
+
+
 def _check_out_dir(path: str) -> None:
     """``bptt demo --out-dir``: a folder that exists or can be made, and that bptt may write in."""
     if not path.strip():
@@ -2071,6 +2084,7 @@ def _main(argv) -> int:
         return 0
     _cpu.keep_freed_memory()  # the process is the tool's: freed arrays are kept for the next step
     try:
+        _names_given(args)
         if getattr(args, "device", "cpu") == "gpu":  # CuPy and a GPU found before any file is read
             from .device import array_module
             try:

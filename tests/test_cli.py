@@ -892,11 +892,19 @@ def test_device_gpu_without_cupy_is_refused_before_any_file_is_read(tmp_path, ca
     ["embeddings", "--model", "{m}", "--out", "{e}"],
     ["data", "make", "parity", "--n", "3", "--lengths", "1-3", "--out", "{e}"],
     ["demo", "--out-dir", "{e}"],
+    ["train", "--data", "{e}", "--out", "{m}"],
+    ["train", "--data", "{d}", "--valid", "{e}", "--epochs", "1", "--out", "{m}"],
+    ["train", "--data", "{d}", "--init", "{e}", "--epochs", "1", "--out", "{m}"],
+    ["train", "--data", "{d}", "--pretrained", "{e}", "--epochs", "1", "--out", "{m}"],
+    ["train", "--data", "{d}", "--label-col", "{e}", "--epochs", "1", "--out", "{m}"],
+    ["predict", "--model", "{m}", "--data", "{e}"],
+    ["evaluate", "--model", "{e}", "--data", "{d}"],
 ])
 @pytest.mark.parametrize("empty", ["", "  "])
-def test_an_output_named_by_an_empty_string_is_refused(tmp_path, capsys, monkeypatch, argv, empty):
+def test_a_file_or_column_named_by_an_empty_string_is_refused(tmp_path, capsys, monkeypatch, argv, empty):
     """`--out "$OUT"` with OUT unset: train printed 'best model saved to ' and wrote nothing; data make wrote to
-    stdout.  An empty name is refused by its option, before any work, and nothing is written."""
+    stdout; an empty --valid, --init or --pretrained was read as not given (a run without its validation file,
+    or from scratch).  An empty name is refused by its option, before any work, and nothing is written."""
     monkeypatch.chdir(tmp_path)
     d = tmp_path / "d.tsv"
     d.write_text("".join(f"{'01' * (i % 5 + 1)}\t{i % 2}\n" for i in range(40)))
