@@ -832,3 +832,24 @@ def test_binary_table_files_are_named_with_how_to_write_them_as_text(tmp_path, n
     # text that merely starts with the mark is text
     q = _write(tmp_path, "par.tsv", "PAR1 begins this line\t1\nARROW1 too\t0\n")
     assert [x.target for x in read_examples(q, "classify")[0]] == ["1", "0"]
+
+
+def test_a_label_then_columns_of_text_without_a_header_reads_as_zhang_et_al_write_it(tmp_path):
+    """AG News, DBpedia and Yahoo! Answers (Zhang et al. 2015) come as "class","title","description" lines with
+    no header: refused before ('has 3 column(s), expected 2'); the label is read from the first column and the
+    text columns as one sequence, the run says so, and predict reads the same sequences.  A file whose third
+    column is an id is still refused for its columns."""
+    import random
+
+    r = random.Random(0)
+    words = ["stocks", "match", "goal", "bank", "oil", "nasa", "chip", "the", "a", "in"]
+    rows = [(str(r.randint(1, 4)), " ".join(r.choice(words) for _ in range(r.randint(2, 5))).title(),
+             " ".join(r.choice(words) for _ in range(r.randint(4, 12)))) for _ in range(40)]
+    p = _write(tmp_path, "train.csv", "".join(f'"{a}","{b}","{c}"\n' for a, b, c in rows))
+    ex, _ = read_examples(p, "classify")
+    assert [(e.target, " ".join(e.tokens)) for e in ex] == [(a, f"{b} {c}") for a, b, c in rows]
+    assert "a label first (4 different values), then 2 columns of text read as one sequence" in detect_columns(p)
+    assert [t for _, t in files.read_sequences(p)] == [f"{b} {c}" for _, b, c in rows]
+    q = _write(tmp_path, "ids.csv", "".join(f"{a},{c},{1000 + i}\n" for i, (a, _, c) in enumerate(rows)))
+    with pytest.raises(DataError, match="has 3 column"):
+        read_examples(q, "classify")

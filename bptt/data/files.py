@@ -650,6 +650,36 @@ def _wide(body):
             f"sequence of numbers (NaN cells at the end of a line are steps the series does not have)")
 
 
+def _label_then_texts(body):
+    """The layout of a file without a header whose lines are a class, then K - 1 >= 2 columns of text, as the
+    classic text classification sets of Zhang et al. (2015) are written (AG News: ``"3","Wall St. Bears Claw
+    Back","Reuters - Short-sellers, ..."``; DBpedia, Yahoo! Answers): ``(slice(1, K), 0, K, False, why)``,
+    the text columns read as one sequence joined by spaces; or None.  At least 11 lines, nearly all (90%)
+    of K >= 3 cells; the first cells single words or whole numbers, at most max(10, a quarter of the lines)
+    different ones, the first line's among the others' (no header); every other column text, of two words or
+    more on at least half of the lines (a column of ids or numbers is not text: such a file is refused for
+    its columns, with the options that name them)."""
+    if len(body) < 11:
+        return None
+    widths: dict = {}
+    for c in body:
+        widths[len(c)] = widths.get(len(c), 0) + 1
+    k = max(widths, key=widths.get)
+    if k < 3 or widths[k] < 0.9 * len(body) or len(body[0]) != k:
+        return None
+    rows = [c for c in body if len(c) == k]
+    labels = [c[0].strip() for c in rows]
+    kinds = set(labels)
+    if (not all(labels) or not 2 <= len(kinds) <= max(10, len(rows) / 4) or labels.count(labels[0]) < 2
+            or any(holds_whitespace(x) or _DECIMAL.fullmatch(x) and not _WHOLE.fullmatch(x) for x in kinds)):
+        return None
+    if not all(sum(len(c[j].split()) >= 2 for c in rows) >= 0.5 * len(rows) for j in range(1, k)):
+        return None
+    return (slice(1, k), 0, k, False, f"no header line; {k} columns on every line: a label first ({len(kinds)} "
+            f"different values), then {k - 1} columns of text read as one sequence, joined by spaces (as Zhang et "
+            f"al.'s AG News, DBpedia and Yahoo! Answers files are written)")
+
+
 def _numeric_table(lines) -> str | None:
     """``","`` or ``" "`` for lines without tabs that are one series a line in numbers separated by commas
     or by spaces (the UCR archive's older files, ``CBF_TRAIN`` without an extension): nearly all (90%) of
@@ -1014,7 +1044,7 @@ def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None)
     body = _body(rows)
     if not body or len(body[0]) < 2:
         return None
-    wide = _wide(body)
+    wide = _wide(body) or _label_then_texts(body)
     if wide is not None:
         return wide
     names = _header_names(body[0])
