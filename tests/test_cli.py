@@ -858,7 +858,7 @@ def test_whole_number_labels_learned_as_classes_are_named_so_and_a_number_beyond
     assert "task classify" in first and "labels are whole numbers (0 to " in first and "--task regress" in first
     rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "m.bptt"), "--data", te)
     assert rc == 2 and "was not seen in training" in err and "learned as classes" in err
-    assert "train with --task regress" in err
+    assert "train with --task regress" in err and "(known: '0', '1', '2', '3'," in err  # in their order
     # labels that are words get neither
     (tmp_path / "w.tsv").write_text("".join(f"{'ab' * (i % 7 + 1)}\tw{i % 12}\n" for i in range(120)))
     rc, out, err = run(capsys, "train", "--data", str(tmp_path / "w.tsv"), "--epochs", "1", "--quiet",

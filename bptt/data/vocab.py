@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 
 import numpy as np
@@ -74,4 +76,9 @@ class Labels:
         try:
             return self.index[label]
         except KeyError:
-            raise ValueError(f"{where}label {label!r} was not seen in training (known: {self.names[:20]})") from None
+            shown = self.names
+            if all(re.fullmatch(r"[+-]?[0-9]+", n) for n in shown):  # whole numbers in their order: 0, 1, 2, ... 10
+                shown = sorted(shown, key=int)
+            more = f", ... ({len(shown):,} in all)" if len(shown) > 20 else ""
+            raise ValueError(f"{where}label {label!r} was not seen in training (known: "
+                             f"{', '.join(repr(n) for n in shown[:20])}{more})") from None
