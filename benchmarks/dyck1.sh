@@ -5,16 +5,12 @@
 # each evaluated on the test strings:   bash benchmarks/dyck1.sh DIR    (log: benchmarks/results/dyck1.log)
 set -u
 d=${1:?usage: dyck1.sh DIR}
+BENCH="$(cd "$(dirname "$0")" && pwd)"  # for counting_tasks.balanced
 mkdir -p "$d" && cd "$d" || exit 1
-python3 - <<'PY'
-import json, random
-def balanced(s):
-    d = 0
-    for c in s:
-        d += 1 if c == "(" else -1
-        if d < 0:
-            return False
-    return d == 0
+BENCH="$BENCH" python3 - <<'PY'
+import json, os, random, sys
+sys.path.insert(0, os.environ["BENCH"])
+from counting_tasks import balanced  # noqa: E402
 def gen(r, L):
     while True:
         if r.random() < 0.5:  # a walk that stays at or above 0 and closes where it can

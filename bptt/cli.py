@@ -428,7 +428,7 @@ def _encode(examples, vocab, labels, task, path, per_step=False):
         hint = ""
         if task == "classify" and "was not seen in training" in str(e):
             known = set(labels.names)
-            unseen = [ex.target for ex in examples if ex.target not in labels.index][:1]
+            unseen = [next((ex.target for ex in examples if ex.target not in labels.index), "")]
             whole = whole_number_labels(labels.names)
             if all({" ".join(ex.tokens), "".join(ex.tokens)} & known for ex in examples[:1000]):
                 hint = (f"; every sequence of {path} is one of the labels: is the label in column 1? A header line "
@@ -580,9 +580,6 @@ def _check_outputs(outputs, inputs, kinds=None) -> None:
     ``--out notes.txt`` does not replace a user's file with a model, nor ``--plot train.tsv`` a data
     file with a plot."""
     kinds = kinds or {}
-    for opt, path in outputs:  # given, but empty: `--out "$OUT"` with OUT unset; nothing would be written
-        if path is not None and not str(path).strip():
-            raise UserError(f"{opt.split()[0]} {path!r} names no file: give the file to write")
     outputs = [(o, p) for o, p in outputs if p]
     inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
     for k, (opt, path) in enumerate(outputs):
@@ -1670,8 +1667,9 @@ _NAMES = {"data": "file", "valid": "file", "model": "file", "init": "file", "pre
 
 
 def _names_given(args) -> None:
-    """Refuse a file, folder or column named by an empty string (``--valid "$VALID"`` with VALID unset): it
-    was read as not given, so a run trained without its validation file, or from scratch without --init."""
+    """Refuse a file, folder or column named by an empty string (``--valid "$VALID"`` with VALID unset), for
+    every command before it runs: it was read as not given, so a run trained without its validation file, or
+    from scratch without --init, and ``--out ""`` wrote nothing while saying it had."""
     for dest, what in _NAMES.items():
         value = getattr(args, dest, None)
         if isinstance(value, str) and not value.strip():
@@ -1680,8 +1678,6 @@ def _names_given(args) -> None:
 
 def _check_out_dir(path: str) -> None:
     """``bptt demo --out-dir``: a folder that exists or can be made, and that bptt may write in."""
-    if not path.strip():
-        raise UserError(f"--out-dir {path!r} names no folder: give the folder to write in")
     if os.path.exists(path) and not os.path.isdir(path):
         raise UserError(f"--out-dir {path!r} is a file, not a folder")
     try:
@@ -1988,8 +1984,8 @@ def cmd_data_make(args, out=print) -> int:
         rows = iter_examples(args.task, lengths, args.n, args.seed)  # drawn as they are written
     except ValueError as e:
         raise UserError(str(e)) from None
-    if args.out is not None:
-        _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})  # (refuses an empty name)
+    if args.out:
+        _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})
         need = estimated_bytes(args.task, lengths, args.n)
         folder = checkpoint.nearest_existing(args.out)  # a folder: _check_outputs said so
         free = shutil.disk_usage(folder).free

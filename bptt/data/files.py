@@ -396,6 +396,9 @@ def read_utf8(path) -> str:
 
 
 GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of a gzip file (bptt.data.vectors reads them too)
+_PACKED = {b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed", b"\xfd7zXZ\x00": "xz-compressed",
+           b"\x28\xb5\x2f\xfd": "zstd-compressed"}
+GUNZIP_CHUNK = 64 << 20
 _TO_JSONL = "python -c \"import pandas as pd; pd.{}('{}').to_json('{}', orient='records', lines=True)\""
 
 
@@ -415,9 +418,6 @@ def _table_file(raw: bytes, path: str):
     if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return "a Python pickle", "bptt never reads pickles (they can run code); write the data as JSON Lines"
     return None
-_PACKED = {b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed", b"\xfd7zXZ\x00": "xz-compressed",
-           b"\x28\xb5\x2f\xfd": "zstd-compressed"}
-GUNZIP_CHUNK = 64 << 20
 
 
 def _gunzip_limit() -> int:
@@ -602,6 +602,16 @@ def _header_unseen(body) -> bool:
 _NAN = frozenset(("nan", "NaN", "NAN", ""))  # a missing step: the UCR archive pads shorter series with NaN
 
 
+def _common_width(rows) -> tuple:
+    """``(K, the rows of K cells)``: the commonest count of cells, and its rows when nearly all (90%) have it
+    (else None in their place)."""
+    widths: dict = {}
+    for c in rows:
+        widths[len(c)] = widths.get(len(c), 0) + 1
+    k = max(widths, key=widths.get)
+    return k, ([c for c in rows if len(c) == k] if widths[k] >= 0.9 * len(rows) else None)
+
+
 def _wide(body):
     """The layout of a file of one series a line, a column a step, and the label in the first column (the
     UCR time-series archive's files: ``2<TAB>1.19<TAB>0.93<TAB>...``) or the last (a wide table,
@@ -616,13 +626,9 @@ def _wide(body):
     rows = body[1:] if header else body
     if len(rows) < 11:
         return None
-    widths: dict = {}
-    for c in rows:
-        widths[len(c)] = widths.get(len(c), 0) + 1
-    k = max(widths, key=widths.get)
-    if k < 4 or widths[k] < 0.9 * len(rows) or (header and len(body[0]) != k):
+    k, rows = _common_width(rows)
+    if k < 4 or rows is None or (header and len(body[0]) != k):
         return None
-    rows = [c for c in rows if len(c) == k]
 
     def labels_like(j):
         cells = [c[j].strip() for c in rows]
@@ -661,13 +667,9 @@ def _label_then_texts(body):
     its columns, with the options that name them)."""
     if len(body) < 11:
         return None
-    widths: dict = {}
-    for c in body:
-        widths[len(c)] = widths.get(len(c), 0) + 1
-    k = max(widths, key=widths.get)
-    if k < 3 or widths[k] < 0.9 * len(body) or len(body[0]) != k:
+    k, rows = _common_width(body)
+    if k < 3 or rows is None or len(body[0]) != k:
         return None
-    rows = [c for c in body if len(c) == k]
     labels = [c[0].strip() for c in rows]
     kinds = set(labels)
     if (not all(labels) or not 2 <= len(kinds) <= max(10, len(rows) / 4) or labels.count(labels[0]) < 2

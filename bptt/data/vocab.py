@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from collections import Counter
 
 import numpy as np
+
+from .files import _WHOLE
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -77,7 +77,7 @@ class Labels:
             return self.index[label]
         except KeyError:
             shown = self.names
-            if all(re.fullmatch(r"[+-]?[0-9]+", n) for n in shown):  # whole numbers in their order: 0, 1, 2, ... 10
+            if all(_WHOLE.fullmatch(n) for n in shown):  # whole numbers in their order: 0, 1, 2, ... 10
                 shown = sorted(shown, key=int)
             more = f", ... ({len(shown):,} in all)" if len(shown) > 20 else ""
             raise ValueError(f"{where}label {label!r} was not seen in training (known: "
