@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "that each label weighs as much in all as any other (scikit-learn's 'balanced'), or sqrt, its "
                         "square root; scaled to a mean of 1 over the training targets (the training loss shown is "
                         "the weighted one; the validation loss is not). Measured on two tagging tasks of text, "
-                        "neither did better for the rare labels than --monitor macro-f1 alone (see the README). "
+                        "neither did better for the rare labels than --monitor macro-f1 alone (docs/defaults.md). "
                         "Default: none; --resume keeps the interrupted run's")
     t.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
@@ -1335,7 +1335,7 @@ def _load(path):
             raise UserError(f"model file {path!r} has no {key!r}: it was not saved by 'bptt train' (a model trained "
                             f"in Python is read here when saved with meta={{'task': 'classify', 'tag' or 'lm', "
                             f"'vocab': vocab.tokens, 'labels': labels.names, 'tokenizer': 'space' or 'chars'}}; "
-                            f"README, 'Training in Python')")
+                            f"docs/model.md, 'Training in Python')")
     problem = _meta_problem(ck.meta, ck.model.config)
     if problem:
         raise UserError(f"model file {path!r}: {problem}")
