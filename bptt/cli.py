@@ -1553,9 +1553,13 @@ def cmd_evaluate(args, out=print) -> int:
         _print_per_class(pc, m["confusion"], labels.names, "tokens" if task == "tag" else "sequences", out)
     if args.by_length:
         tr = meta.get("train_lengths") or [0, 0]
-        out(f"{'length':>7} {'n':>6} {'accuracy':>9}")
-        for k, v in bl.items():
-            out(f"{k:>7} {v['n']:>6} {v['accuracy']:>9.2%}" + ("  (trained)" if tr[0] <= k <= tr[1] else ""))
+        groups, width = length_groups(list(bl), tr)
+        rows = []
+        for lo, hi in groups:
+            ns = [bl[k]["n"] for k in bl if lo <= k <= hi]
+            right = sum(bl[k]["n"] * bl[k]["accuracy"] for k in bl if lo <= k <= hi)
+            rows.append((_span(lo, hi), sum(ns), f"{right / sum(ns):>9.2%}", tr[0] <= lo and hi <= tr[1]))
+        _print_by_length(rows, "accuracy", width, len(bl), out)
     if args.plot:
         out(f"plot written to {res['plot']}")
     return 0
@@ -1631,11 +1635,52 @@ def _evaluate_regress(ck, data, labels, skipped, n_unk, args, out) -> int:
     _say_unknown(n_unk, out)
     if args.by_length:
         tr = ck.meta.get("train_lengths") or [0, 0]
-        out(f"{'length':>7} {'n':>6} {'rmse':>10}")
-        for k, v in res["by_length"].items():
-            seen = " (trained)" if tr[0] <= int(k) <= tr[1] else ""
-            out(f"{k:>7} {v['n']:>6} {v['rmse']:>10.4g}{seen}")
+        groups, width = length_groups([int(k) for k in res["by_length"]], tr)
+        rows = []
+        for lo, hi in groups:
+            at = (rows_len >= lo) & (rows_len <= hi)
+            n = int(((L >= lo) & (L <= hi)).sum())
+            rows.append((_span(lo, hi), n, f"{_errors(pred[at], y[at])['rmse']:>10.4g}", tr[0] <= lo and hi <= tr[1]))
+        _print_by_length(rows, "rmse", width, len(res["by_length"]), out)
     return 0
+
+
+MAX_LENGTH_ROWS = 20  # bptt evaluate --by-length prints up to this many rows; more lengths are grouped
+
+
+def length_groups(lengths, trained=(0, 0), most: int = MAX_LENGTH_ROWS) -> tuple[list, int]:
+    """The rows of ``bptt evaluate --by-length``'s table: ``([(lo, hi), ...], width)``.  Each length of
+    ``lengths`` on a row of its own when they are at most ``most``; else ranges of ``width`` lengths
+    (1, 2 or 5 times a power of ten, the smallest that covers them in ``most`` rows), from the shortest
+    length on, a range cut where the ``trained`` lengths ``[lo, hi]`` begin or end (so a row is either
+    trained or not), and ranges that hold no length left out."""
+    ks = sorted(int(k) for k in lengths)
+    if len(ks) <= most:
+        return [(k, k) for k in ks], 1
+    lo, hi = ks[0], ks[-1]
+    width = next(w for w in (m * 10 ** e for e in range(19) for m in (1, 2, 5)) if -(-(hi - lo + 1) // w) <= most)
+    cuts = {e for e in (trained[0] - 1, trained[1]) if trained[1] > 0}
+    groups, a = [], lo
+    while a <= hi:
+        b = min([a + width - 1, hi] + [e for e in cuts if a <= e < a + width - 1])
+        if any(a <= k <= b for k in ks):
+            groups.append((a, b))
+        a = b + 1
+    return groups, width
+
+
+def _span(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _print_by_length(rows, what: str, width: int, n_lengths: int, out) -> None:
+    """The table of ``--by-length``: rows of (lengths, n, the figure formatted, trained)."""
+    if width > 1:
+        out(f"{n_lengths} different lengths, grouped by {width} (--json gives each length)")
+    w = max([7] + [len(r[0]) for r in rows])
+    out(f"{'length':>{w}} {'n':>6} {what:>{9 if what == 'accuracy' else 10}}")
+    for span, n, figure, trained in rows:
+        out(f"{span:>{w}} {n:>6} {figure}" + ("  (trained)" if trained else ""))
 
 
 def _print_per_class(pc: dict, confusion, names, unit: str, out) -> None:

@@ -366,3 +366,27 @@ def test_whole_number_quantities_are_regressed_and_a_growing_target_gets_the_lin
     rc, out, _ = run(capsys, "train", "--data", str(tr), "--task", "classify", "--out", str(m), "--epochs", "1",
                      "--quiet", "--hidden", "8")  # as classes, when asked: the note that names regress
     assert rc == 0 and "each value is a class of its own" in out and "--task regress predicts numbers" in out
+
+
+def test_by_length_groups_many_lengths_with_each_rows_rmse_from_the_models_numbers(trained, capsys):
+    """More than 20 lengths: rows of a range of lengths, each row's rmse over the sequences it holds, from
+    the model's own numbers (not from the per-length figures)."""
+    tmp, _, _ = trained
+    rows = _fraction_file(tmp / "long.tsv", 150, 1, 45, 4)
+    rc, out, _ = run(capsys, "evaluate", "--model", str(tmp / "m.bptt"), "--data", str(tmp / "long.tsv"), "--by-length")
+    assert rc == 0
+    lines = out.strip().split("\n")
+    at = next(i for i, line in enumerate(lines) if line.split()[:3] == ["length", "n", "rmse"])
+    assert re.fullmatch(r"\d+ different lengths, grouped by 5 \(--json gives each length\)", lines[at - 1])
+    err = _model_numbers(tmp / "m.bptt", [r[0] for r in rows])[:, 0] - np.array([r[1][0] for r in rows])
+    L = np.array([len(r[0]) for r in rows])
+    spans = []
+    for line in lines[at + 1:]:
+        span, n, rmse = line.split()[:3]
+        lo, hi = (int(v) for v in span.split("-"))
+        spans.append((lo, hi))
+        at_span = (L >= lo) & (L <= hi)
+        assert int(n) == at_span.sum()
+        assert float(rmse) == pytest.approx(float(np.sqrt((err[at_span] ** 2).mean())), rel=1e-3)
+        assert line.endswith("(trained)") == (hi <= 10)  # trained on lengths 1-10
+    assert spans[:3] == [(1, 5), (6, 10), (11, 15)]
