@@ -533,6 +533,9 @@ class SeqData:
             v = getattr(self, name)
             if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__") or not hasattr(v, "__getitem__"):
                 raise TypeError(f"{name} must be a list (one entry per sequence), got {type(v).__name__}")
+        if len(self.ids) != len(self.targets):
+            raise ValueError(f"ids holds {len(self.ids)} sequences but targets {len(self.targets)}: one target "
+                             f"per sequence ({'a class id or a vector' if self.task == 'classify' else 'an array [T_i]'})")
 
     def __len__(self):
         return len(self.ids)
@@ -558,6 +561,13 @@ class SeqData:
         _, _, norms = model.loss_and_grads(self.batch(idx, model), step_norms=True, check=False)
         return [float(v) for v in to_numpy(norms)]
 
+    def check_task(self, model: Model, name: str = "data", verb: str = "learn") -> None:
+        """Tag data need a model with an output at every step, classify data one with an output per sequence."""
+        head = model.config.head
+        if (self.task == "tag") != (head == "many_to_many"):
+            raise ValueError(f"{name} is {self.task} data, which a model with head={head!r} cannot {verb} "
+                             f"({'many_to_many' if self.task == 'tag' else 'many_to_one'} is needed)")
+
     def check(self, model: Model, name: str = "data") -> None:
         """Refuse, by name, data that do not fit ``model``: token ids outside its vocabulary, float
         inputs of another size or not finite, class ids outside its outputs, tags of another length
@@ -568,9 +578,7 @@ class SeqData:
             raise ValueError(f"{name} holds no sequences")
         if len(self.targets) != n:
             raise ValueError(f"{name} has {n} sequences but {len(self.targets)} targets")
-        if (self.task == "tag") != (c.head == "many_to_many"):
-            raise ValueError(f"{name} is {self.task} data, which a model with head={c.head!r} cannot learn "
-                             f"({'many_to_many' if self.task == 'tag' else 'many_to_one'} is needed)")
+        self.check_task(model, name, "learn")
         seqs = [np.asarray(s) for s in self.ids]
         lengths = np.array([s.shape[0] if s.ndim else 0 for s in seqs])
         if (lengths < 1).any():
@@ -759,6 +767,7 @@ def evaluate(model: Model, data: SeqData, batch_size: int = 256, *, part=None, r
     (a class the model has no output for has no probability)."""
     if not len(data):
         raise ValueError("data holds no sequences: there is nothing to evaluate")
+    data.check_task(model, "data", "score")
     batches = _eval_batches(np.asarray(data.lengths), batch_size)
     loss_name = model.config.loss
     C = model.config.output_size if loss_name == "softmax" else 0

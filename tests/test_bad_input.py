@@ -433,3 +433,24 @@ def test_bool_lengths_are_refused_not_read_as_ones(rng):
     m = Model(ModelConfig(vocab_size=6, hidden_size=4, output_size=2), rng=rng)
     with pytest.raises(TypeError, match=r"lengths must be integers, got dtype bool \(a mask of real steps\?"):
         m.predict(np.array([[1, 2, 3], [2, 3, 0]]), lengths=np.array([True, True]))
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3)])
+def test_empty_token_ids_are_refused_naming_the_ids_and_their_shape(shape):
+    """Named by the ids the user gave, not by the embedded array they would have become."""
+    m = Model(ModelConfig(vocab_size=5, embed_dim=4, hidden_size=8, output_size=2), rng=0)
+    with pytest.raises(ValueError, match=rf"ids must hold at least one sequence of at least one step, got shape \({shape[0]}, {shape[1]}\)"):
+        m.predict(np.zeros(shape, dtype=np.int64))
+
+
+def test_seqdata_with_another_count_of_targets_than_sequences_is_refused_when_built():
+    from bptt.train import SeqData, evaluate
+
+    with pytest.raises(ValueError, match="ids holds 2 sequences but targets 1"):
+        SeqData([np.array([1, 2]), np.array([3])], [0], "classify")
+    m = Model(ModelConfig(vocab_size=5, embed_dim=4, hidden_size=8, output_size=2), rng=0)
+    with pytest.raises(ValueError, match="data is tag data, which a model with head='many_to_one' cannot score"):
+        evaluate(m, SeqData([np.array([1, 2])], [np.array([0, 1])], "tag"))
+    m = Model(ModelConfig(vocab_size=5, embed_dim=4, hidden_size=8, output_size=2, head="many_to_many"), rng=0)
+    with pytest.raises(ValueError, match="data is classify data, which a model with head='many_to_many' cannot score"):
+        evaluate(m, SeqData([np.array([1, 2])], [1], "classify"))

@@ -114,6 +114,8 @@ class Embedding:
         host = to_numpy(ids)
         if host.ndim != 2:
             raise ValueError(f"{name} must have shape [B, T], got shape {tuple(host.shape)}")
+        if 0 in host.shape:
+            raise ValueError(f"{name} must hold at least one sequence of at least one step, got shape {tuple(host.shape)}")
         if host.size and not np.issubdtype(host.dtype, np.integer):
             raise TypeError(f"{name} must be integer token ids, got dtype {host.dtype}")
         if host.size:
