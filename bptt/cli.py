@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "column (one column, or the one its header names: text, series, "
                                                  "...), a .json(l) file's text of each object, or a fastText file's "
                                                  "text after the labels, a line out each")
+    p.add_argument("--text-col", default=None, metavar="COL",
+                   help="the column (CSV header) or key (JSON) of --data's sequences. Default: the --text-col the "
+                        "model was trained with, else text (or the one column named as sequences are)")
     p.add_argument("text", nargs="*", help="sequences to label (default: one per line on stdin)")
 
     dm = sub.add_parser("data", help="make, fetch or list data sets", formatter_class=HELP_FMT)
@@ -917,6 +920,8 @@ def cmd_train(args, out=print) -> int:
         L = train_data.lengths
         meta = {"task": args.task, "tokenizer": args.tokenize, "vocab": vocab.tokens, "labels": labels.names,
                 "train_lengths": [int(L.min()), int(L.max())]}
+        if args.text_col != "text":  # bptt predict reads the same column of a CSV or JSON(L) file by default
+            meta["text_col"] = args.text_col
         if args.task == "regress":
             meta["target_mean"], meta["target_sd"] = standard[0].tolist(), standard[1].tolist()
         if numbers:
@@ -1382,6 +1387,9 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
     tok = meta.get("tokenizer", "space")
     if tok not in TOKENIZERS:
         return f"tokenizer {tok!r} is not one of {list(TOKENIZERS)}"
+    col = meta.get("text_col", "text")
+    if not isinstance(col, str) or not col.strip():
+        return f"text_col {col!r} is not the name of a column"
     if task == "lm":
         if meta.get("level") not in ("char", "word") or labels != vocab:
             return "a language model needs level 'char' or 'word' and its tokens as labels"
@@ -1800,13 +1808,21 @@ def cmd_predict(args, out=print) -> int:
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
     if args.text and args.data:
         raise UserError("give the sequences as arguments or --data FILE, not both")
+    text_col = args.text_col or meta.get("text_col") or "text"
+    if args.text_col is not None and not args.data:
+        raise UserError(f"--text-col {args.text_col!r} names a column of a --data file (CSV or JSON); the sequences "
+                        f"given {'as arguments' if args.text else 'on stdin'} are read a line each")
     records = None
     if args.text:
         texts, where = args.text, "text"
     else:  # one sequence a line; read as bytes, so that a binary file, bad UTF-8 or CR LF endings are handled
         try:
             known = frozenset(labels.names) if meta["task"] != "regress" else None  # tell a header in other words
-            records = read_sequences(args.data, known=known) if args.data else None  # a CSV or JSON(L) file's sequences
+            records = read_sequences(args.data, known=known, text_col=text_col,
+                                     named=args.text_col is not None) if args.data else None  # a CSV or JSON(L) file's sequences
+            if records is None and args.text_col is not None:
+                raise UserError(f"--text-col {args.text_col!r}: {args.data} is read one sequence a line (no CSV or "
+                                f"JSON file), so it has no columns to name")
             if records is not None:
                 texts, where = [text for _, text in records], f"{args.data} record"
             elif args.data:

@@ -786,7 +786,7 @@ def test_predict_reads_the_sequences_of_a_csv_or_json_file(tmp_path, capsys, par
     assert rc == 2 and out == "" and "three.csv:1: 3 columns separated by a comma and no header line naming" in err
     (tmp_path / "f.jsonl").write_text('{"a": "01", "b": "1"}\n')  # which key holds the sequences?
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "f.jsonl"))
-    assert rc == 2 and "f.jsonl:1: needs an object with key 'text' (it has 'a', 'b': give the sequences" in err
+    assert rc == 2 and "f.jsonl:1: needs an object with key 'text' (it has 'a', 'b': --text-col KEY names the key of the sequences)" in err
     # a plain file (or stdin) that opens with a column's name the model cannot read: an empty line out for it,
     # so that line k out is still line k's; a first line of the model's own tokens, or a later one, is labelled
     for name, head in (("h.txt", "Text"), ("h", "Text"), ("r.txt", "review_text")):  # the names a CSV header reads
@@ -916,3 +916,46 @@ def test_a_file_or_column_named_by_an_empty_string_is_refused(tmp_path, capsys, 
     opt = argv[argv.index("{e}") - 1]
     assert rc == 2 and f"{opt} {empty!r} names no" in err and out == "", (out, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_predict_text_col_names_the_column_and_defaults_to_the_one_training_read(tmp_path, capsys, parity):
+    """A CSV or JSON file whose sequences are under a name no rule finds (`body`, beside `id` and `notes`):
+    `bptt predict --text-col body` reads it, and so does a model trained with `--text-col body` without
+    the option; a plain file or the arguments have no columns, and saying one is refused by name."""
+    tr, _ = parity
+    seqs = ["0110", "1", "10101"]
+    rows = [line.split("\t") for line in tr.read_text().splitlines()[1:]]
+    train_csv = tmp_path / "train.csv"
+    train_csv.write_text("id,body,label\n" + "".join(f"{k},{s},{y}\n" for k, (s, y) in enumerate(rows)))
+    m, m2 = tmp_path / "p.bptt", tmp_path / "q.bptt"
+    assert run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "2", "--quiet", "--out", str(m))[0] == 0
+    assert run(capsys, "train", "--data", str(train_csv), "--text-col", "body", "--task", "classify", "--epochs", "2",
+               "--quiet", "--out", str(m2))[0] == 0
+    new = tmp_path / "new.csv"
+    new.write_text("id,body,notes\n" + "".join(f"{k},{s},seen on a monday\n" for k, s in enumerate(seqs)))
+    (tmp_path / "new.jsonl").write_text("".join(json.dumps({"id": k, "body": s, "notes": "x y"}) + "\n"
+                                                for k, s in enumerate(seqs)))
+    for model in (m, m2):
+        rc, want, _ = run(capsys, "predict", "--model", str(model), *seqs)
+        assert rc == 0 and len(want.splitlines()) == 3
+        for f in (new, tmp_path / "new.jsonl"):
+            rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(f), "--text-col", "body")
+            assert rc == 0 and out == want and "<unk>" not in err, (f, out, err)
+    # two columns of bit strings: the model trained with --text-col body reads body, --text-col names the other
+    both = tmp_path / "both.csv"
+    both.write_text("other,body\n" + "".join(f"{s[::-1] + '1'},{s}\n" for s in seqs))
+    rc, out, err = run(capsys, "predict", "--model", str(m2), "--data", str(both))
+    assert rc == 0 and out == run(capsys, "predict", "--model", str(m2), *seqs)[1], err
+    rc, out, err = run(capsys, "predict", "--model", str(m2), "--data", str(both), "--text-col", "other")
+    assert rc == 0 and out == run(capsys, "predict", "--model", str(m2), *[s[::-1] + "1" for s in seqs])[1], err
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(new), "--text-col", "nope")
+    assert rc == 2 and out == "" and "new.csv:1: no column named 'nope' (its first line: 'id', 'body', 'notes')" in err
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "new.jsonl"), "--text-col", "nope")
+    assert rc == 2 and out == "" and "new.jsonl:1: needs an object with key 'nope' (it has 'id', 'body', 'notes')" in err
+    (tmp_path / "plain.txt").write_text("".join(f"{s}\n" for s in seqs))
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(tmp_path / "plain.txt"), "--text-col", "body")
+    assert rc == 2 and "--text-col 'body': " in err and "read one sequence a line" in err
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--text-col", "body", "0110")
+    assert rc == 2 and "--text-col 'body' names a column of a --data file" in err
+    rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(new), "--text-col", "")
+    assert rc == 2 and "--text-col '' names no column" in err

@@ -189,6 +189,8 @@ def test_optimiser_state_is_checked(tmp_path, model_file):
     (lambda h: h["meta"].update({"labels": ["0", "1", "2"]}), ["output layer"]),
     (lambda h: h["meta"].update({"labels": "01"}), ["labels is not a list"]),
     (lambda h: h["meta"].update({"tokenizer": "bytes"}), ["tokenizer 'bytes'"]),
+    (lambda h: h["meta"].update({"text_col": 3}), ["text_col 3 is not the name of a column"]),
+    (lambda h: h["meta"].update({"text_col": " "}), ["text_col ' ' is not the name of a column"]),
     (lambda h: h["config"].update({"head": "many_to_many"}), ["head 'many_to_many'"]),
     (lambda h: h["config"].update({"loss": "mse", "output_size": 2}), ["loss 'mse'"]),
 ])

@@ -1449,13 +1449,14 @@ def _unnamed_header(path: str, fmt: str, examples: list, first) -> None:
                     f"example, put a header line text{sep}label above it")
 
 
-def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, known: frozenset | None = None) -> list | None:
+def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, known: frozenset | None = None,
+                   named: bool = False) -> list | None:
     """The sequences of a CSV, JSON(L) or fastText file for ``bptt predict``: ``[(line, text)]``, one a record
     (a fastText line's text without its label); None for other files (read a line each). A CSV file of one
     column may open with a header naming it (``text``, ``series``, ...: dropped); of several, a header must
     name the sequences' column (``text_col``, or the one column named as sequences are; a label column beside
     it is left), or the file be one series a line (:func:`_wide`, TSV too: the steps). JSON(L): ``text_col``
-    of each object."""
+    of each object.  ``named``: ``text_col`` was given by the user, so a CSV file must have a column so named."""
     path = os.fspath(path)
     if fmt is None and _format_of(path, None) == "tsv":  # a fastText file's texts, without their labels
         content = read_utf8(path)
@@ -1483,7 +1484,8 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
         for n, obj, err in _json_objects(content):
             if err is None and not (isinstance(obj, dict) and text_col in obj):
                 err = f"needs an object with key {text_col!r}" + _keys_hint(obj).replace(
-                    "--text-col KEY --label-col KEY name the two", "give the sequences under 'text'")
+                    ": --text-col KEY --label-col KEY name the two",
+                    ": --text-col KEY names the key of the sequences" if text_col == "text" else "")
             if err is not None:
                 raise DataError(f"{path}:{n}: {err}")
             try:
@@ -1503,6 +1505,9 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
     names = _header_names(body[0][1])
     t = text_col.lower()
     col = names.index(t) if t in names else None
+    if named and col is None:
+        raise DataError(f"{path}:{body[0][0]}: no column named {text_col!r} (its first line: "
+                        f"{', '.join(repr(c.strip()[:20]) for c in body[0][1][:6])})")
     if col is None:
         named = [i for i, c in enumerate(names) if _text_name(c)]
         col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
