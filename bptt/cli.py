@@ -1438,6 +1438,16 @@ def _step_sizes(cfg) -> tuple[int, int]:
     return units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size
 
 
+def _level_floats(cfg) -> int:
+    """Floats of every step that :meth:`bptt.Model.infer` keeps for a long sequence besides a chunk's: for a
+    bidirectional model, a level's input and its ``K*H`` states (none for one direction, run whole a chunk at
+    a time)."""
+    if cfg.directions == 1:
+        return 0
+    KH = cfg.directions * cfg.hidden_size
+    return max(cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size, KH) + KH
+
+
 def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     """Refuse, before any work, a sequence too long to label in the free memory (evaluation batches
     are bounded, but a sequence longer than one goes alone, whole): ``where(k)`` names sequence k."""
@@ -1447,7 +1457,7 @@ def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     cfg = ck.model.config
     problem = sequence_problem(int(lengths[k]), *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
                                itemsize=np.dtype(cfg.dtype).itemsize, device=device,
-                               chunk=ck.model.INFER_CHUNK if cfg.directions == 1 else None)
+                               chunk=ck.model.INFER_CHUNK, kept=_level_floats(cfg))
     if problem:
         raise UserError(f"{where(k)} has {int(lengths[k]):,} tokens: {problem}; cut it into shorter sequences")
 

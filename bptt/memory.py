@@ -54,17 +54,20 @@ def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, 
 
 
 def sequence_problem(steps: int, hidden: int, embed: int, outputs: int, tag: bool, *, itemsize: int = 4,
-                     device: str = "cpu", available: int | None = None, chunk: int | None = None) -> str | None:
+                     device: str = "cpu", available: int | None = None, chunk: int | None = None,
+                     kept: int = 0) -> str | None:
     """Why labelling one sequence of ``steps`` steps cannot fit (None when it can): a sequence longer than
     an evaluation batch's steps goes alone, and the forward pass keeps the state of each of its steps.
     The training formula, at or above it: a 1,000,000-token line took 1.9 GB of resident memory in
     ``bptt predict`` (a bidirectional tagger, H 64), against 2.1 GB from :func:`step_bytes`.  ``chunk``: the
     model runs it that many steps at a time (:meth:`bptt.Model.infer`), so only a chunk's states are kept,
-    and every step's token id and, for a tag head, its outputs (logits and float64 probabilities)."""
+    and every step's token id and, for a tag head, its outputs (logits and float64 probabilities); ``kept``
+    floats of every step besides (a bidirectional model's level outputs, :meth:`bptt.Model.infer`)."""
     if chunk is not None and steps > chunk:
         need = chunk * step_bytes(hidden, embed, outputs, tag, itemsize) + steps * (
-            16 + ((itemsize + 8) * outputs if tag else 0))
-        kept = f"the states of {chunk:,} steps at a time{' and the outputs of every step' if tag else ''}"
+            16 + ((itemsize + 8) * outputs if tag else 0) + kept * itemsize)
+        kept = (f"the states of {chunk:,} steps at a time{', the outputs of every step' if tag else ''}"
+                f"{' and the states of one level' if kept else ''}")
     else:
         need, kept = steps * step_bytes(hidden, embed, outputs, tag, itemsize), "the state of every step is kept"
     short = _short_of(need, device, available)

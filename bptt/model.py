@@ -509,9 +509,9 @@ class Model:
 
     def chunked(self, x, lengths=None, mask=None) -> bool:
         """Whether :meth:`infer` runs ``x`` a chunk of steps at a time: one sequence with no pads, longer
-        than ``INFER_CHUNK``, through a model that reads it in one direction."""
+        than ``INFER_CHUNK``."""
         T = int(x.shape[1]) if hasattr(x, "shape") and len(x.shape) > 1 else 0
-        return (self.config.directions == 1 and mask is None and T > self.INFER_CHUNK and int(x.shape[0]) == 1
+        return (mask is None and T > self.INFER_CHUNK and int(x.shape[0]) == 1
                 and (lengths is None or int(np.asarray(to_numpy(lengths)).reshape(-1)[0]) == T))
 
     @_on_cores
@@ -521,9 +521,13 @@ class Model:
         A long sequence (see :meth:`chunked`) runs ``INFER_CHUNK`` steps at a time, each chunk starting from
         the state the one before ended in (``s_init``, as a language model's windows do): the same outputs,
         in the memory of one chunk's states instead of every step's (a line of 5,000,000 characters took
-        10 GB in ``bptt predict`` before)."""
+        10 GB in ``bptt predict`` before).  A bidirectional model runs level by level (:meth:`_infer_by_levels`):
+        it keeps each level's ``[1, T, K*H]`` states, which the next level reads in both directions, but no
+        step's cache."""
         if not self.chunked(x, lengths, mask):
             return self.forward(x, lengths, mask)[0]
+        if self.config.directions == 2:
+            return self._infer_by_levels(x)
         xp = namespace(self._w)
         T, C = int(x.shape[1]), self.INFER_CHUNK
         s, outs, logits = None, [], None
@@ -533,6 +537,49 @@ class Model:
             if self.config.head == "many_to_many":
                 outs.append(logits)
         return xp.concat(outs, axis=1) if outs else logits
+
+    def _infer_by_levels(self, x):
+        """:meth:`infer` of one long unpadded sequence through a bidirectional model: the layers in order,
+        each recurrent level's directions a chunk at a time (the reverse one from the last chunk back to the
+        first, each chunk starting from the state the one after it ended in), its states written into one
+        ``[1, T, K*H]`` output for the next layer, and no step's cache kept: the memory of the levels'
+        outputs, not of their caches (a gated cell's gates, every step's pre-activations)."""
+        self._check_finite_params()
+        ctx = {"lengths": None, "mask": None, "s_init": None, "check": True, "drop": None}
+        h = x
+        for i, layer in enumerate(self.layers):
+            nxt = self.layers[i + 1] if i + 1 < len(self.layers) else None
+            ctx["finals_only"] = isinstance(nxt, LastStates) and not nxt.real_ends
+            if isinstance(layer, stack.Recurrent):
+                h, ctx["finals"] = self._level_by_chunks(layer, h, ctx["finals_only"], check=ctx["check"])
+                ctx["check"] = False
+            else:
+                h, _ = layer.forward(self.params, h, ctx)
+        return h
+
+    def _level_by_chunks(self, layer, h, finals_only: bool, check: bool):
+        """One recurrent level over ``h`` ``[1, T, D]``, ``INFER_CHUNK`` steps at a time in each direction:
+        ``(states [1, T, K*H] or None when only its final states are read, [final state of each direction])``."""
+        from . import recurrent
+
+        xp = namespace(h)
+        T, C, H, K = int(h.shape[1]), self.INFER_CHUNK, layer.hidden_size, layer.directions
+        spans = [(lo, min(lo + C, T)) for lo in range(0, T, C)]
+        y, finals = None, []
+        for d in range(K):
+            s = None
+            for lo, hi in (spans if d == 0 else spans[::-1]):
+                part = h[:, lo:hi] if d == 0 else xp.flip(h[:, lo:hi], axis=1)  # the reverse run reads backwards
+                states, cache = recurrent.forward(layer._params(self.params, d), part, cell=layer.cell,
+                                                  activation=layer.activation, s_init=s, check=check)
+                s = xp.asarray(recurrent.final_state(cache), copy=True)  # where the next chunk starts (no view
+                if not finals_only:                                       # of this chunk's cache kept)
+                    if y is None:
+                        y = xp.empty((1, T, K * H), dtype=states.dtype)
+                    y[:, lo:hi, d * H:(d + 1) * H] = states if d == 0 else xp.flip(states, axis=1)
+                del states, cache
+            finals.append(s)
+        return y, finals
 
     @_on_cores
     def predict(self, x, lengths=None, mask=None):

@@ -46,18 +46,62 @@ def test_a_long_sequence_a_chunk_at_a_time_equals_one_pass(kw, monkeypatch):
     np.testing.assert_allclose(chunked, m.predict(x), rtol=0, atol=1e-12)
 
 
-def test_what_is_not_chunked_runs_whole(monkeypatch):
-    """Both directions (the reverse one starts at the end), several rows, pads, or a sequence no longer than a
-    chunk: one forward pass, as before."""
+@pytest.mark.parametrize("kw", [
+    dict(cell="rnn"),
+    dict(cell="lstm", head="many_to_many", num_layers=2, learn_s0=True),
+    dict(cell="gru", loss="mse", output_size=3, learn_s0=True),
+    dict(cell="rnn", head="many_to_many", extra_layers=({"kind": "layer_norm", "at": "states"},)),
+    dict(cell="rnn", extra_layers=({"kind": "layer_norm", "at": "states"},)),  # the head reads the real ends
+    dict(cell="lstm", num_layers=3, input_size=3, vocab_size=None, learn_s0=True),
+])
+def test_a_long_sequence_through_both_directions_a_chunk_at_a_time_equals_one_pass(kw, monkeypatch):
+    """A bidirectional model: each level's directions a chunk at a time, the reverse one from the last chunk
+    back (each chunk starting where the one after it ended), against one forward pass over the whole
+    sequence; a spy counts the chunks each direction of each level ran."""
+    from bptt import recurrent
+
+    cfg = dict(vocab_size=6, hidden_size=5, output_size=4, dtype="float64", bidirectional=True)
+    cfg.update(kw)
+    m = Model(ModelConfig(**cfg), rng=np.random.default_rng(0))
+    for k in m.params:  # learned initial states away from zero, each direction its own
+        if k.startswith(("s0", "c0")):
+            m.params[k][:] = np.random.default_rng(len(k)).standard_normal(m.params[k].shape)
+    rng = np.random.default_rng(2)
+    T = 53
+    x = rng.standard_normal((1, T, 3)) if cfg["vocab_size"] is None else rng.integers(1, 6, (1, T))
+    whole = m.forward(x)[0]
     monkeypatch.setattr(Model, "INFER_CHUNK", 7)
-    uni = Model(ModelConfig(vocab_size=6, hidden_size=4, dtype="float64"), rng=np.random.default_rng(0))
-    bi = Model(ModelConfig(vocab_size=6, hidden_size=4, dtype="float64", bidirectional=True),
-               rng=np.random.default_rng(0))
+    seen = []
+    real = recurrent.forward
+
+    def spy(params, part, *a, **k):
+        seen.append(int(part.shape[1]))
+        return real(params, part, *a, **k)
+
+    monkeypatch.setattr(recurrent, "forward", spy)
+    assert m.chunked(x, np.array([T]))
+    got = m.infer(x, np.array([T]))
+    runs = m.config.num_layers * 2
+    assert seen == ([7] * 7 + [4] + [4] + [7] * 7) * m.config.num_layers  # forward, then reverse from the end
+    assert len(seen) == runs * 8
+    assert got.shape == whole.shape
+    np.testing.assert_allclose(got, whole, rtol=0, atol=1e-12)
+    chunked = m.predict(x)
+    monkeypatch.setattr(Model, "INFER_CHUNK", 1 << 16)
+    np.testing.assert_allclose(chunked, m.predict(x), rtol=0, atol=1e-12)
+
+
+def test_what_is_not_chunked_runs_whole(monkeypatch):
+    """Several rows, pads, or a sequence no longer than a chunk: one forward pass, as before."""
+    monkeypatch.setattr(Model, "INFER_CHUNK", 7)
     x = np.random.default_rng(1).integers(1, 6, (2, 20))
-    assert not bi.chunked(x[:1])
-    assert not uni.chunked(x) and not uni.chunked(x[:1], np.array([15])) and not uni.chunked(x[:1, :7])
-    assert not uni.chunked(x[:1], mask=np.ones((1, 20), bool))
-    np.testing.assert_array_equal(bi.infer(x[:1]), bi.forward(x[:1])[0])
+    for bidirectional in (False, True):
+        m = Model(ModelConfig(vocab_size=6, hidden_size=4, dtype="float64", bidirectional=bidirectional),
+                  rng=np.random.default_rng(0))
+        assert m.chunked(x[:1])
+        assert not m.chunked(x) and not m.chunked(x[:1], np.array([15])) and not m.chunked(x[:1, :7])
+        assert not m.chunked(x[:1], mask=np.ones((1, 20), bool))
+        np.testing.assert_array_equal(m.infer(x), m.forward(x)[0])
 
 
 def test_predict_and_evaluate_label_a_long_line_a_chunk_at_a_time(tmp_path, capsys, monkeypatch):
