@@ -70,3 +70,66 @@ def test_evaluate_groups_many_lengths_and_each_row_sums_the_lengths_it_holds(tmp
         right = sum(per[k]["n"] * per[k]["accuracy"] for k in ks)
         assert acc == f"{right / n:.2%}"
     assert sum(n for n, _ in rows.values()) == 400
+
+
+def _ck(cell="lstm", task="classify", vocab=6, inputs=None, tr=(1, 40)):
+    from types import SimpleNamespace
+
+    meta = {"task": task, "vocab": ["<pad>", "<unk>"] + [str(i) for i in range(vocab - 2)],
+            "train_lengths": list(tr) if tr else None}
+    if inputs:
+        meta["inputs"] = inputs
+    return SimpleNamespace(meta=meta, model=SimpleNamespace(config=SimpleNamespace(cell=cell)))
+
+
+def test_a_gated_classifier_right_within_its_lengths_but_not_past_them_is_pointed_to_the_tutorials_cell():
+    from bptt.cli import _longer_hint
+
+    L = np.array([10, 20, 40, 41, 100, 200] * 50)
+    right = np.ones(len(L), bool)
+    wrong_long = right.copy()
+    wrong_long[(L == 200).nonzero()[0][:5]] = False  # 5 of the 150 longer sequences
+    note = _longer_hint(_ck(), L, wrong_long)
+    assert note.startswith("note: 96.67% right on the 150 sequences longer than the training ones (up to 40), "
+                           "against 100.00% within them.") and "--cell rnn" in note and "not on a test file" in note
+    assert _longer_hint(_ck(cell="gru"), L, wrong_long) is not None
+    assert _longer_hint(_ck(), L, right) is None  # right everywhere
+    assert _longer_hint(_ck(cell="rnn"), L, wrong_long) is None  # already the tutorial's cell
+    assert _longer_hint(_ck(task="tag"), L, wrong_long) is None
+    assert _longer_hint(_ck(vocab=5000), L, wrong_long) is None  # text, not symbols
+    assert _longer_hint(_ck(inputs="numbers"), L, wrong_long) is None
+    assert _longer_hint(_ck(tr=None), L, wrong_long) is None  # a model file without its training lengths
+    assert _longer_hint(_ck(), L[L <= 40], wrong_long[L <= 40]) is None  # nothing longer than the training
+    short_wrong = wrong_long.copy()
+    short_wrong[(L == 10).nonzero()[0][:3]] = False  # 98% within the training lengths: not learned there
+    assert _longer_hint(_ck(), L, short_wrong) is None
+    assert _longer_hint(_ck(), L[L > 40], np.arange(150) % 2 == 0) is None  # none within: 50% is no rule learned
+    only_long = _longer_hint(_ck(), L[L > 40], wrong_long[L > 40])
+    assert only_long.startswith("note: 96.67% right on the 150 sequences longer than the training ones (up to 40). ")
+
+
+def test_evaluate_prints_the_note_for_an_lstm_classifier_of_symbols(tmp_path, capsys, monkeypatch):
+    """The command line shows the note under the accuracy (not in --json), from the evaluation's own
+    per-sequence results."""
+    import bptt.cli
+
+    tr, te, m = tmp_path / "train.tsv", tmp_path / "test.tsv", tmp_path / "m.bptt"
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "200", "--seed", "1", "--out", str(tr))[0] == 0
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-30", "--n", "200", "--seed", "2", "--out", str(te))[0] == 0
+    assert run(capsys, "train", "--data", str(tr), "--cell", "lstm", "--hidden", "8", "--epochs", "1", "--quiet",
+               "--out", str(m))[0] == 0
+    real = bptt.cli.evaluate
+
+    def longer_wrong(model, data, **k):  # the model's results, with the longer sequences' first one made wrong
+        res = real(model, data, **k)
+        res["correct"] = np.ones(len(data), bool)
+        res["correct"][int(np.argmax(data.lengths > 8))] = False
+        return res
+
+    monkeypatch.setattr(bptt.cli, "evaluate", longer_wrong)
+    rc, out, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(te))
+    lines = out.strip().split("\n")
+    assert rc == 0 and lines[1].startswith("note: ") and "longer than the training ones (up to 8), against 100.00%" \
+        in lines[1], out
+    rc, out, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(te), "--json")
+    assert rc == 0 and "note" not in out and json.loads(out)
