@@ -936,6 +936,8 @@ def cmd_train(args, out=print) -> int:
         meta["vocab"] = vocab.tokens
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
+    if args.task != "lm" and valid is not None and not numbers:
+        _note_valid_unknown(vex, vocab, args.valid, out, (args.min_count or 1) > 1 or args.init is not None)
     n_kinds = text_kinds or len(vocab)  # what the data-decided defaults go by (text read as words stays text)
     text = is_text(n_kinds, E is not None, numbers)
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
@@ -1408,6 +1410,25 @@ def _standardisation_problem(meta: dict, what: str, k: int) -> str | None:
                 or (key.endswith("_sd") and not all(t > 0 for t in v))):
             return f"{key} is not a list of {k} finite number(s)" + (" > 0" if key.endswith("_sd") else "")
     return None
+
+
+def _note_valid_unknown(examples, vocab, path: str, out, not_all: bool = False) -> None:
+    """A line when validation tokens are not in the vocabulary (read as <unk>): how many, the first few, and,
+    when they are most of the file's, whether it is the validation file of these training data (a file of
+    other symbols validated a run at chance level, and nothing said why)."""
+    total = sum(len(ex.tokens) for ex in examples)
+    unknown = [t for ex in examples for t in ex.tokens if t not in vocab.index]
+    if not unknown or not total:
+        return
+    distinct = list(dict.fromkeys(unknown))
+    shown = ", ".join(repr(t) for t in distinct[:5]) + (f", ... ({len(distinct):,} different)" if len(distinct) > 5 else "")
+    share = len(unknown) / total
+    whose = "the model's vocabulary" if not_all else "the vocabulary of the training file"
+    line = (f"note: {len(unknown):,} of the {total:,} tokens of {path} ({share:.1%}) are not in {whose} and are "
+            f"read as <unk>: {shown}")
+    if share >= 0.5:
+        line += "; most of its tokens: is it the validation file of these training data?"
+    out(line)
 
 
 def _say_unknown(n: int, out) -> None:

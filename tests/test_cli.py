@@ -961,3 +961,28 @@ def test_predict_text_col_names_the_column_and_defaults_to_the_one_training_read
     assert rc == 2 and "--text-col 'body' names a column of a --data file" in err
     rc, out, err = run(capsys, "predict", "--model", str(m), "--data", str(new), "--text-col", "")
     assert rc == 2 and "--text-col '' names no column" in err
+
+
+def test_train_names_validation_tokens_the_vocabulary_lacks(tmp_path, capsys, parity):
+    """A validation file in other symbols than the training file's trained a run at chance level with nothing
+    said; now a line counts the tokens read as <unk>, shows them, and asks when they are most of the file."""
+    tr, _ = parity
+    other = tmp_path / "other.tsv"
+    other.write_text("".join(f"{s}\t{k % 2}\n" for k, s in enumerate(["xyz", "zz", "xy", "y"] * 5)))
+    some = tmp_path / "some.tsv"
+    some.write_text("".join(f"{s}\t{k % 2}\n" for k, s in enumerate(["0110", "01x", "1111", "0"] * 5)))
+    for valid, want in ((other, "note: 40 of the 40 tokens of {} (100.0%) are not in the vocabulary of the training "
+                                "file and are read as <unk>: 'x', 'y', 'z'; most of its tokens: is it the validation "
+                                "file of these training data?"),
+                        (some, "note: 5 of the 60 tokens of {} (8.3%) are not in the vocabulary of the training file "
+                               "and are read as <unk>: 'x'\n"),
+                        (tr, None)):
+        rc, out, err = run(capsys, "train", "--data", str(tr), "--valid", str(valid), "--epochs", "1", "--quiet",
+                           "--out", str(tmp_path / "m.bptt"))
+        assert rc == 0, err
+        if want is None:
+            assert "<unk>" not in out
+        else:
+            assert want.format(valid) in out, out
+        for f in tmp_path.glob("m.bptt*"):
+            f.unlink()
