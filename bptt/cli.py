@@ -1431,9 +1431,13 @@ def _note_valid_unknown(examples, vocab, path: str, out, not_all: bool = False) 
     out(line)
 
 
-def _say_unknown(n: int, out) -> None:
+def _say_unknown(n: int, out, total: int | None = None) -> None:
+    """The tokens read as <unk>; with ``total``, their share of the file's, and a question when most are."""
     if n:
-        out(f"{n} token(s) not in the model's vocabulary were read as <unk>")
+        share = f" ({n / total:.1%} of the file's {total:,})" if total else ""
+        most = ("; most of its tokens: was the model trained on data like these?" if total and n >= 0.5 * total
+                else "")
+        out(f"{n} token(s) not in the model's vocabulary were read as <unk>{share}{most}")
 
 
 def _short(text: str, n: int = 40) -> str:
@@ -1587,7 +1591,7 @@ def cmd_evaluate(args, out=print) -> int:
         more = f" and {len(unseen) - MAX_NOTES} more" if len(unseen) > MAX_NOTES else ""
         out(f"{sum(unseen.values())} {unit}(s) carry labels the model never saw in training, counted as wrong "
             f"(it cannot predict them): {shown}{more}; the loss is the mean over the other {res['n_loss']}")
-    _say_unknown(n_unk, out)
+    _say_unknown(n_unk, out, int(data.lengths.sum()))
     hint = _longer_hint(ck, data.lengths, m["correct"])
     if hint:
         out(hint)
@@ -1674,7 +1678,7 @@ def _evaluate_regress(ck, data, labels, skipped, n_unk, args, out) -> int:
     for name, e in res.get("per_output", {}).items():
         out(f"  {name}: mse {e['mse']:.6g}  rmse {e['rmse']:.6g}  mae {e['mae']:.6g}  r2 "
             + ("n/a" if e["r2"] is None else f"{e['r2']:.4f}"))
-    _say_unknown(n_unk, out)
+    _say_unknown(n_unk, out, int(data.lengths.sum()))
     if args.by_length:
         tr = ck.meta.get("train_lengths") or [0, 0]
         groups, width = length_groups([int(k) for k in res["by_length"]], tr)

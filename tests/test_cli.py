@@ -984,5 +984,10 @@ def test_train_names_validation_tokens_the_vocabulary_lacks(tmp_path, capsys, pa
             assert "<unk>" not in out
         else:
             assert want.format(valid) in out, out
+        if valid != tr:
+            rc, out, err = run(capsys, "evaluate", "--model", str(tmp_path / "m.bptt"), "--data", str(valid))
+            share = "(100.0% of the file's 40); most of its tokens: was the model trained on data like these?" \
+                if valid == other else "(8.3% of the file's 60)\n"
+            assert rc == 0 and f"token(s) not in the model's vocabulary were read as <unk> {share}" in out, out
         for f in tmp_path.glob("m.bptt*"):
             f.unlink()
