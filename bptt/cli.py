@@ -108,10 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model on a data file", formatter_class=HELP_FMT,
-                       description="Train an RNN (embedding -> RNN -> output) on a TSV/CSV/JSONL file.")
-    t.add_argument("--data", required=True, help="training file")
-    t.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
-    t.add_argument("--task", choices=["classify", "tag", "regress", "lm"], default=None,
+                       description="Train an RNN (embedding -> RNN -> output) on a TSV/CSV/JSONL file. Only --data\n"
+                                   "and --out are needed: the task, the cell and the other settings left out are\n"
+                                   "chosen from the data, and the run's first lines say what was chosen and which\n"
+                                   "option sets it (docs/command-line.md, docs/defaults.md).",
+                       epilog="example: bptt train --data train.tsv --valid valid.tsv --out model.bptt")
+    gd = t.add_argument_group("data")
+    gd.add_argument("--data", required=True, help="training file")
+    gd.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
+    gd.add_argument("--task", choices=["classify", "tag", "regress", "lm"], default=None,
                    help="classify: one label from the final state; tag: one label per token; regress: one number "
                         "(or several, space separated) from the final state, or one number per token (a number at "
                         "every step), by mean squared error on targets standardised by the training file's mean "
@@ -121,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "more than 10 different numbers with fractions (measurements) or more than 10 whole numbers "
                         "seen on fewer than 20 lines each on average (quantities), else classify; the first "
                         "line of the run says which)")
-    t.add_argument("--out", required=True, help="where to save the best model (.bptt)")
-    _add_data_opts(t)
-    t.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
+    gd.add_argument("--out", required=True, help="where to save the best model (.bptt)")
+    _add_data_opts(gd)
+    gd.add_argument("--inputs", choices=["tokens", "numbers"], default=None,
                    help="tokens: each step a symbol, looked up in an embedding; numbers: each step a number, or D "
                         "numbers joined by commas (0.5,1.2 0.7,-0.3), read as values and standardised by the "
                         "training file's mean and sd of each feature (classify, tag, regress) (default: numbers when "
@@ -131,11 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "are more than 10 different ones, some with a fraction, and no option of tokens is given; "
                         "else tokens; with --init, the model's)")
     d = ModelConfig(input_size=1)
-    t.add_argument("--hidden", type=int, default=None,
+    gm = t.add_argument_group("the model")
+    gm.add_argument("--hidden", type=int, default=None,
                    help=f"state size H (default: {d.hidden_size}; {LM_HIDDEN} for a language model; with --init "
                         f"or --resume, the model's)")
-    t.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
-    t.add_argument("--cell", choices=list(CELLS), default=None,
+    gm.add_argument("--embed", type=int, default=d.embed_dim, help="embedding size D")
+    gm.add_argument("--cell", choices=list(CELLS), default=None,
                    help="rnn: the tutorial's s^t = f_s([s^{t-1}, i^t] @ W_s + b_s); gru, lstm: gated cells as "
                         "torch.nn.GRU / torch.nn.LSTM (default: from the data: lstm for classify and regress data over at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens without --pretrained, where it learned rules that "
@@ -143,32 +149,32 @@ def build_parser() -> argparse.ArgumentParser:
                         "--pretrained and for language models, where it validated better, and for every task on "
                         "--inputs numbers; rnn for tags of symbols and text with word vectors; the first line of "
                         "the run says which)")
-    t.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
+    gm.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
-    t.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
-    t.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
+    gm.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
+    gm.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
                    help="the parameters' and the computation's float type")
-    t.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
+    gm.add_argument("--layers", type=int, default=d.num_layers, metavar="N",
                    help="stacked recurrent layers: layer k reads the states of layer k - 1 (--dropout also drops "
                         "units between layers)")
-    t.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+    gm.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
                    help="each layer also reads each sequence from its own last real step back to its first; a "
                         "classify head reads both directions' final states, a tag head both at every step "
                         "(default: on for tagging (text, symbols and --inputs numbers), where a token's tag may "
                         "depend on the tokens after it, else off; with --init or --resume, the model's)")
-    t.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
+    gm.add_argument("--add-layer", action="append", default=[], type=_layer_spec, metavar="KIND@POINT[:K=V,...]",
                    help="add a layer of another kind (bptt.layers.register) at a point of the chain: input (what "
                         "the first recurrent layer reads), states (the top one's states) or head (what the output "
                         "layer reads); e.g. layer_norm@states or layer_norm@head:eps=0.001; repeatable")
-    t.add_argument("--min-count", type=int, default=None,
+    gm.add_argument("--min-count", type=int, default=None,
                    help="tokens seen fewer times in training are <unk> (default: 1; 3 for --task lm --level word)")
-    t.add_argument("--pretrained", metavar="NAME_OR_PATH",
+    gm.add_argument("--pretrained", metavar="NAME_OR_PATH",
                    help="initialise the embedding from word vectors: glove-50d (bptt data fetch glove-50d) or a "
                         "GloVe/word2vec text file; sets --embed to their size")
-    t.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
-    t.add_argument("--word-dropout", type=float, default=0.0,
+    gm.add_argument("--freeze-embeddings", action="store_true", help="do not train the embedding")
+    gm.add_argument("--word-dropout", type=float, default=0.0,
                    help="read each training token as <unk> with this probability (regularises classify/tag)")
-    t.add_argument("--dropout", type=float, default=None,
+    gm.add_argument("--dropout", type=float, default=None,
                    help=f"drop units of the RNN's input and output (not the recurrence) with this probability "
                         f"(default: {TEXT_DROPOUT} for classifying, tagging or regressing on text without --pretrained, "
                         f"else 0)")
@@ -180,72 +186,74 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=None,
                    help="carry the state from one window to the next (truncated BPTT; default: on)")
     tc = TrainConfig()
-    t.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
-    t.add_argument("--lr", type=float, default=None,
+    go = t.add_argument_group("optimisation")
+    go.add_argument("--optimizer", choices=["sgd", "adam"], default=tc.optimizer)
+    go.add_argument("--lr", type=float, default=None,
                    help=f"learning rate (default: {tc.lr}; {LSTM_SYMBOLIC_LR} for the LSTM on classify data without "
                         f"--pretrained (at most {CURRICULUM_MAX_VOCAB} distinct tokens, where it learned more rules, "
                         f"or text), on tags and regressions of text and for language models; --resume keeps the "
                         f"interrupted run's)")
-    t.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
-    t.add_argument("--lr-decay", type=float, default=tc.lr_decay,
+    go.add_argument("--momentum", type=float, default=tc.momentum, help="SGD momentum")
+    go.add_argument("--lr-decay", type=float, default=tc.lr_decay,
                    help="multiply the learning rate by this after each epoch without a better validation score")
-    t.add_argument("--lr-schedule", choices=list(LR_SCHEDULES), default=tc.lr_schedule,
+    go.add_argument("--lr-schedule", choices=list(LR_SCHEDULES), default=tc.lr_schedule,
                    help="cosine: the rate falls from --lr to 0 over --epochs (--max-steps/--max-time only stop early); "
                         "cosine-time: the same over --max-time, or the epochs if they end first (a run on the clock: "
                         "not repeatable step for step)")
-    t.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
-    t.add_argument("--weight-decay", type=float, default=None, metavar="WD",
+    go.add_argument("--clip", type=float, default=tc.clip, help="clip gradients to this global norm (0: off)")
+    go.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                    help=f"shrink each weight matrix (W_s, W_o, the embedding E; not the biases or s0) by lr * WD a "
                         f"step: with adam, AdamW's decoupled decay; with sgd, an L2 penalty (default: "
                         f"{tc.weight_decay}; {SMALL_DATA_WEIGHT_DECAY} for classify data of symbols (at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than {WEIGHT_DECAY_SEQUENCES:,} training "
                         f"sequences, where the models memorised their strings without it; --resume keeps the "
                         f"interrupted run's)")
-    t.add_argument("--batch-size", type=int, default=None,
+    go.add_argument("--batch-size", type=int, default=None,
                    help=f"sequences per step (default: {tc.batch_size}; for classify data of symbols (at most "
                         f"{CURRICULUM_MAX_VOCAB} distinct tokens) with fewer than 2,048 training sequences, the "
                         f"largest power of two at most their number / 64, and at least 4 (8 for 1,000), where "
                         f"batches of 32 memorised small training sets instead of learning their rule; the first "
                         f"lines of the run say so; --resume keeps the interrupted run's)")
-    t.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
+    go.add_argument("--bucket", action=argparse.BooleanOptionalAction, default=tc.bucket,
                    help="batches of near-equal length (--no-bucket: exact-length groups)")
-    t.add_argument("--epochs", type=int, default=None,
+    gs = t.add_argument_group("how long it trains, and which model it keeps")
+    gs.add_argument("--epochs", type=int, default=None,
                    help=f"passes over the training data (default: {tc.epochs}; {CURRICULUM_EPOCHS} with the length "
                         f"curriculum, whose early epochs pass over the short sequences only)")
-    t.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
+    gs.add_argument("--stop-perfect", type=int, default=tc.stop_perfect, metavar="N",
                    help="stop after N epochs in a row at 100%% validation accuracy (and --perfect-loss; without "
                         "--valid: a training loss at most --perfect-loss; 0: never; a regression never stops so)")
-    t.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
+    gs.add_argument("--perfect-loss", type=float, default=tc.perfect_loss, metavar="NATS",
                    help="--stop-perfect counts an epoch only when the validation loss is at most this too: a margin "
                         "that carries the rule to far longer inputs")
-    t.add_argument("--warmup", type=int, default=tc.warmup, metavar="STEPS",
+    gs.add_argument("--warmup", type=int, default=tc.warmup, metavar="STEPS",
                    help="ramp the learning rate up linearly over this many updates (0: off)")
-    t.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=None,
+    gs.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=None,
                    help="length curriculum: train on the shortest sequences first (up to a tenth of the longest "
                         "length), admitting 1.5x longer ones each time the training accuracy saturates (99%%, or no "
                         f"gain for 3 epochs).  Default: on for classify and tag data over at most {CURRICULUM_MAX_VOCAB} "
                         "distinct tokens (sequences of symbols) without --pretrained, off for text with a word "
                         "vocabulary, for --inputs numbers and for language models")
-    t.add_argument("--init", metavar="MODEL",
+    gs.add_argument("--init", metavar="MODEL",
                    help="start from the weights of a model file (fine-tuning, or going on with other settings): "
                         "its task, vocabulary, labels and layers are kept, the optimiser and the schedule start "
                         "afresh; tokens it does not know are read as <unk>")
-    t.add_argument("--restarts", type=int, default=1, metavar="N",
+    gs.add_argument("--restarts", type=int, default=1, metavar="N",
                    help="train N models (seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
                         "on a machine with enough cores, else one after another within --max-time; stops early "
                         "when one reaches 100%% validation accuracy")
-    t.add_argument("--grad-norms", metavar="PNG",
+    gs.add_argument("--grad-norms", metavar="PNG",
                    help="plot the gradient reaching each step's state, |dL/ds^t| against t, on the longest "
                         "training sequences, before training and at a few epochs: see it vanish or explode")
-    t.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
-    t.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
+    gs.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
+    gs.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
                    help="stop after this wall time, keeping the best model (the one at the stop when it validates "
                         "better than every finished epoch)")
-    t.add_argument("--patience", type=int, default=None,
+    gs.add_argument("--patience", type=int, default=None,
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying, tagging or "
                         f"regressing on text (a word vocabulary) with --valid, else none")
-    t.add_argument("--class-weights", choices=list(CLASS_WEIGHTS), default=None,
+    gs.add_argument("--class-weights", choices=list(CLASS_WEIGHTS), default=None,
                    help="weigh each training label's loss by how rare it is in the training file (for a tagger, "
                         "among its tokens): balanced, N / (K n_c) for a label seen n_c times of N among K labels, so "
                         "that each label weighs as much in all as any other (scikit-learn's 'balanced'), or sqrt, its "
@@ -253,22 +261,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "the weighted one; the validation loss is not). Measured on two tagging tasks of text, "
                         "neither did better for the rare labels than --monitor macro-f1 alone (docs/defaults.md). "
                         "Default: none; --resume keeps the interrupted run's")
-    t.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
+    gs.add_argument("--monitor", choices=[m.replace("_", "-") for m in MONITORS], default=None,
                    help="what ranks the epochs on --valid, deciding the model kept, --patience and --restarts: "
                         "accuracy (whole sequences), token-accuracy (tags), macro-f1 (the mean F1 of the labels, "
                         "of sequences or a tagger's tokens: a rare label counts as much as a common one), each "
                         "then the loss, or the loss alone "
                         "(a language model and a regression always rank by the loss). Default: token-accuracy for "
                         "tagging text, else accuracy; --resume keeps the interrupted run's")
-    t.add_argument("--plateau", type=int, default=0, metavar="N",
+    gs.add_argument("--plateau", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy once every length is admitted "
                         "(unlike --patience, a validation loss still creeping down does not keep the run going; "
                         "0: never)")
-    t.add_argument("--seed", type=_seed, default=tc.seed)
-    t.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
-    t.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]' (CUDA 12) or 'bptt[gpu-cuda13]'")
+    gr = t.add_argument_group("the run")
+    gr.add_argument("--seed", type=_seed, default=tc.seed)
+    gr.add_argument("--resume", action="store_true", help="continue the interrupted run saved in OUT.last")
+    gr.add_argument("--plot", help="write the loss/accuracy curves to this PNG")
+    gr.add_argument("--quiet", action="store_true", help="no progress bar")
+    gr.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]' (CUDA 12) or 'bptt[gpu-cuda13]'")
+
 
     e = sub.add_parser("evaluate", help="score a model on a data file", formatter_class=HELP_FMT)
     e.add_argument("--model", required=True)

@@ -991,3 +991,16 @@ def test_train_names_validation_tokens_the_vocabulary_lacks(tmp_path, capsys, pa
             assert rc == 0 and f"token(s) not in the model's vocabulary were read as <unk> {share}" in out, out
         for f in tmp_path.glob("m.bptt*"):
             f.unlink()
+
+
+def test_train_help_groups_its_options(capsys):
+    """276 lines of options in one list: now under headings, each option in one of them."""
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    heads = [line[:-1] for line in out.splitlines() if line and not line[0].isspace() and line.endswith(":")]
+    assert heads == ["options", "data", "the model", "language models (--task lm)", "optimisation",
+                     "how long it trains, and which model it keeps", "the run"], heads
+    options = out[out.index("\noptions:"):out.index("\ndata:")]
+    assert "--help" in options and "--data" not in options  # the default group holds --help alone
+    assert out.rstrip().endswith("example: bptt train --data train.tsv --valid valid.tsv --out model.bptt")
