@@ -24,6 +24,7 @@ from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
+from .restarts import MAX_RESTARTS
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
                     default_batch_size, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
@@ -239,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "its task, vocabulary, labels and layers are kept, the optimiser and the schedule start "
                         "afresh; tokens it does not know are read as <unk>")
     gs.add_argument("--restarts", type=int, default=1, metavar="N",
-                   help="train N models (seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
+                   help="train N models (N at most 1000; seeds --seed, --seed + 1, ...) and keep the best on --valid; side by side "
                         "on a machine with enough cores, else one after another within --max-time; stops early "
                         "when one reaches 100%% validation accuracy")
     gs.add_argument("--grad-norms", metavar="PNG",
@@ -749,7 +750,7 @@ def _train_outputs(args):
                ("--out (its metrics, OUT.metrics.csv)", o + ".metrics.csv"),
                ("--plot", args.plot), ("--grad-norms", args.grad_norms)]
     outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", f"{o}.run{k + 1}{suf}")
-                for k in range(min(args.restarts, 1000) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
+                for k in range(min(args.restarts, MAX_RESTARTS) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
     inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained), ("--init", args.init)]
     kinds = {"--plot": "png", "--grad-norms": "png"}  # and OUT, OUT.last, OUT.metrics.csv and each restart's
     kinds.update({(opt, path): "metrics" if path.endswith(".metrics.csv") else "model"
@@ -1114,8 +1115,8 @@ def cmd_train(args, out=print) -> int:
                               dtype=args.dtype, extra_layers=tuple(args.add_layer))
         except ValueError as e:
             raise UserError(str(e)) from None
-    if args.restarts < 1:
-        raise UserError(f"--restarts must be a positive integer, got {args.restarts}")
+    if not 1 <= args.restarts <= MAX_RESTARTS:
+        raise UserError(f"--restarts must be a whole number from 1 to {MAX_RESTARTS}, got {args.restarts}")
     if args.restarts > 1 and args.resume:
         raise UserError("--resume continues one run; it cannot be combined with --restarts")
     if args.grad_norms and args.task == "lm":

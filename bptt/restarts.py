@@ -78,10 +78,15 @@ def _limit_threads(threads: int):
         pass
 
 
+MAX_RESTARTS = 1000  # runs of one --restarts (each writes its files; a huge N filled the memory with their names)
+
+
 def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print, cores: int | None = None) -> list:
     """Train ``n`` runs (the first from ``model0``, the others freshly initialised from seeds
     ``tcfg.seed + k``, with the pretrained embedding ``E`` if given); keep the best as ``out``.
     Returns the best run's history."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_RESTARTS:
+        raise ValueError(f"n must be a whole number of runs from 1 to {MAX_RESTARTS}, got {n!r}")
     seeds = [tcfg.seed + k for k in range(n)]
     paths = [f"{out}.run{k + 1}" for k in range(n)]
 

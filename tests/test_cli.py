@@ -1004,3 +1004,17 @@ def test_train_help_groups_its_options(capsys):
     options = out[out.index("\noptions:"):out.index("\ndata:")]
     assert "--help" in options and "--data" not in options  # the default group holds --help alone
     assert out.rstrip().endswith("example: bptt train --data train.tsv --valid valid.tsv --out model.bptt")
+
+
+@pytest.mark.parametrize("n", ["0", "1001", "99999999999999999999"])
+def test_restarts_out_of_range_are_refused_before_any_run(tmp_path, capsys, parity, n):
+    """--restarts 99999999999999999999 listed that many seeds and filled the memory (the CLI fuzz, killed by
+    the kernel); now at most 1000, refused by name, and the library's run_restarts refuses it too."""
+    tr, _ = parity
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "m.bptt"), "--restarts", n, "--quiet")
+    assert rc == 2 and f"--restarts must be a whole number from 1 to 1000, got {n}" in err
+    assert not list(tmp_path.glob("m.bptt*"))
+    from bptt.restarts import run_restarts
+
+    with pytest.raises(ValueError, match=rf"n must be a whole number of runs from 1 to 1000, got {n}"):
+        run_restarts(None, None, None, str(tmp_path / "m.bptt"), int(n), {})
