@@ -26,7 +26,7 @@ from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem
 from .restarts import MAX_RESTARTS
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
-                    LM_PATIENCE, LR_SCHEDULES, MONITORS, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
+                    LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
                     default_batch_size, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
                     balanced_class_weights, CLASS_WEIGHTS)
 
@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--patience", type=int, default=None,
                    help=f"stop after this many epochs without a better validation score (0: never). Default: "
                         f"{LM_PATIENCE} for a language model with --valid, {TEXT_PATIENCE} for classifying, tagging or "
-                        f"regressing on text (a word vocabulary) with --valid, else none")
+                        f"regressing on text (a word vocabulary) with --valid, {SYMBOL_PATIENCE} for classifying or "
+                        f"tagging symbols or numbers with --valid (it also stops at 100%%), else none")
     gs.add_argument("--class-weights", choices=list(CLASS_WEIGHTS), default=None,
                    help="weigh each training label's loss by how rare it is in the training file (for a tagger, "
                         "among its tokens): balanced, N / (K n_c) for a label seen n_c times of N among K labels, so "
@@ -1056,7 +1057,11 @@ def cmd_train(args, out=print) -> int:
                    if args.task == "regress" else
                    "without a better validation loss" if monitor == "loss" else
                    f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, "
-                   f"or loss at equal accuracy (the default for text, which overfits within a few epochs)")
+                   f"or loss at equal accuracy (the default for text, which overfits within a few epochs)"
+                   if args.patience == TEXT_PATIENCE and text else
+                   f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, or loss at "
+                   f"equal accuracy: a run that has stopped learning (runs that stalled and learned again did so "
+                   f"within 100 epochs in bptt's measurements)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
     text_no_valid = (args.task in ("classify", "tag", "regress") and args.valid is None and not args.curriculum and text
                      and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience))

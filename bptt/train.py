@@ -175,16 +175,30 @@ TEXT_PATIENCE = 10  # the command line's default --patience for classifying, tag
 # that 200 epochs kept, in 18.3 epochs on average (126 s against 1,209 s for the 6 runs).
 
 
+SYMBOL_PATIENCE = 200  # the command line's default --patience for classifying or tagging symbols (or numbers)
+# given --valid: a run that has stopped learning (neither a better validation accuracy nor, at equal accuracy,
+# a lower validation loss for 200 epochs) ends instead of running its 1000 epochs.  Replayed exactly from the
+# metrics files of 21 runs at 32a5d4b (python benchmarks/patience_replay.py; log
+# benchmarks/results/symbol-patience.log: the 8 joined random languages at 1,000 strings, Tomita 1-7 seed 1,
+# bounded brackets seeds 0-2 with both cells): every run kept the same model with a patience of 100 or 200,
+# while 50 stopped 3 runs before their best (they stalled 88, 92 and 98 epochs and then learned); 200 keeps
+# twice the longest stall seen.  A run that reached 100% at epoch 99 and ran 1000 epochs (270 s, its loss
+# held above --perfect-loss by weight decay) stops at 299 (73 s), and a new user's noisy tagging of DNA
+# (no rule to reach 100%) after 219 epochs instead of 1000, with the same model.
+
+
 def default_patience(task: str, has_valid: bool, text: bool = False) -> int | None:
     """The command line's default ``--patience``, given validation data: ``LM_PATIENCE`` for a language
-    model, ``TEXT_PATIENCE`` for classifying, tagging or regressing on ``text`` (words, not symbols or numbers, without
-    the length curriculum); else None (sequences of symbols stop on accuracy: ``--stop-perfect``,
-    ``--plateau``)."""
+    model, ``TEXT_PATIENCE`` for classifying, tagging or regressing on ``text`` (words, not symbols or numbers,
+    without the length curriculum), ``SYMBOL_PATIENCE`` for classifying or tagging anything else (which also
+    stops at 100%: ``--stop-perfect``); None for a regression of symbols or numbers."""
     if not has_valid:
         return None
     if task == "lm":
         return LM_PATIENCE
-    return TEXT_PATIENCE if task in ("classify", "tag", "regress") and text else None
+    if task in ("classify", "tag", "regress") and text:
+        return TEXT_PATIENCE
+    return SYMBOL_PATIENCE if task in ("classify", "tag") else None
 
 
 def default_bidirectional(task: str, text: bool = False, numbers: bool = False) -> bool:
@@ -1328,7 +1342,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             # "a loss of 9.1e-05, above the 0.0001" two epochs before that stop)
             counting = waiting and vm["accuracy"] == 1.0 and vm["loss"] <= cfg.perfect_loss
             if (since is not None and since[0] >= PLATEAU_HINT_EPOCHS and state.get("plateau_hint") != since[2]
-                    and not counting and not cfg.patience and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
+                    and not counting and not 0 < (cfg.patience or 0) <= PLATEAU_HINT_EPOCHS
+                    and not 0 < cfg.plateau <= PLATEAU_HINT_EPOCHS):
                 state["plateau_hint"] = since[2]  # once per best accuracy
                 stalled = (f"first reached 100% at epoch {since[2]}, {since[0]} epochs ago, and the stop at 100% "
                            f"waits for a validation loss of at most {cfg.perfect_loss:g} (--perfect-loss) for "

@@ -921,9 +921,13 @@ def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypat
     hints = [line for line in log if "validation accuracy has not passed" in line]
     assert len(hints) >= 1 and "Ctrl-C stops the run there, --plateau N stops such runs by itself" in hints[0], log
     log = []
-    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=50), log=log.append,
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=3), log=log.append,
           progress=False)
-    assert not any("validation accuracy has not passed" in line for line in log)  # --patience given: no hint
+    assert not any("validation accuracy has not passed" in line for line in log)  # a patience within the hint's wait
+    log = []
+    train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=50), log=log.append,
+          progress=False)  # a longer patience (as the default 200 for symbols): the hint still comes
+    assert any("validation accuracy has not passed" in line for line in log), log
     # at 100% (a run that waits for its validation loss to reach --perfect-loss) the hint says that
     tr, V, Lb = _data("parity", (1, 2), 100, 1)
     log = []
@@ -1464,3 +1468,22 @@ def test_a_model_at_chance_that_fits_its_training_set_is_called_memorised_once()
     va, *_ = _data("third-last", (1, 12), 300, 2, V, Lb)
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, clip=1, epochs=5), log=learn.append, progress=False)
     assert not any("memorised" in ln for ln in learn)
+
+
+def test_symbols_stop_after_200_epochs_that_are_not_better_by_default(tmp_path, capsys):
+    """A classifier or tagger of symbols (or numbers) given --valid stops once it has stopped learning:
+    SYMBOL_PATIENCE epochs without a better validation score (replayed on 21 runs: the same models);
+    a regression of symbols, text and language models keep their own defaults."""
+    from bptt.train import SYMBOL_PATIENCE, TEXT_PATIENCE, default_patience
+    from conftest import run
+
+    assert SYMBOL_PATIENCE == 200
+    assert default_patience("classify", True) == default_patience("tag", True) == SYMBOL_PATIENCE
+    assert default_patience("regress", True) is None and default_patience("classify", False) is None
+    assert default_patience("classify", True, text=True) == TEXT_PATIENCE
+    tr = tmp_path / "tr.tsv"
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-6", "--n", "100", "--seed", "1", "--out", str(tr))[0] == 0
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(tr), "--out", str(tmp_path / "m.bptt"),
+                     "--max-steps", "1", "--quiet")
+    assert rc == 0 and "stops after 200 epochs without a better validation accuracy, or loss at equal accuracy: a run " \
+        "that has stopped learning" in out and "--patience 0 trains all 1000 epochs" in out, out
