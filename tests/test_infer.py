@@ -9,6 +9,21 @@ from bptt import Model, ModelConfig
 from conftest import run
 
 
+def _model_and_line(kw, same_s0: bool):
+    """A float64 model of ``kw`` with learned initial states away from zero (each direction its own unless
+    ``same_s0``), and one sequence of 53 steps: ``(model, x [1, 53] or [1, 53, 3], 53)``."""
+    cfg = dict(vocab_size=6, hidden_size=5, output_size=4, dtype="float64")
+    cfg.update(kw)
+    m = Model(ModelConfig(**cfg), rng=np.random.default_rng(0))
+    for k in m.params:
+        if k.startswith(("s0", "c0")):
+            m.params[k][:] = np.random.default_rng(1 if same_s0 else len(k)).standard_normal(m.params[k].shape)
+    rng = np.random.default_rng(2)
+    T = 53
+    x = rng.standard_normal((1, T, 3)) if cfg["vocab_size"] is None else rng.integers(1, 6, (1, T))
+    return m, x, T
+
+
 @pytest.mark.parametrize("kw", [
     dict(cell="rnn"),
     dict(cell="lstm", head="many_to_many", num_layers=2, learn_s0=True),
@@ -17,15 +32,7 @@ from conftest import run
     dict(cell="lstm", input_size=3, vocab_size=None),
 ])
 def test_a_long_sequence_a_chunk_at_a_time_equals_one_pass(kw, monkeypatch):
-    cfg = dict(vocab_size=6, hidden_size=5, output_size=4, dtype="float64")
-    cfg.update(kw)
-    m = Model(ModelConfig(**cfg), rng=np.random.default_rng(0))
-    for k in m.params:  # learned initial states away from zero
-        if k.startswith(("s0", "c0")):
-            m.params[k][:] = np.random.default_rng(1).standard_normal(m.params[k].shape)
-    rng = np.random.default_rng(2)
-    T = 53
-    x = rng.standard_normal((1, T, 3)) if cfg["vocab_size"] is None else rng.integers(1, 6, (1, T))
+    m, x, T = _model_and_line(kw, same_s0=True)
     whole = m.forward(x)[0]
     monkeypatch.setattr(Model, "INFER_CHUNK", 7)
     seen = []
@@ -60,15 +67,7 @@ def test_a_long_sequence_through_both_directions_a_chunk_at_a_time_equals_one_pa
     sequence; a spy counts the chunks each direction of each level ran."""
     from bptt import recurrent
 
-    cfg = dict(vocab_size=6, hidden_size=5, output_size=4, dtype="float64", bidirectional=True)
-    cfg.update(kw)
-    m = Model(ModelConfig(**cfg), rng=np.random.default_rng(0))
-    for k in m.params:  # learned initial states away from zero, each direction its own
-        if k.startswith(("s0", "c0")):
-            m.params[k][:] = np.random.default_rng(len(k)).standard_normal(m.params[k].shape)
-    rng = np.random.default_rng(2)
-    T = 53
-    x = rng.standard_normal((1, T, 3)) if cfg["vocab_size"] is None else rng.integers(1, 6, (1, T))
+    m, x, T = _model_and_line(dict(kw, bidirectional=True), same_s0=False)
     whole = m.forward(x)[0]
     monkeypatch.setattr(Model, "INFER_CHUNK", 7)
     seen = []
