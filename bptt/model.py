@@ -532,7 +532,7 @@ class Model:
         T, C = int(x.shape[1]), self.INFER_CHUNK
         s, outs, logits = None, [], None
         for lo in range(0, T, C):
-            logits, caches = self.forward(x[:, lo:lo + C], s_init=s)
+            logits, caches = self.forward(x[:, lo:min(lo + C, T), ...], s_init=s)
             s = caches["final"]  # [1, S], or [L, 1, S] for a stack: where the next chunk starts
             if self.config.head == "many_to_many":
                 outs.append(logits)
@@ -569,7 +569,7 @@ class Model:
         for d in range(K):
             s = None
             for lo, hi in (spans if d == 0 else spans[::-1]):
-                part = h[:, lo:hi] if d == 0 else xp.flip(h[:, lo:hi], axis=1)  # the reverse run reads backwards
+                part = h[:, lo:hi, ...] if d == 0 else xp.flip(h[:, lo:hi, ...], axis=1)  # the reverse run reads backwards
                 states, cache = recurrent.forward(layer._params(self.params, d), part, cell=layer.cell,
                                                   activation=layer.activation, s_init=s, check=check)
                 s = xp.asarray(recurrent.final_state(cache), copy=True)  # where the next chunk starts (no view

@@ -178,3 +178,19 @@ def test_a_bidirectional_level_splits_its_directions_across_threads_on_numpy_alo
     assert abs(float(loss_s) - float(loss)) < 1e-12
     for k in grads:
         np.testing.assert_allclose(host(grads_s[k]), grads[k], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(vocab_size=9, embed_dim=4, bidirectional=True),
+    dict(input_size=3, head="many_to_many", cell="lstm", num_layers=2, bidirectional=True, learn_s0=True),
+    dict(vocab_size=9, embed_dim=4),
+])
+def test_a_long_line_a_chunk_at_a_time_on_array_api_strict_equals_numpy(rng, cfg, monkeypatch):
+    """Model.infer's chunks (both directions level by level, or one direction whole) use the array API alone."""
+    monkeypatch.setattr(Model, "INFER_CHUNK", 5)
+    config = ModelConfig(hidden_size=5, output_size=4, dtype="float64", **cfg)
+    a = Model(config, rng=np.random.default_rng(0))
+    b = Model(config, to_strict(a.params))
+    x = rng.integers(1, 9, (1, 23)) if config.vocab_size else rng.standard_normal((1, 23, 3))
+    assert b.chunked(xp.asarray(x))
+    np.testing.assert_allclose(host(b.infer(xp.asarray(x))), a.forward(x)[0], rtol=0, atol=1e-12)
