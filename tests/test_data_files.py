@@ -853,3 +853,44 @@ def test_a_label_then_columns_of_text_without_a_header_reads_as_zhang_et_al_writ
     q = _write(tmp_path, "ids.csv", "".join(f"{a},{c},{1000 + i}\n" for i, (a, _, c) in enumerate(rows)))
     with pytest.raises(DataError, match="has 3 column"):
         read_examples(q, "classify")
+
+
+def test_a_cell_of_5000_characters_is_clipped_in_every_message(tmp_path, capsys):
+    """A huge label, header cell, sequence, token, JSON key, bad line or tag: every line bptt writes about
+    it stays short (a label of 5,000 characters not seen in training made an error line of 5,079, a header
+    cell a note of 5,000)."""
+    import json
+    import random
+
+    from conftest import run
+
+    r = random.Random(0)
+    big = "x" * 5000
+    seqs = ["".join(r.choice("01") for _ in range(r.randint(1, 8))) for _ in range(40)]
+    files = {
+        "a.tsv": "".join(f"{s}\t{'yes' if s.count('1') % 2 else big}\n" for s in seqs),
+        "b.tsv": f"{big}\tlabel\n" + "".join(f"{s}\t{s.count('1') % 2}\n" for s in seqs),
+        "c.tsv": "".join(f"{s}\t{s.count('1') % 2}\n" for s in seqs) + f"{big}{big}\t1\n",
+        "d.tsv": "".join(f"{s}\t{s.count('1') % 2}\n" for s in seqs) + f"0 1 {big}\t1\n",
+        "e.jsonl": "".join(json.dumps({"text": s, big: 1}) + "\n" for s in seqs),
+        "f.csv": "text,label\n" + "".join(f"{s},{s.count('1') % 2}\n" for s in seqs) + f"{seqs[0]},{big},{big}\n",
+        "g.tsv": "".join(f"{s}\t{' '.join('1' for _ in s)}\n" for s in seqs) + f"01\t1 {big}\n",
+        "h.tsv": "".join(f"{s}\t{s.count('1') % 2}\n" for s in seqs) + f"{big}\n",
+    }
+    parity = tmp_path / "parity.tsv"
+    parity.write_text("".join(f"{s}\t{s.count('1') % 2}\n" for s in seqs))
+    model = tmp_path / "p.bptt"
+    assert run(capsys, "train", "--data", str(parity), "--out", str(model), "--epochs", "1", "--quiet")[0] == 0
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        out = tmp_path / "m.bptt"
+        for argv in (["train", "--data", str(path), "--out", str(out), "--epochs", "1", "--quiet"],
+                     ["train", "--data", str(parity), "--valid", str(path), "--out", str(out), "--epochs", "1", "--quiet"],
+                     ["evaluate", "--model", str(model), "--data", str(path)]):
+            rc, stdout, stderr = run(capsys, *argv)
+            lines = (stdout + stderr).splitlines()
+            assert rc in (0, 2) and "Traceback" not in stderr, (name, argv, stderr[-300:])
+            assert max(len(line) for line in lines) <= 600 + len(str(tmp_path)), (name, argv[0], max(lines, key=len)[:200])
+            for f in tmp_path.glob("m.bptt*"):
+                f.unlink()

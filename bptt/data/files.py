@@ -359,6 +359,12 @@ def detect_format(path, *, text_col: str = "text", label_col: str = "label",
     return "conll", f"CoNLL: a token and its tags on each line ({k} columns), sentences between blank lines"
 
 
+def _clip(text: str, n: int = 40) -> str:
+    """``text`` as a message shows it: at most ``n`` characters, then ``...`` (a cell of 5,000 characters
+    named in a note made a note of 5,000)."""
+    return text if len(text) <= n else text[:n] + "..."
+
+
 def _ext(path: str) -> str:
     """The extension that names a file's format, lower-cased: ``.csv`` for ``train.csv`` and ``train.csv.gz``."""
     base = path[:-3] if path.lower().endswith(".gz") else path
@@ -811,8 +817,8 @@ def json_keys(content: str, text_col: str = "text", label_col: str = "label") ->
             texts = list(keys - set(labels))
     if len(texts) != 1 or len(labels) != 1 or texts == labels:
         return text_col, label_col, None
-    return texts[0], labels[0], (f"its records' keys {texts[0]!r} and {labels[0]!r} are read as the sequences and "
-                                 f"the labels")
+    return texts[0], labels[0], (f"its records' keys {_clip(texts[0])!r} and {_clip(labels[0])!r} are read as the "
+                                 f"sequences and the labels")
 
 
 def _json_common_keys(content: str) -> set | None:
@@ -1058,7 +1064,7 @@ def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None)
         labels = [i for i, c in enumerate(names) if c == lab] or [i for i, c in enumerate(names) if _label_name(c)]
         if len(texts) != 1 or len(labels) != 1 or texts == labels or not all(_name_like(c) for c in body[0]):
             return None
-        shown = [c.strip() for c in body[0]]
+        shown = [_clip(c.strip()) for c in body[0]]
         return (texts[0], labels[0], len(names), True,
                 f"its header line names column {texts[0] + 1}, {shown[texts[0]]!r}, as the sequences and column "
                 f"{labels[0] + 1}, {shown[labels[0]]!r}, as the labels (of {len(names)} columns)")
@@ -1074,7 +1080,7 @@ def _layout(rows, text_col: str, label_col: str, known: frozenset | None = None)
         else:
             which = None
         if which is not None and _header_unseen(body):
-            shown = [c.strip() for c in body[0]]
+            shown = [_clip(c.strip()) for c in body[0]]
             return (which, 1 - which, 2, True, f"its header line names column {which + 1}, {shown[which]!r}, as the "
                     f"sequences and column {2 - which}, {shown[1 - which]!r}, as the labels")
         why = _unnamed_names(body, known)

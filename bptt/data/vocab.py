@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from .files import _WHOLE
+from .files import _WHOLE, _clip
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -80,5 +80,5 @@ class Labels:
             if all(_WHOLE.fullmatch(n) for n in shown):  # whole numbers in their order: 0, 1, 2, ... 10
                 shown = sorted(shown, key=int)
             more = f", ... ({len(shown):,} in all)" if len(shown) > 20 else ""
-            raise ValueError(f"{where}label {label!r} was not seen in training (known: "
-                             f"{', '.join(repr(n) for n in shown[:20])}{more})") from None
+            raise ValueError(f"{where}label {_clip(label)!r} was not seen in training (known: "
+                             f"{', '.join(repr(_clip(n)) for n in shown[:20])}{more})") from None
