@@ -1079,6 +1079,10 @@ def cmd_train(args, out=print) -> int:
     elif text_no_valid:
         out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
             f"--valid it keeps the model that validates best and stops {TEXT_PATIENCE} epochs after it")
+    elif args.task in ("classify", "tag") and args.valid is None and not args.resume and not text:
+        out(f"no --valid data: the model kept is the one with the lowest training loss, and the run stops at a "
+            f"training loss of at most {args.perfect_loss:g} (or after its {args.epochs} epochs); a validation file "
+            f"(sequences kept apart from training) chooses the model on sequences it has not seen")
     if args.dropout is None:  # the default: dropout for text, which overfits (TEXT_DROPOUT)
         d = saved.get("dropout") if saved else None
         args.dropout = d if isinstance(d, float) and 0 <= d < 1 else default_dropout(

@@ -1487,3 +1487,18 @@ def test_symbols_stop_after_200_epochs_that_are_not_better_by_default(tmp_path, 
                      "--max-steps", "1", "--quiet")
     assert rc == 0 and "stops after 200 epochs without a better validation accuracy, or loss at equal accuracy: a run " \
         "that has stopped learning" in out and "--patience 0 trains all 1000 epochs" in out, out
+
+
+def test_a_run_of_symbols_without_valid_says_how_its_model_is_chosen(tmp_path, capsys):
+    """Without --valid the model kept is the one of the lowest training loss: the run says so, once, and
+    what a validation file would change; with --valid it does not."""
+    from conftest import run
+
+    tr = tmp_path / "tr.tsv"
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-6", "--n", "100", "--seed", "1", "--out", str(tr))[0] == 0
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--out", str(tmp_path / "m.bptt"), "--max-steps", "1", "--quiet")
+    assert rc == 0 and out.count("no --valid data: the model kept is the one with the lowest training loss, and the "
+                                 "run stops at a training loss of at most 0.0001 (or after its 1000 epochs)") == 1, out
+    rc, out, _ = run(capsys, "train", "--data", str(tr), "--valid", str(tr), "--out", str(tmp_path / "v.bptt"),
+                     "--max-steps", "1", "--quiet")
+    assert rc == 0 and "no --valid data" not in out
