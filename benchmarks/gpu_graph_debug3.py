@@ -86,19 +86,7 @@ def capture(k, stream, loop):
     if "gc" in fixes:
         gc.disable()
     try:
-        if "global" in fixes:
-            with stream:
-                k.begin_capture(stream)
-                try:
-                    stream.begin_capture(mode=runtime.streamCaptureModeGlobal)
-                    try:
-                        loop()
-                    finally:
-                        graph = stream.end_capture()
-                finally:
-                    k.end_capture()
-            return graph
-        return orig_capture(k, stream, loop)
+        return orig_capture(k, stream, loop, mode=runtime.streamCaptureModeGlobal if "global" in fixes else None)
     finally:
         if enabled:
             gc.enable()

@@ -541,13 +541,14 @@ def _run(k, arrays, loop):
             _run_loop(k, arrays, loop)
 
 
-def _capture(k, stream, loop):
+def _capture(k, stream, loop, mode=None):
     """``loop``'s launches captured on ``stream`` as a CUDA graph (the products through ``k``'s
-    capture handle); the capture is ended whatever ``loop`` raises."""
+    capture handle); the capture is ended whatever ``loop`` raises.  ``mode``: a CUDA stream capture
+    mode other than CuPy's default (``benchmarks/gpu_graph_debug3.py global``)."""
     with stream:
         k.begin_capture(stream)
         try:
-            stream.begin_capture()
+            stream.begin_capture() if mode is None else stream.begin_capture(mode=mode)
             try:
                 loop()
             finally:

@@ -281,7 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--quiet", action="store_true", help="no progress bar")
     gr.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu needs pip install 'bptt[gpu]' (CUDA 12) or 'bptt[gpu-cuda13]'")
 
-
     e = sub.add_parser("evaluate", help="score a model on a data file", formatter_class=HELP_FMT)
     e.add_argument("--model", required=True)
     e.add_argument("--data", required=True)
@@ -1052,16 +1051,15 @@ def cmd_train(args, out=print) -> int:
         args.patience = (saved.get("patience") if saved else
                          default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
+            better = f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, or loss at equal accuracy"
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
                    "without a better validation loss (the default for text, which overfits within a few)"
                    if args.task == "regress" else
                    "without a better validation loss" if monitor == "loss" else
-                   f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, "
-                   f"or loss at equal accuracy (the default for text, which overfits within a few epochs)"
+                   f"{better} (the default for text, which overfits within a few epochs)"
                    if args.patience == TEXT_PATIENCE and text else
-                   f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, or loss at "
-                   f"equal accuracy: a run that has stopped learning (runs that stalled and learned again did so "
-                   f"within 100 epochs in bptt's measurements)")
+                   f"{better}: a run that has stopped learning (runs that stalled and learned again did so within "
+                   f"100 epochs in bptt's measurements)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
     text_no_valid = (args.task in ("classify", "tag", "regress") and args.valid is None and not args.curriculum and text
                      and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience))
@@ -1490,7 +1488,7 @@ def _level_floats(cfg) -> int:
     if cfg.directions == 1:
         return 0
     KH = cfg.directions * cfg.hidden_size
-    return max(cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size, KH) + KH
+    return max(_step_sizes(cfg)[1], KH) + KH
 
 
 def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
@@ -1622,9 +1620,10 @@ def cmd_evaluate(args, out=print) -> int:
         groups, width = length_groups(list(bl), tr)
         rows = []
         for lo, hi in groups:
-            ns = [bl[k]["n"] for k in bl if lo <= k <= hi]
-            right = sum(bl[k]["n"] * bl[k]["accuracy"] for k in bl if lo <= k <= hi)
-            rows.append((_span(lo, hi), sum(ns), f"{right / sum(ns):>9.2%}", tr[0] <= lo and hi <= tr[1]))
+            held = [bl[k] for k in bl if lo <= k <= hi]
+            n = sum(v["n"] for v in held)
+            right = sum(v["n"] * v["accuracy"] for v in held)
+            rows.append((_span(lo, hi), n, f"{right / n:>9.2%}", tr[0] <= lo and hi <= tr[1]))
         _print_by_length(rows, "accuracy", width, len(bl), out)
     if args.plot:
         out(f"plot written to {res['plot']}")
@@ -1720,7 +1719,7 @@ def _longer_hint(ck, lengths, correct) -> str | None:
     meta, cfg = ck.meta, ck.model.config
     tr = meta.get("train_lengths")
     if (meta["task"] != "classify" or cfg.cell == "rnn" or meta.get("inputs") == "numbers" or not tr
-            or len(meta["vocab"]) > 1002 or correct is None):
+            or len(meta["vocab"]) - 2 > CURRICULUM_MAX_VOCAB or correct is None):
         return None
     lengths, correct = np.asarray(lengths), np.asarray(correct, dtype=bool)
     inside, longer = lengths <= tr[1], lengths > tr[1]

@@ -66,12 +66,12 @@ def sequence_problem(steps: int, hidden: int, embed: int, outputs: int, tag: boo
     if chunk is not None and steps > chunk:
         need = chunk * step_bytes(hidden, embed, outputs, tag, itemsize) + steps * (
             16 + ((itemsize + 8) * outputs if tag else 0) + kept * itemsize)
-        kept = (f"the states of {chunk:,} steps at a time{', the outputs of every step' if tag else ''}"
+        what = (f"the states of {chunk:,} steps at a time{', the outputs of every step' if tag else ''}"
                 f"{' and the states of one level' if kept else ''}")
     else:
-        need, kept = steps * step_bytes(hidden, embed, outputs, tag, itemsize), "the state of every step is kept"
+        need, what = steps * step_bytes(hidden, embed, outputs, tag, itemsize), "the state of every step is kept"
     short = _short_of(need, device, available)
-    return short and (f"labelling a sequence of {steps:,} steps needs about {need / 2**30:.1f} GiB ({kept}), "
+    return short and (f"labelling a sequence of {steps:,} steps needs about {need / 2**30:.1f} GiB ({what}), "
                       f"and {short}")
 
 

@@ -197,4 +197,3 @@ def test_one_time_loop_runs_at_a_time_whatever_the_thread():
         t.join()
     assert len(log) == 6
     assert all(log[j][0] == "in" and log[j + 1] == ("out", log[j][1]) for j in range(0, 6, 2)), log
-

@@ -850,8 +850,8 @@ def _json_text_key(content: str, text_col: str) -> str:
     return named[0] if len(named) == 1 else next(iter(keys)) if len(keys) == 1 else text_col
 
 
-def _keys_hint(obj) -> str:
-    """What a JSON record that lacks the keys read holds instead, and the options that name them."""
+def _keys_hint(obj, advice: str = ": --text-col KEY --label-col KEY name the two") -> str:
+    """What a JSON record that lacks the keys read holds instead, and (``advice``) the options that name them."""
     if not isinstance(obj, dict) or not obj:
         return ""
     shown = ", ".join(repr(k[:30]) for k in list(obj)[:6]) + (", ..." if len(obj) > 6 else "")
@@ -860,7 +860,7 @@ def _keys_hint(obj) -> str:
     if len(texts) == 1 and 1 < len(labels) <= 6:  # conll2003's records: tokens, pos_tags, chunk_tags, ner_tags
         return (f" (it has {shown}: --text-col {texts[0]} --label-col KEY, KEY one of "
                 f"{', '.join(repr(k) for k in labels)}, name the two)")
-    return f" (it has {shown}: --text-col KEY --label-col KEY name the two)"
+    return f" (it has {shown}{advice})"
 
 
 def _json_objects(content: str):
@@ -1489,9 +1489,8 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
         text_col = _json_text_key(content, text_col)
         for n, obj, err in _json_objects(content):
             if err is None and not (isinstance(obj, dict) and text_col in obj):
-                err = f"needs an object with key {text_col!r}" + _keys_hint(obj).replace(
-                    ": --text-col KEY --label-col KEY name the two",
-                    ": --text-col KEY names the key of the sequences" if text_col == "text" else "")
+                err = f"needs an object with key {text_col!r}" + _keys_hint(
+                    obj, ": --text-col KEY names the key of the sequences" if text_col == "text" else "")
             if err is not None:
                 raise DataError(f"{path}:{n}: {err}")
             try:
@@ -1515,8 +1514,8 @@ def read_sequences(path, *, text_col: str = "text", fmt: str | None = None, know
         raise DataError(f"{path}:{body[0][0]}: no column named {text_col!r} (its first line: "
                         f"{', '.join(repr(c.strip()[:20]) for c in body[0][1][:6])})")
     if col is None:
-        named = [i for i, c in enumerate(names) if _text_name(c)]
-        col = named[0] if len(named) == 1 and all(_name_like(c) for c in body[0][1]) else None
+        texts = [i for i, c in enumerate(names) if _text_name(c)]
+        col = texts[0] if len(texts) == 1 and all(_name_like(c) for c in body[0][1]) else None
     header = col is not None
     if col is None and len(names) >= 2:  # a header in other words, the label first, or one series a line (_wide)
         layout = _layout(rows, text_col, "label", known)
