@@ -105,7 +105,17 @@ def test_a_gated_classifier_right_within_its_lengths_but_not_past_them_is_pointe
     assert _longer_hint(_ck(), L, short_wrong) is None
     assert _longer_hint(_ck(), L[L > 40], np.arange(150) % 2 == 0) is None  # none within: 50% is no rule learned
     only_long = _longer_hint(_ck(), L[L > 40], wrong_long[L > 40])
-    assert only_long.startswith("note: 96.67% right on the 150 sequences longer than the training ones (up to 40). ")
+    assert only_long.startswith("note: 96.67% right on the 150 sequences longer than the training ones (up to 40), "
+                                "against 100.00% on the 50 nearest to them (length 41). ")
+    # none within, right on the nearest longer ones but on few of the rest (a memory that fades past the
+    # training lengths, as a new user's "contains abc" LSTM did: 100% at 41-55, 77% over 41-200): a note
+    fades = np.array([41 + k % 160 for k in range(1000)])
+    faded = fades <= 90
+    note = _longer_hint(_ck(), fades, faded)
+    assert note is not None and note.startswith(
+        f"note: {faded.mean():.2%} right on the 1,000 sequences longer than the training ones (up to 40), against "
+        "100.00% on the 105 nearest to them (lengths 41-55). "), note
+    assert _longer_hint(_ck(), fades, faded & (np.arange(1000) % 20 != 0)) is None  # 95% on the nearest: no rule
 
 
 def test_evaluate_prints_the_note_for_an_lstm_classifier_of_symbols(tmp_path, capsys, monkeypatch):

@@ -1,6 +1,7 @@
 """Every command on tiny data, the file formats, and the bad-input paths."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -677,6 +678,42 @@ def test_a_model_file_given_first_gets_the_line_with_its_options(tmp_path, capsy
     with pytest.raises(SystemExit) as e:
         run(capsys, "predict", "missing.bptt")
     assert e.value.code == 2 and "the following arguments are required: --model" in capsys.readouterr().err
+
+
+def test_data_files_given_first_to_train_get_the_line_with_their_options(tmp_path, capsys, parity, monkeypatch):
+    """A new user's `bptt train train.tsv valid.tsv` got only "required: --data, --out"; the error now gives
+    the line that does it (--data, --valid, and an --out named after the data when none is given), and
+    trains nothing."""
+    tr, te = parity
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.tsv").write_text(tr.read_text())
+    (tmp_path / "valid.tsv").write_text(te.read_text())
+    for argv, want in (
+            (["train", "train.tsv"], "the data file goes after --data: bptt train --data train.tsv --out train.bptt"),
+            (["train", "train.tsv", "valid.tsv", "--epochs", "1"],
+             "the training file goes after --data and the validation file after --valid: "
+             "bptt train --data train.tsv --valid valid.tsv --epochs 1 --out train.bptt"),
+            (["train", "--valid", "valid.tsv", "train.tsv", "--out", "m.bptt"],
+             "the data file goes after --data: bptt train --valid valid.tsv --data train.tsv --out m.bptt"),
+            (["train", "--init", "valid.tsv", "train.tsv", "--out", "m.bptt"],  # an option's value stays its own
+             "bptt train --init valid.tsv --data train.tsv --out m.bptt")):
+        rc, out, err = run(capsys, *argv)
+        assert rc == 2 and out == "" and want in err and "usage: bptt train --data DATA --out OUT" in err, (argv, err)
+    assert not list(tmp_path.glob("*.bptt"))
+    # the suggested line does what was meant
+    rc, out, err = run(capsys, "train", "--data", "train.tsv", "--valid", "valid.tsv", "--epochs", "1", "--out",
+                       "train.bptt", "--quiet")
+    assert rc == 0 and (tmp_path / "train.bptt").is_file(), err
+    # a model file given first to evaluate is found by what it holds, not only by its name's .bptt
+    os.rename("train.bptt", "train.model")
+    rc, out, err = run(capsys, "evaluate", "train.model", "valid.tsv")
+    assert rc == 2 and "the model file goes after --model: bptt evaluate --model train.model --data valid.tsv" in err
+    # no file, three files, or --data given: argparse's own errors, as before
+    for argv in (["train", "missing.tsv"], ["train", "train.tsv", "valid.tsv", "valid.tsv"],
+                 ["train", "--data", "train.tsv", "valid.tsv"]):
+        with pytest.raises(SystemExit) as e:
+            run(capsys, *argv)
+        assert e.value.code == 2 and "goes after" not in capsys.readouterr().err, argv
 
 
 def test_a_label_first_file_and_a_header_of_other_names_train_and_evaluate_as_the_plain_file(tmp_path, capsys, parity):
