@@ -291,7 +291,7 @@ def _load(zf: zipfile.ZipFile, path: str) -> Checkpoint:
     need = sum(math.prod(s) for s in shapes.values()) * dt.itemsize * (3 if head.get("has_opt") else 1)
     short = memory._short_of(need, "cpu", None)
     if short:  # a config from elsewhere may declare weights of any size: refused before any is read
-        raise _bad(path, f"declares a model of {need / 2**30:,.1f} GiB (hidden_size {config.hidden_size}, "
+        raise _bad(path, f"declares a model of {memory.size(need)} (hidden_size {config.hidden_size}, "
                          f"vocab_size {config.vocab_size}, {config.num_layers} layer(s)), and {short}")
     params = {}
     for name, shape in shapes.items():

@@ -23,7 +23,7 @@ from .data.files import column_notes, detect_numbers, measured_values, quantitie
 from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
-from .memory import batch_problem, model_problem, sequence_problem
+from .memory import batch_problem, model_problem, sequence_problem, size
 from .restarts import MAX_RESTARTS
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
@@ -1481,16 +1481,6 @@ def _step_sizes(cfg) -> tuple[int, int]:
     return units, cfg.embed_dim if cfg.vocab_size is not None else cfg.input_size
 
 
-def _level_floats(cfg) -> int:
-    """Floats of every step that :meth:`bptt.Model.infer` keeps for a long sequence besides a chunk's: for a
-    bidirectional model, a level's input and its ``K*H`` states (none for one direction, run whole a chunk at
-    a time)."""
-    if cfg.directions == 1:
-        return 0
-    KH = cfg.directions * cfg.hidden_size
-    return max(_step_sizes(cfg)[1], KH) + KH
-
-
 def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     """Refuse, before any work, a sequence too long to label in the free memory (evaluation batches
     are bounded, but a sequence longer than one goes alone, whole): ``where(k)`` names sequence k."""
@@ -1500,7 +1490,7 @@ def _check_longest(ck, lengths, where, device: str = "cpu") -> None:
     cfg = ck.model.config
     problem = sequence_problem(int(lengths[k]), *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
                                itemsize=np.dtype(cfg.dtype).itemsize, device=device,
-                               chunk=ck.model.INFER_CHUNK, kept=_level_floats(cfg))
+                               chunk=ck.model.INFER_CHUNK, kept=ck.model.infer_kept_floats())
     if problem:
         raise UserError(f"{where(k)} has {int(lengths[k]):,} tokens: {problem}; cut it into shorter sequences")
 
@@ -2142,7 +2132,7 @@ def cmd_data_make(args, out=print) -> int:
         free = shutil.disk_usage(folder).free
         if need > 0.9 * free:
             raise UserError(f"--n {args.n:,} {args.task} examples of lengths {args.lengths} take about "
-                            f"{need / 2**30:,.1f} GiB, and {folder!r} has {free / 2**30:,.1f} GiB free; "
+                            f"{size(need)}, and {folder!r} has {size(free)} free; "
                             f"ask for fewer or shorter examples")
         n = write_examples(args.out, rows)
         out(f"wrote {n} {args.task} examples to {args.out}")

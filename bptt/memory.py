@@ -12,6 +12,14 @@ from __future__ import annotations
 import os
 
 
+def size(nbytes: float) -> str:
+    """A size as a person reads it: ``1.9 GiB`` from 0.1 GiB up, else ``48.0 MiB`` (so a small need or a
+    nearly full machine is not told as ``0.0 GiB``)."""
+    if nbytes >= 0.1 * 2**30:
+        return f"{nbytes / 2**30:,.1f} GiB"
+    return f"{nbytes / 2**20:,.1f} MiB"
+
+
 def step_bytes(hidden: int, embed: int, outputs: int, tag: bool, itemsize: int = 4) -> int:
     """Bytes that one row x one step of a training batch takes (forward caches, gradients, inputs).
 
@@ -49,7 +57,7 @@ def batch_problem(rows: int, steps: int, hidden: int, embed: int, outputs: int, 
     """Why a training batch of ``rows`` sequences padded to ``steps`` cannot fit (None when it can)."""
     need = rows * steps * step_bytes(hidden, embed, outputs, tag, itemsize)
     short = _short_of(need, device, available)
-    return short and (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {need / 2**30:.1f} GiB "
+    return short and (f"a training batch of {rows} sequence(s) of {steps:,} steps needs about {size(need)} "
                       f"for BPTT (the state of every step is kept for the backward pass), and {short}")
 
 
@@ -71,7 +79,7 @@ def sequence_problem(steps: int, hidden: int, embed: int, outputs: int, tag: boo
     else:
         need, what = steps * step_bytes(hidden, embed, outputs, tag, itemsize), "the state of every step is kept"
     short = _short_of(need, device, available)
-    return short and (f"labelling a sequence of {steps:,} steps needs about {need / 2**30:.1f} GiB ({what}), "
+    return short and (f"labelling a sequence of {steps:,} steps needs about {size(need)} ({what}), "
                       f"and {short}")
 
 
@@ -83,7 +91,7 @@ def model_problem(n_params: int, hidden: int, *, itemsize: int = 4, device: str 
     need = 4 * n_params * itemsize + 3 * hidden * hidden * 8
     short = _short_of(need, device, available)
     return short and (f"the model has {n_params:,} parameters; its weights, gradients and optimiser state need "
-                      f"about {need / 2**30:.1f} GiB, and {short}")
+                      f"about {size(need)}, and {short}")
 
 
 def _short_of(need: int, device: str, available: int | None) -> str | None:
@@ -92,4 +100,4 @@ def _short_of(need: int, device: str, available: int | None) -> str | None:
     free = available_bytes(device) if available is None else available
     if free is None or need <= 0.8 * free:
         return None
-    return f"{'the GPU' if device == 'gpu' else 'this machine'} has {free / 2**30:.1f} GiB free"
+    return f"{'the GPU' if device == 'gpu' else 'this machine'} has {size(free)} free"

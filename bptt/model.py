@@ -210,14 +210,14 @@ def _on_cores(method):
 def _check_room(config: ModelConfig) -> None:
     """A MemoryError that names the config when its new weights (and the float64 work of their
     orthogonal initialisation) would not fit in the free memory, before anything is allocated."""
-    from .memory import _short_of
+    from .memory import _short_of, size
 
     n = sum(math.prod(s) for s in config.param_shapes().values())
     need = n * np.dtype(config.dtype).itemsize + 3 * config.hidden_size ** 2 * 8
     short = _short_of(need, "cpu", None)
     if short:
         raise MemoryError(f"a model of {n:,} parameters (hidden_size {config.hidden_size}, vocab_size "
-                          f"{config.vocab_size}, {config.num_layers} layer(s)) needs about {need / 2**30:,.1f} GiB "
+                          f"{config.vocab_size}, {config.num_layers} layer(s)) needs about {size(need)} "
                           f"to initialise, and {short}")
 
 
@@ -522,8 +522,8 @@ class Model:
         the state the one before ended in (``s_init``, as a language model's windows do): the same outputs,
         in the memory of one chunk's states instead of every step's (a line of 5,000,000 characters took
         10 GB in ``bptt predict`` before).  A bidirectional model runs level by level (:meth:`_infer_by_levels`):
-        it keeps each level's ``[1, T, K*H]`` states, which the next level reads in both directions, but no
-        step's cache."""
+        it keeps the ``[1, T, K*H]`` states of the levels below the top, which the next level reads in both
+        directions, but no step's cache (:meth:`infer_kept_floats`)."""
         if not self.chunked(x, lengths, mask):
             return self.forward(x, lengths, mask)[0]
         if self.config.directions == 2:
@@ -541,45 +541,149 @@ class Model:
     def _infer_by_levels(self, x):
         """:meth:`infer` of one long unpadded sequence through a bidirectional model: the layers in order,
         each recurrent level's directions a chunk at a time (the reverse one from the last chunk back to the
-        first, each chunk starting from the state the one after it ended in), its states written into one
-        ``[1, T, K*H]`` output for the next layer, and no step's cache kept: the memory of the levels'
-        outputs, not of their caches (a gated cell's gates, every step's pre-activations)."""
+        first, each chunk starting from the state the one after it ended in), and no step's cache kept.
+
+        A level below the top writes its states into one ``[1, T, K*H]`` output for the next level; layers
+        that read each step on its own (``per_step``: the embedding, dropout, layer norm) between two
+        levels run on each chunk the next level reads, so their outputs are never whole.  The top level
+        of a tagger (whose head reads every step) runs streamed (:meth:`_top_level_streamed`): no
+        ``[1, T, K*H]`` at all, only the head's outputs.  What is kept a step: :meth:`infer_kept_floats`."""
         self._check_finite_params()
         ctx = {"lengths": None, "mask": None, "s_init": None, "check": True, "drop": None}
-        h = x
-        for i, layer in enumerate(self.layers):
-            nxt = self.layers[i + 1] if i + 1 < len(self.layers) else None
-            ctx["finals_only"] = isinstance(nxt, LastStates) and not nxt.real_ends
+        layers, T = self.layers, int(x.shape[1])
+        top = max(i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent))
+        h, pending = x, []  # pending: per-step layers run on each chunk that the next level reads
+        for i, layer in enumerate(layers):
             if isinstance(layer, stack.Recurrent):
-                h, ctx["finals"] = self._level_by_chunks(layer, h, ctx["finals_only"], check=ctx["check"])
-                ctx["check"] = False
+                nxt = layers[i + 1] if i + 1 < len(layers) else None
+                ctx["finals_only"] = isinstance(nxt, LastStates) and not nxt.real_ends
+                feed = self._chunk_feed(h, tuple(pending), ctx)
+                keep = self._top_keeps() if i == top else "all"
+                if keep == "streamed":
+                    return self._top_level_streamed(layer, feed, T, layers[i + 1:], ctx)
+                keep = "finals" if ctx["finals_only"] else keep
+                h, ctx["finals"] = self._level_by_chunks(layer, feed, T, keep, check=ctx["check"])
+                ctx["check"], pending = False, []
+            elif i < top and getattr(layer, "per_step", False):
+                pending.append(layer)
             else:
+                for before in pending:  # a layer that reads across steps needs its input whole
+                    h, _ = before.forward(self.params, h, ctx)
+                pending = []
                 h, _ = layer.forward(self.params, h, ctx)
         return h
 
-    def _level_by_chunks(self, layer, h, finals_only: bool, check: bool):
-        """One recurrent level over ``h`` ``[1, T, D]``, ``INFER_CHUNK`` steps at a time in each direction:
-        ``(states [1, T, K*H] or None when only its final states are read, [final state of each direction])``."""
+    def _top_keeps(self) -> str:
+        """What :meth:`_infer_by_levels` keeps of the top level of this bidirectional model: ``"streamed"``
+        when every layer after it reads each step on its own (a tagger's head, layer norm; nothing kept,
+        :meth:`_top_level_streamed`); ``"ends"`` when such layers lead to a many-to-one head's
+        :class:`LastStates`, which reads only the first and the last step of an unpadded sequence (so
+        only those two steps' states are kept, ``[1, 2, K*H]``); else ``"all"`` (``[1, T, K*H]``)."""
+        layers = self.layers
+        top = max(i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent))
+        after = [layer for layer in layers[top + 1:] if not getattr(layer, "per_step", False)]
+        if not after:
+            return "streamed"
+        return "ends" if isinstance(after[0], LastStates) else "all"
+
+    def infer_kept_floats(self) -> int:
+        """Floats of every step that :meth:`infer` keeps for a long unpadded sequence besides a chunk's work,
+        the token ids and the head's outputs: none for one direction or one bidirectional level; for a
+        stack, the ``[1, T, K*H]`` states of the levels below the top, a level's input and its output at
+        once (and the top level's states too, where a layer that reads across steps reads them whole)."""
+        if self.config.directions == 1:
+            return 0
+        layers = self.layers
+        levels = [i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent)]
+        widths = [layers[i].directions * layers[i].hidden_size for i in levels[:-1]]
+        if self._top_keeps() == "all":  # its states, and a layer's output over them
+            KH = layers[levels[-1]].directions * layers[levels[-1]].hidden_size
+            widths += [KH, KH]
+        return max([a + b for a, b in zip([0] + widths, widths)], default=0)
+
+    def _chunk_feed(self, h, layers: tuple, ctx):
+        """``feed(lo, hi)``: steps ``lo:hi`` of ``h`` through the per-step ``layers`` (what a level reads of
+        them), computed when asked for, so that no step's output of those layers is kept."""
+        def feed(lo: int, hi: int):
+            part = h[:, lo:hi, ...]
+            for layer in layers:
+                part, _ = layer.forward(self.params, part, ctx)
+            return part
+        return feed
+
+    def _run_direction(self, layer, d: int, part, s, check: bool):
+        """One direction ``d`` of the recurrent level ``layer`` over ``part`` ``[1, c, D]`` (the reverse one
+        given its steps reversed) from state ``s``: ``(states [1, c, H], final state)``, no cache kept."""
         from . import recurrent
 
-        xp = namespace(h)
-        T, C, H, K = int(h.shape[1]), self.INFER_CHUNK, layer.hidden_size, layer.directions
-        spans = [(lo, min(lo + C, T)) for lo in range(0, T, C)]
+        states, cache = recurrent.forward(layer._params(self.params, d), part, cell=layer.cell,
+                                          activation=layer.activation, s_init=s, check=check)
+        final = namespace(states).asarray(recurrent.final_state(cache), copy=True)  # no view of the cache kept
+        return states, final
+
+    def _spans(self, T: int) -> list:
+        C = self.INFER_CHUNK
+        return [(lo, min(lo + C, T)) for lo in range(0, T, C)]
+
+    def _level_by_chunks(self, layer, feed, T: int, keep: str, check: bool):
+        """One recurrent level over the ``T`` steps that ``feed(lo, hi)`` gives, ``INFER_CHUNK`` steps at a
+        time in each direction: ``(states, [final state of each direction])``, the states ``[1, T, K*H]``
+        (``keep="all"``), those of the first and the last step alone, ``[1, 2, K*H]`` (``"ends"``), or None
+        (``"finals"``: only the final states are read)."""
+        H, K, spans = layer.hidden_size, layer.directions, self._spans(T)
         y, finals = None, []
         for d in range(K):
             s = None
             for lo, hi in (spans if d == 0 else spans[::-1]):
-                part = h[:, lo:hi, ...] if d == 0 else xp.flip(h[:, lo:hi, ...], axis=1)  # the reverse run reads backwards
-                states, cache = recurrent.forward(layer._params(self.params, d), part, cell=layer.cell,
-                                                  activation=layer.activation, s_init=s, check=check)
-                s = xp.asarray(recurrent.final_state(cache), copy=True)  # where the next chunk starts (no view
-                if not finals_only:                                       # of this chunk's cache kept)
+                part = feed(lo, hi)
+                xp = namespace(part)
+                states, s = self._run_direction(layer, d, part if d == 0 else xp.flip(part, axis=1), s, check)
+                if keep != "finals":
+                    if d:  # the reverse run read backwards: its states back in the steps' order
+                        states = xp.flip(states, axis=1)
                     if y is None:
-                        y = xp.empty((1, T, K * H), dtype=states.dtype)
-                    y[:, lo:hi, d * H:(d + 1) * H] = states if d == 0 else xp.flip(states, axis=1)
-                del states, cache
+                        y = xp.empty((1, T if keep == "all" else 2, K * H), dtype=states.dtype)
+                    if keep == "all":
+                        y[:, lo:hi, d * H:(d + 1) * H] = states
+                    else:  # the first step's states and the last step's
+                        if lo == 0:
+                            y[:, 0, d * H:(d + 1) * H] = states[:, 0, ...]
+                        if hi == T:
+                            y[:, 1, d * H:(d + 1) * H] = states[:, hi - lo - 1, ...]
+                del states
             finals.append(s)
         return y, finals
+
+    def _top_level_streamed(self, layer, feed, T: int, tail, ctx):
+        """The top bidirectional level and the per-step layers after it (``tail``: the head) over the ``T``
+        steps that ``feed(lo, hi)`` gives, keeping no step's states: the forward direction runs once over
+        the chunks keeping only the state where each chunk starts; then, from the last chunk back to the
+        first, it runs each chunk again from that state (the same arithmetic, so the same states) beside
+        the reverse direction's run of it, and the two directions' states of the chunk go through ``tail``
+        into the ``[1, T, O]`` output.  The price is the forward direction's arithmetic twice."""
+        spans, check = self._spans(T), ctx["check"]
+        starts, s = [], None
+        for lo, hi in spans[:-1]:  # where each chunk starts, in the forward direction
+            starts.append(s)
+            _, s = self._run_direction(layer, 0, feed(lo, hi), s, check)
+            check = False
+        starts.append(s)
+        out, r = None, None
+        for k in range(len(spans) - 1, -1, -1):
+            lo, hi = spans[k]
+            part = feed(lo, hi)
+            xp = namespace(part)
+            fwd, _ = self._run_direction(layer, 0, part, starts[k], check)
+            rev, r = self._run_direction(layer, 1, xp.flip(part, axis=1), r, False)  # reads backwards
+            starts[k], check = None, False
+            y = xp.concat([fwd, xp.flip(rev, axis=1)], axis=-1)  # [1, c, 2H]: both directions at each step
+            del fwd, rev
+            for after in tail:
+                y, _ = after.forward(self.params, y, ctx)
+            if out is None:
+                out = xp.empty((1, T) + tuple(y.shape[2:]), dtype=y.dtype)
+            out[:, lo:hi, ...] = y
+        return out
 
     @_on_cores
     def predict(self, x, lengths=None, mask=None):

@@ -184,6 +184,8 @@ def test_a_bidirectional_level_splits_its_directions_across_threads_on_numpy_alo
     dict(vocab_size=9, embed_dim=4, bidirectional=True),
     dict(input_size=3, head="many_to_many", cell="lstm", num_layers=2, bidirectional=True, learn_s0=True),
     dict(vocab_size=9, embed_dim=4),
+    dict(vocab_size=9, embed_dim=4, head="many_to_many", bidirectional=True, num_layers=2,
+         extra_layers=({"kind": "layer_norm", "at": "input"},)),
 ])
 def test_a_long_line_a_chunk_at_a_time_on_array_api_strict_equals_numpy(rng, cfg, monkeypatch):
     """Model.infer's chunks (both directions level by level, or one direction whole) use the array API alone."""

@@ -326,14 +326,14 @@ def test_a_sequence_too_long_to_label_in_memory_is_refused_by_predict_and_evalua
     lines.write_text("ab\n" + "ab" * 50_000 + "\nba\n")
     test = tmp_path / "te.tsv"
     test.write_text("ab\ty n\n" + "ab" * 50_000 + "\t" + "y n " * 50_000 + "\n")
-    # a bidirectional tagger (the default for tags of symbols), run a chunk of 65,536 steps at a time:
-    # 65,536 x (3 * 2 * 4 + 4 * 32 + 16 + 4 * 2) floats x 4 bytes for a chunk, and for each of the 100,000 steps
-    # its id, outputs and a level's input and states (16 + 12 * 2 + (32 + 8) * 4 bytes): 66 MB, not in 40 MiB
+    # a one-level bidirectional tagger (the default for tags of symbols), run a chunk of 65,536 steps at a time
+    # and streamed (no level's states kept whole): 65,536 x (3 * 2 * 4 + 4 * 32 + 16 + 4 * 2) floats x 4 bytes
+    # for a chunk, and for each of the 100,000 steps its id and outputs (16 + 12 * 2 bytes): 47.8 MiB, not in 40
     monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 40 << 20)
     rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(lines))
     assert rc == 2 and out == "" and f"{lines} line 2 has 100,000 tokens: labelling a sequence of 100,000 steps " \
-        "needs about 0.1 GiB (the states of 65,536 steps at a time, the outputs of every step and the states of " \
-        "one level), and this machine has 0.0 GiB free; cut it" in err, err
+        "needs about 47.8 MiB (the states of 65,536 steps at a time, the outputs of every step), and this machine " \
+        "has 40.0 MiB free; cut it" in err, err
     rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(test))
     assert rc == 2 and f"{test}:2 has 100,000 tokens: labelling" in err, err
     monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 8 << 30)  # room for it

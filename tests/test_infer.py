@@ -80,9 +80,12 @@ def test_a_long_sequence_through_both_directions_a_chunk_at_a_time_equals_one_pa
     monkeypatch.setattr(recurrent, "forward", spy)
     assert m.chunked(x, np.array([T]))
     got = m.infer(x, np.array([T]))
-    runs = m.config.num_layers * 2
-    assert seen == ([7] * 7 + [4] + [4] + [7] * 7) * m.config.num_layers  # forward, then reverse from the end
-    assert len(seen) == runs * 8
+    level = [7] * 7 + [4] + [4] + [7] * 7  # forward, then reverse from the end
+    if m.config.head == "many_to_many":  # the top level streamed into the head: forward to where each chunk
+        top = [7] * 7 + [4, 4] + [7, 7] * 7  # starts, then from the end each chunk again beside its reverse
+    else:
+        top = level
+    assert seen == level * (m.config.num_layers - 1) + top
     assert got.shape == whole.shape
     np.testing.assert_allclose(got, whole, rtol=0, atol=1e-12)
     chunked = m.predict(x)
@@ -132,3 +135,35 @@ def test_predict_and_evaluate_label_a_long_line_a_chunk_at_a_time(tmp_path, caps
     assert len(outs["tag", 13].split("\n")[0].split()) == 301
     assert outs["tag", 13] == outs["tag", 1 << 16] and outs["cls", 13] == outs["cls", 1 << 16]
     assert outs["cls", 13, "eval"] == outs["cls", 1 << 16, "eval"]
+
+
+@pytest.mark.parametrize("kw, kept", [
+    (dict(head="many_to_many"), 0),  # a tagger of one level: the top level streamed into the head
+    (dict(head="many_to_many", num_layers=2, extra_layers=({"kind": "layer_norm", "at": "input"},)), 64),
+    (dict(num_layers=3), 128),  # a classifier: two levels' states at once (the top gives its final states)
+    (dict(extra_layers=({"kind": "layer_norm", "at": "states"},)), 0),  # the top's first and last steps alone
+])
+def test_a_long_line_keeps_what_infer_kept_floats_says_and_no_more(kw, kept, monkeypatch):
+    """The peak of what Model.infer allocates for one long line (traced: NumPy reports its arrays to
+    tracemalloc) is the kept floats of every step that infer_kept_floats counts, which bptt's memory check
+    uses, plus a chunk's work and the outputs: a tagger of one bidirectional level keeps no step's states,
+    neither the embedding's output nor the [1, T, 2H] states of both directions."""
+    import tracemalloc
+
+    monkeypatch.setattr(Model, "INFER_CHUNK", 1000)
+    m = Model(ModelConfig(vocab_size=6, embed_dim=16, hidden_size=32, output_size=3, dtype="float64",
+                          bidirectional=True, **kw), rng=np.random.default_rng(0))
+    assert m.infer_kept_floats() == kept
+    T = 40_000
+    x = np.random.default_rng(1).integers(1, 6, (1, T))
+    want = m.forward(x)[0]
+    tracemalloc.start()
+    try:
+        got = m.infer(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    outputs = got.nbytes
+    extra = peak - outputs - kept * T * 8  # a chunk's work (1000 steps), and what is not a step's
+    assert peak >= kept * T * 8 and extra < 8 * 1000 * 64 * 12, (peak, outputs, kept * T * 8)

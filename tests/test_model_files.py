@@ -109,7 +109,7 @@ def test_a_config_larger_than_memory_is_refused_before_any_weight_is_read(tmp_pa
     tracemalloc.stop()
     assert checkpoint.load(model_file)  # the same model at its real size loads; and with too little memory, not:
     monkeypatch.setattr(checkpoint.memory, "available_bytes", lambda device="cpu": 10)
-    _refused(model_file, "declares a model of", "this machine has 0.0 GiB free")
+    _refused(model_file, "declares a model of", "this machine has 0.0 MiB free")
 
 
 def test_encrypted_and_unsupported_compression_entries(tmp_path, model_file):

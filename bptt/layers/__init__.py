@@ -10,6 +10,9 @@ A layer is a frozen dataclass holding only its configuration, with pure function
 ``grads`` is keyed like the layer's own entries of ``params`` (each layer owns its names: ``E``;
 ``W_s_l0``, ...; ``W_o``, ``b_o``), and ``ctx`` is what the whole batch shares (``lengths`` or
 ``mask``, ``s_init``, ``check``, the dropout masks ``drop``).  No layer keeps state between calls.
+A layer whose output at a step depends on its input at that step alone says so with a class
+attribute ``per_step = True``: :meth:`bptt.Model.infer` then runs a long sequence through it a chunk
+of steps at a time instead of whole.
 :meth:`bptt.Model.layers` lists a model's.
 
 **A new kind of layer is one new file** in this package (or in a package of your own that names it
@@ -43,6 +46,8 @@ class Dense:
     The output activation ``f_o`` of the tutorial is applied by the loss
     (softmax, sigmoid or identity), where it is numerically stable.
     """
+
+    per_step = True  # reads each step on its own (Model.infer runs it a chunk at a time)
 
     in_features: int
     out_features: int
@@ -91,6 +96,8 @@ class Embedding:
 
     Row ``pad_id`` is the pad vector: it starts at zero and gets no gradient.
     """
+
+    per_step = True  # reads each step on its own (Model.infer runs it a chunk at a time)
 
     vocab_size: int
     dim: int
@@ -180,6 +187,8 @@ class Dropout:
     ``1 / (1 - p)``) taken from ``ctx["drop"]`` under ``slot`` (``"in"``, ``"out"`` or
     ``("between", k)``); without masks (``ctx["drop"]`` None: evaluation, or no dropout) ``y = x``.
     Never on the recurrence ``s^{t-1} -> s^t``."""
+
+    per_step = True  # reads each step on its own (Model.infer runs it a chunk at a time)
 
     slot: object
 

@@ -25,6 +25,8 @@ class LayerNorm:
     ``eps`` is added to the (biased) variance, as ``torch.nn.LayerNorm`` does.
     """
 
+    per_step = True  # normalises each step on its own (Model.infer runs it a chunk at a time)
+
     in_features: int
     name: str = "layer_norm"
     eps: float = 1e-5
