@@ -1191,6 +1191,8 @@ def cmd_train(args, out=print) -> int:
         train_data = Sharded(train_data, comm)
         valid = None if valid is None else SplitEvaluation(valid, comm)
         job["progress"] = False if comm.rank else job["progress"]
+    if _JOB.get("argv"):  # the line that trained it: what --resume goes on with (and where a model came from)
+        meta["command"] = _with_resume(_JOB["argv"])
     if args.restarts == 1:
         try:
             history = train(model, train_data, valid, tcfg, out=args.out, meta=meta, resume=args.resume, log=out,
@@ -2191,6 +2193,53 @@ def _model_first(ap, argv) -> str | None:
     return f"the model file goes after --model: bptt {shlex.join(line)}"
 
 
+def _with_resume(argv) -> list:
+    """``argv`` (``["train", ...]``) with ``--resume`` at its end, where it is not there yet."""
+    line = [str(a) for a in argv]
+    return line if "--resume" in line else line + ["--resume"]
+
+
+def _resume_first(ap, argv) -> str | None:
+    """`bptt train --resume m.bptt`, `bptt train --resume --out m.bptt`: a resume without --data.  The line
+    that goes on with the interrupted run (from the command saved in ``OUT.last``), or what is missing;
+    None when the line is not that."""
+    if not argv or argv[0] != "train":
+        return None
+    read = _words_given(ap, argv)
+    if read is None or "resume" not in read[1] or "data" in read[1]:
+        return None
+    words, given = read
+    out = None
+    if "out" in given:
+        for k, a in enumerate(argv[:-1]):
+            if a == "--out":
+                out = argv[k + 1]
+        out = out or next((a.split("=", 1)[1] for a in argv if a.startswith("--out=")), None)
+    else:
+        stems = [w[:-len(".last")] if w.endswith(".last") else w for _, w in words]  # OUT, of OUT or OUT.last
+        models = [o for o, (_, w) in zip(stems, words) if os.path.isfile(o + ".last") or (
+            os.path.isfile(w) and checkpoint.is_model_file(w))]  # OUT is saved only after an epoch
+        if len(models) == 1:
+            out = models[0]
+        elif words:
+            return None  # a data file given first: _data_first's
+    if out is None:
+        return ("--resume continues the run whose model goes to --out (its state is in OUT.last): "
+                "bptt train --resume --out OUT, with the --data (and --valid) of that run")
+    last = out + ".last"
+    if not os.path.isfile(last):
+        return (f"--resume has no interrupted run to continue: {last} does not exist (bptt train saves it as it "
+                f"goes, and keeps it when a run is stopped)")
+    try:
+        command = checkpoint.load(last).meta.get("command")
+    except (OSError, ValueError):
+        command = None
+    if isinstance(command, list) and command[:1] == ["train"] and all(isinstance(a, str) for a in command):
+        return f"--resume goes on with the files and options of the run it continues: bptt {shlex.join(command)}"
+    return (f"--resume goes on with the files and options of the run it continues: bptt train --data DATA "
+            f"--out {shlex.quote(out)} --resume, with that run's --data, --valid and options")
+
+
 def _data_first(ap, argv) -> str | None:
     """`bptt train train.tsv`, `bptt train train.tsv valid.tsv --out m.bptt`: the data files given as
     positional arguments.  The line with their options (the first file after --data, a second after
@@ -2205,6 +2254,8 @@ def _data_first(ap, argv) -> str | None:
     slots = ["data"] + ([] if "valid" in given else ["valid"])
     if not words or len(words) > len(slots) or not all(os.path.isfile(w) for _, w in words):
         return None
+    if any(checkpoint.is_model_file(w) for _, w in words):
+        return None  # a model file is no data (a resume's: _resume_first)
     line = list(argv)
     for (j, w), slot in zip(reversed(words), reversed(slots[:len(words)])):
         line[j:j + 1] = [f"--{slot}", w]
@@ -2247,12 +2298,15 @@ def _main(argv) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     hint, needs = _model_first(ap, argv), "--model MODEL"
     if hint is None:
+        hint, needs = _resume_first(ap, argv), "--data DATA --out OUT"
+    if hint is None:
         hint, needs = _data_first(ap, argv), "--data DATA --out OUT"
     if hint is not None:  # argparse's own error would say only "required: --model" or "--data"
         print(f"usage: bptt {argv[0]} {needs} ... (bptt {argv[0]} --help)\nbptt {argv[0]}: error: {hint}",
               file=sys.stderr)
         return 2
     args = ap.parse_args(argv)
+    _JOB["argv"] = argv if args.command == "train" else None
     if args.command is None:
         ap.print_help()
         return 0
@@ -2308,6 +2362,9 @@ def _main(argv) -> int:
                   file=sys.stderr)
             comm.abort(code)
         if comm is None or comm.rank == 0:
+            last = f"{args.out}.last" if args.command == "train" and getattr(args, "out", None) else None
+            if comm is None and last and os.path.isfile(last) and getattr(args, "restarts", 1) == 1:
+                word += f"; to go on: bptt {shlex.join(_with_resume(argv))}"
             print(word, file=sys.stderr)
         return code
     except BrokenPipeError:  # `bptt ... | head`: the reader is gone; stop quietly, as other Unix tools do

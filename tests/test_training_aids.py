@@ -209,6 +209,59 @@ def test_an_interrupt_during_restarts_keeps_what_the_finished_runs_give(tmp_path
         assert checkpoint.load(str(out) + ".last").meta["train_state"]["epoch"] == 2
 
 
+def test_an_interrupted_run_says_the_line_that_goes_on_and_a_resume_without_its_files_is_given_it(
+        tmp_path, capsys, monkeypatch):
+    """Ctrl-C ends `bptt train` with the line that continues it (its own, with --resume), and that line
+    resumes it; a resume given without --data (`--resume m.bptt`, `--resume --out m.bptt`) is told the
+    interrupted run's line, saved in OUT.last, instead of the data file being taken for the model."""
+    import shlex
+    import signal
+
+    from bptt.optim import Adam
+
+    tr = tmp_path / "tr.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-10", "--n", "200", "--seed", "1", "--out", str(tr))
+    out = tmp_path / "m b.bptt"  # a space in the name: the line quotes it
+    line = ["train", "--data", str(tr), "--out", str(out), "--epochs", "2", "--hidden", "4", "--quiet",
+            "--no-curriculum", "--seed", "3"]
+    real_step, calls = Adam.step, []
+
+    def step_then_sigint(self, params, grads):
+        calls.append(1)
+        if len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(self, params, grads)
+
+    monkeypatch.setattr(Adam, "step", step_then_sigint)
+    rc, o, e = run(capsys, *line)
+    monkeypatch.setattr(Adam, "step", real_step)
+    said = f"interrupted; to go on: bptt {shlex.join(line + ['--resume'])}"
+    assert rc == 130 and e.strip().splitlines()[-1] == said, e
+    for wrong in (["train", "--resume", str(out)], ["train", "--resume", str(out) + ".last"],
+                  ["train", "--resume", "--out", str(out)], ["train", f"--out={out}", "--resume"]):
+        rc, o, e = run(capsys, *wrong)
+        assert rc == 2 and e.strip().endswith(
+            f"error: --resume goes on with the files and options of the run it continues: "
+            f"bptt {shlex.join(line + ['--resume'])}"), (wrong, e)
+    rc, o, e = run(capsys, *shlex.split(said.split("to go on: bptt ", 1)[1]))
+    assert rc == 0 and "resuming at epoch 1, batch 5, step 5" in o + e, e
+    assert checkpoint.load(str(out) + ".last").meta["train_state"]["epoch"] == 2
+    rc, o, e = run(capsys, "train", "--resume", "--out", str(tmp_path / "none.bptt"))
+    assert rc == 2 and f"--resume has no interrupted run to continue: {tmp_path / 'none.bptt'}.last does not " \
+        "exist" in e, e
+    rc, o, e = run(capsys, "train", "--resume")
+    assert rc == 2 and "bptt train --resume --out OUT, with the --data (and --valid) of that run" in e, e
+    ck = checkpoint.load(str(out) + ".last")  # a state file from before the line was saved in it
+    del ck.meta["command"]
+    checkpoint.save(str(out) + ".last", ck.model, meta=ck.meta, opt_state=ck.opt_state)
+    rc, o, e = run(capsys, "train", "--resume", str(out))
+    assert rc == 2 and f"bptt train --data DATA --out {shlex.quote(str(out))} --resume, with that run's --data" in e, e
+    with pytest.raises(SystemExit):  # a model file is not taken for data: argparse's own error
+        run(capsys, "train", str(out))
+    e = capsys.readouterr().err
+    assert "the data file goes after --data" not in e and "required: --data, --out" in e, e
+
+
 def test_an_interrupt_during_restarts_side_by_side_stops_them_and_keeps_a_resumable_run(tmp_path, capsys, monkeypatch):
     """Runs side by side in their own processes: a SIGTERM to bptt stops them between batches (each
     saves its state), and with no run finished the first run's files become OUT's, resumable alone."""
@@ -465,7 +518,9 @@ def test_stops_anywhere_then_resume_give_the_same_files(tmp_path, capsys, monkey
         rc, out, err = run(capsys, *common, "--out", str(b))
         monkeypatch.setattr(Adam, "step", real_step)
         assert "interrupted; state saved" in out
-        assert (rc, err.strip()) == ((130, "interrupted") if sig == signal.SIGINT else (143, "terminated"))
+        word = "interrupted" if sig == signal.SIGINT else "terminated"
+        assert rc == (130 if sig == signal.SIGINT else 143) and err.strip().startswith(f"{word}; to go on: bptt ") \
+            and err.strip().endswith(" --resume"), err
         assert checkpoint.load(str(b) + ".last").meta["train_state"]["step"] == int(stops[1])
     else:
         assert run(capsys, *common, "--out", str(b), *stops)[0] == 0
