@@ -247,6 +247,15 @@ def test_jsonl_lists_of_numbers(tmp_path, capsys):
         rc, _, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
                          "--max-steps", "1")
         assert rc == 2 and "b.jsonl:1:" in err and "Traceback" not in err, (text, err)
+    # what is wrong is said by step: NaN, Infinity (JSON that Python's json writes), an empty step or sequence
+    for raw, said in (('[[0.5, 1.0], [NaN, 2.0]]', "b.jsonl:1: text step 2 holds nan: every number of a step must be finite"),
+                      ('[1.0, 2.0, -Infinity]', "b.jsonl:1: text step 3 holds -inf: every number of a step must be finite"),
+                      ('[[0.5], []]', "b.jsonl:1: text step 2 is an empty list: a step holds at least one number"),
+                      ('[]', "b.jsonl:1: text is an empty list: a sequence needs at least one step")):
+        f.write_text('{"text": ' + raw + ', "label": "a"}\n' + json.dumps(rows[1]) + "\n")
+        rc, _, err = run(capsys, "train", "--data", str(f), "--inputs", "numbers", "--out", str(tmp_path / "m.bptt"),
+                         "--max-steps", "1")
+        assert rc == 2 and said in err, (raw, err)
 
 
 def test_skip_bad_skips_lines_that_are_not_numbers(tmp_path, capsys):

@@ -524,6 +524,23 @@ def _json_number(t) -> bool:
     return isinstance(t, (int, float)) and not isinstance(t, bool) and _finite(t)
 
 
+def _steps_problem(v: list) -> str | None:
+    """What is wrong with a JSON list of steps that is nearly numbers (an empty list, a step that is NaN
+    or infinite, an empty step), said by step; None for anything else (steps of different widths are
+    told where the steps are read as numbers)."""
+    if not v:
+        return "is an empty list: a sequence needs at least one step"
+    plain = lambda t: isinstance(t, (int, float)) and not isinstance(t, bool)  # noqa: E731
+    if all(plain(t) for t in v) or all(isinstance(t, list) and all(plain(u) for u in t) for t in v):
+        for k, t in enumerate(v, 1):
+            if isinstance(t, list) and not t:
+                return f"step {k} is an empty list: a step holds at least one number"
+            bad = next((u for u in (t if isinstance(t, list) else [t]) if not _finite(u)), None)
+            if bad is not None:
+                return f"step {k} holds {bad!r}: every number of a step must be finite"
+    return None
+
+
 def _json_label(t) -> str:
     """A JSON label as the file writes it: a string as it is, 3 as "3", true as "true"."""
     return ("true" if t else "false") if isinstance(t, bool) else str(t)
@@ -561,6 +578,10 @@ def _json_value(v, what: str, many: bool, numbers: bool | str = False):
         if any(isinstance(t, str) and holds_whitespace(t) for t in w):
             raise ValueError(f"{what} list holds an empty tag or one with a space")
         return " ".join(_json_label(t) for t in w)
+    if what == "text" and isinstance(v, list):
+        problem = _steps_problem(v)
+        if problem:
+            raise ValueError(f"text {problem}")
     kind = "null" if v is None else type(v).__name__
     want = ("a string (or for --inputs numbers a list of finite numbers, or of lists of them)" if what == "text" else
             "a string, a whole number or true/false" + (" (or a list of them)" if many else ""))
