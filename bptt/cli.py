@@ -328,7 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="label new sequences", formatter_class=HELP_FMT)
     p.add_argument("--model", required=True)
-    p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin; "
+    p.add_argument("--data", metavar="FILE", help="a text file of sequences to label, one per line (as on stdin, "
+                                                 "which - names too; "
                                                  "for a labelled file use `bptt evaluate`); a .csv file's sequences "
                                                  "column (one column, or the one its header names: text, series, "
                                                  "...), a .json(l) file's text of each object, or a fastText file's "
@@ -1888,6 +1889,8 @@ def cmd_predict(args, out=print) -> int:
         raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    if args.data == "-":  # the Unix spelling of stdin, which is read when --data is not given
+        args.data = None
     if args.text and args.data:
         raise UserError("give the sequences as arguments or --data FILE, not both")
     text_col = args.text_col or meta.get("text_col") or "text"
@@ -2186,7 +2189,7 @@ def _model_first(ap, argv) -> str | None:
     line = [a for j, a in enumerate(argv) if j != models[0][0]]
     line[1:1] = ["--model", models[0][1]]
     if command in ("evaluate", "predict") and "data" not in given:
-        files = [w for j, w in words if j != models[0][0] and os.path.isfile(w)]
+        files = [w for j, w in words if j != models[0][0] and (os.path.isfile(w) or w == "-" and command == "predict")]
         if len(files) == 1 and (command == "evaluate" or len(words) == 2):
             at = line.index(files[0], 3)
             line[at:at + 1] = ["--data", files[0]]

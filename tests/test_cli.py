@@ -234,6 +234,8 @@ def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypa
         ref = _reference_probs(model, list(text))[-1]
         lab, p = line.split("\t")
         assert lab == names[int(np.argmax(ref))] and float(p) == pytest.approx(ref.max(), abs=5e-5)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\r\n".join(lines).encode() + b"\r\n")))
+    assert run(capsys, "predict", "--model", str(model), "--data", "-")[1] == out  # - names stdin, as in Unix tools
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"0x1\n" * 15 + b"01\n" + b"xx\n" * 2)))
     rc, out, err = run(capsys, "predict", "--model", str(model))  # a long input: 10 lines' notes, then a count
     assert rc == 0 and len(out.split("\n")) == 19
@@ -664,6 +666,7 @@ def test_a_model_file_given_first_gets_the_line_with_its_options(tmp_path, capsy
             (["evaluate", "--data", str(te), "p.bptt"], f"bptt evaluate --model p.bptt --data {te}"),
             (["predict", "p.bptt", "lines.txt"], "bptt predict --model p.bptt --data lines.txt"),
             (["predict", "p.bptt", "0110", "1"], "bptt predict --model p.bptt 0110 1"),  # sequences, not files
+            (["predict", "p.bptt", "-"], "bptt predict --model p.bptt --data -"),  # stdin
             (["export", "p.bptt", "--out", "p.safetensors"], "bptt export --model p.bptt --out p.safetensors"),
             (["generate", "p.bptt", "--length", "3"], "bptt generate --model p.bptt --length 3")):
         rc, out, err = run(capsys, *argv)
