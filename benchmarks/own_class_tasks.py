@@ -15,6 +15,8 @@ bash benchmarks/own_tag_tasks.sh`` trains on them with bptt's defaults and score
   sorted      decimal digits; sorted when no digit is below the one before it, else unsorted (a new user's
               try of stop 41: half the strings are sorted, the other half sorted with one pair of unequal
               neighbours swapped, so one step anywhere in the string decides)
+  has-abc     a/b/c/d; yes when the string holds abc (a new user's try of 2026-12-04: half the strings of
+              each split drawn until they hold it, half until they do not)
 
 Usage: python benchmarks/own_class_tasks.py TASK [SEED] (writes TASK/train.tsv, valid.tsv, test.tsv; env
 N_TRAIN sets the training strings, VALID=LO-HI and TEST=LO-HI the lengths of the validation and test
@@ -55,6 +57,10 @@ def dec_mod7(s):
     return f"r{int(s) % 7}"
 
 
+def has_abc(s):
+    return "yes" if "abc" in s else "no"
+
+
 def sorted_digits(s):
     return "sorted" if all(a <= b for a, b in zip(s, s[1:])) else "unsorted"
 
@@ -62,7 +68,7 @@ def sorted_digits(s):
 TASKS = {"first-last": ("abcd", first_last), "latch": ("abcxxx", latch),
          "q-then-z": (string.ascii_lowercase, q_then_z), "mod5": ("ab", mod5),
          "cd-mod4": ("cdx", cd_mod4), "dec-mod7": ("0123456789", dec_mod7),
-         "sorted": ("0123456789", sorted_digits)}
+         "sorted": ("0123456789", sorted_digits), "has-abc": ("abcd", has_abc)}
 
 
 def sample(name, alpha, f, lo, hi, rng):
@@ -76,6 +82,11 @@ def sample(name, alpha, f, lo, hi, rng):
             i = rng.choice(swaps)
             d[i], d[i + 1] = d[i + 1], d[i]
         return "".join(d)
+    if name == "has-abc":  # as many yes as no: drawn again until it is what the coin says
+        want = "yes" if rng.random() < 0.5 else "no"
+        while f(s) != want:
+            s = "".join(rng.choice(alpha) for _ in range(rng.randint(lo, hi)))
+        return s
     if name != "q-then-z":
         return s
     if rng.random() < 0.5:  # a yes: plant a q ... z where there is none

@@ -27,7 +27,7 @@ from .memory import batch_problem, model_problem, sequence_problem, size
 from .restarts import MAX_RESTARTS
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_batch_size, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
+                    default_batch_size, default_chrono, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
                     balanced_class_weights, CLASS_WEIGHTS)
 
 
@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "the run says which)")
     gm.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "identity"], default=d.activation,
                    help="f_s of the tutorial's cell (--cell rnn; another than tanh picks that cell)")
+    gm.add_argument("--chrono-init", type=int, default=None, metavar="N",
+                    help="the LSTM's gate biases at init for memories of up to about N steps (forget biases "
+                         "log U(1, N-1), Tallec & Ollivier 2018); 0: forget bias 1 (default: the longest training "
+                         "length for the LSTM on classify data of symbols, else 0; with --init or --resume, the "
+                         "model's)")
     gm.add_argument("--learn-s0", action="store_true", help="learn the initial state s0 (and c0 for --cell lstm) instead of starting from zeros")
     gm.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
                    help="the parameters' and the computation's float type")
@@ -687,7 +692,7 @@ def _init_model(args):
               ("--learn-s0", "learn_s0", False, cfg.learn_s0), ("--dtype", "dtype", d.dtype, cfg.dtype),
               ("--layers", "layers", d.num_layers, cfg.num_layers),
               ("--bidirectional", "bidirectional", None, cfg.bidirectional),
-              ("--add-layer", "add_layer", [], list(cfg.extra_layers)))
+              ("--add-layer", "add_layer", [], list(cfg.extra_layers)), ("--chrono-init", "chrono_init", None, cfg.chrono_init))
     for opt, key, default, theirs in layers:
         given = getattr(args, key)
         if given != default and given != theirs:
@@ -1006,6 +1011,20 @@ def cmd_train(args, out=print) -> int:
             over = f" over {len(vocab) - 2} distinct tokens" if not numbers else " of numbers"
             what = "a language model" if args.task == "lm" else "text" if text else f"{args.task} data{over}"
             out(f"learning rate {args.lr:g} (the {args.cell.upper()} on {what}); --lr sets it")
+    if args.chrono_init is not None and init is None and not (args.chrono_init == 0 or args.chrono_init >= 3 and
+                                                              args.cell == "lstm"):
+        raise UserError(f"--chrono-init {args.chrono_init}: " + (
+            "the number of steps must be 0 (a forget bias of 1) or at least 3" if args.chrono_init < 3 else
+            f"it sets the LSTM's gate biases, and this run trains the {args.cell} cell (add --cell lstm, or leave "
+            f"--chrono-init out)"))
+    if args.chrono_init is None:  # the default: the LSTM's memories spread over the training lengths
+        args.chrono_init = (resumed.model.config.chrono_init if resumed else 0 if init is not None or
+                            args.task == "lm" else default_chrono(args.cell, args.task, n_kinds, E is not None,
+                                                                  numbers, train_data.lengths))
+        if args.chrono_init and not args.resume:
+            out(f"LSTM gate biases for memories of up to {args.chrono_init} steps, the longest training length "
+                f"(chrono initialisation: on classify tasks of symbols it held memories past the training "
+                f"lengths that a forget bias of 1 let fade); --chrono-init 0 gives a forget bias of 1")
     n_train = len(train_data.lengths) if args.task != "lm" else 0  # a language model's text is one stream
     if args.batch_size is None:  # the default: smaller batches for a small training set of symbols
         b = saved.get("batch_size")
@@ -1120,7 +1139,7 @@ def cmd_train(args, out=print) -> int:
                               head="many_to_one" if args.task == "classify" or regress and not per_step
                               else "many_to_many",
                               num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell,
-                              dtype=args.dtype, extra_layers=tuple(args.add_layer))
+                              dtype=args.dtype, extra_layers=tuple(args.add_layer), chrono_init=args.chrono_init)
         except ValueError as e:
             raise UserError(str(e)) from None
     if not 1 <= args.restarts <= MAX_RESTARTS:

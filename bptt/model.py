@@ -56,6 +56,9 @@ class ModelConfig:
     #: layers of other kinds (bptt.layers.register), each a dict {"kind": ..., "at": ..., fields...};
     #: "at" is a point of the chain (bptt.layers.POINTS): "input", "states" or "head"
     extra_layers: tuple = ()
+    #: the LSTM's gate biases at init: 0, forget bias 1 (torch's mapping, Jozefowicz et al. 2015); N >= 3, the
+    #: chrono initialisation for memories of up to about N steps (Tallec & Ollivier 2018, bptt.cells.lstm.init)
+    chrono_init: int = 0
 
     def __post_init__(self):
         plain_numbers(self, ("hidden_size", "output_size", "input_size", "vocab_size", "embed_dim", "pad_id",
@@ -85,6 +88,12 @@ class ModelConfig:
             raise ValueError(f"learn_s0 must be True or False, got {self.learn_s0!r}")
         if isinstance(self.num_layers, bool) or not isinstance(self.num_layers, int) or not 1 <= self.num_layers <= 16:
             raise ValueError(f"num_layers must be an integer 1..16, got {self.num_layers!r}")
+        c = self.chrono_init
+        if isinstance(c, bool) or not isinstance(c, int) or c < 0 or c in (1, 2):
+            raise ValueError(f"chrono_init must be 0 (forget bias 1) or a number of steps >= 3, got {c!r}")
+        if c and self.cell != "lstm":
+            raise ValueError(f"chrono_init={c} sets the LSTM's gate biases; cell={self.cell!r} has none of them "
+                             f"(leave chrono_init at 0)")
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be True or False, got {self.bidirectional!r}")
         for name in ("activation", "head", "loss", "dtype", "cell"):
@@ -138,6 +147,8 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         if not self.extra_layers:
             del d["extra_layers"]  # a model without them writes the file it always wrote
+        if not self.chrono_init:
+            del d["chrono_init"]  # likewise: a file that an earlier bptt reads
         else:
             d["extra_layers"] = [dict(s) for s in self.extra_layers]
         return d
@@ -276,7 +287,7 @@ class Model:
         layers.append(Dropout("in"))  # on the input connection i^t
         for k, level in enumerate(stack.levels(c.rnn_input_size, c.hidden_size, num_layers=c.num_layers,
                                                bidirectional=c.bidirectional, cell=c.cell, activation=c.activation,
-                                               learn_s0=c.learn_s0, plain=not c.stacked)):
+                                               learn_s0=c.learn_s0, plain=not c.stacked, chrono=c.chrono_init)):
             if k > 0:
                 layers.append(Dropout(("between", k - 1)))  # on the connection from level k-1 to level k
             layers.append(level)

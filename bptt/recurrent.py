@@ -37,9 +37,13 @@ def param_shapes(cell: str, input_size: int, hidden_size: int, learn_s0: bool = 
 
 
 def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool = False,
-         rng: np.random.Generator, dtype=np.float32) -> dict:
-    """New parameters of one layer (see :func:`bptt.rnn.init` and the cells' ``init``)."""
+         rng: np.random.Generator, dtype=np.float32, chrono: int = 0) -> dict:
+    """New parameters of one layer (see :func:`bptt.rnn.init` and the cells' ``init``); ``chrono`` N: the
+    LSTM's gate biases for memories of up to N steps (:func:`bptt.cells.lstm.init`)."""
     c = cells.get(cell)
+    if chrono and cell != "lstm":
+        raise ValueError(f"chrono={chrono!r} sets the LSTM's gate biases; the {cell} cell has no forget gate "
+                         f"of that kind (leave chrono at 0)")
     if c is None:
         return rnn.init(input_size, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype)
     D, H = _checks.positive_int("input_size", input_size), _checks.positive_int("hidden_size", hidden_size)
@@ -47,7 +51,7 @@ def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    return c.init(D, H, learn_s0=learn_s0, rng=rng, dtype=dtype)
+    return c.init(D, H, learn_s0=learn_s0, rng=rng, dtype=dtype, **({"chrono": chrono} if chrono else {}))
 
 
 def _check_params(xp, c, cell, params):

@@ -112,6 +112,7 @@ class Recurrent:
     activation: str = "tanh"
     learn_s0: bool = False
     plain: bool = False
+    chrono: int = 0  # the LSTM's gate biases at init (bptt.cells.lstm.init); 0: forget bias 1
 
     def __post_init__(self):
         if self.plain and (self.level or self.bidirectional):
@@ -143,7 +144,7 @@ class Recurrent:
         params = {}
         for d in range(self.directions):
             for k, v in recurrent.init(self.input_size, self.hidden_size, cell=self.cell, learn_s0=self.learn_s0,
-                                       rng=rng, dtype=dtype).items():
+                                       rng=rng, dtype=dtype, chrono=self.chrono).items():
                 params[f"{k}{self._suffix(d)}"] = v
         return params
 
@@ -224,11 +225,12 @@ class Recurrent:
 
 
 def levels(input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
-           cell: str = "rnn", activation: str = "tanh", learn_s0: bool = False, plain: bool = False) -> list:
+           cell: str = "rnn", activation: str = "tanh", learn_s0: bool = False, plain: bool = False,
+           chrono: int = 0) -> list:
     """The :class:`Recurrent` levels of a stack: level k > 0 reads ``K * hidden_size`` inputs."""
     L, K = _check_shape(num_layers, bidirectional)
     return [Recurrent(input_size if k == 0 else K * hidden_size, hidden_size, k, bidirectional, cell, activation,
-                      learn_s0, plain) for k in range(L)]
+                      learn_s0, plain, chrono) for k in range(L)]
 
 
 def combine_norms(norms: list):

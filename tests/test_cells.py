@@ -249,6 +249,35 @@ def test_lstm_forget_bias_starts_at_one_and_gates_are_torch_ordered():
     assert {k: v.shape for k, v in g.items()} == {"W_s": (8, 15), "b_s": (15,), "b_hn": (5,), "s0": (5,)}
 
 
+def test_lstm_chrono_init_spreads_the_forget_biases_over_the_memory_lengths():
+    """chrono=N: forget biases log(u), u ~ U(1, N - 1), the input gate's their negatives (Tallec & Ollivier
+    2018), the other biases 0 and the weights the same draws as with a forget bias of 1; a stacked
+    bidirectional model passes it to every level and direction; refused for other cells and N < 3."""
+    H = 512
+    p = recurrent.init(3, H, cell="lstm", rng=np.random.default_rng(0), chrono=40, dtype=np.float64)
+    q = recurrent.init(3, H, cell="lstm", rng=np.random.default_rng(0), dtype=np.float64)
+    np.testing.assert_array_equal(p["W_s"], q["W_s"])
+    b_i, b_f, rest = p["b_s"][:H], p["b_s"][H:2 * H], p["b_s"][2 * H:]
+    u = np.exp(b_f)  # U(1, 39): mean 20, sd 38 / sqrt(12) = 11 (0.5 for the mean of H = 512)
+    assert u.min() >= 1 and u.max() <= 39 and abs(u.mean() - 20) < 2.5 and 9 < u.std() < 13
+    np.testing.assert_array_equal(b_i, -b_f)
+    assert not rest.any()
+    m = Model(ModelConfig(vocab_size=5, hidden_size=6, cell="lstm", num_layers=2, bidirectional=True,
+                          chrono_init=10), rng=np.random.default_rng(1))
+    forget = [v[6:12] for k, v in m.params.items() if k.startswith("b_s")]
+    assert len(forget) == 4 and all(0 <= f.min() and f.max() <= np.log(9) + 1e-6 and f.std() > 0 for f in forget)
+    for bad in (dict(cell="gru", chrono=40), dict(cell="lstm", chrono=2)):
+        with pytest.raises(ValueError, match="chrono"):
+            recurrent.init(3, 5, rng=np.random.default_rng(0), **bad)
+    for bad in (dict(cell="rnn", chrono_init=40), dict(cell="lstm", chrono_init=2), dict(cell="lstm", chrono_init=True),
+                dict(cell="lstm", chrono_init=-3)):
+        with pytest.raises(ValueError, match="chrono_init"):
+            ModelConfig(vocab_size=5, **bad)
+    assert "chrono_init" not in ModelConfig(vocab_size=5, cell="lstm").to_dict()  # files as an earlier bptt wrote
+    cfg = ModelConfig(vocab_size=5, cell="lstm", chrono_init=40)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+
+
 def test_bad_arguments_are_named():
     rng = np.random.default_rng(0)
     p = recurrent.init(3, 4, cell="gru", rng=rng)

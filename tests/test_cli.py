@@ -1058,3 +1058,36 @@ def test_restarts_out_of_range_are_refused_before_any_run(tmp_path, capsys, pari
 
     with pytest.raises(ValueError, match=rf"n must be a whole number of runs from 1 to 1000, got {n}"):
         run_restarts(None, None, None, str(tmp_path / "m.bptt"), int(n), {})
+
+
+def test_the_lstm_on_classify_data_of_symbols_starts_with_memories_over_the_training_lengths(tmp_path, capsys, parity):
+    """The default --chrono-init: the longest training length for the LSTM on classify data of symbols, said
+    on a line, saved in the model's config; 0 (a forget bias of 1) where it was not measured (tags, other
+    cells, --chrono-init 0); a resumed run keeps the interrupted model's, also one from before the option."""
+    tr, _ = parity  # lengths 1-8
+    m = tmp_path / "m.bptt"
+    common = ["train", "--data", str(tr), "--out", str(m), "--max-steps", "2", "--hidden", "4"]
+    rc, out, err = run(capsys, *common)
+    assert rc == 0 and "LSTM gate biases for memories of up to 8 steps, the longest training length" in out, err
+    assert checkpoint.load(m).model.config.chrono_init == 8
+    for extra in (["--chrono-init", "0"], ["--cell", "gru"], ["--cell", "rnn"]):
+        rc, out, err = run(capsys, *common, *extra)
+        assert rc == 0 and "gate biases" not in out and checkpoint.load(m).model.config.chrono_init == 0, (extra, err)
+    rc, out, err = run(capsys, *common, "--chrono-init", "30")
+    assert rc == 0 and "gate biases" not in out and checkpoint.load(m).model.config.chrono_init == 30, err  # as given
+    tags = tmp_path / "tags.tsv"
+    tags.write_text("".join(f"{s}\t{' '.join('y' if c == 'a' else 'n' for c in s)}\n" for s in ("ab", "ba", "aab") * 20))
+    rc, out, err = run(capsys, "train", "--data", str(tags), "--out", str(m), "--max-steps", "2", "--cell", "lstm")
+    assert rc == 0 and checkpoint.load(m).model.config.chrono_init == 0, err
+    for bad, said in ((["--cell", "gru", "--chrono-init", "8"], "--chrono-init 8: it sets the LSTM's gate biases, and "
+                       "this run trains the gru cell"), (["--chrono-init", "2"], "--chrono-init 2: the number of steps "
+                       "must be 0 (a forget bias of 1) or at least 3")):
+        rc, out, err = run(capsys, *common, *bad)
+        assert rc == 2 and said in err, err
+    # a run interrupted with a forget bias of 1 (as every run before the option) resumes as it began
+    rc, out, err = run(capsys, *common, "--chrono-init", "0", "--max-steps", "3")
+    assert rc == 0, err
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(m), "--hidden", "4", "--max-steps", "5",
+                       "--resume")
+    assert rc == 0 and "resuming at" in out and "gate biases" not in out, err
+    assert checkpoint.load(str(m) + ".last").model.config.chrono_init == 0
