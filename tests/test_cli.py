@@ -1061,25 +1061,30 @@ def test_restarts_out_of_range_are_refused_before_any_run(tmp_path, capsys, pari
 
 
 def test_the_lstm_on_classify_data_of_symbols_starts_with_memories_over_the_training_lengths(tmp_path, capsys, parity):
-    """The default --chrono-init: the longest training length for the LSTM on classify data of symbols, said
-    on a line, saved in the model's config; 0 (a forget bias of 1) where it was not measured (tags, other
-    cells, --chrono-init 0); a resumed run keeps the interrupted model's, also one from before the option."""
-    tr, _ = parity  # lengths 1-8
+    """The default --chrono-init: the longest training length for the LSTM on classify data of symbols from
+    2,048 training sequences on, said on a line, saved in the model's config; 0 (a forget bias of 1) where
+    it was not measured or lost (tags, other cells, fewer sequences, --chrono-init 0); a resumed run keeps
+    the interrupted model's, also one from before the option."""
+    small, _ = parity  # 300 sequences
+    tr = tmp_path / "big.tsv"
+    assert run(capsys, "data", "make", "parity", "--lengths", "1-8", "--n", "2048", "--seed", "1", "--out", str(tr))[0] == 0
     m = tmp_path / "m.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(small), "--out", str(m), "--max-steps", "2", "--hidden", "4")
+    assert rc == 0 and "forget biases" not in out and checkpoint.load(m).model.config.chrono_init == 0, err
     common = ["train", "--data", str(tr), "--out", str(m), "--max-steps", "2", "--hidden", "4"]
     rc, out, err = run(capsys, *common)
-    assert rc == 0 and "LSTM gate biases for memories of up to 8 steps, the longest training length" in out, err
+    assert rc == 0 and "LSTM forget biases for memories of up to 8 steps, the longest training length" in out, err
     assert checkpoint.load(m).model.config.chrono_init == 8
     for extra in (["--chrono-init", "0"], ["--cell", "gru"], ["--cell", "rnn"]):
         rc, out, err = run(capsys, *common, *extra)
-        assert rc == 0 and "gate biases" not in out and checkpoint.load(m).model.config.chrono_init == 0, (extra, err)
+        assert rc == 0 and "forget biases" not in out and checkpoint.load(m).model.config.chrono_init == 0, (extra, err)
     rc, out, err = run(capsys, *common, "--chrono-init", "30")
-    assert rc == 0 and "gate biases" not in out and checkpoint.load(m).model.config.chrono_init == 30, err  # as given
+    assert rc == 0 and "forget biases" not in out and checkpoint.load(m).model.config.chrono_init == 30, err  # as given
     tags = tmp_path / "tags.tsv"
     tags.write_text("".join(f"{s}\t{' '.join('y' if c == 'a' else 'n' for c in s)}\n" for s in ("ab", "ba", "aab") * 20))
     rc, out, err = run(capsys, "train", "--data", str(tags), "--out", str(m), "--max-steps", "2", "--cell", "lstm")
     assert rc == 0 and checkpoint.load(m).model.config.chrono_init == 0, err
-    for bad, said in ((["--cell", "gru", "--chrono-init", "8"], "--chrono-init 8: it sets the LSTM's gate biases, and "
+    for bad, said in ((["--cell", "gru", "--chrono-init", "8"], "--chrono-init 8: it sets the LSTM's forget biases, and "
                        "this run trains the gru cell"), (["--chrono-init", "2"], "--chrono-init 2: the number of steps "
                        "must be 0 (a forget bias of 1) or at least 3")):
         rc, out, err = run(capsys, *common, *bad)
@@ -1089,5 +1094,5 @@ def test_the_lstm_on_classify_data_of_symbols_starts_with_memories_over_the_trai
     assert rc == 0, err
     rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(m), "--hidden", "4", "--max-steps", "5",
                        "--resume")
-    assert rc == 0 and "resuming at" in out and "gate biases" not in out, err
+    assert rc == 0 and "resuming at" in out and "forget biases" not in out, err
     assert checkpoint.load(str(m) + ".last").model.config.chrono_init == 0
