@@ -56,7 +56,7 @@ class ModelConfig:
     #: layers of other kinds (bptt.layers.register), each a dict {"kind": ..., "at": ..., fields...};
     #: "at" is a point of the chain (bptt.layers.POINTS): "input", "states" or "head"
     extra_layers: tuple = ()
-    #: the LSTM's forget biases at init: 0, forget bias 1 (Jozefowicz et al. 2015); N >= 3, those of the chrono
+    #: the LSTM's gate biases at init: 0, forget bias 1 (Jozefowicz et al. 2015); N >= 3, the chrono
     #: initialisation, for memories of up to about N steps (Tallec & Ollivier 2018; bptt.cells.lstm.init)
     chrono_init: int = 0
 
@@ -92,7 +92,7 @@ class ModelConfig:
         if isinstance(c, bool) or not isinstance(c, int) or c < 0 or c in (1, 2):
             raise ValueError(f"chrono_init must be 0 (forget bias 1) or a number of steps >= 3, got {c!r}")
         if c and self.cell != "lstm":
-            raise ValueError(f"chrono_init={c} sets the LSTM's forget biases; cell={self.cell!r} has none of them "
+            raise ValueError(f"chrono_init={c} sets the LSTM's gate biases; cell={self.cell!r} has none of them "
                              f"(leave chrono_init at 0)")
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be True or False, got {self.bidirectional!r}")

@@ -42,7 +42,7 @@ def init(input_size: int, hidden_size: int, *, cell: str = "rnn", learn_s0: bool
     LSTM's gate biases for memories of up to N steps (:func:`bptt.cells.lstm.init`)."""
     c = cells.get(cell)
     if chrono and cell != "lstm":
-        raise ValueError(f"chrono={chrono!r} sets the LSTM's forget biases; the {cell} cell has no forget gate "
+        raise ValueError(f"chrono={chrono!r} sets the LSTM's gate biases; the {cell} cell has no forget gate "
                          f"of that kind (leave chrono at 0)")
     if c is None:
         return rnn.init(input_size, hidden_size, learn_s0=learn_s0, rng=rng, dtype=dtype)

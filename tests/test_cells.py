@@ -250,8 +250,8 @@ def test_lstm_forget_bias_starts_at_one_and_gates_are_torch_ordered():
 
 
 def test_lstm_chrono_init_spreads_the_forget_biases_over_the_memory_lengths():
-    """chrono=N: forget biases log(u), u ~ U(1, N - 1) (Tallec & Ollivier 2018's), the other biases 0 (the
-    input gate's too, unlike the paper's) and the weights the same draws as with a forget bias of 1; a stacked
+    """chrono=N: forget biases log(u), u ~ U(1, N - 1), the input gate's their negatives (Tallec & Ollivier
+    2018), the other biases 0 and the weights the same draws as with a forget bias of 1; a stacked
     bidirectional model passes it to every level and direction; refused for other cells and N < 3."""
     H = 512
     p = recurrent.init(3, H, cell="lstm", rng=np.random.default_rng(0), chrono=40, dtype=np.float64)
@@ -260,7 +260,8 @@ def test_lstm_chrono_init_spreads_the_forget_biases_over_the_memory_lengths():
     b_i, b_f, rest = p["b_s"][:H], p["b_s"][H:2 * H], p["b_s"][2 * H:]
     u = np.exp(b_f)  # U(1, 39): mean 20, sd 38 / sqrt(12) = 11 (0.5 for the mean of H = 512)
     assert u.min() >= 1 and u.max() <= 39 and abs(u.mean() - 20) < 2.5 and 9 < u.std() < 13
-    assert not b_i.any() and not rest.any()
+    np.testing.assert_array_equal(b_i, -b_f)
+    assert not rest.any()
     m = Model(ModelConfig(vocab_size=5, hidden_size=6, cell="lstm", num_layers=2, bidirectional=True,
                           chrono_init=10), rng=np.random.default_rng(1))
     forget = [v[6:12] for k, v in m.params.items() if k.startswith("b_s")]

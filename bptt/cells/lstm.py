@@ -8,7 +8,7 @@ With ``a = i^t @ W_s[H:] + b_s + h^{t-1} @ W_s[:H]``, blocks ``i, f, g, o``::
     h^t = o * tanh(c^t)
 
 Parameters: ``W_s`` ``[H + D, 4H]``, ``b_s`` ``[4H]`` (the forget block starts
-at 1, as Jozefowicz et al. 2015 advise, or with ``chrono`` as Tallec & Ollivier 2018's do), optional
+at 1, as Jozefowicz et al. 2015 advise, or with ``chrono`` as Tallec & Ollivier 2018 do), optional
 ``s0`` ``[H]`` and ``c0`` ``[H]``.
 
 To and from ``torch.nn.LSTM`` (gate order i, f, g, o in both)::
@@ -42,12 +42,12 @@ def init(D: int, H: int, *, learn_s0: bool = False, rng: np.random.Generator, dt
          chrono: int = 0) -> dict:
     """State rows orthogonal per gate block, input rows Glorot-uniform per block, forget bias 1.
 
-    ``chrono`` N >= 3: the forget biases of the chrono initialisation of Tallec & Ollivier (2018, "Can
-    recurrent neural networks warp time?") instead, for memories of up to about N steps: each unit's
-    forget bias drawn as ``log(u)``, ``u ~ U(1, N - 1)``, so that a unit forgets over about ``u`` steps,
-    spread from 1 to N - 1, where a forget bias of 1 makes every unit forget within a few.  The input
-    gate's biases stay 0: the paper's chrono also sets them to ``-log(u)``, and that variant left one
-    regular language of bptt's measurements unlearned (docs/defaults.md, "The LSTM's gate biases")."""
+    ``chrono`` N >= 3: the chrono initialisation of Tallec & Ollivier (2018, "Can recurrent neural
+    networks warp time?") instead, for memories of up to about N steps: each unit's forget bias drawn as
+    ``log(u)``, ``u ~ U(1, N - 1)``, its input gate's bias the negative of it (so a unit forgets over
+    ``u`` steps, spread from 1 to N - 1, where a forget bias of 1 makes every unit forget within a few).
+    Setting the forget biases alone, input biases 0, was measured too and gained less
+    (docs/defaults.md, "The LSTM's gate biases")."""
     W_h = np.concatenate([orthogonal(rng, H) for _ in range(GATES)], axis=1)
     W_x = np.concatenate([xavier_uniform(rng, D, H) for _ in range(GATES)], axis=1)
     b_s = np.zeros(4 * H, dtype)
@@ -55,7 +55,9 @@ def init(D: int, H: int, *, learn_s0: bool = False, rng: np.random.Generator, dt
     if chrono:
         if isinstance(chrono, bool) or not isinstance(chrono, (int, np.integer)) or chrono < 3:
             raise ValueError(f"chrono must be 0 (forget bias 1) or a number of steps N >= 3, got {chrono!r}")
-        b_s[H:2 * H] = np.log(rng.uniform(1.0, chrono - 1.0, H))  # log(u): a unit's forget gate near 1 - 1/u
+        b_f = np.log(rng.uniform(1.0, chrono - 1.0, H))  # log(u): a unit's forget gate near 1 - 1/u
+        b_s[H:2 * H] = b_f
+        b_s[:H] = -b_f  # the input gate's bias: -log(u)
     params = {"W_s": np.concatenate([W_h, W_x], axis=0).astype(dtype), "b_s": b_s}
     if learn_s0:
         params["s0"] = np.zeros(H, dtype)
