@@ -2234,13 +2234,8 @@ def _resume_first(ap, argv) -> str | None:
     if read is None or "resume" not in read[1] or "data" in read[1]:
         return None
     words, given = read
-    out = None
-    if "out" in given:
-        for k, a in enumerate(argv[:-1]):
-            if a == "--out":
-                out = argv[k + 1]
-        out = out or next((a.split("=", 1)[1] for a in argv if a.startswith("--out=")), None)
-    else:
+    out = given.get("out")
+    if "out" not in given:
         stems = [w[:-len(".last")] if w.endswith(".last") else w for _, w in words]  # OUT, of OUT or OUT.last
         models = [o for o, (_, w) in zip(stems, words) if os.path.isfile(o + ".last") or (
             os.path.isfile(w) and checkpoint.is_model_file(w))]  # OUT is saved only after an epoch
@@ -2293,13 +2288,14 @@ def _data_first(ap, argv) -> str | None:
 
 
 def _words_given(ap, argv) -> tuple | None:
-    """The arguments of ``bptt COMMAND ...`` that are no option's value, as (index, token), and the dests
-    of the options given; None when argparse's tables cannot be read."""
+    """The arguments of ``bptt COMMAND ...`` that are no option's value, as (index, token), and the options
+    given, as {dest: their value (None for a flag, or one given last without its value)}; None when
+    argparse's tables cannot be read."""
     try:  # argparse's own tables (stable for years; without them the hint is left out, not the command)
         options = ap._subparsers._group_actions[0].choices[argv[0]]._option_string_actions
     except (AttributeError, IndexError, KeyError):
         return None
-    words, given, k = [], set(), 1  # words: (index, token) of the arguments that are no option's value
+    words, given, k = [], {}, 1  # words: (index, token) of the arguments that are no option's value
     while k < len(argv):
         a = argv[k]
         if a == "--":
@@ -2309,9 +2305,11 @@ def _words_given(ap, argv) -> tuple | None:
             name = a.split("=", 1)[0]
             found = [o for o in options if o == name] or [o for o in options if o.startswith(name) and o.startswith("--")]
             if len(found) == 1:
-                given.add(options[found[0]].dest)
+                value = a.split("=", 1)[1] if "=" in a else None
                 if options[found[0]].nargs != 0 and "=" not in a:
                     k += 1  # its value
+                    value = argv[k] if k < len(argv) else None
+                given[options[found[0]].dest] = value
         else:
             words.append((k, a))
         k += 1

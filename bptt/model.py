@@ -562,7 +562,7 @@ class Model:
         self._check_finite_params()
         ctx = {"lengths": None, "mask": None, "s_init": None, "check": True, "drop": None}
         layers, T = self.layers, int(x.shape[1])
-        top = max(i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent))
+        top = self._level_indices()[-1]
         h, pending = x, []  # pending: per-step layers run on each chunk that the next level reads
         for i, layer in enumerate(layers):
             if isinstance(layer, stack.Recurrent):
@@ -584,15 +584,18 @@ class Model:
                 h, _ = layer.forward(self.params, h, ctx)
         return h
 
+    def _level_indices(self) -> list:
+        """The indices in :attr:`layers` of the recurrent levels, bottom first."""
+        return [i for i, layer in enumerate(self.layers) if isinstance(layer, stack.Recurrent)]
+
     def _top_keeps(self) -> str:
         """What :meth:`_infer_by_levels` keeps of the top level of this bidirectional model: ``"streamed"``
         when every layer after it reads each step on its own (a tagger's head, layer norm; nothing kept,
         :meth:`_top_level_streamed`); ``"ends"`` when such layers lead to a many-to-one head's
         :class:`LastStates`, which reads only the first and the last step of an unpadded sequence (so
         only those two steps' states are kept, ``[1, 2, K*H]``); else ``"all"`` (``[1, T, K*H]``)."""
-        layers = self.layers
-        top = max(i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent))
-        after = [layer for layer in layers[top + 1:] if not getattr(layer, "per_step", False)]
+        top = self._level_indices()[-1]
+        after = [layer for layer in self.layers[top + 1:] if not getattr(layer, "per_step", False)]
         if not after:
             return "streamed"
         return "ends" if isinstance(after[0], LastStates) else "all"
@@ -604,12 +607,9 @@ class Model:
         once (and the top level's states too, where a layer that reads across steps reads them whole)."""
         if self.config.directions == 1:
             return 0
-        layers = self.layers
-        levels = [i for i, layer in enumerate(layers) if isinstance(layer, stack.Recurrent)]
-        widths = [layers[i].directions * layers[i].hidden_size for i in levels[:-1]]
-        if self._top_keeps() == "all":  # its states, and a layer's output over them
-            KH = layers[levels[-1]].directions * layers[levels[-1]].hidden_size
-            widths += [KH, KH]
+        widths = [self.layers[i].directions * self.layers[i].hidden_size for i in self._level_indices()]
+        # the levels below the top; the top's states and a layer's output over them where such a layer reads them whole
+        widths = widths[:-1] + (widths[-1:] * 2 if self._top_keeps() == "all" else [])
         return max([a + b for a, b in zip([0] + widths, widths)], default=0)
 
     def _chunk_feed(self, h, layers: tuple, ctx):

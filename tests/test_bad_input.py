@@ -329,6 +329,7 @@ def test_a_sequence_too_long_to_label_in_memory_is_refused_by_predict_and_evalua
     # a one-level bidirectional tagger (the default for tags of symbols), run a chunk of 65,536 steps at a time
     # and streamed (no level's states kept whole): 65,536 x (3 * 2 * 4 + 4 * 32 + 16 + 4 * 2) floats x 4 bytes
     # for a chunk, and for each of the 100,000 steps its id and outputs (16 + 12 * 2 bytes): 47.8 MiB, not in 40
+    assert round((65_536 * memory.step_bytes(8, 32, 2, tag=True) + 100_000 * (16 + 12 * 2)) / 2**20, 1) == 47.8
     monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 40 << 20)
     rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(lines))
     assert rc == 2 and out == "" and f"{lines} line 2 has 100,000 tokens: labelling a sequence of 100,000 steps " \

@@ -440,16 +440,16 @@ def _gunzip(raw: bytes, path: str) -> bytes:
     :func:`_gunzip_limit`; a damaged or truncated file is refused by name."""
     import zlib
 
-    from ..memory import size as told
+    from ..memory import size
 
-    limit, size, out, data = _gunzip_limit(), 0, [], raw
+    limit, unpacked, out, data = _gunzip_limit(), 0, [], raw
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a gzip header and trailer around the deflate stream
     try:
         while True:
             chunk = d.decompress(data, GUNZIP_CHUNK)
-            size += len(chunk)
-            if size > limit:
-                raise DataError(f"{path}: unpacks to more than {told(limit)} (half the free memory); "
+            unpacked += len(chunk)
+            if unpacked > limit:
+                raise DataError(f"{path}: unpacks to more than {size(limit)} (half the free memory); "
                                 f"unpack it yourself if it is meant to be that large")
             out.append(chunk)
             data = d.unconsumed_tail
