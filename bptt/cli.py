@@ -1945,6 +1945,8 @@ def cmd_predict(args, out=print) -> int:
                 texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
         except DataError as e:
             raise UserError(str(e)) from None
+        if not texts:  # a filter's answer to no input is no output, and a word on stderr that none came
+            print(f"note: {args.data or 'stdin'} holds no sequences: nothing to predict", file=sys.stderr)
     tokenizer = meta.get("tokenizer", "space")
     numbers = meta.get("inputs") == "numbers"
     if numbers:

@@ -253,6 +253,13 @@ def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypa
     assert rc == 2 and ":1 holds a tab: --data is one sequence per line" in err and "bptt evaluate" in err
     rc, _, err = run(capsys, "predict", "--model", str(model), "--data", str(tmp_path / "lines.txt"), "0110")
     assert rc == 2 and "not both" in err
+    # no input: no output, rc 0 as a filter gives, and a note that nothing came
+    (tmp_path / "empty.txt").write_bytes(b"")
+    rc, out, err = run(capsys, "predict", "--model", str(model), "--data", str(tmp_path / "empty.txt"))
+    assert (rc, out) == (0, "") and "empty.txt holds no sequences: nothing to predict" in err
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    rc, out, err = run(capsys, "predict", "--model", str(model))
+    assert (rc, out) == (0, "") and "stdin holds no sequences" in err
 
 
 def test_resume_gives_the_same_weights(tmp_path, capsys, parity):

@@ -37,6 +37,14 @@ def test_old_mac_line_endings_are_line_breaks(tmp_path):
 def test_a_stray_carriage_return_in_a_field_is_a_bad_line_with_its_number(tmp_path):
     msg = _err(tmp_path, "a.tsv", "text\tlabel\n0 1\t0\nab\rcd\t1\n")
     assert ":3:" in msg and "column" in msg
+    assert "line 3 ends at a lone carriage return" in msg and "tr -d" in msg  # the cause, not only the symptom
+    # the fragment after it is told the same line; a line two away, or a file of CRs alone, is not
+    msg = _err(tmp_path, "b.tsv", "text\tlabel\nab\t0\rcd\n0 1\t0\n")
+    assert ":3:" in msg and "line 2 ends at a lone carriage return" in msg
+    msg = _err(tmp_path, "c.tsv", "text\tlabel\nab\t0\rcd\t1\n0 1\t0\nx\n")
+    assert ":5:" in msg and "lone carriage return" not in msg
+    msg = _err(tmp_path, "d.tsv", "text\tlabel\r0 1\t0\rab cd\r")
+    assert ":3:" in msg and "lone carriage return" not in msg
 
 
 @pytest.mark.parametrize("name", ["big.tsv", "big.csv"])

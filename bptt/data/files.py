@@ -506,6 +506,24 @@ def _lines(content: str) -> list:
     return content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def _lone_cr_hint(path: str, n: int) -> str:
+    """Why line ``n`` of a file of line feeds may be a fragment: a lone carriage return ends it or
+    the line before it (``_lines`` ends a line there, as old Mac files need), said beside that
+    line's error; "" where neither line ends at one, or the file has no line feeds."""
+    content = read_utf8(path).replace("\r\n", "\n")
+    if "\r" not in content or "\n" not in content:
+        return ""
+    line = 1
+    for m in re.finditer("[\r\n]", content):
+        if line > n:
+            break
+        if m.group() == "\r" and line >= n - 1:
+            return (f" (line {line} ends at a lone carriage return, \\r, in a file whose lines end at line feeds; "
+                    f"bptt ends a line at each, as old Mac files need: remove the stray \\r, e.g. tr -d '\\r')")
+        line += 1
+    return ""
+
+
 def _whole(v):
     """A float that is a whole number as that int; anything else as it is."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
@@ -1379,7 +1397,7 @@ def read_examples(path, task: str, *, tokenizer: str = "space", fmt: str | None 
             # a first record without the keys read is the file's layout, not a bad line to skip
             skip = "" if not examples and err.startswith("needs an object with key") else \
                 " (use --skip-bad to skip such lines)"
-            raise DataError(f"{path}:{n}: {err}{skip}")
+            raise DataError(f"{path}:{n}: {err}{_lone_cr_hint(path, n)}{skip}")
         examples.append(Example(tokens, label, n))
     if not examples:
         if skipped:
