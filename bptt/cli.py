@@ -1242,6 +1242,12 @@ def cmd_train(args, out=print) -> int:
             aids = f"the tutorial's cell (--cell rnn), {aids}"
         if cfg.chrono_init:  # the chrono initialisation left one random language unlearned that a forget bias of 1
             aids = f"--chrono-init 0 (a forget bias of 1), {aids}"  # learned (random-regular-product-chrono.log)
+        if history[-1].get("limit"):  # the user's limit ended it: more of the same training comes first
+            (limit, cap), longest = history[-1]["limit"], int(np.max(train_data.lengths))
+            admitted = (f", when the length curriculum admitted lengths up to {cap} of {longest}"
+                        if cap is not None and cap < longest else "")
+            aids = (f"training for longer first: the run stopped at {limit}{admitted} (--resume with a larger "
+                    f"{limit.split()[0]} goes on from there); then {aids}")
         if args.task == "tag" and not cfg.bidirectional:  # a left-to-right tagger cannot see what follows a token:
             # a new-user try (next-same, own_tag_tasks.py) sat at chance for all its 1000 epochs without it
             aids = f"--bidirectional (a tag that depends on the tokens after it), {aids}"

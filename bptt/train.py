@@ -1189,7 +1189,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
         checkpoint.atomic_write_bytes(out + ".metrics.csv", lambda f: f.write(body.encode()))
 
     t_start = time.perf_counter() - state["elapsed"]
-    stop_reason, clock_stop = None, False  # clock_stop: --max-time ended the run
+    stop_reason, clock_stop, limit = None, False, None  # clock_stop: --max-time ended the run; limit: its option
     carry = resumed_carry if resume else None
     per_token = getattr(train_data, "per_token_loss", False)
     on_host = is_numpy(namespace(*model.params.values()))  # a loss read back costs nothing there
@@ -1259,10 +1259,11 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                     if stop_now:
                         raise interrupted.error()  # a Ctrl-C during the batch, acted on now that the batch is counted
                     if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
-                        stop_reason = f"reached --max-steps {cfg.max_steps}"
+                        stop_reason, limit = f"reached --max-steps {cfg.max_steps}", f"--max-steps {cfg.max_steps}"
                         break
                     if cfg.max_time is not None and state["elapsed"] >= cfg.max_time:
                         stop_reason, clock_stop = f"reached --max-time {cfg.max_time:g}s", True
+                        limit = f"--max-time {cfg.max_time:g}"
                         break
             except KeyboardInterrupt:
                 bar.close()
@@ -1395,6 +1396,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
         log(f"stopped: {stop_reason}")
     if grad_norms and state["history"]:
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
+    if limit and state["history"]:  # the run was cut short by the user's limit, not ended by what it learned:
+        state["history"][-1]["limit"] = [limit, caps[state["stage"]]]  # the option, and the length cap then
     return state["history"]
 
 

@@ -1096,11 +1096,12 @@ def test_the_lstm_on_classify_data_of_symbols_starts_with_memories_over_the_trai
                        "must be 0 (a forget bias of 1) or at least 3")):
         rc, out, err = run(capsys, *common, *bad)
         assert rc == 2 and said in err, err
-    # a run that ends short of 99% on validation names --chrono-init 0 first (a language that it left unlearned)
+    # a run that ends short of 99% on validation names --chrono-init 0 first (a language that it left unlearned),
+    # after the limit that ended it
     va = tmp_path / "va.tsv"
     va.write_text("".join(f"{'01' * k}\t{k % 2}\n{'10' * k}\t{1 - k % 2}\n" for k in range(1, 5)))  # not parity
     rc, out, err = run(capsys, *common, "--valid", str(va), "--max-steps", "70")  # an epoch or more
-    assert rc == 0 and "try --chrono-init 0 (a forget bias of 1), the tutorial's cell (--cell rnn)" in out, out
+    assert rc == 0 and "then --chrono-init 0 (a forget bias of 1), the tutorial's cell (--cell rnn)" in out, out
     # a run interrupted with a forget bias of 1 (as every run before the option) resumes as it began
     rc, out, err = run(capsys, *common, "--chrono-init", "0", "--max-steps", "3")
     assert rc == 0, err

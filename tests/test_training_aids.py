@@ -620,6 +620,30 @@ def test_a_run_that_falls_short_suggests_the_aids(tmp_path, capsys):
     assert rc == 0 and "best model saved" in out and "--curriculum" not in out
 
 
+def test_a_run_cut_short_by_its_limit_says_so_before_other_aids(tmp_path, capsys):
+    """A new-user try stopped by --max-steps 50 in the curriculum's first stage (lengths up to 4 of 40)
+    was told to change the cell, the data and the size: the limit, which the user set, ended it."""
+    rng = np.random.default_rng(0)  # random labels: no run reaches the 99% that silences the hint
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    for path, n in ((tr, 300), (va, 100)):
+        path.write_text("".join("".join(rng.choice(list("01"), k)) + f"\t{rng.integers(2)}\n"
+                                for k in [40] + list(rng.integers(1, 41, n - 1))))
+    common = ["train", "--data", str(tr), "--valid", str(va), "--hidden", "4", "--quiet", "--out", str(tmp_path / "m.bptt")]
+    rc, out, _ = run(capsys, *common, "--max-steps", "25")
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1, out
+    assert ("try training for longer first: the run stopped at --max-steps 25, when the length curriculum admitted "
+            "lengths up to 4 of 40 (--resume with a larger --max-steps goes on from there); then ") in hint[0]
+    rc, out, _ = run(capsys, *common, "--max-time", "1", "--no-curriculum")  # epochs of 0.02 s: some finish
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1, out
+    assert "try training for longer first: the run stopped at --max-time 1 (--resume with a larger --max-time" \
+        in hint[0] and "curriculum admitted" not in hint[0]
+    rc, out, _ = run(capsys, *common, "--epochs", "2")  # its epochs ran out: no limit of --max-steps or --max-time
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "training for longer" not in hint[0] and "more --epochs" in hint[0]
+
+
 def test_a_left_to_right_tagger_that_falls_short_suggests_both_directions(tmp_path, capsys):
     """A new-user try tagged each token by whether the next one is the same: left to right the model
     cannot see it, and the run's last line named cells and data but not the option that reads it."""
