@@ -1246,8 +1246,9 @@ def cmd_train(args, out=print) -> int:
             (limit, cap), longest = history[-1]["limit"], int(np.max(train_data.lengths))
             admitted = (f", when the length curriculum admitted lengths up to {cap} of {longest}"
                         if cap is not None and cap < longest else "")
-            aids = (f"training for longer first: the run stopped at {limit}{admitted} (--resume with a larger "
-                    f"{limit.split()[0]} goes on from there); then {aids}")
+            more = (f"--resume with a larger {limit.split()[0]} goes on from there" if args.restarts == 1 else
+                    f"a larger {limit.split()[0]}")  # the runs of --restarts resume one at a time, each by its seed
+            aids = f"training for longer first: the run stopped at {limit}{admitted} ({more}); then {aids}"
         if args.task == "tag" and not cfg.bidirectional:  # a left-to-right tagger cannot see what follows a token:
             # a new-user try (next-same, own_tag_tasks.py) sat at chance for all its 1000 epochs without it
             aids = f"--bidirectional (a tag that depends on the tokens after it), {aids}"

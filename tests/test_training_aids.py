@@ -634,6 +634,10 @@ def test_a_run_cut_short_by_its_limit_says_so_before_other_aids(tmp_path, capsys
     assert rc == 0 and len(hint) == 1, out
     assert ("try training for longer first: the run stopped at --max-steps 25, when the length curriculum admitted "
             "lengths up to 4 of 40 (--resume with a larger --max-steps goes on from there); then ") in hint[0]
+    rc, out, _ = run(capsys, *common, "--max-steps", "25", "--restarts", "2")  # whose runs resume one by one
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "the run stopped at --max-steps 25" in hint[0] and "--resume" not in hint[0]
+    assert "(a larger --max-steps); then" in hint[0]
     rc, out, _ = run(capsys, *common, "--max-time", "1", "--no-curriculum")  # epochs of 0.02 s: some finish
     hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
     assert rc == 0 and len(hint) == 1, out
