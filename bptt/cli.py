@@ -1161,7 +1161,11 @@ def cmd_train(args, out=print) -> int:
         problem = batch_problem(rows, longest, *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
                                 device=args.device)
         if problem:
-            raise UserError(f"{args.data}: the longest sequence has {longest:,} tokens: {problem}; use a smaller "
+            lens = np.sort(np.asarray(train_data.lengths))  # where it is, and how far it stands out: a stray line
+            where = next((f"{args.data}:{ex.line}" for ex in examples if len(ex.tokens) == longest), args.data)
+            odd = (f" (the next longest has {int(lens[-2]):,}: a line joined to others, or a stray one?)"
+                   if len(lens) > 1 and lens[-2] * 10 <= longest else "")  # one huge line among short ones
+            raise UserError(f"{where}: the longest sequence has {longest:,} tokens{odd}: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
                             "sequences shorter (for text to model token by token, --task lm reads windows)")
     if init is not None:

@@ -301,6 +301,11 @@ def test_a_batch_too_long_for_memory_is_refused_before_training(tmp_path, capsys
     rc, _, err = run(capsys, "train", "--data", str(data), "--task", "classify", "--out", str(out), "--epochs", "1")
     assert rc == 2 and "20,000 tokens" in err and "GiB for BPTT" in err and "--batch-size" in err, err
     assert not out.exists()
+    # the line is named, and one far longer than every other is pointed out as such (a stray or joined line)
+    assert f"{data}:1: the longest sequence has 20,000 tokens (the next longest has 2: a line joined" in err, err
+    data.write_text("1 0\t0\n" * 40 + "0 1 " * 10_000 + "\t1\n" + "0 1 " * 1_500 + "\t1\n")
+    rc, _, err = run(capsys, "train", "--data", str(data), "--task", "classify", "--out", str(out), "--epochs", "1")
+    assert rc == 2 and f"{data}:41: the longest sequence has 20,000 tokens: " in err, err  # 3,000 is not far off
     # the estimate: 32 rows x 20,000 steps x (3*64 + 4*32 + 16) floats = 0.8 GiB
     assert memory.step_bytes(64, 32, 2, tag=False) * 32 * 20_000 == 32 * 20_000 * 336 * 4
     monkeypatch.setattr(memory, "available_bytes", lambda device="cpu": 8 << 30)
