@@ -765,6 +765,18 @@ def _train_outputs(args):
     return outputs, inputs, kinds
 
 
+def _stray_longest(examples, factor: int = 10, least: int = 100):
+    """``(line, length, next longest length)`` of a training file's longest sequence where it is at least
+    ``factor`` times as long as every other and ``least`` tokens or more (one line far off the rest: two
+    lines joined by a lost line end, or a stray one); else None."""
+    if len(examples) < 2:
+        return None
+    lens = np.array([len(ex.tokens) for ex in examples])
+    k = int(np.argmax(lens))
+    rest = int(np.max(np.delete(lens, k)))
+    return (examples[k].line, int(lens[k]), rest) if lens[k] >= max(least, factor * rest) else None
+
+
 def cmd_train(args, out=print) -> int:
     _check_outputs(*_train_outputs(args))
     comm = _mpi_comm(args)
@@ -917,6 +929,12 @@ def cmd_train(args, out=print) -> int:
                 f"ones is read as a symbol of its own (as word ids are), and one not seen in training as <unk>; if "
                 f"they are measurements, --inputs numbers reads them as values")
         train_data = _encode(examples, vocab, labels, args.task, args.data, per_step)
+        stray = _stray_longest(examples)
+        if stray:
+            out(f"note: {args.data}:{stray[0]} holds a sequence of {stray[1]:,} tokens, more than 10 times the next "
+                f"longest ({stray[2]:,}); what is scaled to the longest training length (the length curriculum's "
+                f"steps, the LSTM's chrono initialisation) follows it: if that line is two joined together or a stray "
+                f"one, mend it or leave it out")
         if numbers:  # the steps as standardised values instead of token ids
             standard_in = _number_inputs(train_data, examples, args.data,
                                          None if init is None else _input_standard(init.meta), args.dtype)
@@ -1161,10 +1179,9 @@ def cmd_train(args, out=print) -> int:
         problem = batch_problem(rows, longest, *_step_sizes(cfg), cfg.output_size, cfg.head == "many_to_many",
                                 device=args.device)
         if problem:
-            lens = np.sort(np.asarray(train_data.lengths))  # where it is, and how far it stands out: a stray line
             where = next((f"{args.data}:{ex.line}" for ex in examples if len(ex.tokens) == longest), args.data)
-            odd = (f" (the next longest has {int(lens[-2]):,}: a line joined to others, or a stray one?)"
-                   if len(lens) > 1 and lens[-2] * 10 <= longest else "")  # one huge line among short ones
+            stray = _stray_longest(examples)  # one huge line among short ones
+            odd = f" (the next longest has {stray[2]:,}: a line joined to others, or a stray one?)" if stray else ""
             raise UserError(f"{where}: the longest sequence has {longest:,} tokens{odd}: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
                             "sequences shorter (for text to model token by token, --task lm reads windows)")

@@ -288,6 +288,25 @@ def test_s_init_of_another_dtype_is_refused_not_cast(p, x):
     assert states.dtype == np.float64
 
 
+def test_one_sequence_far_longer_than_the_rest_gets_a_note_with_its_line(tmp_path, capsys):
+    """A lost line end joins two lines into one far longer than the rest, and the length curriculum and the
+    chrono initialisation scale to it silently: the run names that line."""
+    from conftest import run
+
+    data = tmp_path / "d.tsv"
+    rows = ["ab\t0", "ba\t1"] * 20
+    data.write_text("\n".join(rows[:7] + ["ab" * 60 + "\t1"] + rows[7:]) + "\n")
+    common = ["train", "--data", str(data), "--task", "classify", "--out", str(tmp_path / "m.bptt"), "--epochs", "1"]
+    rc, out, err = run(capsys, *common)
+    assert rc == 0 and f"note: {data}:8 holds a sequence of 120 tokens, more than 10 times the next longest (2)" in out
+    data.write_text("\n".join(rows + ["ab" * 9 + "\t1"]) + "\n")  # 18 tokens: 9 times, not far off
+    rc, out, err = run(capsys, *common)
+    assert rc == 0 and "more than 10 times" not in out
+    data.write_text("\n".join(["a\t0", "b\t1"] * 5 + ["ab" * 40 + "\t1"]) + "\n")  # 80 tokens: too few to matter
+    rc, out, err = run(capsys, *common)
+    assert rc == 0 and "more than 10 times" not in out
+
+
 def test_a_batch_too_long_for_memory_is_refused_before_training(tmp_path, capsys, monkeypatch):
     """One very long line would make BPTT keep T states per row: refused up front with what to change,
     from an estimate at or above the measured need, instead of the run being killed part way."""
