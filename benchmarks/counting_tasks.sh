@@ -20,7 +20,9 @@ for t in dyck majority anbn; do
     [ $seed = 0 ] && sed -n '1,5p' $t.$seed.log | sed "s/^/  $t: /"
     echo "$t seed $seed: $(grep -c '^epoch' $t.$seed.log) epochs, ${took} s; $(tail -2 $t.$seed.log | head -1)"
     echo "  test (lengths 41-200): $(bptt evaluate --model $t.$seed.bptt --data $t.test.tsv)"
-    bptt evaluate --model $t.$seed.bptt --data $t.test.tsv --by-length > $t.$seed.bylen
-    echo "  the shortest test length below 100%: $(awk 'NR>2 && $3+0<100 {print $1; exit}' $t.$seed.bylen)"
+    bptt evaluate --model $t.$seed.bptt --data $t.test.tsv --by-length --json > $t.$seed.bylen.json
+    echo "  the shortest test length below 100%: $(python -c 'import json, sys
+by = json.load(open(sys.argv[1]))["by_length"]
+print(min((int(k) for k, v in by.items() if v["accuracy"] < 1), default="none"))' $t.$seed.bylen.json)"
   done
 done
