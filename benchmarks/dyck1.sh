@@ -37,6 +37,7 @@ run1() { name=$1; shift; timeout 300 python3 -m bptt train --data train.jsonl --
     > $name.log 2>&1; echo "$name ($*): $(grep -o 'epoch [0-9]*  step [0-9]*  [0-9.]*s' $name.log | tail -1) | $(python3 -m bptt \
     evaluate --model $name.bptt --data test.jsonl 2>/dev/null)"; }
 for s in 0 1 2; do run1 defaults$s --seed $s; done
+[ -n "${ONLY_DEFAULTS:-}" ] && exit 0  # ONLY_DEFAULTS=1: the defaults' three seeds alone
 for s in 0 1 2; do run1 wd$s --seed $s --weight-decay 0.1 --max-time 120; done
 for s in 0 1 2; do run1 relu$s --seed $s --cell rnn --activation relu --max-time 120; done
 run1 gru0 --seed 0 --cell gru --max-time 120
