@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     gd = t.add_argument_group("data")
     gd.add_argument("--data", required=True, help="training file")
     gd.add_argument("--valid", help="validation file (early stopping and the best model are chosen on it)")
+    gd.add_argument("--valid-split", type=float, default=None, metavar="F",
+                    help="instead of --valid: hold out the fraction F (0 < F < 1) of --data's sequences as "
+                         "validation data, drawn with --seed and, for classify, the same fraction of each label's "
+                         "(a language model's text: its last F)")
     gd.add_argument("--task", choices=["classify", "tag", "regress", "lm"], default=None,
                    help="classify: one label from the final state; tag: one label per token; regress: one number "
                         "(or several, space separated) from the final state, or one number per token (a number at "
@@ -765,6 +769,31 @@ def _train_outputs(args):
     return outputs, inputs, kinds
 
 
+VALID_SPLIT_STREAM = 0x76616C69  # the key that, with --seed, draws --valid-split's sequences (not the weights' draws)
+
+
+def _split_examples(examples: list, fraction: float, task: str, seed: int, path: str):
+    """``(training, validation)``: ``examples`` with the fraction ``fraction`` of them held out, drawn by a
+    generator of ``seed`` of its own (the same split for every --restarts run and for --resume), each
+    part in file order.  For classify the same fraction of each label's sequences (rounded; a label's
+    last sequence stays in training, so that no validation label goes unseen), else of all of them."""
+    rng = np.random.default_rng([seed, VALID_SPLIT_STREAM])
+    if task == "classify":
+        groups: dict = {}
+        for i, ex in enumerate(examples):
+            groups.setdefault(ex.target, []).append(i)
+        held = [i for idx in groups.values()
+                for i in rng.permutation(idx)[:min(int(round(fraction * len(idx))), len(idx) - 1)]]
+    else:
+        held = rng.permutation(len(examples))[:min(int(round(fraction * len(examples))), len(examples) - 1)]
+    if len(held) == 0:
+        raise UserError(f"--valid-split {fraction:g}: of {path}'s {len(examples):,} sequence(s) it holds out none "
+                        f"(a larger fraction, more data, or a --valid file)")
+    out = np.zeros(len(examples), bool)
+    out[np.asarray(held, dtype=np.int64)] = True
+    return [ex for ex, o in zip(examples, out) if not o], [ex for ex, o in zip(examples, out) if o]
+
+
 def _stray_longest(examples, factor: int = 10, least: int = 100):
     """``(line, length, next longest length)`` of a training file's longest sequence where it is at least
     ``factor`` times as long as every other and ``least`` tokens or more (one line far off the rest: two
@@ -784,6 +813,14 @@ def cmd_train(args, out=print) -> int:
         out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
     if args.min_count is not None and args.min_count < 1:
         raise UserError(f"--min-count must be a positive integer, got {args.min_count}")
+    if args.valid_split is not None:
+        if args.valid is not None:
+            raise UserError(f"--valid-split {args.valid_split:g} holds out part of --data as validation data, and "
+                            f"--valid {args.valid!r} gives a file of its own: give one of them")
+        if not 0 < args.valid_split < 1:  # (NaN too)
+            raise UserError(f"--valid-split must be a fraction between 0 and 1 (0.1 holds out a tenth), got "
+                            f"{args.valid_split:g}")
+    has_valid = args.valid is not None or args.valid_split is not None
     frozen = ("E",) if args.freeze_embeddings else ()
     tcfg = _train_config(args, frozen)
     rng = np.random.default_rng(args.seed)
@@ -889,6 +926,13 @@ def cmd_train(args, out=print) -> int:
             out(f"reading {how}" + ("" if conll else "; --tokenize sets it"))
         if skipped:
             out(f"{args.data}: skipped {skipped} bad line(s)")
+        vex = None  # the validation examples: --valid's, or those --valid-split holds out
+        if args.valid_split is not None:
+            examples, vex = _split_examples(examples, args.valid_split, args.task, args.seed, args.data)
+            out(f"validation: {len(vex):,} of {args.data}'s {len(examples) + len(vex):,} sequences held out "
+                f"(--valid-split {args.valid_split:g}, drawn with --seed {args.seed}"
+                + (", the same fraction of each label's" if args.task == "classify" else "")
+                + "), the rest trained on")
         per_step = args.task == "regress" and (steps_regressed(examples) if init is None else
                                                init.model.config.head == "many_to_many")
         if args.task == "regress":
@@ -939,6 +983,7 @@ def cmd_train(args, out=print) -> int:
             standard_in = _number_inputs(train_data, examples, args.data,
                                          None if init is None else _input_standard(init.meta), args.dtype)
         valid = None
+        valid_name = args.valid or f"{args.data} (held out)"
         if args.valid:
             vex, vskipped = _read(args.valid, args.task, args, out=out,
                                   numbers=int(standard_in[0].size) if numbers else None)
@@ -946,9 +991,10 @@ def cmd_train(args, out=print) -> int:
                 out(f"{args.valid}: skipped {vskipped} bad line(s)")
             if args.task == "regress":
                 _same_outputs(vex, len(labels), args.valid, "the training file", per_step)
-            valid = _encode(vex, vocab, labels, args.task, args.valid, per_step)
+        if vex is not None:
+            valid = _encode(vex, vocab, labels, args.task, valid_name, per_step)
             if numbers:
-                _number_inputs(valid, vex, args.valid, standard_in, args.dtype)
+                _number_inputs(valid, vex, valid_name, standard_in, args.dtype)
         if args.task == "regress":  # the model learns the standardised targets; evaluate and predict undo it
             for data in (train_data, valid):
                 if data is not None:
@@ -973,7 +1019,7 @@ def cmd_train(args, out=print) -> int:
         if valid is not None:  # training ids stay as they are (the vocabulary only grew); valid words may now be known
             valid.ids = [vocab.encode(ex.tokens) for ex in vex]
     if args.task != "lm" and valid is not None and not numbers:
-        _note_valid_unknown(vex, vocab, args.valid, out, (args.min_count or 1) > 1 or args.init is not None)
+        _note_valid_unknown(vex, vocab, valid_name, out, (args.min_count or 1) > 1 or args.init is not None)
     n_kinds = text_kinds or len(vocab)  # what the data-decided defaults go by (text read as words stays text)
     text = is_text(n_kinds, E is not None, numbers)
     if args.curriculum is None:  # the default: decided by the data, said on a line of its own
@@ -1082,13 +1128,13 @@ def cmd_train(args, out=print) -> int:
         m = saved.get("monitor") if saved else None
         monitor = (m if m in MONITORS else TrainConfig.monitor) if args.resume else default_monitor(
             args.task, text and not args.curriculum)
-        if monitor != "accuracy" and args.valid is not None and not args.resume:
+        if monitor != "accuracy" and has_valid and not args.resume:
             out("keeps the epoch of the best validation token accuracy (tags of text: whole sentences are seldom "
                 "all right, and their accuracy ranks epochs by chance); --monitor sets it")
     if args.patience is None:  # the default: a language model, or a classifier of text, stops once its
         # validation score stops improving
         args.patience = (saved.get("patience") if saved else
-                         default_patience(args.task, args.valid is not None, text=text and not args.curriculum))
+                         default_patience(args.task, has_valid, text=text and not args.curriculum))
         if args.patience and args.patience < args.epochs and not args.resume:
             better = f"without a better validation {monitor.replace('_', ' ').replace('f1', 'F1')}, or loss at equal accuracy"
             why = ("without a better validation loss (a language model's default)" if args.task == "lm" else
@@ -1100,7 +1146,7 @@ def cmd_train(args, out=print) -> int:
                    f"{better}: a run that has stopped learning (runs that stalled and learned again did so within "
                    f"100 epochs in bptt's measurements)")
             out(f"stops after {args.patience} epochs {why}; --patience 0 trains all {args.epochs} epochs")
-    text_no_valid = (args.task in ("classify", "tag", "regress") and args.valid is None and not args.curriculum and text
+    text_no_valid = (args.task in ("classify", "tag", "regress") and not has_valid and not args.curriculum and text
                      and not (epochs_given or args.max_time or args.max_steps or args.resume or args.patience))
     if (args.task == "regress" and args.max_time is None and not args.patience and not args.resume
             and not text_no_valid):  # text without --valid: the note below says more
@@ -1109,17 +1155,18 @@ def cmd_train(args, out=print) -> int:
     if args.lr_schedule == "cosine" and args.max_time and not epochs_given and not args.resume:
         out(f"the cosine schedule falls over --epochs {args.epochs}, which --max-time {args.max_time:g}s may cut "
             f"short at a high rate; --lr-schedule cosine-time falls over the --max-time instead")
-    if args.task == "lm" and args.valid is None and not (epochs_given or args.max_time or args.max_steps or args.resume):
+    if args.task == "lm" and not has_valid and not (epochs_given or args.max_time or args.max_steps or args.resume):
         out(f"no --valid text: trains all {args.epochs} epochs (--epochs) unless --max-time or Ctrl-C stops it "
             f"sooner; with --valid it keeps the model that validates best and stops once later epochs no longer "
             f"improve it")
     elif text_no_valid:
         out(f"no --valid data: trains all {args.epochs} epochs (--epochs), and text overfits within a few; with "
             f"--valid it keeps the model that validates best and stops {TEXT_PATIENCE} epochs after it")
-    elif args.task in ("classify", "tag") and args.valid is None and not args.resume and not text:
+    elif args.task in ("classify", "tag") and not has_valid and not args.resume and not text:
         out(f"no --valid data: the model kept is the one with the lowest training loss, and the run stops at a "
             f"training loss of at most {args.perfect_loss:g} (or after its {args.epochs} epochs); a validation file "
-            f"(sequences kept apart from training) chooses the model on sequences it has not seen")
+            f"(sequences kept apart from training), or --valid-split 0.1 (a tenth of --data held out), chooses the "
+            f"model on sequences it has not seen")
     if args.dropout is None:  # the default: dropout for text, which overfits (TEXT_DROPOUT)
         d = saved.get("dropout") if saved else None
         args.dropout = d if isinstance(d, float) and 0 <= d < 1 else default_dropout(
@@ -1376,6 +1423,12 @@ def _lm_data(args, out, init=None):
                             init.meta.get("tokenizer", "english") if init is not None else "words")
     except DataError as e:
         raise UserError(str(e)) from None
+    held = None  # --valid-split: the text's last part, as validation text
+    if args.valid_split is not None:
+        cut = len(tokens) - int(round(args.valid_split * len(tokens)))
+        tokens, held = tokens[:cut], tokens[cut:]
+        out(f"validation: the last {len(held):,} of {args.data}'s {len(tokens) + len(held):,} {args.level} tokens "
+            f"held out (--valid-split {args.valid_split:g}), the text before them trained on")
     if init is not None:  # the model's vocabulary: tokens it does not know are <unk>
         vocab = Vocab(init.meta["vocab"])
         _say_unknown(vocab.n_unknown(tokens), out)
@@ -1400,6 +1453,13 @@ def _lm_data(args, out, init=None):
     valid = None
     if args.valid:
         valid, _ = _lm_stream(args.valid, vocab, meta, args.window, stateful=args.stateful, batch_size=args.batch_size)
+    elif held is not None:
+        try:
+            valid = TextStream(vocab.encode(held), window=args.window, stateful=args.stateful,
+                               batch_size=args.batch_size, bits=args.level == "char")
+        except ValueError as e:
+            raise UserError(f"--valid-split {args.valid_split:g}: the {len(held):,} tokens held out of {args.data}: "
+                            f"{e}") from None
     return train_data, valid, vocab, labels, meta
 
 
