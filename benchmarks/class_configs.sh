@@ -5,6 +5,8 @@
 # Every (task, seed, configuration) is one job; JOBS (default 2) run at once, each on one core.
 #   TASKS='cd-mod4' N_TRAIN=600 SEEDS='0 1 2' MAXTIME=240 \
 #     bash benchmarks/class_configs.sh WORKDIR 'defaults=' 'wd0.3=--weight-decay 0.3'
+# A configuration whose options start with NOVALID trains without the validation file ('one-file=NOVALID',
+# 'split=NOVALID --valid-split 0.1'), as a user with one file does.
 # Output: one line per job (validation accuracy of the kept model, seconds, test accuracy), then the
 # mean test accuracy of each configuration; each job's log is WORKDIR/TASK/sSEED/NAME.log.
 set -eu
@@ -25,8 +27,13 @@ job() {  # task seed core name args...
   local t=$1 seed=$2 name=$3
   shift 3
   local d="$W/$t/s$seed" start
+  local vopt=(--valid "$d/valid.tsv")
+  if [ "${1:-}" = NOVALID ]; then  # a configuration that starts with NOVALID: no validation file, as a user with one
+    shift
+    vopt=()
+  fi
   start=$(date +%s)
-  OMP_NUM_THREADS=1 bptt train --data "$d/train.tsv" --valid "$d/valid.tsv" --out "$d/$name.bptt" --seed "$seed" \
+  OMP_NUM_THREADS=1 bptt train --data "$d/train.tsv" "${vopt[@]}" --out "$d/$name.bptt" --seed "$seed" \
     --quiet --max-time "${MAXTIME:-240}" "$@" > "$d/$name.log" 2>&1
   local took=$(( $(date +%s) - start ))
   local valid test
