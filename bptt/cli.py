@@ -1227,7 +1227,6 @@ def cmd_train(args, out=print) -> int:
                                 device=args.device)
         if problem:
             where = next((f"{args.data}:{ex.line}" for ex in examples if len(ex.tokens) == longest), args.data)
-            stray = _stray_longest(examples)  # one huge line among short ones
             odd = f" (the next longest has {stray[2]:,}: a line joined to others, or a stray one?)" if stray else ""
             raise UserError(f"{where}: the longest sequence has {longest:,} tokens{odd}: {problem}; use a smaller "
                             f"--batch-size" + (" or a smaller --hidden" if rows == 1 else "") + ", or cut the "
