@@ -52,10 +52,15 @@ for t in $TASKS; do
     done
   done
 done | xargs -d '\n' -n 1 -P "${JOBS:-2}" bash -c 'job $1' _ | tee "$W/summary.txt"
+summarise() {  # name summary-file: the configuration's mean test accuracy, and its validation where it had one
+  grep " $1: " "$2" | awk -v n="$1" '{
+      t = $0; sub(/.*test 41-200 /, "", t); sub(/%.*/, "", t); tt += t; k++; if (t + 0 >= 99) g++
+      if (match($0, /valid [0-9.]+%/)) { vv += substr($0, RSTART + 6, RLENGTH - 7); kv++ } } END {
+      printf "%-12s %d runs: validation %s, test %.1f%%, %d at >= 99%%\n", n, k,
+             kv ? sprintf("%.1f%%", vv / kv) : "none (no validation file)", tt / k, g}'
+}
 echo "--- mean test accuracy at lengths 41-200 (and validation) per configuration"
 for cfg in "$@"; do
   name=${cfg%%=*}
-  grep " $name: " "$W/summary.txt" | sed -E 's/.*valid ([0-9.]+)%.*test 41-200 ([0-9.]+)%/\1 \2/' |
-    awk -v n="$name" '{v += $1; t += $2; k++; if ($2 >= 99) g++} END {
-      printf "%-12s %d runs: validation %.1f%%, test %.1f%%, %d at >= 99%%\n", n, k, v / k, t / k, g}'
+  summarise "$name" "$W/summary.txt"
 done
