@@ -111,3 +111,17 @@ def test_bad_splits_are_refused_by_name(tmp_path, capsys, rule, args, said):
     rc, _, err = run(capsys, "train", "--data", str(rule), "--out", str(tmp_path / "m.bptt"), *args)
     assert rc == 2 and said in err, err
     assert not (tmp_path / "m.bptt").exists()
+
+
+def test_a_split_that_leaves_a_small_set_of_symbols_says_what_it_costs(tmp_path, capsys, rule):
+    """Measured (one-file-valid-split.log): at 600 strings the held-out tenth cost a rule the whole file learned."""
+    common = ["train", "--data", str(rule), "--epochs", "1", "--hidden", "4", "--out", str(tmp_path / "m.bptt")]
+    rc, out, _ = run(capsys, *common, "--valid-split", "0.1")
+    assert rc == 0 and "note: --valid-split leaves 360 training sequences of symbols, a small set" in out, out
+    rc, out, _ = run(capsys, *common)  # no split: nothing to say
+    assert rc == 0 and "note: --valid-split" not in out
+    big = tmp_path / "big.tsv"  # 2,048 and more training sequences are no small set
+    big.write_text(rule.read_text() * 6)
+    rc, out, _ = run(capsys, "train", "--data", str(big), "--epochs", "1", "--hidden", "4", "--valid-split", "0.1",
+                     "--out", str(tmp_path / "b.bptt"))
+    assert rc == 0 and "2160 training sequences" in out and "note: --valid-split" not in out, out
