@@ -778,20 +778,16 @@ def _split_examples(examples: list, fraction: float, task: str, seed: int, path:
     part in file order.  For classify the same fraction of each label's sequences (rounded; a label's
     last sequence stays in training, so that no validation label goes unseen), else of all of them."""
     rng = np.random.default_rng([seed, VALID_SPLIT_STREAM])
-    if task == "classify":
-        groups: dict = {}
-        for i, ex in enumerate(examples):
-            groups.setdefault(ex.target, []).append(i)
-        held = [i for idx in groups.values()
-                for i in rng.permutation(idx)[:min(int(round(fraction * len(idx))), len(idx) - 1)]]
-    else:
-        held = rng.permutation(len(examples))[:min(int(round(fraction * len(examples))), len(examples) - 1)]
-    if len(held) == 0:
+    groups: dict = {}  # the indices drawn from together: each label's for classify, else all
+    for i, ex in enumerate(examples):
+        groups.setdefault(ex.target if task == "classify" else None, []).append(i)
+    held = {int(i) for idx in groups.values()
+            for i in rng.permutation(idx)[:min(int(round(fraction * len(idx))), len(idx) - 1)]}
+    if not held:
         raise UserError(f"--valid-split {fraction:g}: of {path}'s {len(examples):,} sequence(s) it holds out none "
                         f"(a larger fraction, more data, or a --valid file)")
-    out = np.zeros(len(examples), bool)
-    out[np.asarray(held, dtype=np.int64)] = True
-    return [ex for ex, o in zip(examples, out) if not o], [ex for ex, o in zip(examples, out) if o]
+    return ([ex for i, ex in enumerate(examples) if i not in held],
+            [ex for i, ex in enumerate(examples) if i in held])
 
 
 def _stray_longest(examples, factor: int = 10, least: int = 100):

@@ -1,6 +1,7 @@
 """--valid-split: part of the training file held out as validation data, for a user with one file."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -67,7 +68,6 @@ def test_training_with_a_split_validates_on_the_held_out_sequences_and_resumes_e
     vfile = tmp_path / "held.tsv"
     vfile.write_text("".join(lines[e.line - 1] + "\n" for e in _split_examples(ex, 0.25, "classify", 2, "d")[1]))
     rc, out, _ = run(capsys, "evaluate", "--model", str(a), "--data", str(vfile), "--json")
-    import json
     got = json.loads(out)
     assert rc == 0 and got["n"] == 100
     assert got["accuracy"] == pytest.approx(max(float(r["valid_accuracy"]) for r in rows), abs=1e-9)
