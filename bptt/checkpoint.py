@@ -213,6 +213,47 @@ def _member_array(zf, info, path, name, check):
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
+_BY_EXPORT = ("bptt evaluate, predict and generate read the model file it was exported from "
+              "(the one bptt train --out wrote)")
+
+
+def _what_file(path: str) -> str:
+    """What a file that is no zip archive seems to be, from its first bytes (and its name, for ONNX),
+    for the error that refuses it: someone else's weights, bptt's own exports, a data file, a pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        return f"it cannot be read ({e.strerror or e})"
+    if not head:
+        return "it is empty (0 bytes)"
+    if head.startswith(b"PK\x03\x04"):  # a zip's first entry, without the directory at its end
+        return "a zip archive cut short (truncated, as by a full disk or an interrupted copy)"
+    n = int.from_bytes(head[:8], "little") if len(head) >= 9 else 0
+    if 2 <= n <= 100_000_000 and head[8:9] == b"{":  # safetensors: header length, then JSON
+        if b'"bptt-torch"' in head:
+            return f"a safetensors file written by bptt export for PyTorch; {_BY_EXPORT}"
+        return "a safetensors file (weights for PyTorch or Hugging Face), not written by bptt train"
+    if path.lower().endswith(".onnx") or (head[:1] == b"\x08" and b"bptt" in head[:16]):
+        if b"bptt" in head[:64]:
+            return f"an ONNX model written by bptt export; {_BY_EXPORT}"
+        return "an ONNX model, not written by bptt train"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "an HDF5 file (as Keras writes its .h5 weights), not written by bptt train"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (as pickle.dump or an old torch.save write), which bptt never loads"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip-compressed file; bptt reads model files as bptt train wrote them (gunzip it first)"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:  # the read may stop inside a character
+        text = head[:e.start].decode("utf-8") if e.start >= len(head) - 3 else None
+    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return ("a text file (a data file?); --model takes the model file that "
+                "bptt train --out wrote")
+    return "not a zip/npz archive as bptt writes, nor a format bptt knows"
+
+
 def load(path) -> Checkpoint:
     """Read a model file written by :func:`save`; ModelFileError says what is wrong with a bad one.
 
@@ -226,7 +267,7 @@ def load(path) -> Checkpoint:
             raise _bad(path, "is not a regular file (a folder, a pipe or a device)")
         raise FileNotFoundError(f"model file {path!r} does not exist")
     if not zipfile.is_zipfile(path):
-        raise _bad(path, "is not a bptt model (not a zip/npz archive, or truncated)")
+        raise _bad(path, f"is not a bptt model: {_what_file(path)}")
     try:
         with zipfile.ZipFile(path) as zf:
             return _load(zf, path)
@@ -247,6 +288,9 @@ def _load(zf: zipfile.ZipFile, path: str) -> Checkpoint:
             raise _bad(path, f"has an encrypted entry {info.filename!r}")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _bad(path, f"has entry {info.filename!r} in an unsupported compression (method {info.compress_type})")
+        if info.filename.endswith("data.pkl"):  # torch.save's zip: tensors behind a pickle
+            raise _bad(path, f"is a PyTorch file (torch.save; its entry {info.filename!r} is a pickle, which "
+                             f"bptt never loads), not a bptt model")
         if not info.filename.endswith(".npy") or info.filename[:-4] in members:
             raise _bad(path, f"has an unexpected or repeated entry {info.filename!r}")
         members[info.filename[:-4]] = info

@@ -135,6 +135,57 @@ def test_pickles_are_never_loaded(tmp_path, model_file):
     _refused(_write(tmp_path / "pickle.bptt", m), "pickle")
 
 
+class _Trap:
+    """Unpickling this writes a file: a loader that ran a pickle would leave it behind."""
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_files_from_elsewhere_are_named_for_what_they_are(tmp_path, model_file, capsys):
+    """The files a user may pass as --model by mistake (bptt export's own outputs, PyTorch's and Keras'
+    weights, a pickle, a data file, a gzip of a model, an empty or cut-short file) are each refused in
+    one line that says what the file is; no pickle inside them is ever run."""
+    import gzip
+    import pickle
+
+    import torch
+    raw = open(model_file, "rb").read()
+    trap = tmp_path / "unpickled"
+    files = {
+        "export.safetensors": None, "export.onnx": None,
+        "state.pt": None, "weights.pkl": pickle.dumps(_Trap(str(trap))),
+        "weights.h5": b"\x89HDF\r\n\x1a\n" + bytes(200),
+        "train.tsv": "0110\t0\n1\t1\n".encode(), "m.bptt.gz": gzip.compress(raw),
+        "empty.bptt": b"", "cut.bptt": raw[: len(raw) // 2],
+        "other.safetensors": (17).to_bytes(8, "little") + b'{"w":{"dtype":1}}',
+    }
+    for name, data in files.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+    for fmt in ("safetensors", "onnx"):
+        assert main(["export", "--model", str(model_file), "--out", str(tmp_path / f"export.{fmt}")]) == 0
+    torch.save({"net": _Trap(str(trap)), "w": torch.zeros(3)}, tmp_path / "state.pt")
+    capsys.readouterr()
+    expect = {
+        "export.safetensors": "a safetensors file written by bptt export for PyTorch; bptt evaluate, predict",
+        "export.onnx": "an ONNX model written by bptt export; bptt evaluate, predict",
+        "state.pt": "is a PyTorch file (torch.save;", "weights.pkl": "a Python pickle",
+        "weights.h5": "an HDF5 file", "train.tsv": "a text file (a data file?)",
+        "m.bptt.gz": "gzip-compressed", "empty.bptt": "it is empty (0 bytes)",
+        "cut.bptt": "a zip archive cut short", "other.safetensors": "a safetensors file (weights for PyTorch",
+    }
+    for name, words in expect.items():
+        p = tmp_path / name
+        _refused(p, words)
+        assert main(["predict", "--model", str(p), "0110"]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and words in err and "Traceback" not in err, err
+    assert not trap.exists()
+
+
 @pytest.mark.parametrize("change,words", [
     (lambda m: m.update({"__meta__.npy": b'{"format": "bptt-model"}'}), ["damaged"]),  # raw JSON, not .npy
     (lambda m: m.update({"__meta__.npy": _npy(np.zeros(3, np.float32))}), ["__meta__"]),
