@@ -827,12 +827,22 @@ def test_records_with_several_tag_keys_are_refused_with_the_options_that_read_on
                                                                                   "CSV UTF-8"]),
     ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200), ["Excel 97-2003 workbook"]),
     ("df.pkl", b"\x80\x04\x95" + bytes(50), ["is a Python pickle", "never reads pickles"]),
+    ("m.bptt", None, ["is a bptt model file (as bptt train --out writes one)", "give it as --model"]),
 ])
 def test_binary_table_files_are_named_with_how_to_write_them_as_text(tmp_path, name, raw, words):
     """Hugging Face's datasets come as Parquet (and are cached as Arrow); spreadsheets as workbooks: each is named,
     with the line that writes it as text, where it was 'holds NUL bytes ... save it as UTF-8' before."""
     p = tmp_path / name
-    p.write_bytes(raw)
+    if raw is None:  # a model file given as data: a zip of bptt's entries (a zip of others stays "a zip archive")
+        import zipfile
+        for q, names in ((p, ["param/W_s.npy", "__meta__.npy"]), (tmp_path / "z.zip", ["a.npy", "__meta__.npy"])):
+            with zipfile.ZipFile(q, "w") as z:
+                for n in names:
+                    z.writestr(n, b"\x93NUMPY")
+        with pytest.raises(DataError, match="z.zip: is a zip archive, not text: unpack it first"):
+            read_examples(str(tmp_path / "z.zip"), "classify")
+    else:
+        p.write_bytes(raw)
     with pytest.raises(DataError) as e:
         read_examples(str(p), "classify")
     for w in words:
