@@ -2407,6 +2407,43 @@ def _words_given(ap, argv) -> tuple | None:
     return words, given
 
 
+def _subcommand_parser(ap, args):
+    """The parser of the command a line gave (``bptt data make``'s for ``data make``) and its name."""
+    parser, name = ap, "bptt"
+    for dest in ("command", "data_command"):
+        chosen = getattr(args, dest, None)
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if chosen is None or not actions:
+            break
+        parser, name = actions[0].choices[chosen], f"{name} {chosen}"
+    return parser, name
+
+
+def _unknown_args(parser, extra) -> str:
+    """The error for arguments a command does not take: each option named, with the command's option
+    nearest to it (``--hiden`` -> ``--hidden``), and a stray word named as one."""
+    import difflib
+
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    parts = []
+    for word in extra:
+        if word.startswith("-") and len(word) > 1 and not _is_number(word):
+            opt = word.split("=", 1)[0]
+            near = difflib.get_close_matches(opt, options, n=1, cutoff=0.75)
+            parts.append(f"no option {opt}" + (f" (did you mean {near[0]}?)" if near else ""))
+        elif not parts or not parts[-1].startswith("no option"):  # not the value of an unknown option
+            parts.append(f"unexpected argument {word!r}")
+    return "; ".join(parts)
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def _main(argv) -> int:
     ap = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -2419,7 +2456,12 @@ def _main(argv) -> int:
         print(f"usage: bptt {argv[0]} {needs} ... (bptt {argv[0]} --help)\nbptt {argv[0]}: error: {hint}",
               file=sys.stderr)
         return 2
-    args = ap.parse_args(argv)
+    args, extra = ap.parse_known_args(argv)
+    if extra:  # argparse's own error names neither the command nor the option meant
+        sub, name = _subcommand_parser(ap, args)
+        print(f"usage: {name} ... ({name} --help lists its options)\n{name}: error: {_unknown_args(sub, extra)}",
+              file=sys.stderr)
+        return 2
     _JOB["argv"] = argv if args.command == "train" else None
     if args.command is None:
         ap.print_help()
