@@ -234,10 +234,6 @@ def _what_file(path: str) -> str:
         if b'"bptt-torch"' in head:
             return f"a safetensors file written by bptt export for PyTorch; {_BY_EXPORT}"
         return "a safetensors file (weights for PyTorch or Hugging Face), not written by bptt train"
-    if path.lower().endswith(".onnx") or (head[:1] == b"\x08" and b"bptt" in head[:16]):
-        if b"bptt" in head[:64]:
-            return f"an ONNX model written by bptt export; {_BY_EXPORT}"
-        return "an ONNX model, not written by bptt train"
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return "an HDF5 file (as Keras writes its .h5 weights), not written by bptt train"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
@@ -251,6 +247,10 @@ def _what_file(path: str) -> str:
     if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
         return ("a text file (a data file?); --model takes the model file that "
                 "bptt train --out wrote")
+    if path.lower().endswith(".onnx") or (head[:1] == b"\x08" and b"bptt" in head[:16]):
+        if b"bptt" in head[:64]:
+            return f"an ONNX model written by bptt export; {_BY_EXPORT}"
+        return "an ONNX model, not written by bptt train"
     return "not a zip/npz archive as bptt writes, nor a format bptt knows"
 
 
