@@ -24,6 +24,7 @@ import numpy as np
 
 from . import memory
 from ._xp import to_numpy
+from .data.files import GZIP_MAGIC, is_pickle
 from .model import Model, ModelConfig
 
 FORMAT = "bptt-model"
@@ -65,13 +66,14 @@ def nearest_existing(path) -> str:
 
 
 def is_model_file(path) -> bool:
-    """Whether ``path`` looks like a file that bptt wrote (a zip archive with a ``__meta__`` entry);
-    :func:`load` is what checks it."""
+    """Whether ``path`` (a path or a binary file object) looks like a file that bptt wrote: a zip archive
+    with a ``__meta__`` entry and ``param/...`` arrays; :func:`load` is what checks it."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return "__meta__.npy" in zf.namelist()
+            names = zf.namelist()
     except (OSError, zipfile.BadZipFile, ValueError, EOFError):
         return False
+    return "__meta__.npy" in names and any(n.startswith("param/") for n in names)
 
 
 def output_problem(path) -> str | None:
@@ -236,9 +238,9 @@ def _what_file(path: str) -> str:
         return "a safetensors file (weights for PyTorch or Hugging Face), not written by bptt train"
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return "an HDF5 file (as Keras writes its .h5 weights), not written by bptt train"
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+    if is_pickle(head):
         return "a Python pickle (as pickle.dump or an old torch.save write), which bptt never loads"
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(GZIP_MAGIC):
         return "a gzip-compressed file; bptt reads model files as bptt train wrote them (gunzip it first)"
     try:
         text = head.decode("utf-8")

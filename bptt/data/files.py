@@ -13,6 +13,7 @@ reported with file and line number, or skipped and counted with ``skip_bad``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -417,29 +418,22 @@ def _table_file(raw: bytes, path: str):
         return "a Parquet file", "write it as JSON Lines, e.g. " + _TO_JSONL.format("read_parquet", path, out)
     if raw.startswith(b"ARROW1") and raw.endswith(b"ARROW1") and len(raw) >= 12:
         return "an Apache Arrow file", "write it as JSON Lines, e.g. " + _TO_JSONL.format("read_feather", path, out)
-    if raw.startswith(b"PK\x03\x04") and _is_bptt_model(raw):
+    from ..checkpoint import is_model_file  # here: checkpoint reads this module's marks
+
+    if raw.startswith(b"PK\x03\x04") and is_model_file(io.BytesIO(raw)):  # given as data by mistake
         return "a bptt model file (as bptt train --out writes one)", "give it as --model, and a data file as --data"
     if raw.startswith(b"PK\x03\x04") and b"xl/" in raw[:1 << 16]:
         return "an Excel workbook", "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
     if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "an Excel 97-2003 workbook (or another old Office file)", "save it as CSV UTF-8"
-    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+    if is_pickle(raw):
         return "a Python pickle", "bptt never reads pickles (they can run code); write the data as JSON Lines"
     return None
 
 
-def _is_bptt_model(raw: bytes) -> bool:
-    """Whether a zip archive's directory names the entries of a bptt model file (``__meta__`` and
-    ``param/...`` arrays), which a user may give as data by mistake."""
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            names = z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
-    return "__meta__.npy" in names and any(n.startswith("param/") for n in names)
+def is_pickle(head: bytes) -> bool:
+    """Whether bytes open as a pickle of protocol 2-5 does (bptt.checkpoint names such a model file too)."""
+    return head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
 
 
 def _gunzip_limit() -> int:
