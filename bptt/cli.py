@@ -2117,6 +2117,10 @@ def cmd_generate(args, out=print) -> int:
         args.prompt = "\n" if "\n" in vocab.index or len(vocab) < 3 else vocab.tokens[2]
     prompt = _lm_tokens(args.prompt, meta["level"], meta.get("tokenizer", "english"))
     known = [t for t in prompt if t in vocab.index]
+    if not prompt:
+        raise UserError(f"--prompt {args.prompt!r} is empty" + ("" if not args.prompt else " of tokens (only spaces)")
+                        + "; give some words or characters from the model's training text, or leave --prompt out "
+                          "to start from a line break (or the text's most frequent token)")
     if not known:
         raise UserError(f"--prompt {args.prompt!r} has no token the model knows; try words or characters "
                         f"from its training text")

@@ -81,7 +81,9 @@ def test_lm_bad_input(tmp_path, capsys, corpus):
     run(capsys, "train", "--task", "lm", "--data", str(tr), "--out", str(m), "--epochs", "1", "--window", "8", "--quiet")
     rc, _, err = run(capsys, "generate", "--model", str(m), "--prompt", "\u00e9\u00e9\u00e9")
     assert rc == 2 and "has no token the model knows" in err
-    for e in (err,):
+    rc, out, err2 = run(capsys, "generate", "--model", str(m), "--prompt", "")
+    assert rc == 2 and "--prompt '' is empty;" in err2 and not out
+    for e in (err, err2):
         assert "Traceback" not in e
 
 
