@@ -1481,6 +1481,22 @@ def _load(path):
     return ck
 
 
+UNNAMED = "<no label>"  # bptt evaluate's name for an output unit without a label (a tagger of one tag)
+
+
+def _only_named(ck):
+    """A tagger trained on one tag has two output units (a softmax needs two), the second naming no
+    label: for bptt evaluate and predict its bias is set so low that it never wins (its probability
+    is 0), so that every answer is a label of the model's.  Returns the model's labels, padded with
+    :data:`UNNAMED` to one name per unit, so that labels the model never saw get ids past its units."""
+    names, C = list(ck.meta["labels"]), ck.model.config.output_size
+    if ck.meta["task"] == "tag" and C > len(names):
+        b_o = ck.model.params["b_o"]
+        b_o[len(names):] = -1e30  # exp(-1e30 - max) is 0 in float32 and float64: never the argmax
+        names += [UNNAMED] * (C - len(names))
+    return Labels(names)
+
+
 def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
     """What in a model file's metadata disagrees with its config or with what 'bptt train' writes."""
     task = meta["task"]
@@ -1515,6 +1531,8 @@ def _meta_problem(meta: dict, cfg: ModelConfig) -> str | None:
             return problem
     elif not 1 <= len(labels) <= cfg.output_size or cfg.output_size != max(len(labels), 2):
         return f"labels has {len(labels)} names but the output layer has {cfg.output_size} units"
+    elif task == "classify" and len(labels) < 2:
+        return f"labels has {len(labels)} name ({labels[0]!r}) but a classifier needs at least 2"
     elif cfg.head != ("many_to_one" if task == "classify" else "many_to_many") or cfg.loss != "softmax":
         return f"a {task} model needs a softmax head {'on the final state' if task == 'classify' else 'at every step'}, " \
                f"this one has head {cfg.head!r} and loss {cfg.loss!r}"
@@ -1654,7 +1672,7 @@ def cmd_evaluate(args, out=print) -> int:
             raise UserError(f"--by-length and --plot are for classify and tag models (accuracy by sequence length); "
                             f"{args.model!r} is a language model, whose text is one stream")
         return _evaluate_lm(ck, args, out)
-    vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    vocab, labels = Vocab(meta["vocab"]), (_only_named(ck) if task == "tag" else Labels(meta["labels"]))
     if task == "regress" and (args.per_class or args.plot):
         raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
@@ -1677,6 +1695,10 @@ def cmd_evaluate(args, out=print) -> int:
     if task == "regress":
         return _evaluate_regress(ck, data, labels, skipped, n_unk, args, out)
     m = evaluate(ck.model, data, n_labels=len(labels) if unseen else None)
+    if UNNAMED in labels.index:  # a unit without a label: never predicted, never a target; not reported
+        keep = [k for k, name in enumerate(labels.names) if name != UNNAMED]
+        m["confusion"] = m["confusion"][np.ix_(keep, keep)]
+        labels = Labels([labels.names[k] for k in keep])
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":
         res["token_accuracy"] = m["token_accuracy"]
@@ -1999,7 +2021,7 @@ def cmd_predict(args, out=print) -> int:
     if meta["task"] == "lm":
         raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
-    vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    vocab, labels = Vocab(meta["vocab"]), (_only_named(ck) if meta["task"] == "tag" else Labels(meta["labels"]))
     if args.data == "-":  # the Unix spelling of stdin, which is read when --data is not given
         args.data = None
     if args.text and args.data:

@@ -184,6 +184,45 @@ def test_evaluate_counts_labels_unseen_in_training_as_wrong(tmp_path, capsys, pa
     assert res["accuracy"] <= 2 / 3
 
 
+def test_a_tagger_of_one_tag_answers_only_that_tag(tmp_path, capsys):
+    """A tagger trained on a file of one tag has two output units (a softmax needs two), the second
+    naming no label.  Before, predict failed with an IndexError when that unit won, and evaluate with a
+    KeyError when the test file held another tag (given the second unit's id).  Here the second unit
+    is made to win (its bias raised in the file): predict still answers the one tag, and evaluate
+    counts a tag never seen as wrong, reporting no row for the unit.  A classifier's file of one label
+    is refused by name."""
+    tr = tmp_path / "one.tsv"
+    tr.write_text("text\tlabel\n" + "".join(f"{s}\t{' '.join('X' * len(s.split()))}\n"
+                                            for s in ("a b", "b a a", "a", "b b a b")))
+    model = tmp_path / "one.bptt"
+    rc, _, _ = run(capsys, "train", "--data", str(tr), "--task", "tag", "--out", str(model), "--epochs", "2",
+                   "--quiet", "--cell", "rnn")
+    ck = checkpoint.load(model)
+    assert rc == 0 and ck.meta["labels"] == ["X"] and ck.model.config.output_size == 2
+    ck.model.params["b_o"][1] = 50.0  # the unit without a label now wins every step
+    checkpoint.save(model, ck.model, meta=ck.meta)
+    rc, out, err = run(capsys, "predict", "--model", str(model), "a b b a", "b")
+    assert rc == 0 and out.splitlines() == ["X X X X", "X"] and "Traceback" not in err
+    test = tmp_path / "t.tsv"
+    test.write_text("text\tlabel\na b\tX Y\nb\tX\n")
+    rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(test), "--json")
+    res = json.loads(out)
+    assert rc == 0 and res["unseen_labels"] == {"Y": 1} and res["n_loss"] == 2
+    assert res["token_accuracy"] == pytest.approx(2 / 3) and res["accuracy"] == pytest.approx(1 / 2)
+    assert list(res["per_class"]) == ["X", "Y"] and res["confusion"] == [[2, 0], [1, 0]]
+    assert res["loss"] == pytest.approx(0.0, abs=1e-6)  # the one tag has all the probability there is
+    # a classifier's model file that names one label
+    cls = tmp_path / "c.bptt"
+    par = tmp_path / "p.tsv"
+    par.write_text("".join(f"{s}\t{s.count('1') % 2}\n" for s in ("0", "1", "01", "11", "110", "0111")))
+    run(capsys, "train", "--data", str(par), "--task", "classify", "--chars", "--out", str(cls), "--epochs", "1",
+        "--quiet", "--cell", "rnn")
+    ck = checkpoint.load(cls)
+    checkpoint.save(cls, ck.model, meta={**ck.meta, "labels": ["0"]})
+    rc, out, err = run(capsys, "predict", "--model", str(cls), "0110")
+    assert rc == 2 and not out and "labels has 1 name ('0') but a classifier needs at least 2" in err
+
+
 def test_tag_task_and_token_accuracy(tmp_path, capsys, monkeypatch):
     import io
     tr = tmp_path / "add.tsv"
