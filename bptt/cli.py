@@ -486,6 +486,25 @@ def _unseen_labels(examples, labels, task) -> dict:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+OPTION_OF = {"batch_size": "--batch-size", "hidden_size": "--hidden", "embed_dim": "--embed", "num_layers": "--layers",
+             "word_dropout": "--word-dropout", "max_time": "--max-time", "max_steps": "--max-steps",
+             "weight_decay": "--weight-decay", "stop_perfect": "--stop-perfect", "lr_decay": "--lr-decay",
+             "perfect_loss": "--perfect-loss", "lr_schedule": "--lr-schedule", "chrono_init": "--chrono-init",
+             "lr": "--lr", "clip": "--clip", "dropout": "--dropout", "epochs": "--epochs", "patience": "--patience",
+             "momentum": "--momentum", "warmup": "--warmup", "plateau": "--plateau", "monitor": "--monitor",
+             "optimizer": "--optimizer", "activation": "--activation", "cell": "--cell", "dtype": "--dtype"}
+
+
+def _config_error(e: ValueError) -> UserError:
+    """A config's error (``batch_size must be a positive integer, got 0``) said with the option the
+    user gave (``--batch-size must be ...``), which is what they can change."""
+    msg = str(e)
+    field = msg.split(" ", 1)[0]
+    if field in OPTION_OF:
+        msg = OPTION_OF[field] + msg[len(field):]
+    return UserError(msg)
+
+
 def _train_config(args, frozen=()) -> TrainConfig:
     try:
         return TrainConfig(optimizer=args.optimizer, lr=TrainConfig.lr if args.lr is None else args.lr,
@@ -501,7 +520,7 @@ def _train_config(args, frozen=()) -> TrainConfig:
                            weight_decay=TrainConfig.weight_decay if args.weight_decay is None else args.weight_decay,
                            monitor=(args.monitor or TrainConfig.monitor).replace("-", "_"))
     except ValueError as e:
-        raise UserError(str(e)) from None
+        raise _config_error(e) from None
 
 
 def _vectors_path(name_or_path: str) -> str:
@@ -1209,7 +1228,7 @@ def cmd_train(args, out=print) -> int:
                               num_layers=args.layers, bidirectional=args.bidirectional, cell=args.cell,
                               dtype=args.dtype, extra_layers=tuple(args.add_layer), chrono_init=args.chrono_init)
         except ValueError as e:
-            raise UserError(str(e)) from None
+            raise _config_error(e) from None
     if not 1 <= args.restarts <= MAX_RESTARTS:
         raise UserError(f"--restarts must be a whole number from 1 to {MAX_RESTARTS}, got {args.restarts}")
     if args.restarts > 1 and args.resume:

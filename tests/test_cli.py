@@ -394,7 +394,7 @@ def test_unknown_label_and_tokens_at_evaluation(tmp_path, capsys, parity):
     rc, _, err = run(capsys, "train", "--data", str(tmp_path / "none.tsv"), "--task", "classify", "--out", str(model))
     assert rc == 2 and "none.tsv: no such file" in err
     rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--out", str(model), "--lr", "-1")
-    assert rc == 2 and "lr must be a positive number, got -1" in err
+    assert rc == 2 and "--lr must be a positive number, got -1" in err
 
 
 @pytest.mark.parametrize("argv,error", [
@@ -657,11 +657,25 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
     assert rc == 0 and f"{bad_valid}: skipped 1 bad line(s)" in out
     rc, _, err = run(capsys, "generate", "--model", str(lm), "--prompt", "to", "--length", str(10**12))
     assert rc == 2 and "--length must be 0..1,000,000" in err  # one step per token: a hang, not a sample
-    for args, words in ((["--clip", "nan"], "clip must be a number >= 0"), (["--momentum", "2"], "momentum must be in"),
-                        (["--min-count", "-1"], "--min-count must be a positive integer")):
+    for args, words in ((["--clip", "nan"], "--clip must be a number >= 0"), (["--momentum", "2"], "--momentum must be in"),
+                        (["--min-count", "-1"], "--min-count must be a positive integer"),
+                        (["--hidden", "0"], "--hidden must be a positive integer, got 0"),  # said as the options
+                        (["--embed", "0"], "--embed must be a positive integer, got 0"),  # (were hidden_size, ...)
+                        (["--word-dropout", "1"], "--word-dropout must be in [0, 1), got 1.0"),
+                        (["--max-time", "0"], "--max-time must be > 0 seconds, got 0.0")):
         rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--quiet",
                            "--out", str(tmp_path / "odd.bptt"), *args)
-        assert rc == 2 and words in err and "epoch" not in out, (args, err)
+        assert rc == 2 and words in err and not any(ln.startswith("epoch ") for ln in out.splitlines()), (args, err)
+
+
+def test_config_errors_name_options_that_bptt_train_takes():
+    """The map from config fields to the options that set them names only options of bptt train."""
+    from bptt.cli import OPTION_OF, build_parser
+
+    ap = build_parser()
+    train = next(a for a in ap._subparsers._group_actions[0].choices.values() if a.prog.endswith(" train"))
+    options = {o for a in train._actions for o in a.option_strings}
+    assert set(OPTION_OF.values()) <= options, set(OPTION_OF.values()) - options
 
 
 def test_data_fetch_takes_several_names(monkeypatch, capsys):

@@ -96,4 +96,4 @@ def test_bad_layer_settings_are_refused_by_name(tmp_path, capsys):
     tr = tmp_path / "tr.tsv"
     tr.write_text("0 1\t1\n1 1\t0\n")
     rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--layers", "0", "--out", str(tmp_path / "m"))
-    assert rc == 2 and "num_layers must be an integer 1..16, got 0" in err
+    assert rc == 2 and "--layers must be an integer 1..16, got 0" in err

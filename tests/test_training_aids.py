@@ -889,7 +889,7 @@ def test_a_language_model_with_valid_text_stops_10_epochs_after_its_best_by_defa
         assert rc == 0, e
         assert f"no better validation score for {3 if extra else 10} epoch(s)" in out, out
     rc, _, e = run(capsys, *common, "--valid", str(va), "--out", str(tmp_path / "x.bptt"), "--patience", "-1")
-    assert rc == 2 and "patience must be an integer >= 0 (0 = off), got -1" in e, e
+    assert rc == 2 and "--patience must be an integer >= 0 (0 = off), got -1" in e, e
 
 
 def test_classifying_text_with_valid_stops_10_epochs_after_its_best_by_default(tmp_path, capsys, monkeypatch):
@@ -1422,7 +1422,7 @@ def test_a_small_training_set_of_symbols_trains_in_smaller_batches_and_a_resume_
                              + f"\t{r.choice('xy')}\n" for _ in range(300)))
     assert batch(words)[0] == 32 and decay() == 0.0
     rc, _, e = run(capsys, "train", "--data", str(small), "--out", str(tmp_path / "z.bptt"), "--batch-size", "0")
-    assert rc == 2 and "batch_size must be a positive integer, got 0" in e, e
+    assert rc == 2 and "--batch-size must be a positive integer, got 0" in e, e
     # a run interrupted under batches of 32 (the default before 2026-12-03) resumes with them
     common = ["train", "--data", str(small), "--valid", str(small), "--epochs", "2", "--hidden", "4", "--quiet",
               "--seed", "3"]
@@ -1474,7 +1474,7 @@ def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_pa
     rc, o, e = run(capsys, *common, "--weight-decay", "0.1", "--out", str(b), "--resume")
     assert rc == 2 and "--resume: weight_decay was 0.5 in the interrupted run, now 0.1" in e, e
     rc, o, e = run(capsys, *common, "--weight-decay", "-1", "--out", str(tmp_path / "z.bptt"))
-    assert rc == 2 and "weight_decay must be a number >= 0 (0 = off), got -1.0" in e, e
+    assert rc == 2 and "--weight-decay must be a number >= 0 (0 = off), got -1.0" in e, e
     # a run interrupted before weight decay existed (no weight_decay saved) resumes without it, although
     # the default for its 200 strings of symbols is now 0.1: it ends where a run without decay ends
     assert run(capsys, *common, "--weight-decay", "0", "--out", str(b), "--max-steps", "7")[0] == 0
