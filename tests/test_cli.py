@@ -35,6 +35,19 @@ def test_data_make_writes_header_and_is_reproducible(tmp_path, capsys):
     assert rc == 2 and "lengths='5-2'" in err
 
 
+def test_out_dash_is_standard_output_for_data_and_refused_for_files(tmp_path, capsys, monkeypatch):
+    """`--out -` is standard output for bptt data make (it wrote a file named '-'); where the output is
+    a file (a model, a plot, an export), '-' is refused by name instead of creating a file '-'."""
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = run(capsys, "data", "make", "dyck1", "--lengths", "4", "--n", "6", "--seed", "1", "--out", "-")
+    assert rc == 0 and out == run(capsys, "data", "make", "dyck1", "--lengths", "4", "--n", "6", "--seed", "1")[1]
+    assert out.startswith("text\tlabel\n") and len(out.splitlines()) == 7 and not os.path.exists("-")
+    tr = tmp_path / "t.tsv"
+    tr.write_text(out)
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", "-", "--epochs", "1", "--quiet")
+    assert rc == 2 and "--out '-': this output is a file, not standard output" in err and not os.path.exists("-")
+
+
 def _reference_probs(model_path, tokens):
     """The label probabilities after each step of one sequence, from the weights in a model file, with
     the tutorial's equations written out (embedding, s^t = tanh([s^{t-1}, i^t] W_s + b_s), softmax of

@@ -30,6 +30,12 @@ def _ab_parity(s):  # the 4-state automaton: (parity, last symbol was a)
     return parity
 
 
+def _dyck1(s):  # delete "()" until none is left: balanced when nothing remains
+    while "()" in s:
+        s = s.replace("()", "")
+    return int(s == "")
+
+
 REFERENCE = {
     "parity": lambda s: s.count("1") % 2,
     "even-pairs": _even_pairs,
@@ -38,9 +44,12 @@ REFERENCE = {
     "divisible3": lambda s: int(int(s, 2) % 3 == 0),
     "third-last": lambda s: int(s[-3]) if len(s) >= 3 else 0,
     "ab-parity": _ab_parity,
+    "dyck1": _dyck1,
+    "anbn": lambda s: int(re.fullmatch("a*b*", s) is not None and s.count("a") == s.count("b")),
+    "majority": lambda s: int(s.count("1") > s.count("0")),
 }
 ALPHABET = {"parity": "01", "even-pairs": "ab", "cycle-navigation": "012", "modular-arithmetic": "01234+-*",
-            "divisible3": "01", "third-last": "01", "ab-parity": "ab"}
+            "divisible3": "01", "third-last": "01", "ab-parity": "ab", "dyck1": "()", "anbn": "ab", "majority": "01"}
 
 
 @pytest.mark.parametrize("task", sorted(REFERENCE))
@@ -150,3 +159,25 @@ def test_tomita_strings_are_uniform_among_those_of_their_length_and_label():
         mean = sum(counts.values()) / expected
         chi2 = sum((c - mean) ** 2 / mean for c in counts.values())
         assert chi2 < expected + 5 * np.sqrt(2 * expected), (label, chi2, expected)  # ~ chi-square, dof expected-1
+
+
+def test_counting_languages_draw_members_uniformly_and_near_misses():
+    """dyck1 and anbn: half the strings of each even length are members, every Dyck word of length 8
+    comes about equally often (the cycle lemma's draw), and each non-member is a near miss: its
+    counts differ by at most 2 (dyck1), or it is a*b* or has equal counts (anbn)."""
+    from collections import Counter
+    rows = make("dyck1", [8], 20000, seed=4)
+    words = Counter(t for t, y in rows if y == "1")
+    expected = sum(_dyck1("".join(t)) for t in itertools.product("()", repeat=8))
+    assert expected == 14 and len(words) == 14  # the Catalan number C_4: every word appears
+    mean = sum(words.values()) / expected
+    assert abs(sum(words.values()) / len(rows) - 0.5) < 0.02
+    assert sum((c - mean) ** 2 / mean for c in words.values()) < expected + 5 * np.sqrt(2 * expected)
+    for text, label in make("dyck1", (1, 60), 2000, seed=5):
+        if label == "0":
+            assert abs(text.count("(") - text.count(")")) <= 2, text
+    for text, label in make("anbn", (1, 60), 2000, seed=6):
+        if label == "0":
+            assert re.fullmatch("a*b*", text) or text.count("a") == text.count("b"), text
+    long = make("dyck1", [5000], 6, seed=1)  # long strings: deep walks, drawn without recursion
+    assert all(len(t) == 5000 and label == str(_dyck1(t)) for t, label in long)

@@ -45,6 +45,11 @@ run of 1s directly followed by an odd run of 0s; no ``000``; even counts of 0s a
 label, each with probability 1/2 (or the only one a length has), and then uniformly among the
 strings of that length and label: most of these languages are all "no" among uniform strings.
 
+Counting languages (:mod:`bptt.tasks.counting`), which no finite automaton decides at every
+length: ``dyck1`` (balanced brackets ``()``), ``anbn`` (``a^n b^n``) and ``majority`` (more ones
+than zeros).  ``dyck1`` and ``anbn`` draw their labels balanced, as the Tomita grammars do, and
+their non-members are near misses that only a count tells apart.
+
 Beyond the regular tier:
 
 * ``addition`` -- the tutorial's example.  Two decimal numbers of N digits,
@@ -67,7 +72,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import tomita
+from . import counting, tomita
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,11 @@ TASKS = {t.name: t for t in (
     Task("ab-parity", "classify", ("0", "1"), "a/b string; 1 when 'ab' occurs an odd number of times", _ab_parity),
     Task("reverse-string", "tag", ("_", "0", "1"), "bits then as many '='; tag the bits reversed (context-free)",
          _reverse_string),
+    Task("dyck1", "classify", ("0", "1"), "brackets (); 1 when balanced (counting; labels balanced, near misses)",
+         counting._dyck1),
+    Task("anbn", "classify", ("0", "1"), "a/b string; 1 when a^n b^n (counting; labels balanced, near misses)",
+         counting._anbn),
+    Task("majority", "classify", ("0", "1"), "bits; 1 when more ones than zeros (counting)", counting._majority),
 ) + tuple(
     Task(f"tomita{g}", "classify", ("0", "1"), f"Tomita grammar {g}, {text}; 1 when in it (labels balanced)",
          functools.partial(tomita.example, g))
