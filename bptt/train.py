@@ -1151,8 +1151,11 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             now = getattr(cfg, key)
             now = list(now) if key in ("frozen", "class_weights") and now is not None else now
             if key in saved_cfg and saved_cfg[key] != now:
-                raise ValueError(f"--resume: {key} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
-                                 f"resume with the same settings")
+                opt = "--freeze-embeddings" if key == "frozen" else "--" + key.replace("_", "-")
+                more = (f"; to train its model on past the run's {saved_cfg[key]} epochs, start a new run from its "
+                        f"weights with --init {out} instead of --resume" if key == "epochs" and out else "")
+                raise ValueError(f"--resume: {opt} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "
+                                 f"resume with the same settings{more}")
         for key, digest, opt_name in zip(("train_digest", "valid_digest"), digests, ("--data", "--valid")):
             if key in ck.meta and ck.meta[key] != digest:
                 raise ValueError(f"--resume: {last_path!r} was interrupted on other data than this {opt_name} "

@@ -1472,7 +1472,11 @@ def test_weight_decay_trains_resumes_with_its_own_and_is_refused_when_bad(tmp_pa
         np.testing.assert_array_equal(pa[k], pb[k])
     assert run(capsys, *common, "--weight-decay", "0.5", "--out", str(b), "--max-steps", "7")[0] == 0
     rc, o, e = run(capsys, *common, "--weight-decay", "0.1", "--out", str(b), "--resume")
-    assert rc == 2 and "--resume: weight_decay was 0.5 in the interrupted run, now 0.1" in e, e
+    assert rc == 2 and "--resume: --weight-decay was 0.5 in the interrupted run, now 0.1" in e, e
+    k = common.index("--epochs")
+    more = common[:k] + common[k + 2:] + ["--epochs", "7"]  # more epochs than the run had: --init says how
+    rc, o, e = run(capsys, *more, "--weight-decay", "0.5", "--out", str(b), "--resume")
+    assert rc == 2 and "--epochs was 2 in the interrupted run, now 7" in e and f"--init {b} instead of --resume" in e
     rc, o, e = run(capsys, *common, "--weight-decay", "-1", "--out", str(tmp_path / "z.bptt"))
     assert rc == 2 and "--weight-decay must be a number >= 0 (0 = off), got -1.0" in e, e
     # a run interrupted before weight decay existed (no weight_decay saved) resumes without it, although
