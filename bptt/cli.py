@@ -1694,19 +1694,20 @@ def cmd_evaluate(args, out=print) -> int:
             raise UserError(f"--by-length and --plot are for classify and tag models (accuracy by sequence length); "
                             f"{args.model!r} is a language model, whose text is one stream")
         return _evaluate_lm(ck, args, out)
-    vocab, labels = Vocab(meta["vocab"]), (_only_named(ck) if task == "tag" else Labels(meta["labels"]))
+    vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
+    named = _only_named(ck).names if task == "tag" else labels.names  # (a unit without a label never wins)
     if task == "regress" and (args.per_class or args.plot):
         raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
     examples, skipped = _read(args.data, task, args, tokenizer=meta.get("tokenizer", "space"),
                               numbers=meta["input_size"] if meta.get("inputs") == "numbers" else None,
-                              known=frozenset(labels.names) if task != "regress" else None)
+                              known=frozenset(meta["labels"]) if task != "regress" else None)
     per_step = task == "regress" and ck.model.config.head == "many_to_many"
     if task == "regress":
         _same_outputs(examples, len(labels), args.data, f"the model {args.model!r}", per_step)
     unseen = _unseen_labels(examples, labels, task) if task != "regress" else {}
-    if unseen:  # labels the model has no output for: appended after its own, counted as wrong
-        labels = Labels(labels.names + sorted(unseen))
+    if unseen:  # labels the model has no output for: appended after its units, counted as wrong
+        labels = Labels(named + sorted(unseen))
     data = _encode(examples, vocab, labels, task, args.data, per_step)
     _check_longest(ck, data.lengths, lambda k: f"{args.data}:{examples[k].line}", args.device)
     if meta.get("inputs") == "numbers":  # the steps as values, standardised as in training
@@ -1717,10 +1718,10 @@ def cmd_evaluate(args, out=print) -> int:
     if task == "regress":
         return _evaluate_regress(ck, data, labels, skipped, n_unk, args, out)
     m = evaluate(ck.model, data, n_labels=len(labels) if unseen else None)
-    if UNNAMED in labels.index:  # a unit without a label: never predicted, never a target; not reported
-        keep = [k for k, name in enumerate(labels.names) if name != UNNAMED]
+    if len(named) > len(meta["labels"]):  # a unit without a label: never predicted, never a target; not reported
+        keep = [k for k in range(len(m["confusion"])) if not len(meta["labels"]) <= k < len(named)]
         m["confusion"] = m["confusion"][np.ix_(keep, keep)]
-        labels = Labels([labels.names[k] for k in keep])
+        labels = Labels(list(meta["labels"]) + sorted(unseen))
     res = {"n": m["n"], "loss": m["loss"], "accuracy": m["accuracy"]}
     if task == "tag":
         res["token_accuracy"] = m["token_accuracy"]

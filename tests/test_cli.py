@@ -224,6 +224,10 @@ def test_a_tagger_of_one_tag_answers_only_that_tag(tmp_path, capsys):
     assert res["token_accuracy"] == pytest.approx(2 / 3) and res["accuracy"] == pytest.approx(1 / 2)
     assert list(res["per_class"]) == ["X", "Y"] and res["confusion"] == [[2, 0], [1, 0]]
     assert res["loss"] == pytest.approx(0.0, abs=1e-6)  # the one tag has all the probability there is
+    other = tmp_path / "o.tsv"
+    other.write_text("text\tlabel\na b\tY Z\n")  # most of its tags unseen: the wrong file, named
+    rc, out, err = run(capsys, "evaluate", "--model", str(model), "--data", str(other))
+    assert rc == 2 and "label 'Y' was not seen in training (known: 'X')" in err
     # a classifier's model file that names one label
     cls = tmp_path / "c.bptt"
     par = tmp_path / "p.tsv"
