@@ -359,7 +359,7 @@ def test_the_command_line_reports_and_never_raises(tmp_path, capsys):
     assert not (tmp_path / "m.bptt").exists()
 
 
-def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys):
+def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys, monkeypatch):
     for path, words in ((tmp_path, "not a regular file"), ("/dev/zero", "not a regular file"),
                         (tmp_path / "missing.tsv", "no such file")):
         rc = main(["train", "--data", str(path), "--task", "classify", "--out", str(tmp_path / "m.bptt")])
@@ -368,6 +368,12 @@ def test_a_folder_or_a_device_is_not_read_as_a_data_file(tmp_path, capsys):
     rc = main(["train", "--task", "lm", "--data", "/dev/zero", "--out", str(tmp_path / "lm.bptt")])  # read for ever
     err = capsys.readouterr().err
     assert rc == 2 and "/dev/zero: not a regular file" in err, err
+    monkeypatch.chdir(tmp_path)  # no file named '-' here: standard input, which a data option does not read
+    for cmd in (["train", "--out", "m.bptt"], ["train", "--data", "ok.tsv", "--valid", "-", "--out", "m.bptt"]):
+        (tmp_path / "ok.tsv").write_text("ab\t1\nba\t0\n")
+        rc = main(cmd if "--data" in cmd else [*cmd, "--data", "-"])
+        err = capsys.readouterr().err
+        assert rc == 2 and "-: standard input is not read here" in err and "bptt predict reads" in err, err
 
 
 def test_the_task_is_read_from_the_data_when_not_given(tmp_path, capsys):

@@ -375,6 +375,10 @@ def _ext(path: str) -> str:
 def _require_file(path: str) -> None:
     """A data file must be a regular file: a folder cannot be read, and a pipe or /dev/zero would be
     read for ever."""
+    if path == "-" and not os.path.exists(path):
+        raise DataError("-: standard input is not read here (training reads its files more than once, and "
+                        "--resume checks them); save it to a file and give the file's name (bptt predict reads "
+                        "standard input)")
     if not os.path.isfile(path):
         raise DataError(f"{path}: " + ("not a regular file (a folder, a pipe or a device)" if os.path.exists(path)
                                         else "no such file"))
