@@ -824,8 +824,21 @@ def _stray_longest(examples, factor: int = 10, least: int = 100):
     return (examples[k].line, int(lens[k]), rest) if lens[k] >= max(least, factor * rest) else None
 
 
+def _check_plotting(*options) -> None:
+    """Refuse a plot option before the work when matplotlib is missing (a whole training run was done,
+    saved, and then the command failed on its plot)."""
+    given = [opt for opt, path in options if path]
+    if given:
+        from .plots import missing
+
+        problem = missing()
+        if problem:
+            raise UserError(f"{' and '.join(given)}: {problem} (or leave {' and '.join(given)} out)")
+
+
 def cmd_train(args, out=print) -> int:
     _check_outputs(*_train_outputs(args))
+    _check_plotting(("--plot", args.plot), ("--grad-norms", args.grad_norms))
     comm = _mpi_comm(args)
     if comm is not None and comm.rank != 0:
         out = lambda *a, **k: None  # noqa: E731  rank 0 alone prints
@@ -1686,6 +1699,7 @@ def _evaluate_lm(ck, args, out) -> int:
 def cmd_evaluate(args, out=print) -> int:
     _check_outputs([("--plot", args.plot)], [("--model", args.model), ("--data", args.data)],
                    kinds={"--plot": "png"})
+    _check_plotting(("--plot", args.plot))
     ck = _load(args.model)
     task, meta = ck.meta["task"], ck.meta
     _to_device(ck, args.device)

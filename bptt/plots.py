@@ -7,6 +7,16 @@ import os
 import numpy as np
 
 
+def missing() -> str | None:
+    """Why no plot can be written (matplotlib is not installed), or None; cheap, for a command to
+    ask before its work rather than after it."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return "plotting needs matplotlib: pip install 'bptt[plot]'"
+    return None
+
+
 def _pyplot():
     try:
         import matplotlib

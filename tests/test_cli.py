@@ -685,6 +685,29 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
         assert rc == 2 and words in err and not any(ln.startswith("epoch ") for ln in out.splitlines()), (args, err)
 
 
+def test_a_plot_without_matplotlib_is_refused_before_the_work(tmp_path, capsys, monkeypatch):
+    """Without matplotlib (find_spec finds none), --plot (and --grad-norms) are refused before
+    training, not after a whole run (which saved its model and then failed on the plot); evaluate too."""
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else
+                        real_find(name, *a))
+    tr = tmp_path / "t.tsv"
+    tr.write_text("".join(f"{s}\t{s.count('1') % 2}\n" for s in ("0", "1", "01", "11", "110", "0111")))
+    m = tmp_path / "m.bptt"
+    rc, out, err = run(capsys, "train", "--data", str(tr), "--out", str(m), "--epochs", "1", "--quiet", "--chars",
+                       "--plot", str(tmp_path / "c.png"))
+    assert rc == 2 and "--plot: plotting needs matplotlib: pip install 'bptt[plot]'" in err
+    assert not m.exists() and not any(line.startswith("epoch ") for line in out.splitlines())
+    monkeypatch.setattr(importlib.util, "find_spec", real_find)
+    assert run(capsys, "train", "--data", str(tr), "--out", str(m), "--epochs", "1", "--quiet", "--chars")[0] == 0
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else
+                        real_find(name, *a))
+    rc, out, err = run(capsys, "evaluate", "--model", str(m), "--data", str(tr), "--plot", str(tmp_path / "e.png"))
+    assert rc == 2 and "--plot: plotting needs matplotlib" in err and not out
+
+
 def test_config_errors_name_options_that_bptt_train_takes():
     """The map from config fields to the options that set them names only options of bptt train."""
     from bptt.cli import OPTION_OF, build_parser
