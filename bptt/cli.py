@@ -1672,9 +1672,19 @@ def _to_device(ck, device: str):
 def _evaluate_lm(ck, args, out) -> int:
     from .lm import unigram_perplexity
 
+    from .lm import read_text
+
     meta = ck.meta
     vocab = Vocab(meta["vocab"])
-    stream, tokens = _lm_stream(args.data, vocab, meta, int(meta.get("window", 64)), stateful=bool(meta.get("stateful", True)))
+    try:  # the length first: a text shorter than the model's window is read as one window
+        n = len(_lm_tokens(read_text(args.data), meta["level"], meta.get("tokenizer", "english")))
+    except DataError as e:
+        raise UserError(str(e)) from None
+    if n == 1:
+        raise UserError(f"{args.data}: the text has 1 token; a language model scores each token after the first, "
+                        f"so it needs at least 2")
+    window = min(int(meta.get("window", 64)), max(n - 1, 1))
+    stream, tokens = _lm_stream(args.data, vocab, meta, window, stateful=bool(meta.get("stateful", True)))
     if args.streams < 1:
         raise UserError(f"--streams must be a positive integer, got {args.streams}")
     m = stream.evaluate(ck.model, batch_size=args.streams)

@@ -83,6 +83,27 @@ def test_lm_bad_input(tmp_path, capsys, corpus):
     assert rc == 2 and "has no token the model knows" in err
     rc, out, err2 = run(capsys, "generate", "--model", str(m), "--prompt", "")
     assert rc == 2 and "--prompt '' is empty;" in err2 and not out
+    # a text shorter than the model's window (8) is scored as one window: its loss is the model's own
+    ck = checkpoint.load(m)
+    few = tmp_path / "few.txt"
+    from bptt.cli import _lm_tokens
+    letters = [t for t in ck.meta["vocab"][2:] if t.isalpha()][:3]
+    few.write_text(" ".join(letters) + "\n")
+    words = _lm_tokens(few.read_text(), ck.meta["level"], ck.meta.get("tokenizer", "english"))
+    assert 3 <= len(words) < 8
+    rc, out, _ = run(capsys, "evaluate", "--model", str(m), "--data", str(few), "--json")
+    res = json.loads(out)
+    from bptt.data.vocab import Vocab
+    ids = np.array([Vocab(ck.meta["vocab"]).encode(words)])
+    logits, _ = ck.model.forward(ids[:, :-1])
+    top = logits.max(-1, keepdims=True)
+    logp = logits - top - np.log(np.exp(logits - top).sum(-1, keepdims=True))  # log softmax
+    n = len(words) - 1
+    assert rc == 0 and res["n"] == n
+    assert res["loss"] == pytest.approx(-logp[0, np.arange(n), ids[0, 1:]].mean(), rel=1e-5)
+    few.write_text(letters[0])
+    rc, out, err3 = run(capsys, "evaluate", "--model", str(m), "--data", str(few))
+    assert rc == 2 and "the text has 1 token; a language model scores each token after the first" in err3
     for e in (err, err2):
         assert "Traceback" not in e
 
