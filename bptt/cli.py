@@ -1438,11 +1438,17 @@ def _lm_tokens(text: str, level: str, tokenizer: str = "words") -> list:
     return list(text) if level == "char" else tokenize(text, tokenizer)
 
 
-def _lm_stream(path, vocab, meta, window, bptt_steps=None, stateful=True, batch_size=32):
+def _lm_stream(path, vocab, meta, window, bptt_steps=None, stateful=True, batch_size=32, fit=False):
+    """A text file as a :class:`bptt.lm.TextStream` of ``window`` steps, and its tokens; with ``fit``
+    (bptt evaluate), a text shorter than the window is read as one window of its length."""
     from .lm import TextStream, read_text
 
     try:
         tokens = _lm_tokens(read_text(path), meta["level"], meta.get("tokenizer", "english"))
+        if fit and len(tokens) == 1:
+            raise UserError(f"{path}: the text has 1 token; a language model scores each token after the first, "
+                            f"so it needs at least 2")
+        window = min(window, max(len(tokens) - 1, 1)) if fit else window
         return TextStream(vocab.encode(tokens), window=window, bptt_steps=bptt_steps, stateful=stateful,
                           batch_size=batch_size, bits=meta["level"] == "char"), tokens
     except (DataError, ValueError) as e:
@@ -1672,19 +1678,10 @@ def _to_device(ck, device: str):
 def _evaluate_lm(ck, args, out) -> int:
     from .lm import unigram_perplexity
 
-    from .lm import read_text
-
     meta = ck.meta
     vocab = Vocab(meta["vocab"])
-    try:  # the length first: a text shorter than the model's window is read as one window
-        n = len(_lm_tokens(read_text(args.data), meta["level"], meta.get("tokenizer", "english")))
-    except DataError as e:
-        raise UserError(str(e)) from None
-    if n == 1:
-        raise UserError(f"{args.data}: the text has 1 token; a language model scores each token after the first, "
-                        f"so it needs at least 2")
-    window = min(int(meta.get("window", 64)), max(n - 1, 1))
-    stream, tokens = _lm_stream(args.data, vocab, meta, window, stateful=bool(meta.get("stateful", True)))
+    stream, tokens = _lm_stream(args.data, vocab, meta, int(meta.get("window", 64)),
+                                stateful=bool(meta.get("stateful", True)), fit=True)
     if args.streams < 1:
         raise UserError(f"--streams must be a positive integer, got {args.streams}")
     m = stream.evaluate(ck.model, batch_size=args.streams)
