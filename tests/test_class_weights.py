@@ -139,7 +139,7 @@ def test_class_weights_on_the_command_line(tmp_path, capsys):
     assert rc == 0 and not np.array_equal(checkpoint.load(str(tmp_path / "c.bptt")).model.params["W_o"], pa["W_o"])
     assert run(capsys, *common, "--class-weights", "balanced", "--out", str(b), "--max-steps", "5")[0] == 0
     rc, _, e = run(capsys, *common, "--class-weights", "sqrt", "--out", str(b), "--resume")
-    assert rc == 2 and "class_weights was" in e, e
+    assert rc == 2 and "--class-weights was" in e, e
     rc, _, e = run(capsys, "train", "--data", str(tr), "--task", "regress", "--class-weights", "balanced", "--out",
                    str(tmp_path / "r.bptt"))
     assert rc == 2 and "--class-weights balanced: weighs the labels of classify and tag data" in e, e
