@@ -267,6 +267,11 @@ def test_a_first_line_of_more_columns_says_how_to_name_the_two(tmp_path):
     ex, _ = read_examples(_write(tmp_path, "three.csv", "id,blurb,verdict\n1,good fun,pos\n2,dull,neg\n"),
                           "classify", text_col="blurb", label_col="verdict")
     assert [e.target for e in ex] == ["pos", "neg"]
+    msg = _err(tmp_path, "named.csv", "blurb,verdict\ngood fun,pos\ndull,neg\n", text_col="sentence",
+               label_col="verdict")  # the one column it lacks is named, not both
+    assert ":1: the first line names no column 'sentence' (found ['blurb', 'verdict'])" in msg
+    msg = _err(tmp_path, "named.csv", "blurb,verdict\ngood fun,pos\n", text_col="sentence", label_col="y")
+    assert ":1: the first line names no columns 'sentence' and 'y'" in msg
 
 
 @pytest.mark.parametrize("header, text, label", [

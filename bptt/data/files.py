@@ -1235,8 +1235,10 @@ def _rows(path: str, fmt: str, text_col: str, label_col: str, names_given: bool 
                 has_header = True
                 continue
             if names_given:
-                raise DataError(f"{path}:{n}: the first line names no columns {text_col!r} and {label_col!r} "
-                                f"(found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
+                absent = [c for c in (text_col, label_col) if c.lower() not in names]
+                which = " and ".join(repr(c) for c in absent) or f"{text_col!r} and {label_col!r}"
+                raise DataError(f"{path}:{n}: the first line names no column{'s' if len(absent) != 1 else ''} "
+                                f"{which} (found {cells[:6]}); give a header line, or leave out --text-col/--label-col")
             if info is not None:
                 info["first"] = (n, [cells[ti], cells[li]] if len(cells) == 2 else cells)
         elif names is not None and ((has_header and names == header) or (len(names) == 2 and set(names) == col_names)):
