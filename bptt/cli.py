@@ -2537,6 +2537,7 @@ def _main(argv) -> int:
         ap.print_help()
         return 0
     _cpu.keep_freed_memory()  # the process is the tool's: freed arrays are kept for the next step
+    name = args.command + (f" {args.data_command}" if getattr(args, "data_command", None) else "")  # data make
     try:
         _names_given(args)
         if getattr(args, "device", "cpu") == "gpu":  # CuPy and a GPU found before any file is read
@@ -2576,9 +2577,9 @@ def _main(argv) -> int:
     except UserError as e:
         comm = _JOB["comm"]
         if comm is not None:  # a data-parallel job: this rank's error stops every rank (none is left waiting)
-            print(f"bptt {args.command}: error (rank {comm.rank} of {comm.size}): {e}", file=sys.stderr)
+            print(f"bptt {name}: error (rank {comm.rank} of {comm.size}): {e}", file=sys.stderr)
             comm.abort(2)
-        print(f"bptt {args.command}: error: {e}", file=sys.stderr)
+        print(f"bptt {name}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
         word, code = ("terminated", 143) if isinstance(e, Terminated) else ("interrupted", 130)
@@ -2600,11 +2601,11 @@ def _main(argv) -> int:
     except MemoryError as e:  # the machine's limit (a ulimit, another process's use), not a bug: one line
         comm = _JOB["comm"]
         if comm is not None:
-            print(f"bptt {args.command}: error (rank {comm.rank} of {comm.size}): out of memory: {e}", file=sys.stderr)
+            print(f"bptt {name}: error (rank {comm.rank} of {comm.size}): out of memory: {e}", file=sys.stderr)
             comm.abort(1)
         change = ("use a smaller --batch-size or --hidden, or shorter sequences" + _saved_note(args) if
                   args.command == "train" else "give it shorter sequences, or fewer at a time")
-        print(f"bptt {args.command}: error: out of memory: {e}; {change}", file=sys.stderr)
+        print(f"bptt {name}: error: out of memory: {e}; {change}", file=sys.stderr)
         return 1
     except OSError as e:
         if e.errno not in _MACHINE_ERRORS:
@@ -2614,14 +2615,14 @@ def _main(argv) -> int:
         where = f"{e.filename}: " if e.filename else ""
         said = _saved_note(args, "; the files written before it are whole (no training state was saved yet: "
                                  "--resume has nothing to continue from)") if args.command == "train" else ""
-        print(f"bptt {args.command}: error: {where}{e.strerror or e}{said}", file=sys.stderr)
+        print(f"bptt {name}: error: {where}{e.strerror or e}{said}", file=sys.stderr)
         return 1
     except Exception:
         comm = _JOB["comm"]
         if comm is not None:  # out of memory, a bug, ...: said with the rank, then every rank stops
             import traceback
 
-            print(f"bptt {args.command}: rank {comm.rank} of {comm.size} failed:", file=sys.stderr)
+            print(f"bptt {name}: rank {comm.rank} of {comm.size} failed:", file=sys.stderr)
             traceback.print_exc()
             comm.abort(1)
         raise
