@@ -102,8 +102,25 @@ def _add_data_opts(p):
     p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose error for a value that is not one of an option's choices also names
+    the nearest choice (``--cell lstmm``: did you mean 'lstm'?); its subcommands' parsers are of it."""
+
+    def error(self, message):
+        import difflib
+
+        head, sep, rest = message.partition(" (choose from ")
+        if sep and "invalid choice: " in head:
+            value = head.split("invalid choice: ", 1)[1].strip("'\"")
+            choices = [c.strip().strip("'\"") for c in rest.rstrip(")").split(",")]
+            near = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            if near:
+                message += f"; did you mean {near[0]!r}?"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="bptt", description="Recurrent neural networks trained by backpropagation through time.",
+    ap = _Parser(prog="bptt", description="Recurrent neural networks trained by backpropagation through time.",
                                  formatter_class=HELP_FMT)
     ap.add_argument("--version", action="version", version=f"bptt {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")

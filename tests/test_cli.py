@@ -433,6 +433,22 @@ def test_unknown_option_is_refused_by_name(capsys, argv, error):
     assert err.startswith(f"usage: {error.split(':')[0]} ... ({error.split(':')[0]} --help lists its options)")
 
 
+@pytest.mark.parametrize("argv,near", [
+    (["train", "--data", "x", "--out", "m", "--cell", "lstmm"], "'lstm'"),
+    (["trian", "--data", "x"], "'train'"),
+    (["data", "make", "paritty", "--lengths", "1", "--n", "1"], "'parity'"),
+    (["data", "fetch", "shakespear"], "'shakespeare'"),
+    (["train", "--data", "x", "--out", "m", "--cell", "zzz"], None),  # nothing near: no guess
+])
+def test_a_value_not_among_the_choices_names_the_nearest(capsys, argv, near):
+    """argparse's `invalid choice: 'lstmm' (choose from ...)` goes on with the nearest choice."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "invalid choice" in err
+    assert (f"; did you mean {near}?" in err) if near else "did you mean" not in err, err
+
+
 def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
