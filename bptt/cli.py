@@ -2115,6 +2115,11 @@ def cmd_predict(args, out=print) -> int:
                 stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put there by a program
                 raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
                 texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
+                tabbed = next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
+                if tabbed is not None and "\t" not in vocab.index:  # as for --data (a model may know the tab)
+                    raise UserError(f"stdin line {tabbed} holds a tab: predict reads one sequence per line; for "
+                                    f"sequences and labels use `bptt evaluate --data FILE`, or pipe the text column "
+                                    f"alone (cut -f1)")
         except DataError as e:
             raise UserError(str(e)) from None
         if not texts:  # a filter's answer to no input is no output, and a word on stderr that none came

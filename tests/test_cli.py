@@ -307,6 +307,9 @@ def test_predict_reads_stdin_in_batches_line_for_line(tmp_path, capsys, monkeypa
     assert rc == 0 and out2.split("\n")[:-1] == got
     rc, _, err = run(capsys, "predict", "--model", str(model), "--data", str(tr))
     assert rc == 2 and ":1 holds a tab: --data is one sequence per line" in err and "bptt evaluate" in err
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(tr.read_bytes())))  # the same on stdin
+    rc, out, err = run(capsys, "predict", "--model", str(model))
+    assert rc == 2 and "stdin line 1 holds a tab: predict reads one sequence per line" in err and out == ""
     rc, _, err = run(capsys, "predict", "--model", str(model), "--data", str(tmp_path / "lines.txt"), "0110")
     assert rc == 2 and "not both" in err
     # no input: no output, rc 0 as a filter gives, and a note that nothing came
