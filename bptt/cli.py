@@ -1901,8 +1901,8 @@ def _longer_hint(ck, lengths, correct) -> str | None:
     """A note when a gated-cell classifier of symbols is right on (nearly) every sequence of its training
     lengths (at least 99%; with none of them in the file, on at least 99% of the shortest tenth of the
     longer ones, or on at least 90% of all of them) but not on every longer one: where the LSTM fell short past the training lengths in bptt's
-    measurements (Tomita grammars, bounded brackets, docs/defaults.md), the tutorial's cell most often
-    did not."""
+    measurements of regular rules (Tomita grammars, bounded brackets, docs/defaults.md), the tutorial's
+    cell most often did not; on counting languages it fell further, and the note says that too."""
     meta, cfg = ck.meta, ck.model.config
     tr = meta.get("train_lengths")
     if (meta["task"] != "classify" or cfg.cell == "rnn" or meta.get("inputs") == "numbers" or not tr
@@ -1925,9 +1925,11 @@ def _longer_hint(ck, lengths, correct) -> str | None:
                   f"{lo}{'' if lo == hi else f'-{hi}'})") if correct[near].mean() > correct[longer].mean() else ""
     return (f"note: {correct[longer].mean():.2%} right on the {int(longer.sum()):,} sequences longer than the "
             f"training ones (up to {tr[1]}){within}. On most of bptt's measured runs where a gated cell fell "
-            f"short past its training lengths on a rule over symbols, the tutorial's cell (bptt train --cell rnn) "
-            f"reached 100%, and on a few it fell further (docs/defaults.md); to choose between the two, score "
-            f"both on longer sequences kept apart for that, not on a test file")
+            f"short past its training lengths on a regular rule over symbols (one a finite automaton decides), the "
+            f"tutorial's cell (bptt train --cell rnn) reached 100%, and on a few it fell further; on counting "
+            f"rules (balanced brackets of any depth, a^n b^n, a majority) it fell further on every run measured "
+            f"(docs/defaults.md); to choose between the two, score both on longer sequences kept apart for that, "
+            f"not on a test file")
 
 
 MAX_LENGTH_ROWS = 20  # bptt evaluate --by-length prints up to this many rows; more lengths are grouped

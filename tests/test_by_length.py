@@ -92,6 +92,7 @@ def test_a_gated_classifier_right_within_its_lengths_but_not_past_them_is_pointe
     note = _longer_hint(_ck(), L, wrong_long)
     assert note.startswith("note: 96.67% right on the 150 sequences longer than the training ones (up to 40), "
                            "against 100.00% within them.") and "--cell rnn" in note and "not on a test file" in note
+    assert "on counting rules (balanced brackets of any depth, a^n b^n, a majority) it fell further" in note
     assert _longer_hint(_ck(cell="gru"), L, wrong_long) is not None
     assert _longer_hint(_ck(), L, right) is None  # right everywhere
     assert _longer_hint(_ck(cell="rnn"), L, wrong_long) is None  # already the tutorial's cell
