@@ -516,9 +516,10 @@ def _config_error(e: ValueError) -> UserError:
     """A config's error (``batch_size must be a positive integer, got 0``) said with the option the
     user gave (``--batch-size must be ...``), which is what they can change."""
     msg = str(e)
-    field = msg.split(" ", 1)[0]
+    field = msg.split(" ", 1)[0].split("=", 1)[0]  # "batch_size must ..." or "lr_schedule='cosine-time' ..."
     if field in OPTION_OF:
-        msg = OPTION_OF[field] + msg[len(field):]
+        rest = msg[len(field):]
+        msg = OPTION_OF[field] + (" " + rest[1:] if rest.startswith("=") else rest)
     return UserError(msg)
 
 

@@ -522,7 +522,7 @@ class TrainConfig:
                 raise ValueError(f"class_weights must be finite numbers >= 0, one per class, not all 0; got {cw!r}")
             object.__setattr__(self, "class_weights", tuple(float(v) for v in cw))
         if self.lr_schedule == "cosine-time" and self.max_time is None:
-            raise ValueError("lr_schedule='cosine-time' falls over max_time, which is not set (--max-time SECONDS)")
+            raise ValueError("lr_schedule='cosine-time' falls over max_time (--max-time SECONDS), which is not set")
 
 
 CLASS_WEIGHTS = {"balanced": 1.0, "sqrt": 0.5}  # the command line's --class-weights: the power of balanced's

@@ -593,7 +593,7 @@ def test_cosine_time_falls_over_max_time_or_the_epochs_whichever_ends_first():
     assert scheduled_lr(cfg, 0.1, 3, 25, 15.0) == pytest.approx(0.05 * (1 + math.cos(math.pi / 4)))
     assert scheduled_lr(cfg, 0.1, 3, 25, 90.0) == pytest.approx(0.0, abs=1e-12)  # past the time: 0, not back up
     assert scheduled_lr(cfg, 0.1, 50, 25, 1.0) == pytest.approx(0.05)  # the epochs half done first
-    with pytest.raises(ValueError, match="cosine-time' falls over max_time, which is not set"):
+    with pytest.raises(ValueError, match=r"cosine-time' falls over max_time \(--max-time SECONDS\), which is not set"):
         TrainConfig(lr_schedule="cosine-time")
 
 
@@ -698,7 +698,9 @@ def test_odd_arguments_get_one_line_errors(tmp_path, capsys, parity):
                         (["--hidden", "0"], "--hidden must be a positive integer, got 0"),  # said as the options
                         (["--embed", "0"], "--embed must be a positive integer, got 0"),  # (were hidden_size, ...)
                         (["--word-dropout", "1"], "--word-dropout must be in [0, 1), got 1.0"),
-                        (["--max-time", "0"], "--max-time must be > 0 seconds, got 0.0")):
+                        (["--max-time", "0"], "--max-time must be > 0 seconds, got 0.0"),
+                        (["--lr-schedule", "cosine-time"], "--lr-schedule 'cosine-time' falls over max_time (--max-time "
+                                                           "SECONDS), which is not set")):  # (was lr_schedule=...)
         rc, out, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--epochs", "1", "--quiet",
                            "--out", str(tmp_path / "odd.bptt"), *args)
         assert rc == 2 and words in err and not any(ln.startswith("epoch ") for ln in out.splitlines()), (args, err)
