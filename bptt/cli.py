@@ -875,7 +875,17 @@ def cmd_train(args, out=print) -> int:
     rng = np.random.default_rng(args.seed)
     found_tokenizer = None  # what the task's detection decided, for --tokenize auto
     text_kinds = None  # classify text read as words by --tokenize auto: the distinct space-separated tokens + 2
+    task_given = args.task is not None
     init = _init_model(args) if args.init else None
+    if init is not None and not task_given:  # the model's task is kept: say so when the data look like another's
+        try:
+            own, own_why, _ = detect_task(args.data, fmt=args.format, text_col=args.text_col,
+                                          label_col=args.label_col)
+        except DataError:  # the reading that follows names what is wrong
+            own = None
+        if own is not None and own != args.task:
+            out(f"note: {args.data} read on its own is {own} data ({own_why}); the model of --init {args.init!r} "
+                f"is a {args.task} model, and its task is kept: is it the model meant?")
     resumed = _resumed(args)  # --resume: the interrupted run's state, for the settings it keeps (else None)
     found_task = args.task is None
     data_format = _format(args.data, args.task, args, out)

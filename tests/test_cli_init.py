@@ -124,3 +124,19 @@ def test_init_language_model_keeps_its_vocabulary(tmp_path, capsys):
     assert b.meta["vocab"] == a.meta["vocab"] and b.meta["level"] == "char" and b.meta["window"] == 16
     rc, _, err = run(capsys, "train", "--init", str(lm1), "--data", str(t2), "--out", str(lm2), "--level", "word")
     assert rc == 2 and "--level word" in err and "char-level" in err
+
+
+def test_init_on_data_of_another_task_keeps_the_models_and_says_so(tmp_path, capsys, trained):
+    """The model's task is kept (a classifier fine-tuned on tag data reads them as it can, or refuses
+    them); without --task a note says what the data would be read as on their own, so that a wrong
+    model file given as --init is seen.  Data of the model's own task get no note."""
+    model, more = trained
+    rc, out, _ = run(capsys, "train", "--init", str(model), "--data", str(more), "--out", str(tmp_path / "b.bptt"),
+                     "--epochs", "1", "--quiet")
+    assert rc == 0 and "read on its own is" not in out
+    tags = tmp_path / "tags.tsv"
+    tags.write_text("".join(f"{s}\t{' '.join(str(int(c) ^ 1) for c in s)}\n" for s in ("0110", "10", "111", "0")))
+    rc, out, err = run(capsys, "train", "--init", str(model), "--data", str(tags), "--out", str(tmp_path / "c.bptt"),
+                       "--epochs", "1", "--quiet")
+    assert (f"note: {tags} read on its own is tag data (" in out and f"the model of --init {str(model)!r} is a "
+            f"classify model, and its task is kept: is it the model meant?" in out), out
