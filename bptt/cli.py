@@ -780,6 +780,18 @@ def _shown(value):
     return " ".join(specs) or "none"
 
 
+def _restart_files(out: str) -> list:
+    """The runs ``K`` of a --restarts set whose state ``OUT.runK.last`` is there (a set killed outright)."""
+    folder = os.path.dirname(os.path.abspath(out))
+    stem = os.path.basename(out) + ".run"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(int(n[len(stem):-5]) for n in names
+                  if n.startswith(stem) and n.endswith(".last") and n[len(stem):-5].isdigit())
+
+
 def _resumed(args):
     """With --resume: the interrupted run's state file (``OUT.last``), read once, for the defaults it
     keeps (its cell, which may have been chosen before the default was decided by the data, and its
@@ -787,8 +799,9 @@ def _resumed(args):
     resume itself then names the problem)."""
     if not args.resume:
         return None
-    try:
-        return checkpoint.load(args.out + ".last")
+    runs = _restart_files(args.out) if args.restarts > 1 else []
+    try:  # a --restarts set's runs share every setting but the seed: the first run's state tells them
+        return checkpoint.load(f"{args.out}.run{runs[0]}.last" if runs else args.out + ".last")
     except (OSError, ValueError):
         return None
 
@@ -1276,7 +1289,16 @@ def cmd_train(args, out=print) -> int:
     if not 1 <= args.restarts <= MAX_RESTARTS:
         raise UserError(f"--restarts must be a whole number from 1 to {MAX_RESTARTS}, got {args.restarts}")
     if args.restarts > 1 and args.resume:
-        raise UserError("--resume continues one run; it cannot be combined with --restarts")
+        runs = _restart_files(args.out)
+        if not runs:
+            raise UserError(f"--resume --restarts {args.restarts} continues a set of runs that was killed outright "
+                            f"(SIGKILL, a power cut), which leaves each run's files {args.out}.run1, "
+                            f"{args.out}.run2, ...; none is here. An interrupted set (Ctrl-C) keeps the best of its "
+                            f"finished runs as --out, or, before any run finished, its first run's files, which "
+                            f"--resume --seed S continues alone (without --restarts)")
+        if max(runs) > args.restarts:
+            raise UserError(f"--resume --restarts {args.restarts}: {args.out}.run{max(runs)}.last is there: the set "
+                            f"that was killed had more runs; give its --restarts")
     if args.grad_norms and args.task == "lm":
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
     n_params = sum(math.prod(shape) for shape in cfg.param_shapes().values())
@@ -1355,7 +1377,7 @@ def cmd_train(args, out=print) -> int:
     else:
         from .restarts import run_restarts
         try:
-            history = run_restarts(model, E, tcfg, args.out, args.restarts, job, log=out)
+            history = run_restarts(model, E, tcfg, args.out, args.restarts, job, log=out, resume=args.resume)
         except (FileNotFoundError, ValueError, RuntimeError) as e:
             raise UserError(str(e)) from None
     out(f"best model saved to {args.out}")

@@ -10,7 +10,8 @@ reaches 100% validation accuracy.  The winner's files become ``OUT``,
 ``OUT.last`` and ``OUT.metrics.csv``; the others' are removed.  An interrupt (Ctrl-C,
 SIGTERM) stops the runs between batches and keeps the best finished run, or, when none has
 finished, the first interrupted run's own files (it can be continued alone with
-``--resume --seed S``).
+``--resume --seed S``).  A set killed outright (SIGKILL) leaves each begun run's files
+``OUT.runK``; ``--resume --restarts N`` goes on with them (``run_restarts(..., resume=True)``).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _init_worker(threads: int, stop) -> None:
     raise_on_sigterm()
 
 
-def _one_run(k, seed, model, job, tcfg, path, quiet_log):
+def _one_run(k, seed, model, job, tcfg, path, quiet_log, resume=False):
     if _STOP is not None and _STOP.is_set():
         from .train import Terminated
 
@@ -62,7 +63,7 @@ def _one_run(k, seed, model, job, tcfg, path, quiet_log):
             print(f"[run {k + 1}, seed {seed}] {line}", flush=True)
     try:
         return train(model, job["train_data"], job["valid"], tcfg, out=path, meta=dict(job["meta"], seed=seed),
-                     log=log, progress=False if quiet_log else job["progress"], device=job["device"],
+                     resume=resume, log=log, progress=False if quiet_log else job["progress"], device=job["device"],
                      grad_norms=job["grad_norms"])
     except Diverged as e:  # this seed's run ends here; the others go on, and its finished epochs still count
         print(f"[run {k + 1}, seed {seed}] {e}", flush=True)
@@ -81,14 +82,19 @@ def _limit_threads(threads: int):
 MAX_RESTARTS = 1000  # runs of one --restarts (each writes its files; a huge N filled the memory with their names)
 
 
-def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print, cores: int | None = None) -> list:
+def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print, cores: int | None = None,
+                 resume: bool = False) -> list:
     """Train ``n`` runs (the first from ``model0``, the others freshly initialised from seeds
     ``tcfg.seed + k``, with the pretrained embedding ``E`` if given); keep the best as ``out``.
+    With ``resume`` (a set killed outright, which left its runs' files): each run whose state
+    ``OUT.runK.last`` is there goes on from it (a finished one gives back its history at once, as
+    ``bptt.train.train`` resumes), and the others start; the set ends as one never stopped would.
     Returns the best run's history."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_RESTARTS:
         raise ValueError(f"n must be a whole number of runs from 1 to {MAX_RESTARTS}, got {n!r}")
     seeds = [tcfg.seed + k for k in range(n)]
     paths = [f"{out}.run{k + 1}" for k in range(n)]
+    saved = [resume and os.path.exists(p + ".last") for p in paths]  # the runs that go on from their state
 
     def model_for(k):
         if k == 0:
@@ -110,7 +116,8 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
         stop = ctx.Event()
         with cf.ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
             futures = {pool.submit(_one_run, k, seeds[k], model_for(k), job,
-                                   dataclasses.replace(tcfg, seed=seeds[k]), paths[k], False): k for k in range(n)}
+                                   dataclasses.replace(tcfg, seed=seeds[k]), paths[k], False, saved[k]): k
+                       for k in range(n)}
             try:
                 for f in cf.as_completed(futures):
                     histories[futures[f]] = f.result()
@@ -129,10 +136,12 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
                 budget = (deadline - time.monotonic()) / (n - k)
                 if budget <= 0:
                     break
-            log(f"run {k + 1} of {n}: seed {seeds[k]}" + (f", {budget:.0f}s" if budget else ""))
+            log(f"run {k + 1} of {n}: seed {seeds[k]}" + (f", {budget:.0f}s" if budget else "")
+                + (f" (going on from {paths[k]}.last)" if saved[k] else ""))
             try:
                 histories[k] = _one_run(k, seeds[k], model_for(k), job,
-                                        dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True)
+                                        dataclasses.replace(tcfg, seed=seeds[k], max_time=budget), paths[k], True,
+                                        saved[k])
             except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: keep what the finished runs give
                 pending = e
                 break

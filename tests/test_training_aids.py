@@ -144,7 +144,7 @@ def test_restarts_keep_the_run_with_the_best_validation_score(tmp_path, monkeypa
 
     scores = {0: 0.6, 1: 0.9, 2: 0.7}
 
-    def fake_run(k, seed, model, job, tcfg, path, quiet):
+    def fake_run(k, seed, model, job, tcfg, path, quiet, resume=False):
         for suf in R.SUFFIXES:
             open(path + suf, "w").write(f"run {k}")
         return [{"epoch": 1, "train_loss": 1.0, "valid_loss": 1.0, "valid_accuracy": scores[k] - 0.1,
@@ -296,6 +296,58 @@ def test_an_interrupt_during_restarts_side_by_side_stops_them_and_keeps_a_resuma
     rc, _, e = run(capsys, *common, "--resume", "--seed", "0", "--max-steps", str(state["step"] + 5))
     assert rc == 0, e  # the run continues alone
     assert checkpoint.load(str(out) + ".last").meta["train_state"]["step"] == state["step"] + 5
+
+
+def test_a_restarts_set_killed_outright_resumes_and_ends_as_one_never_stopped(tmp_path, capsys):
+    """SIGKILL (nothing is cleaned up) in the second of three runs leaves each begun run's files;
+    --resume --restarts 3 reads run 1 back, continues run 2 from its state and trains run 3, and the
+    model kept equals that of the same command never stopped, bit for bit.  Without such files, or
+    with fewer --restarts than the killed set had, --resume --restarts is refused by name."""
+    import signal
+    import subprocess
+    import sys
+
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "300", "--seed", "1", "--out", str(tr))
+    run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "60", "--seed", "2", "--out", str(va))
+    common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "6", "--hidden", "4",
+              "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn", "--restarts", "3", "--seed", "4", "--quiet"]
+    a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
+    rc, o, e = run(capsys, *common, "--out", str(a))
+    assert rc == 0 and "run 3 of 3" in o, o + e  # (parity at H=4 in 6 epochs: no run reaches 100%, all 3 run)
+    env = dict(os.environ, BPTT_CPU_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "bptt", *common, "--out", str(b)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = tmp_path / "b.bptt.run2.metrics.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 3:  # run 2 has finished 2 epochs
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the set ended before run 2's second epoch was seen"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("b.bptt"))
+    assert left == ["b.bptt.run1", "b.bptt.run1.last", "b.bptt.run1.metrics.csv", "b.bptt.run2",
+                    "b.bptt.run2.last", "b.bptt.run2.metrics.csv"], left
+    assert 2 <= checkpoint.load(str(b) + ".run2.last").meta["train_state"]["epoch"] < 6
+    rc, o, e = run(capsys, *common, "--out", str(b), "--resume")
+    assert rc == 0, e
+    assert f"run 1 of 3: seed 4 (going on from {b}.run1.last)" in o and f"(going on from {b}.run2.last)" in o
+    assert "run 3 of 3: seed 6\n" in o
+    pa, pb = checkpoint.load(str(a)), checkpoint.load(str(b))
+    assert pa.meta["seed"] == pb.meta["seed"]
+    for k in pa.model.params:
+        np.testing.assert_array_equal(pa.model.params[k], pb.model.params[k])
+    assert (tmp_path / "a.bptt.metrics.csv").read_text() != "" and sorted(
+        p.name for p in tmp_path.iterdir() if p.name.startswith("b.bptt")) == ["b.bptt", "b.bptt.last",
+                                                                               "b.bptt.metrics.csv"]
+    rc, o, e = run(capsys, *common, "--out", str(tmp_path / "c.bptt"), "--resume")
+    assert rc == 2 and "continues a set of runs that was killed outright" in e
+    (tmp_path / "d.bptt.run3.last").write_bytes(b"")
+    fewer = [v if v != "3" or common[i - 1] != "--restarts" else "2" for i, v in enumerate(common)]
+    rc, o, e = run(capsys, *fewer, "--out", str(tmp_path / "d.bptt"), "--resume")
+    assert rc == 2 and "d.bptt.run3.last is there: the set that was killed had more runs" in e, e
 
 
 def test_parallel_runs_use_two_cores_each():
