@@ -81,7 +81,7 @@ def test_gated_settings_are_refused_by_name(tmp_path, capsys):
     tr.write_text("0 1\t1\n1 1\t0\n")
     rc, _, err = run(capsys, "train", "--data", str(tr), "--task", "classify", "--cell", "lstm", "--activation", "relu",
                      "--out", str(tmp_path / "m"))
-    assert rc == 2 and "activation='relu' is the tutorial cell's f_s; the lstm cell" in err
+    assert rc == 2 and "--activation 'relu' is the tutorial cell's f_s; the lstm cell" in err
     with pytest.raises(SystemExit):
         run(capsys, "train", "--data", str(tr), "--task", "classify", "--cell", "rnn2", "--out", str(tmp_path / "m"))
     assert "invalid choice: 'rnn2'" in capsys.readouterr().err
