@@ -24,7 +24,7 @@ from .data.files import per_step as steps_regressed
 from .cells import CELLS
 from .model import Model, ModelConfig
 from .memory import batch_problem, model_problem, sequence_problem, size
-from .restarts import MAX_RESTARTS
+from .restarts import MAX_RESTARTS, run_path, runs_left
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
                     default_batch_size, default_chrono, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
@@ -780,18 +780,6 @@ def _shown(value):
     return " ".join(specs) or "none"
 
 
-def _restart_files(out: str) -> list:
-    """The runs ``K`` of a --restarts set whose state ``OUT.runK.last`` is there (a set killed outright)."""
-    folder = os.path.dirname(os.path.abspath(out))
-    stem = os.path.basename(out) + ".run"
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    return sorted(int(n[len(stem):-5]) for n in names
-                  if n.startswith(stem) and n.endswith(".last") and n[len(stem):-5].isdigit())
-
-
 def _resumed(args):
     """With --resume: the interrupted run's state file (``OUT.last``), read once, for the defaults it
     keeps (its cell, which may have been chosen before the default was decided by the data, and its
@@ -799,9 +787,9 @@ def _resumed(args):
     resume itself then names the problem)."""
     if not args.resume:
         return None
-    runs = _restart_files(args.out) if args.restarts > 1 else []
+    runs = runs_left(args.out) if args.restarts > 1 else []
     try:  # a --restarts set's runs share every setting but the seed: the first run's state tells them
-        return checkpoint.load(f"{args.out}.run{runs[0]}.last" if runs else args.out + ".last")
+        return checkpoint.load(run_path(args.out, runs[0]) + ".last" if runs else args.out + ".last")
     except (OSError, ValueError):
         return None
 
@@ -813,7 +801,7 @@ def _train_outputs(args):
     outputs = [("--out", o), ("--out (its training state, OUT.last)", o + ".last"),
                ("--out (its metrics, OUT.metrics.csv)", o + ".metrics.csv"),
                ("--plot", args.plot), ("--grad-norms", args.grad_norms)]
-    outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", f"{o}.run{k + 1}{suf}")
+    outputs += [(f"--out (restart {k + 1}, OUT.run{k + 1})", run_path(o, k + 1) + suf)
                 for k in range(min(args.restarts, MAX_RESTARTS) if args.restarts > 1 else 0) for suf in ("", ".last", ".metrics.csv")]
     inputs = [("--data", args.data), ("--valid", args.valid), ("--pretrained", args.pretrained), ("--init", args.init)]
     kinds = {"--plot": "png", "--grad-norms": "png"}  # and OUT, OUT.last, OUT.metrics.csv and each restart's
@@ -1289,7 +1277,7 @@ def cmd_train(args, out=print) -> int:
     if not 1 <= args.restarts <= MAX_RESTARTS:
         raise UserError(f"--restarts must be a whole number from 1 to {MAX_RESTARTS}, got {args.restarts}")
     if args.restarts > 1 and args.resume:
-        runs = _restart_files(args.out)
+        runs = runs_left(args.out)
         if not runs:
             raise UserError(f"--resume --restarts {args.restarts} continues a set of runs that was killed outright "
                             f"(SIGKILL, a power cut), which leaves each run's files {args.out}.run1, "
@@ -1297,8 +1285,8 @@ def cmd_train(args, out=print) -> int:
                             f"finished runs as --out, or, before any run finished, its first run's files, which "
                             f"--resume --seed S continues alone (without --restarts)")
         if max(runs) > args.restarts:
-            raise UserError(f"--resume --restarts {args.restarts}: {args.out}.run{max(runs)}.last is there: the set "
-                            f"that was killed had more runs; give its --restarts")
+            raise UserError(f"--resume --restarts {args.restarts}: {run_path(args.out, max(runs))}.last is there: "
+                            f"the set that was killed had more runs; give its --restarts")
     if args.grad_norms and args.task == "lm":
         raise UserError("--grad-norms is for classify and tag models (a language model: see the API's step_norms)")
     n_params = sum(math.prod(shape) for shape in cfg.param_shapes().values())

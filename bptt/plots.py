@@ -7,14 +7,15 @@ import os
 import numpy as np
 
 
+NEEDS_MATPLOTLIB = "plotting needs matplotlib: pip install 'bptt[plot]'"
+
+
 def missing() -> str | None:
     """Why no plot can be written (matplotlib is not installed), or None; cheap, for a command to
     ask before its work rather than after it."""
     import importlib.util
 
-    if importlib.util.find_spec("matplotlib") is None:
-        return "plotting needs matplotlib: pip install 'bptt[plot]'"
-    return None
+    return NEEDS_MATPLOTLIB if importlib.util.find_spec("matplotlib") is None else None
 
 
 def _pyplot():
@@ -24,7 +25,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise RuntimeError("plotting needs matplotlib: pip install 'bptt[plot]'") from None
+        raise RuntimeError(NEEDS_MATPLOTLIB) from None
     return plt
 
 

@@ -79,6 +79,23 @@ def _limit_threads(threads: int):
         pass
 
 
+def run_path(out: str, k: int) -> str:
+    """The files of run ``k`` (1, 2, ...) of a set: ``OUT.runK`` (and its ``.last``, ``.metrics.csv``)."""
+    return f"{out}.run{k}"
+
+
+def runs_left(out: str) -> list:
+    """The runs ``K`` of a set whose state ``OUT.runK.last`` is there (a set killed outright), in order."""
+    folder = os.path.dirname(os.path.abspath(out))
+    stem = os.path.basename(run_path(out, ""))
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(int(n[len(stem):-5]) for n in names
+                  if n.startswith(stem) and n.endswith(".last") and n[len(stem):-5].isdigit())
+
+
 MAX_RESTARTS = 1000  # runs of one --restarts (each writes its files; a huge N filled the memory with their names)
 
 
@@ -93,7 +110,7 @@ def run_restarts(model0: Model, E, tcfg, out: str, n: int, job: dict, log=print,
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_RESTARTS:
         raise ValueError(f"n must be a whole number of runs from 1 to {MAX_RESTARTS}, got {n!r}")
     seeds = [tcfg.seed + k for k in range(n)]
-    paths = [f"{out}.run{k + 1}" for k in range(n)]
+    paths = [run_path(out, k + 1) for k in range(n)]
     saved = [resume and os.path.exists(p + ".last") for p in paths]  # the runs that go on from their state
 
     def model_for(k):
