@@ -27,7 +27,7 @@ from .memory import batch_problem, model_problem, sequence_problem, size
 from .restarts import MAX_RESTARTS, run_path, runs_left
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_batch_size, default_chrono, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, per_class, raise_on_sigterm, train, use_curriculum,
+                    default_batch_size, default_chrono, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, option_name, per_class, raise_on_sigterm, train, use_curriculum,
                     balanced_class_weights, CLASS_WEIGHTS, small_symbols)
 
 
@@ -503,13 +503,10 @@ def _unseen_labels(examples, labels, task) -> dict:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-OPTION_OF = {"batch_size": "--batch-size", "hidden_size": "--hidden", "embed_dim": "--embed", "num_layers": "--layers",
-             "word_dropout": "--word-dropout", "max_time": "--max-time", "max_steps": "--max-steps",
-             "weight_decay": "--weight-decay", "stop_perfect": "--stop-perfect", "lr_decay": "--lr-decay",
-             "perfect_loss": "--perfect-loss", "lr_schedule": "--lr-schedule", "chrono_init": "--chrono-init",
-             "lr": "--lr", "clip": "--clip", "dropout": "--dropout", "epochs": "--epochs", "patience": "--patience",
-             "momentum": "--momentum", "warmup": "--warmup", "plateau": "--plateau", "monitor": "--monitor",
-             "optimizer": "--optimizer", "activation": "--activation", "cell": "--cell", "dtype": "--dtype"}
+OPTION_OF = {field: option_name(field) for field in (  # the config fields that bptt train's options set
+    "batch_size", "hidden_size", "embed_dim", "num_layers", "word_dropout", "max_time", "max_steps", "weight_decay",
+    "stop_perfect", "lr_decay", "perfect_loss", "lr_schedule", "chrono_init", "lr", "clip", "dropout", "epochs",
+    "patience", "momentum", "warmup", "plateau", "monitor", "optimizer", "activation", "cell", "dtype")}
 
 
 def _config_error(e: ValueError) -> UserError:
@@ -1563,7 +1560,7 @@ def _load(path):
 UNNAMED = "<no label>"  # bptt evaluate's name for an output unit without a label (a tagger of one tag)
 
 
-def _only_named(ck):
+def _mask_unnamed(ck):
     """A tagger trained on one tag has two output units (a softmax needs two), the second naming no
     label: for bptt evaluate and predict its bias is set so low that it never wins (its probability
     is 0), so that every answer is a label of the model's.  Returns the model's labels, padded with
@@ -1754,7 +1751,7 @@ def cmd_evaluate(args, out=print) -> int:
                             f"{args.model!r} is a language model, whose text is one stream")
         return _evaluate_lm(ck, args, out)
     vocab, labels = Vocab(meta["vocab"]), Labels(meta["labels"])
-    named = _only_named(ck).names if task == "tag" else labels.names  # (a unit without a label never wins)
+    named = _mask_unnamed(ck).names if task == "tag" else labels.names  # (a unit without a label never wins)
     if task == "regress" and (args.per_class or args.plot):
         raise UserError(f"--per-class and --plot are for classify and tag models (labels and accuracy); "
                         f"{args.model!r} is a regress model (--by-length gives its error by length)")
@@ -2105,7 +2102,7 @@ def cmd_predict(args, out=print) -> int:
     if meta["task"] == "lm":
         raise UserError(f"model {args.model!r} is a language model: it predicts the next token, not labels; "
                         f"use 'bptt generate --model {args.model} --prompt TEXT'")
-    vocab, labels = Vocab(meta["vocab"]), (_only_named(ck) if meta["task"] == "tag" else Labels(meta["labels"]))
+    vocab, labels = Vocab(meta["vocab"]), (_mask_unnamed(ck) if meta["task"] == "tag" else Labels(meta["labels"]))
     if args.data == "-":  # the Unix spelling of stdin, which is read when --data is not given
         args.data = None
     if args.text and args.data:
@@ -2129,20 +2126,20 @@ def cmd_predict(args, out=print) -> int:
                 texts, where = [text for _, text in records], f"{args.data} record"
             elif args.data:
                 texts, where = text_lines(read_utf8(args.data)), f"{args.data} line"
-                tabbed = next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
-                if tabbed is not None:  # a TSV of text and labels read as sequences would label the labels too
-                    raise UserError(f"{args.data}:{tabbed} holds a tab: --data is one sequence per line; for a "
-                                    f"file of sequences and labels use `bptt evaluate --data {args.data}`, or "
-                                    f"give its text column alone (cut -f1)")
             else:
                 stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put there by a program
                 raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
                 texts, where = text_lines(decode_utf8(raw, "stdin")), "line"
-                tabbed = next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
-                if tabbed is not None and "\t" not in vocab.index:  # as for --data (a model may know the tab)
-                    raise UserError(f"stdin line {tabbed} holds a tab: predict reads one sequence per line; for "
-                                    f"sequences and labels use `bptt evaluate --data FILE`, or pipe the text column "
-                                    f"alone (cut -f1)")
+            # lines with a tab: a TSV of text and labels, read as sequences, would label the labels too
+            tabbed = None if records is not None else next((n for n, t in enumerate(texts, 1) if "\t" in t), None)
+            if tabbed is not None and args.data:
+                raise UserError(f"{args.data}:{tabbed} holds a tab: --data is one sequence per line; for a "
+                                f"file of sequences and labels use `bptt evaluate --data {args.data}`, or "
+                                f"give its text column alone (cut -f1)")
+            if tabbed is not None and "\t" not in vocab.index:  # on stdin, unless the model knows the tab
+                raise UserError(f"stdin line {tabbed} holds a tab: predict reads one sequence per line; for "
+                                f"sequences and labels use `bptt evaluate --data FILE`, or pipe the text column "
+                                f"alone (cut -f1)")
         except DataError as e:
             raise UserError(str(e)) from None
         if not texts:  # a filter's answer to no input is no output, and a word on stderr that none came

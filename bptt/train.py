@@ -525,6 +525,16 @@ class TrainConfig:
             raise ValueError("lr_schedule='cosine-time' falls over max_time (--max-time SECONDS), which is not set")
 
 
+OPTION_NAMES = {"frozen": "--freeze-embeddings", "hidden_size": "--hidden", "embed_dim": "--embed",
+                "num_layers": "--layers"}  # the config fields whose option is not their name with dashes
+
+
+def option_name(field: str) -> str:
+    """The command line's option of a config field (``batch_size`` -> ``--batch-size``), for errors
+    that the user acts on through the options."""
+    return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
 CLASS_WEIGHTS = {"balanced": 1.0, "sqrt": 0.5}  # the command line's --class-weights: the power of balanced's
 
 
@@ -1151,7 +1161,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             now = getattr(cfg, key)
             now = list(now) if key in ("frozen", "class_weights") and now is not None else now
             if key in saved_cfg and saved_cfg[key] != now:
-                opt = "--freeze-embeddings" if key == "frozen" else "--" + key.replace("_", "-")
+                opt = option_name(key)
                 more = (f"; to train its model on past the run's {saved_cfg[key]} epochs, start a new run from its "
                         f"weights with --init {out} instead of --resume" if key == "epochs" and out else "")
                 raise ValueError(f"--resume: {opt} was {saved_cfg[key]!r} in the interrupted run, now {now!r}; "

@@ -731,10 +731,11 @@ def test_a_plot_without_matplotlib_is_refused_before_the_work(tmp_path, capsys, 
 
 def test_config_errors_name_options_that_bptt_train_takes():
     """The map from config fields to the options that set them names only options of bptt train."""
-    from bptt.cli import OPTION_OF, build_parser
+    import argparse
 
-    ap = build_parser()
-    train = next(a for a in ap._subparsers._group_actions[0].choices.values() if a.prog.endswith(" train"))
+    from bptt.cli import OPTION_OF, _subcommand_parser, build_parser
+
+    train, _ = _subcommand_parser(build_parser(), argparse.Namespace(command="train"))
     options = {o for a in train._actions for o in a.option_strings}
     assert set(OPTION_OF.values()) <= options, set(OPTION_OF.values()) - options
 

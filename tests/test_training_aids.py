@@ -311,7 +311,8 @@ def test_a_restarts_set_killed_outright_resumes_and_ends_as_one_never_stopped(tm
     run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "300", "--seed", "1", "--out", str(tr))
     run(capsys, "data", "make", "parity", "--lengths", "1-12", "--n", "60", "--seed", "2", "--out", str(va))
     common = ["train", "--data", str(tr), "--valid", str(va), "--task", "classify", "--epochs", "6", "--hidden", "4",
-              "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn", "--restarts", "3", "--seed", "4", "--quiet"]
+              "--stop-perfect", "0", "--no-curriculum", "--cell", "rnn", "--seed", "4", "--quiet", "--restarts"]
+    common, fewer = common + ["3"], common + ["2"]
     a, b = tmp_path / "a.bptt", tmp_path / "b.bptt"
     rc, o, e = run(capsys, *common, "--out", str(a))
     assert rc == 0 and "run 3 of 3" in o, o + e  # (parity at H=4 in 6 epochs: no run reaches 100%, all 3 run)
@@ -345,7 +346,6 @@ def test_a_restarts_set_killed_outright_resumes_and_ends_as_one_never_stopped(tm
     rc, o, e = run(capsys, *common, "--out", str(tmp_path / "c.bptt"), "--resume")
     assert rc == 2 and "continues a set of runs that was killed outright" in e
     (tmp_path / "d.bptt.run3.last").write_bytes(b"")
-    fewer = [v if v != "3" or common[i - 1] != "--restarts" else "2" for i, v in enumerate(common)]
     rc, o, e = run(capsys, *fewer, "--out", str(tmp_path / "d.bptt"), "--resume")
     assert rc == 2 and "d.bptt.run3.last is there: the set that was killed had more runs" in e, e
 
