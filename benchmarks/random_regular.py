@@ -2,7 +2,7 @@
 
 A user's own regular-language task is the first thing bptt's defaults meet, and the tasks bptt
 ships are ones its defaults were measured on.  This draws languages at random instead: for each
-``--dfa`` seed, a deterministic finite automaton over 2-3 letters with 3-6 states, each state
+``--dfa`` seed, a deterministic finite automaton over 2-3 letters (``--letters``) with 3-6 states, each state
 reachable and the automaton minimal (so it has exactly that many states), whose language keeps
 both answers common at every length (at least 25% of the rarer one among uniform strings of
 lengths 10, 11 and each test length: no sink state that makes long strings all "no").  Data: 3,000 (``--n-train``) training and
@@ -63,11 +63,15 @@ def accepts(dfa, s):
     return q in accept
 
 
-def draw_dfa(seed: int) -> dict:
-    """The first automaton of a seeded stream that meets the conditions of the module's docstring."""
+LETTERS = "abcdefgh"
+
+
+def draw_dfa(seed: int, letters: tuple = (2, 3)) -> dict:
+    """The first automaton of a seeded stream that meets the conditions of the module's docstring,
+    over as many letters as one of ``letters`` (``--letters``)."""
     r = random.Random(seed)
     while True:
-        alphabet, n = r.choice((2, 3)), r.randint(3, 6)
+        alphabet, n = r.choice(letters), r.randint(3, 6)
         delta = [[r.randrange(n) for _ in range(alphabet)] for _ in range(n)]
         accept = {q for q in range(n) if r.random() < 0.5}
         if not 0 < len(accept) < n or reachable(delta, alphabet) < n or minimal_size(delta, accept, alphabet) < n:
@@ -108,7 +112,7 @@ def draw_product(seed: int) -> dict:
 
 def balanced(dfa, r) -> bool:
     for length in (10, 11, *TEST_LENGTHS):  # lengths of both parities and every residue mod 3
-        yes = sum(accepts(dfa, "".join(r.choice("abc"[:dfa["alphabet"]]) for _ in range(length))) for _ in range(400))
+        yes = sum(accepts(dfa, "".join(r.choice(LETTERS[:dfa["alphabet"]]) for _ in range(length))) for _ in range(400))
         if not 0.25 <= yes / 400 <= 0.75:
             return False
     return True
@@ -117,7 +121,7 @@ def balanced(dfa, r) -> bool:
 def write(dfa, path, n, lengths, seed):
     """n strings with lengths drawn from ``lengths``, half accepted; per length when several."""
     r = random.Random(seed)
-    letters = "abc"[:dfa["alphabet"]]
+    letters = LETTERS[:dfa["alphabet"]]
     rows, want = [], {True: n // 2, False: n - n // 2}
     per = {length: {True: 0, False: 0} for length in lengths}
     cap = None if len(lengths) > 10 else {True: n // len(lengths) // 2, False: n // len(lengths) // 2}
@@ -139,8 +143,8 @@ def write(dfa, path, n, lengths, seed):
         f.writelines(rows)
 
 
-def make_data(dfa_seed: int, root: str, kind: str = "random", n_train: int = 3000) -> dict:
-    dfa = (draw_dfa if kind == "random" else draw_product)(dfa_seed)
+def make_data(dfa_seed: int, root: str, kind: str = "random", n_train: int = 3000, letters: tuple = (2, 3)) -> dict:
+    dfa = draw_dfa(dfa_seed, letters) if kind == "random" else draw_product(dfa_seed)
     d = os.path.join(root, f"{kind}{dfa_seed}")
     os.makedirs(d, exist_ok=True)
     paths = {"kind": "classify", "dfa": dfa}
@@ -152,7 +156,7 @@ def make_data(dfa_seed: int, root: str, kind: str = "random", n_train: int = 300
 
 
 def describe(dfa) -> str:
-    letters = "abc"[:dfa["alphabet"]]
+    letters = LETTERS[:dfa["alphabet"]]
     table = " ".join(f"{q}{'*' if q in dfa['accept'] else ''}:" + ",".join(f"{a}>{dfa['delta'][q][i]}"
                                                                             for i, a in enumerate(letters))
                      for q in range(len(dfa["delta"])))
@@ -166,6 +170,8 @@ def main(argv=None):
     ap.add_argument("--kind", choices=("random", "product"), default="random",
                     help="random: one random automaton; product: two small ones joined by AND, OR or XOR")
     ap.add_argument("--n-train", type=int, default=3000, help="training strings per language")
+    ap.add_argument("--letters", nargs="+", type=int, default=[2, 3],
+                    help="--kind random: the automaton's alphabet has one of these sizes (letters a, b, c, ...)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
     ap.add_argument("--max-time", type=float, default=120)
     ap.add_argument("--config", action="append", default=None, metavar="NAME=ARGS")
@@ -175,7 +181,9 @@ def main(argv=None):
     jobs = a.jobs or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // jobs)
     root = tempfile.mkdtemp(prefix="bptt-random-regular-")
-    data = {k: make_data(k, root, a.kind, a.n_train) for k in a.dfas}
+    if not all(2 <= n <= len(LETTERS) for n in a.letters):
+        ap.error(f"--letters: sizes from 2 to {len(LETTERS)}, got {a.letters}")
+    data = {k: make_data(k, root, a.kind, a.n_train, tuple(a.letters)) for k in a.dfas}
     print(f"python benchmarks/random_regular.py {' '.join(map(shlex.quote, argv if argv is not None else sys.argv[1:]))}")
     for k in a.dfas:
         print(f"dfa {k}: {describe(data[k]['dfa'])}")
