@@ -27,8 +27,8 @@ from .memory import batch_problem, model_problem, sequence_problem, size
 from .restarts import MAX_RESTARTS, run_path, runs_left
 from .train import (CURRICULUM_EPOCHS, CURRICULUM_MAX_VOCAB, SMALL_DATA_WEIGHT_DECAY, WEIGHT_DECAY_SEQUENCES, LM_HIDDEN, LSTM_SYMBOLIC_LR, SeqData, Terminated,
                     LM_PATIENCE, LR_SCHEDULES, MONITORS, SYMBOL_PATIENCE, TEXT_DROPOUT, TEXT_PATIENCE, TrainConfig, by_length, default_cell, default_hidden, default_lr,
-                    default_batch_size, default_chrono, default_weight_decay, default_bidirectional, default_dropout, default_monitor, default_patience, evaluate, is_text, option_name, per_class, raise_on_sigterm, train, use_curriculum,
-                    balanced_class_weights, CLASS_WEIGHTS, small_symbols)
+                    default_batch_size, default_chrono, default_weight_decay, default_bidirectional, fits_training_set, default_dropout, default_monitor, default_patience, evaluate, is_text, option_name, per_class, raise_on_sigterm, train, use_curriculum,
+                    balanced_class_weights, CLASS_WEIGHTS, small_symbols, _loss_str)
 
 
 class UserError(Exception):
@@ -1381,7 +1381,15 @@ def cmd_train(args, out=print) -> int:
             aids = f"the tutorial's cell (--cell rnn), {aids}"
         if cfg.chrono_init:  # the chrono initialisation left one random language unlearned that a forget bias of 1
             aids = f"--chrono-init 0 (a forget bias of 1), {aids}"  # learned (random-regular-product-chrono.log)
-        if history[-1].get("limit"):  # the user's limit ended it: more of the same training comes first
+        whole = history[-1].get("max_length") in (None, int(np.max(train_data.lengths)))  # every length admitted
+        fits = None if args.weight_decay or not whole else fits_training_set(history)
+        if fits:  # a model that fits its training set and not the validation one has memorised some of it, and more
+            # of the same training does not help: weight decay learned such runs' rules, in new runs
+            # (benchmarks/results/random-regular-4-letters-2000-weight-decay.log)
+            aids = (f"--weight-decay 0.1 first, in a new run (the model fits its training sequences, loss "
+                    f"{_loss_str(fits[0])}, better than the validation ones, loss {_loss_str(fits[1])}: it has "
+                    f"memorised some of them), then {aids}")
+        elif history[-1].get("limit"):  # the user's limit ended it: more of the same training comes first
             (limit, cap), longest = history[-1]["limit"], int(np.max(train_data.lengths))
             admitted = (f", when the length curriculum admitted lengths up to {cap} of {longest}"
                         if cap is not None and cap < longest else "")

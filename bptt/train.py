@@ -412,6 +412,17 @@ def memorised(rec: dict, metrics: dict, prior: float | None) -> bool:
             and train < 0.5 * valid and train < 0.5 * prior)
 
 
+def fits_training_set(history: list) -> tuple | None:
+    """``(train loss, validation loss)`` of a run's last epoch when the first is below half the second:
+    the model fits its training sequences better than the validation ones (has memorised some of
+    them), as :func:`memorised` says of a model at chance; else None."""
+    recs = [r for r in history if r.get("train_loss") is not None and r.get("valid_loss") is not None]
+    if not recs:
+        return None
+    train, valid = recs[-1]["train_loss"], recs[-1]["valid_loss"]
+    return (train, valid) if math.isfinite(train) and math.isfinite(valid) and train < 0.5 * valid else None
+
+
 def at_chance(metrics: dict, chance: float) -> bool:
     """Whether an accuracy is no better than ``chance`` (the majority label's share) up to twice
     its standard error (at least 2 points): the model has not learned anything yet."""

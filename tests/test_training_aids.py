@@ -700,6 +700,34 @@ def test_a_run_cut_short_by_its_limit_says_so_before_other_aids(tmp_path, capsys
     assert rc == 0 and len(hint) == 1 and "training for longer" not in hint[0] and "more --epochs" in hint[0]
 
 
+def test_a_run_that_memorised_its_training_set_suggests_weight_decay_first(tmp_path, capsys):
+    """A new-user try (a 6-state automaton over 4 letters, 2,000 strings: no default weight decay) ended at
+    93.5% on validation with a training loss near 0, and was told to change the cell; --weight-decay 0.1
+    learned it (100% at lengths 41-200).  Random labels: a model can only memorise them."""
+    rng = np.random.default_rng(1)
+    tr, va = tmp_path / "tr.tsv", tmp_path / "va.tsv"
+    for path, n in ((tr, 60), (va, 60)):
+        path.write_text("".join("".join(rng.choice(list("abcd"), k)) + f"\t{rng.integers(2)}\n"
+                                for k in rng.integers(6, 13, n)))
+    common = ["train", "--data", str(tr), "--valid", str(va), "--hidden", "16", "--no-curriculum", "--lr", "0.01",
+              "--out", str(tmp_path / "m.bptt")]
+    rc, out, _ = run(capsys, *common, "--epochs", "60", "--weight-decay", "0")
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1, out
+    assert "try --weight-decay 0.1 first, in a new run (the model fits its training sequences, loss " in hint[0], hint
+    assert "it has memorised some of them), then the tutorial's cell (--cell rnn)" in hint[0], hint
+    rc, out, _ = run(capsys, *common, "--max-steps", "420", "--weight-decay", "0")  # its limit ended it, memorised
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "--weight-decay 0.1 first" in hint[0] and "--resume" not in hint[0], hint
+    rc, out, _ = run(capsys, *common, "--epochs", "60")  # 60 sequences: the default is already weight decay 0.1
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and "weight decay 0.1 (60 training sequences" in out and len(hint) == 1, out
+    assert "--weight-decay" not in hint[0], hint
+    rc, out, _ = run(capsys, *common, "--epochs", "1", "--weight-decay", "0")  # one epoch: not fitted yet
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "--weight-decay" not in hint[0], hint
+
+
 def test_a_left_to_right_tagger_that_falls_short_suggests_both_directions(tmp_path, capsys):
     """A new-user try tagged each token by whether the next one is the same: left to right the model
     cannot see it, and the run's last line named cells and data but not the option that reads it."""
