@@ -1381,8 +1381,10 @@ def cmd_train(args, out=print) -> int:
             aids = f"the tutorial's cell (--cell rnn), {aids}"
         if cfg.chrono_init:  # the chrono initialisation left one random language unlearned that a forget bias of 1
             aids = f"--chrono-init 0 (a forget bias of 1), {aids}"  # learned (random-regular-product-chrono.log)
-        whole = history[-1].get("max_length") in (None, int(np.max(train_data.lengths)))  # every length admitted
-        fits = None if args.weight_decay or not whole else fits_training_set(history)
+        longest = int(np.max(train_data.lengths))
+        whole = history[-1].get("max_length") in (None, longest)  # every length admitted
+        # not for numbers: weight decay lost on the UCR series (ucr-cbf.log)
+        fits = None if args.weight_decay or numbers or not whole else fits_training_set(history)
         if fits:  # a model that fits its training set and not the validation one has memorised some of it, and more
             # of the same training does not help: weight decay learned such runs' rules, in new runs
             # (benchmarks/results/random-regular-4-letters-2000-weight-decay.log)
@@ -1390,7 +1392,7 @@ def cmd_train(args, out=print) -> int:
                     f"{_loss_str(fits[0])}, better than the validation ones, loss {_loss_str(fits[1])}: it has "
                     f"memorised some of them), then {aids}")
         elif history[-1].get("limit"):  # the user's limit ended it: more of the same training comes first
-            (limit, cap), longest = history[-1]["limit"], int(np.max(train_data.lengths))
+            limit, cap = history[-1]["limit"]
             admitted = (f", when the length curriculum admitted lengths up to {cap} of {longest}"
                         if cap is not None and cap < longest else "")
             more = (f"--resume with a larger {limit.split()[0]} goes on from there" if args.restarts == 1 else

@@ -726,6 +726,13 @@ def test_a_run_that_memorised_its_training_set_suggests_weight_decay_first(tmp_p
     rc, out, _ = run(capsys, *common, "--epochs", "1", "--weight-decay", "0")  # one epoch: not fitted yet
     hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
     assert rc == 0 and len(hint) == 1 and "--weight-decay" not in hint[0], hint
+    # sequences of numbers: weight decay lost on the UCR series, so it is not named there
+    for path in (tr, va):
+        path.write_text("".join(" ".join(f"{v:.3f}" for v in rng.uniform(-1, 1, k)) + f"\t{rng.integers(2)}\n"
+                                for k in rng.integers(6, 13, 60)))
+    rc, out, _ = run(capsys, *common, "--epochs", "60", "--inputs", "numbers")
+    hint = [ln for ln in out.splitlines() if ln.startswith("best validation accuracy")]
+    assert rc == 0 and len(hint) == 1 and "--weight-decay" not in hint[0], hint
 
 
 def test_a_left_to_right_tagger_that_falls_short_suggests_both_directions(tmp_path, capsys):
