@@ -1391,8 +1391,13 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                            f"waits for a validation loss of at most {cfg.perfect_loss:g} (--perfect-loss) for "
                            f"{cfg.stop_perfect} epoch(s) in a row (now {vm['loss']:.3g})" if waiting else
                            f"has not passed {since[1]:.2%} (epoch {since[2]}) for {since[0]} epochs")
+                fits = None if waiting or cfg.weight_decay or model.config.vocab_size is None else \
+                    fits_training_set(state["history"])  # symbols (weight decay lost on series of numbers)
+                decay = (f"; the model fits its training sequences (loss {_loss_str(fits[0])}) better than the "
+                         f"validation ones (loss {_loss_str(fits[1])}): it has memorised some of them, and "
+                         f"--weight-decay 0.1 in a new run learned such rules" if fits else "")
                 log(f"  validation accuracy {stalled}; the best model is saved{' in ' + out if out else ''}: Ctrl-C "
-                    f"stops the run there, --plateau N stops such runs by itself")
+                    f"stops the run there, --plateau N stops such runs by itself{decay}")
             if cap is not None and state["stage"] < len(caps) - 1:
                 _advance_curriculum(model, train_data, cfg, state, cap, caps[state["stage"] + 1], log)
             if model.config.loss == "mse":  # a regression has no accuracy, and a stop on its loss alone cost

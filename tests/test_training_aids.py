@@ -1090,6 +1090,18 @@ def test_a_run_whose_validation_accuracy_stalls_says_it_may_be_stopped(monkeypat
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0), log=log.append, progress=False)
     hints = [line for line in log if "validation accuracy has not passed" in line]
     assert len(hints) >= 1 and "Ctrl-C stops the run there, --plateau N stops such runs by itself" in hints[0], log
+    assert "memorised" not in hints[0]  # epoch 5: the training sequences are not fitted yet
+    # a model that fits its training set and not the shuffled validation labels has memorised them: the
+    # hint names weight decay, which learned such rules (new-user-4-letter-automaton.log), unless it is on
+    short, _, _ = _data("parity", (1, 4), 100, 1, vocab=V, labels=Lb)
+    for wd in (0.0, 0.1):
+        log = []
+        train(_model(V, Lb), short, va, TrainConfig(lr=0.05, epochs=30, stop_perfect=0, weight_decay=wd),
+              log=log.append, progress=False)
+        hints = [line for line in log if "validation accuracy has not passed" in line]
+        said = [line for line in hints if "; the model fits its training sequences (loss " in line and "it has "
+                "memorised some of them, and --weight-decay 0.1 in a new run learned such rules" in line]
+        assert hints and (len(said) >= 1 if wd == 0 else not any("memorised" in line for line in hints)), (wd, log)
     log = []
     train(_model(V, Lb), tr, va, TrainConfig(lr=0.01, epochs=14, stop_perfect=0, patience=3), log=log.append,
           progress=False)
