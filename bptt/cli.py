@@ -1383,8 +1383,7 @@ def cmd_train(args, out=print) -> int:
             aids = f"--chrono-init 0 (a forget bias of 1), {aids}"  # learned (random-regular-product-chrono.log)
         longest = int(np.max(train_data.lengths))
         whole = history[-1].get("max_length") in (None, longest)  # every length admitted
-        # not for numbers: weight decay lost on the UCR series (ucr-cbf.log)
-        fits = None if args.weight_decay or numbers or not whole else fits_training_set(history)
+        fits = fits_training_set(history, tcfg, cfg) if whole else None
         if fits:  # a model that fits its training set and not the validation one has memorised some of it, and more
             # of the same training does not help: weight decay learned such runs' rules, in new runs
             # (benchmarks/results/random-regular-4-letters-2000-weight-decay.log)

@@ -408,19 +408,28 @@ def memorised(rec: dict, metrics: dict, prior: float | None) -> bool:
     below half its validation loss (a model that learned nothing has about the same loss on both) and
     below half ``prior``, the loss of answering with the labels' frequencies (:func:`prior_loss`)."""
     train, valid = rec.get("train_loss"), metrics.get("loss")
-    return (train is not None and valid is not None and prior is not None and math.isfinite(train)
-            and train < 0.5 * valid and train < 0.5 * prior)
+    return _fits(train, valid) and prior is not None and train < 0.5 * prior
 
 
-def fits_training_set(history: list) -> tuple | None:
-    """``(train loss, validation loss)`` of a run's last epoch when the first is below half the second:
-    the model fits its training sequences better than the validation ones (has memorised some of
-    them), as :func:`memorised` says of a model at chance; else None."""
+def _fits(train: float | None, valid: float | None) -> bool:
+    """A training loss below half the validation loss: the model fits its training sequences better
+    than the validation ones (a model that learned nothing, or the rule, has about the same loss on both)."""
+    return train is not None and valid is not None and math.isfinite(train) and train < 0.5 * valid
+
+
+def fits_training_set(history: list, cfg, model_config) -> tuple | None:
+    """``(train loss, validation loss)`` of a run's last epoch when the model has memorised some of its
+    training sequences (:func:`_fits`, as :func:`memorised` says of a model at chance), for the hints
+    that name ``--weight-decay 0.1``; None otherwise, and where those hints do not apply: a run under
+    weight decay already (``cfg`` a :class:`TrainConfig`), or on sequences of numbers (no vocabulary
+    in ``model_config``: weight decay lost on the UCR series, benchmarks/results/ucr-cbf.log)."""
+    if cfg.weight_decay or model_config.vocab_size is None:
+        return None
     recs = [r for r in history if r.get("train_loss") is not None and r.get("valid_loss") is not None]
     if not recs:
         return None
     train, valid = recs[-1]["train_loss"], recs[-1]["valid_loss"]
-    return (train, valid) if math.isfinite(train) and math.isfinite(valid) and train < 0.5 * valid else None
+    return (train, valid) if _fits(train, valid) and math.isfinite(valid) else None
 
 
 def at_chance(metrics: dict, chance: float) -> bool:
@@ -1391,8 +1400,7 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                            f"waits for a validation loss of at most {cfg.perfect_loss:g} (--perfect-loss) for "
                            f"{cfg.stop_perfect} epoch(s) in a row (now {vm['loss']:.3g})" if waiting else
                            f"has not passed {since[1]:.2%} (epoch {since[2]}) for {since[0]} epochs")
-                fits = None if waiting or cfg.weight_decay or model.config.vocab_size is None else \
-                    fits_training_set(state["history"])  # symbols (weight decay lost on series of numbers)
+                fits = None if waiting else fits_training_set(state["history"], cfg, model.config)
                 decay = (f"; the model fits its training sequences (loss {_loss_str(fits[0])}) better than the "
                          f"validation ones (loss {_loss_str(fits[1])}): it has memorised some of them, and "
                          f"--weight-decay 0.1 in a new run learned such rules" if fits else "")
