@@ -11,6 +11,7 @@ from . import batching, cells, checkpoint, export, recurrent, rnn, stack  # noqa
 from ._cpu import keep_freed_memory  # noqa: E402
 from .batching import batch_indices, pad_sequences  # noqa: E402
 from .checkpoint import ModelFileError  # noqa: E402
+from .defaults import Defaults, defaults_for  # noqa: E402
 from .gradcheck import gradcheck  # noqa: E402
 from .layers import Dense, Embedding  # noqa: E402
 from .losses import mean_squared_error, sigmoid_binary_cross_entropy, softmax_cross_entropy  # noqa: E402
@@ -21,5 +22,5 @@ __all__ = [
     "rnn", "recurrent", "cells", "stack", "batching", "checkpoint", "export", "Dense", "Embedding", "Batch", "Model", "ModelConfig",
     "SGD", "Adam", "clip_grad_norm", "global_norm", "softmax_cross_entropy",
     "sigmoid_binary_cross_entropy", "mean_squared_error", "pad_sequences", "batch_indices",
-    "gradcheck", "ModelFileError", "keep_freed_memory", "__version__",
+    "gradcheck", "ModelFileError", "defaults_for", "Defaults", "keep_freed_memory", "__version__",
 ]
