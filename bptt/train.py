@@ -1078,6 +1078,10 @@ def train(model: Model, train_data, valid_data, cfg: TrainConfig, *,
           progress: bool | None = None, device: str = "cpu", grad_norms: bool = False, comm=None) -> list:
     """Train ``model`` in place; saves the best model to ``out`` and the resumable state to ``out + '.last'``.
 
+    The model ends with the weights of the model kept (the best on validation, or without validation data
+    the lowest training loss: the one saved to ``out``, kept in memory without it), not those of the last
+    step, which may be many epochs past it (a patience).
+
     ``device`` ("cpu" or "gpu") holds the parameters and optimiser state; each
     batch is built on the host and moved there once, and the loss is summed on
     the device, read back only when the progress bar or an epoch line shows it.
@@ -1212,6 +1216,14 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 ost["carry"] = carry  # a stateful stream's state, for an exact resume
             checkpoint.save(last_path, model, meta=m, opt_state=ost)
 
+    kept_params = None  # the weights of the model kept (the one OUT holds), which the model ends with
+
+    def keep_model():
+        nonlocal kept_params
+        kept_params = {k: v.copy() for k, v in model.params.items()}
+        if out and writer:
+            checkpoint.save(out, model, meta=meta)
+
     def write_metrics():
         if not out or not writer:
             return
@@ -1326,14 +1338,14 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
                 # stopped mid-epoch (--max-steps, --max-time): shown, but not counted, so that a resumed run
                 # decides its patience, decays and curriculum exactly as one that never stopped
                 note = "  (stopped mid-epoch: not counted)"
-                if out and writer and state["best"] is None:
-                    checkpoint.save(out, model, meta=meta)  # no epoch finished yet: keep this model meanwhile
-                elif (out and writer and vm is not None and clock_stop
+                if state["best"] is None:
+                    keep_model()  # no epoch finished yet: keep this model meanwhile
+                elif (vm is not None and clock_stop
                       and tuple(score) > tuple(state["out_score"] or state["best"])):
                     # the clock's stop is the end of the run: its model, validated better than every finished
                     # epoch's, is the one kept.  (A --max-steps stop, which a run that never stopped can repeat,
                     # keeps its best finished epoch, so that a resumed run writes the same files as that run.)
-                    checkpoint.save(out, model, meta=meta)
+                    keep_model()
                     state["out_score"] = list(score)  # a resumed run replaces it only with a better model
                     note = "  (stopped mid-epoch by --max-time: not counted, but validated better than every " \
                            "finished epoch, so this model is the one saved)  *"
@@ -1346,8 +1358,8 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
             kept = improved and (state["out_score"] is None or tuple(score) > tuple(state["out_score"]))
             if improved:
                 state["best"], state["bad_epochs"] = list(score), 0
-                if out and writer and kept:
-                    checkpoint.save(out, model, meta=meta)
+                if kept:
+                    keep_model()
                     state["out_score"] = None  # OUT holds the best finished epoch's model again
             else:
                 state["bad_epochs"] += 1
@@ -1435,6 +1447,11 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
         state["history"][0]["initial_grad_norms"] = state["initial_norms"]
     if limit and state["history"]:  # the run was cut short by the user's limit, not ended by what it learned:
         state["history"][-1]["limit"] = [limit, caps[state["stage"]]]  # the option, and the length cap then
+    if kept_params is None and resume and out and os.path.exists(out):  # kept before the resume: OUT's
+        kept_params = checkpoint.load(out).model.params
+    if kept_params is not None:  # the model ends as the one kept, not as the last step left it
+        for k, v in kept_params.items():
+            model.params[k][...] = namespace(model.params[k]).asarray(v)
     return state["history"]
 
 
