@@ -34,19 +34,59 @@ class Defaults(NamedTuple):
     train: "_t.TrainConfig"
 
 
-def _integral(values) -> bool:
-    """Whether every target is a whole class id (ints, or an integer array): a classifier's targets."""
-    for v in values:
-        a = np.asarray(v)
-        if not np.issubdtype(a.dtype, np.integer) or isinstance(v, bool):
-            return False
-    return True
+def _inputs(ids) -> tuple[bool, int]:
+    """``(numbers, size)``: whether the sequences are float vectors ``[T_i, D]`` (then ``size`` is D) or
+    token ids ``[T_i]`` (then ``size`` is the largest id + 1); refuses, by sequence, what is neither."""
+    numbers, size = None, 0
+    for i, s in enumerate(ids):
+        a = np.asarray(s)
+        if a.size == 0:
+            raise ValueError(f"train_data: sequence {i} is empty")
+        floats = np.issubdtype(a.dtype, np.floating)
+        if not (floats and a.ndim == 2 or np.issubdtype(a.dtype, np.integer) and a.ndim == 1):
+            raise ValueError(f"train_data: sequence {i} must be integer token ids [T_i] or floats [T_i, D] (a "
+                             f"sequence of numbers, D of them a step), got {a.dtype} {tuple(a.shape)}")
+        if numbers is not None and floats != numbers:
+            raise ValueError(f"train_data: sequence {i} is {'floats' if floats else 'token ids'}, and sequence 0 "
+                             f"{'floats' if numbers else 'token ids'}: give one kind")
+        numbers = floats
+        if floats:
+            if size and a.shape[1] != size:
+                raise ValueError(f"train_data: sequence {i} has {a.shape[1]} numbers a step, sequence 0 {size}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"train_data: sequence {i} holds NaN or inf")
+            size = a.shape[1]
+        else:
+            if a.min() < 1:
+                raise ValueError(f"train_data: sequence {i} holds the token id {int(a.min())}; ids are at least 1 "
+                                 f"(0 is the pad; bptt.data.Vocab gives 1 to the unknown token, 2, 3, ... to the tokens)")
+            size = max(size, int(a.max()) + 1)
+    return bool(numbers), size
 
 
-def _steps_are_vectors(ids) -> bool:
-    """Whether the inputs are float vectors ``[T_i, D]`` (sequences of numbers), not token ids ``[T_i]``."""
-    first = np.asarray(ids[0])
-    return first.ndim == 2 or np.issubdtype(first.dtype, np.floating)
+def _loss_of(targets, task: str) -> str:
+    """``"softmax"`` for whole class ids, ``"mse"`` for floats; refuses labels that are neither."""
+    kinds = set()
+    for i, t in enumerate(targets):
+        a = np.asarray(t)
+        if a.dtype == bool or a.dtype.kind in "USO":
+            what = "True/False" if a.dtype == bool else "a name" if a.dtype.kind in "US" else "an object"
+            raise TypeError(f"train_data: target {i} is {what} ({t!r}): give class ids 0, 1, ... (bptt.data.Labels "
+                            f"makes them of names) or float numbers for a regression")
+        kinds.add("int" if np.issubdtype(a.dtype, np.integer) else "float")
+    return "softmax" if kinds == {"int"} else "mse"
+
+
+def _check_targets(train_data, loss: str) -> None:
+    for i, (s, t) in enumerate(zip(train_data.ids, train_data.targets)):
+        a = np.asarray(t)
+        if loss == "softmax" and (not np.issubdtype(a.dtype, np.integer) or a.size and a.min() < 0):
+            raise ValueError(f"train_data: target {i} ({t!r}) is not a class id (0, 1, ...)")
+        if loss != "softmax" and not np.isfinite(a.astype(np.float64)).all():
+            raise ValueError(f"train_data: target {i} holds NaN or inf")
+        if train_data.task == "tag" and len(a) != len(s):
+            raise ValueError(f"train_data: sequence {i} has {len(s)} steps but {len(a)} tags (a tag data's target "
+                             f"is one per step)")
 
 
 def defaults_for(train_data, *, valid: bool = True, vocab_size: int | None = None, loss: str | None = None,
@@ -86,25 +126,27 @@ def defaults_for(train_data, *, valid: bool = True, vocab_size: int | None = Non
                         f"{type(train_data).__name__}")
     if not len(train_data):
         raise ValueError("train_data holds no sequences")
+    numbers, size = _inputs(train_data.ids)
     if loss is None:
-        loss = "softmax" if _integral(train_data.targets) else "mse"
+        loss = _loss_of(train_data.targets, train_data.task)
     if loss not in ("softmax", "sigmoid", "mse"):
         raise ValueError(f"loss={loss!r} is not known; choose 'softmax', 'sigmoid' or 'mse'")
+    _check_targets(train_data, loss)
     per_step = train_data.task == "tag"
     regress = loss == "mse"
     task = "regress" if regress else train_data.task  # what the command line's helpers go by
-    numbers = _steps_are_vectors(train_data.ids)
     if numbers:
-        sizes = {"input_size": int(np.asarray(train_data.ids[0]).reshape(len(train_data.ids[0]), -1).shape[1])}
+        sizes = {"input_size": size}
         kinds = 2  # the command line's vocabulary of a run on numbers: the pad and the unknown token
         if vocab_size is not None:
             raise ValueError(f"vocab_size={vocab_size!r}: the inputs are float vectors (sequences of numbers), "
                              f"which have no vocabulary")
     else:
         if vocab_size is None:
-            vocab_size = max(int(np.max(s)) for s in train_data.ids if len(s)) + 1
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, _numbers.Integral) or vocab_size < 2:
-            raise ValueError(f"vocab_size must be an integer >= 2 (the pad id 0 and the tokens), got {vocab_size!r}")
+            vocab_size = size
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, _numbers.Integral) or vocab_size < size:
+            raise ValueError(f"vocab_size must be an integer above every token id (the largest is {size - 1}), "
+                             f"got {vocab_size!r}")
         kinds = int(vocab_size)
         sizes = {"vocab_size": kinds, "embed_dim": embed_dim or ModelConfig.embed_dim}
     targets = [np.asarray(t) for t in train_data.targets]

@@ -167,20 +167,41 @@ def test_defaults_for_learns_parity_past_its_training_lengths():
     assert evaluate(model, te)["accuracy"] >= 0.99
 
 
-def test_defaults_for_refuses_what_it_cannot_read():
-    tr = _parity(np.random.default_rng(0), 20, 1, 5)
+BAD = [  # (ids, targets, task, keyword arguments, the error's words)
+    ([np.array([], int)] * 2, [0, 1], "classify", {}, "sequence 0 is empty"),
+    ([np.array([2, 3])] * 2, [True, False], "classify", {}, "target 0 is True/False"),
+    ([np.array([2, 3])], ["pos"], "classify", {}, "target 0 is a name .'pos'."),
+    ([np.array([-2, 3])], [0], "classify", {}, "the token id -2; ids are at least 1"),
+    ([np.array([0, 3])], [0], "classify", {}, "the token id 0"),
+    ([np.array([2, 3])], [float("nan")], "classify", {}, "target 0 holds NaN or inf"),
+    ([np.array([0.5, 0.3])], [1], "classify", {}, r"sequence 0 must be integer token ids .* got float64 \(2,\)"),
+    ([np.array([2, 3])], [-1], "classify", {}, r"target 0 \(-1\) is not a class id"),
+    ([np.array([2, 3])], [1.5], "classify", {"loss": "softmax"}, r"target 0 \(1.5\) is not a class id"),
+    ([np.array([2, 3])], [np.array([0, 1, 1])], "tag", {}, "sequence 0 has 2 steps but 3 tags"),
+    ([np.array([[0.5], [np.nan]])], [1], "classify", {}, "sequence 0 holds NaN or inf"),
+    ([np.array([[0.5]]), np.array([2])], [1, 0], "classify", {}, "sequence 1 is token ids, and sequence 0 floats"),
+    ([np.array([[0.5]]), np.array([[2.0, 1.0]])], [1, 0], "classify", {}, "sequence 1 has 2 numbers a step"),
+    ([np.array([2, 7])], [1], "classify", {"vocab_size": 5}, "above every token id .the largest is 7., got 5"),
+    ([np.array([2, 7])], [1], "classify", {"vocab_size": 9.5}, "got 9.5"),
+    ([np.zeros((3, 2), np.float32)], [1], "classify", {"vocab_size": 10}, "vocab_size=10: the inputs are float"),
+    ([np.array([2, 3])], [1], "classify", {"loss": "hinge"}, "loss='hinge' is not known"),
+]
+
+
+@pytest.mark.parametrize("ids, targets, task, kw, words", BAD)
+def test_defaults_for_refuses_data_it_cannot_read_by_name(ids, targets, task, kw, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        bptt.defaults_for(SeqData(ids, targets, task), **kw)
+
+
+def test_defaults_for_refuses_what_is_not_data():
     with pytest.raises(TypeError, match="train_data must be"):
         bptt.defaults_for([[2, 3]])
     with pytest.raises(ValueError, match="holds no sequences"):
         bptt.defaults_for(SeqData([], [], "classify"))
-    with pytest.raises(ValueError, match="loss='hinge'"):
-        bptt.defaults_for(tr, loss="hinge")
-    with pytest.raises(ValueError, match="vocab_size must be an integer >= 2.*1.5"):
-        bptt.defaults_for(tr, vocab_size=1.5)
     floats = SeqData([np.zeros((3, 2), np.float32)], [1], "classify")
-    with pytest.raises(ValueError, match="vocab_size=10: the inputs are float vectors"):
-        bptt.defaults_for(floats, vocab_size=10)
     assert bptt.defaults_for(floats).model.input_size == 2
+    assert bptt.defaults_for(SeqData([[2, 3], [3]], [0, 1], "classify")).model.vocab_size == 4  # lists of ids
 
 
 def test_defaults_for_keeps_the_plain_configs_as_the_library_defaults():
