@@ -1448,7 +1448,13 @@ def _train(model, train_data, valid_data, cfg, *, out, meta, resume, log, progre
     if limit and state["history"]:  # the run was cut short by the user's limit, not ended by what it learned:
         state["history"][-1]["limit"] = [limit, caps[state["stage"]]]  # the option, and the length cap then
     if kept_params is None and resume and out and os.path.exists(out):  # kept before the resume: OUT's
-        kept_params = checkpoint.load(out).model.params
+        try:
+            kept_params = checkpoint.load(out).model.params
+        except (OSError, ValueError):  # (ModelFileError too) a file damaged since: the model stays as it is
+            kept_params = None
+        if kept_params is not None and any(
+                k not in kept_params or kept_params[k].shape != v.shape for k, v in model.params.items()):
+            kept_params = None  # another model's file in its place: not this run's to take weights from
     if kept_params is not None:  # the model ends as the one kept, not as the last step left it
         for k, v in kept_params.items():
             model.params[k][...] = namespace(model.params[k]).asarray(v)

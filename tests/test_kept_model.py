@@ -57,3 +57,20 @@ def test_the_model_ends_as_the_file_saved_to_out_also_after_a_resume(tmp_path):
     train(resumed, tr, va, CFG, out=out2, resume=True, log=lambda *_: None, progress=False)
     for k in saved:
         np.testing.assert_array_equal(resumed.params[k], saved[k], err_msg=k)
+
+
+def test_a_resume_whose_out_file_was_damaged_since_still_ends_without_an_error(tmp_path):
+    tr, va = _data(0, 200), _data(1, 120, shuffled=True)
+    hist = train(_model(), tr, va, CFG, log=lambda *_: None, progress=False)
+    out = str(tmp_path / "r.bptt")
+    steps = int(hist[int(_best(hist)["epoch"]) - 1]["step"]) + 3
+    train(_model(), tr, va, TrainConfig(**{**CFG.__dict__, "max_steps": steps}), out=out, log=lambda *_: None,
+          progress=False)
+    with open(out, "r+b") as f:  # damaged after the stop: the resumed run cannot read its weights back
+        f.truncate(100)
+    resumed = _model()
+    history = train(resumed, tr, va, CFG, out=out, resume=True, log=lambda *_: None, progress=False)
+    assert len(history) == CFG.epochs
+    last = checkpoint.load(out + ".last").model.params  # it ends as its last step left it
+    for k in last:
+        np.testing.assert_array_equal(resumed.params[k], last[k], err_msg=k)
